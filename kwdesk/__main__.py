@@ -1,0 +1,3 @@
+from kwdesk.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,62 @@
+"""Reading documents back out of a workspace: lists, pages, chunks, search."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import sqlite_utils
+
+
+@dataclass
+class DocumentRow:
+    id: int
+    name: str
+    source_path: str
+    status: str
+    reason: str
+    title: str
+    pages: int
+    chunks: int
+    version: int
+    is_current: bool
+    file_type: str
+    imported_at: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+_DOC_COLUMNS = "id, name, source_path, status, coalesce(reason, ''), coalesce(title, ''), pages, chunks, version, is_current, file_type, imported_at"
+
+
+def list_documents(db: sqlite_utils.Database, *, include_old_versions: bool = False) -> list[DocumentRow]:
+    where = "" if include_old_versions else "WHERE is_current = 1 OR status = 'rejected'"
+    rows = db.execute(f"SELECT {_DOC_COLUMNS} FROM documents {where} ORDER BY name COLLATE NOCASE, version").fetchall()
+    return [DocumentRow(*row[:9], bool(row[9]), *row[10:]) for row in rows]
+
+
+def page_text(db: sqlite_utils.Database, document_id: int, number: int) -> str | None:
+    row = db.execute("SELECT text FROM pages WHERE document_id = ? AND number = ?", [document_id, number]).fetchone()
+    return row[0] if row else None
+
+
+def search_chunks(db: sqlite_utils.Database, query: str, limit: int = 5) -> list[dict]:
+    """Chunks that match QUERY best (BM25), with their document and pages for citing.
+
+    The query is taken as words, not as FTS5 syntax, so user text cannot break it.
+    """
+    words = [w for w in "".join(ch if ch.isalnum() else " " for ch in query).split() if w]
+    if not words:
+        return []
+    match = " OR ".join(f'"{w}"' for w in words)
+    rows = db.execute(
+        """
+        SELECT c.id, c.document_id, d.name, c.page_start, c.page_end, c.heading_path, c.text
+        FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid JOIN documents d ON d.id = c.document_id
+        WHERE chunks_fts MATCH ? AND d.is_current = 1
+        ORDER BY bm25(chunks_fts) LIMIT ?
+        """,
+        [match, limit],
+    ).fetchall()
+    keys = ("chunk_id", "document_id", "document", "page_start", "page_end", "heading_path", "text")
+    return [dict(zip(keys, row)) for row in rows]

@@ -1,0 +1,140 @@
+"""The workspace database schema, as a list of migrations.
+
+``PRAGMA user_version`` holds the number of migrations applied. A migration is never
+edited once released: a change to the schema is a new migration appended to MIGRATIONS.
+"""
+
+from __future__ import annotations
+
+MIGRATION_1 = """
+CREATE TABLE documents (
+    id INTEGER PRIMARY KEY,
+    -- The file as the user gave it; versions of one file share source_path.
+    source_path TEXT NOT NULL,
+    name TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size_bytes INTEGER NOT NULL,
+    file_type TEXT NOT NULL,                 -- pdf, txt, md
+    status TEXT NOT NULL CHECK (status IN ('imported', 'rejected')),
+    reason TEXT,                             -- why a file was rejected, for people
+    title TEXT,
+    pages INTEGER NOT NULL DEFAULT 0,
+    chunks INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL DEFAULT 1,
+    -- The newest version of a file is current; older versions keep their chunks and pairs.
+    is_current INTEGER NOT NULL DEFAULT 1,
+    previous_version_id INTEGER REFERENCES documents(id),
+    ocr_pages INTEGER NOT NULL DEFAULT 0,
+    extractor TEXT,                          -- which reader produced the text
+    imported_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE INDEX documents_sha256 ON documents(sha256);
+CREATE INDEX documents_source_path ON documents(source_path);
+
+CREATE TABLE pages (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,                 -- 1-based, as a reader would cite it
+    text TEXT NOT NULL,
+    ocr INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (document_id, number)
+);
+
+CREATE TABLE chunks (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,                    -- order within the document
+    text TEXT NOT NULL,
+    heading_path TEXT NOT NULL DEFAULT '',   -- "Chapter > Section", for provenance
+    page_start INTEGER NOT NULL,
+    page_end INTEGER NOT NULL,
+    tokens INTEGER NOT NULL,
+    text_sha256 TEXT NOT NULL,               -- finds unchanged chunks across versions
+    UNIQUE (document_id, seq)
+);
+CREATE INDEX chunks_text_sha256 ON chunks(text_sha256);
+
+CREATE TABLE pairs (
+    id INTEGER PRIMARY KEY,
+    question TEXT NOT NULL DEFAULT '',       -- empty for training texts (rephrasings)
+    answer TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'qa',         -- fact, why, number, definition, entity, relation, rephrase, paraphrase, manual...
+    strategy TEXT NOT NULL DEFAULT 'manual', -- which generator made it
+    status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'accepted', 'edited', 'rejected')),
+    split TEXT NOT NULL DEFAULT 'train' CHECK (split IN ('train', 'eval')),
+    document_id INTEGER REFERENCES documents(id) ON DELETE SET NULL,
+    chunk_id INTEGER REFERENCES chunks(id) ON DELETE SET NULL,
+    source_span TEXT,                        -- the source text the pair is anchored to
+    parent_pair_id INTEGER REFERENCES pairs(id) ON DELETE SET NULL,
+    made_by TEXT NOT NULL DEFAULT 'user',    -- teacher model id, or 'user'
+    prompt_version TEXT,
+    meta TEXT NOT NULL DEFAULT '{}',         -- JSON
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    updated_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE INDEX pairs_status ON pairs(status);
+CREATE INDEX pairs_document ON pairs(document_id);
+CREATE INDEX pairs_chunk ON pairs(chunk_id);
+CREATE INDEX pairs_strategy ON pairs(strategy);
+
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,                      -- generate, train, export, eval
+    status TEXT NOT NULL DEFAULT 'created',  -- created, running, cancelled, failed, done
+    config TEXT NOT NULL DEFAULT '{}',       -- JSON
+    dataset_sha256 TEXT,
+    metrics TEXT NOT NULL DEFAULT '{}',      -- JSON
+    path TEXT,                               -- folder under the workspace
+    error TEXT,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    finished_at TEXT
+);
+
+CREATE TABLE models (
+    id INTEGER PRIMARY KEY,
+    kind TEXT NOT NULL,                      -- base, adapter, merged, gguf
+    name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+    parent_model_id INTEGER REFERENCES models(id) ON DELETE SET NULL,
+    quantization TEXT,
+    size_bytes INTEGER,
+    verified INTEGER,                        -- NULL: not checked, 0: failed, 1: passed
+    meta TEXT NOT NULL DEFAULT '{}',         -- JSON: lineage, verification figures
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+
+-- Full-text search. External-content tables keep one copy of the text; triggers keep
+-- the index in step within the same transaction as the change.
+CREATE VIRTUAL TABLE chunks_fts USING fts5(
+    text, heading_path, content='chunks', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER chunks_ai AFTER INSERT ON chunks BEGIN
+    INSERT INTO chunks_fts(rowid, text, heading_path) VALUES (new.id, new.text, new.heading_path);
+END;
+CREATE TRIGGER chunks_ad AFTER DELETE ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, text, heading_path) VALUES ('delete', old.id, old.text, old.heading_path);
+END;
+CREATE TRIGGER chunks_au AFTER UPDATE OF text, heading_path ON chunks BEGIN
+    INSERT INTO chunks_fts(chunks_fts, rowid, text, heading_path) VALUES ('delete', old.id, old.text, old.heading_path);
+    INSERT INTO chunks_fts(rowid, text, heading_path) VALUES (new.id, new.text, new.heading_path);
+END;
+
+CREATE VIRTUAL TABLE pairs_fts USING fts5(
+    question, answer, content='pairs', content_rowid='id', tokenize='unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER pairs_ai AFTER INSERT ON pairs BEGIN
+    INSERT INTO pairs_fts(rowid, question, answer) VALUES (new.id, new.question, new.answer);
+END;
+CREATE TRIGGER pairs_ad AFTER DELETE ON pairs BEGIN
+    INSERT INTO pairs_fts(pairs_fts, rowid, question, answer) VALUES ('delete', old.id, old.question, old.answer);
+END;
+CREATE TRIGGER pairs_au AFTER UPDATE OF question, answer ON pairs BEGIN
+    INSERT INTO pairs_fts(pairs_fts, rowid, question, answer) VALUES ('delete', old.id, old.question, old.answer);
+    INSERT INTO pairs_fts(rowid, question, answer) VALUES (new.id, new.question, new.answer);
+END;
+"""
+
+MIGRATIONS: list[str] = [MIGRATION_1]
+
+SCHEMA_VERSION = len(MIGRATIONS)

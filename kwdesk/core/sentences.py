@@ -1,0 +1,68 @@
+"""Sentence splitting and token estimates, small and fast enough for 1,000 pages a second.
+
+Chunks must never cut a sentence, so the chunker works in sentences. A full NLP sentence
+splitter (spaCy, pysbd) would cost more than the whole PDF extraction; this splitter knows
+the common abbreviations and initials, which is what matters for technical and legal text.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Words after which a full stop does not end a sentence.
+ABBREVIATIONS = frozenset(
+    """
+    mr mrs ms dr prof sr jr st vs etc e.g i.e cf al fig figs eq eqs no nos vol vols p pp ch
+    sec art para approx ca dept est inc ltd co corp jan feb mar apr jun jul aug sep sept oct
+    nov dec mt ft z.b bzw ggf usw vgl nr abs s.a u.a d.h
+    """.split()
+)
+
+_BOUNDARY = re.compile(r"([.!?…]+[\"”’')\]]*)(\s+)|([。！？])")
+
+
+def _ends_with_abbreviation(text: str) -> bool:
+    word = text.rsplit(None, 1)[-1] if text.strip() else ""
+    word = word.rstrip(".").lstrip("(\"'“‘").lower()
+    if not word:
+        return False
+    if word in ABBREVIATIONS:
+        return True
+    # An initial ("J. Smith") is not a sentence end.
+    return len(word) == 1 and word.isalpha()
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split a paragraph into sentences; the sentences joined by spaces give the paragraph."""
+    text = text.strip()
+    if not text:
+        return []
+    sentences: list[str] = []
+    start = 0
+    for match in _BOUNDARY.finditer(text):
+        end = match.end(1) if match.group(1) else match.end(3)
+        if match.group(1):
+            nxt = text[match.end() : match.end() + 2]
+            first = nxt.lstrip("\"“‘'([")[:1]
+            if not first or not (first.isupper() or first.isdigit()):
+                continue
+            if match.group(1).startswith(".") and len(match.group(1).rstrip("\"”’')]")) == 1:
+                if _ends_with_abbreviation(text[start : match.start(1) + 1]):
+                    continue
+        piece = text[start:end].strip()
+        if piece:
+            sentences.append(piece)
+        start = match.end()
+    tail = text[start:].strip()
+    if tail:
+        sentences.append(tail)
+    return sentences
+
+
+def approx_tokens(text: str) -> int:
+    """Tokens of a typical BPE tokenizer: about four characters each for English text.
+
+    Chunk sizes only need to be right to within a few percent; counting with the real
+    tokenizer would mean loading a model to import a PDF.
+    """
+    return max(1, (len(text) + 3) // 4)

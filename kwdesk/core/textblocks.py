@@ -1,0 +1,96 @@
+"""What a reader produces from a file: ordered blocks of text with their pages and roles.
+
+Readers (PDF, plain text, Markdown) all produce an ``ExtractedDocument``; the chunker only
+sees blocks, so it treats every format alike.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+HEADING = "heading"
+PARAGRAPH = "paragraph"
+LIST_ITEM = "list"
+
+
+@dataclass
+class Block:
+    kind: str  # HEADING, PARAGRAPH or LIST_ITEM
+    text: str
+    page: int  # 1-based page where the block starts
+    level: int = 0  # heading level, 1 = top
+    page_end: int = 0  # last page, when a paragraph runs across a page break
+
+    def __post_init__(self) -> None:
+        if not self.page_end:
+            self.page_end = self.page
+
+
+@dataclass
+class ExtractedDocument:
+    page_count: int
+    blocks: list[Block]
+    extractor: str
+    title: str = ""
+    ocr_pages: int = 0
+    # Pages that could not be read at all (a broken content stream), 1-based.
+    unreadable_pages: list[int] = field(default_factory=list)
+
+    def page_texts(self) -> list[str]:
+        """The text of each page for reading, with its structure kept as plain text."""
+        pages: list[list[str]] = [[] for _ in range(self.page_count)]
+        for block in self.blocks:
+            if not 1 <= block.page <= self.page_count:
+                continue
+            if block.kind == HEADING:
+                pages[block.page - 1].append(block.text)
+            elif block.kind == LIST_ITEM:
+                pages[block.page - 1].append(f"• {block.text}")
+            else:
+                pages[block.page - 1].append(block.text)
+        return ["\n\n".join(parts) for parts in pages]
+
+    @property
+    def char_count(self) -> int:
+        return sum(len(b.text) for b in self.blocks)
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\u00ad\ufeff]")
+_SPACES = re.compile(r"[ \t\u00a0]+")
+# Dot leaders of tables of contents ("Valves . . . . . 12").
+_LEADERS = re.compile(r"(?:\s?[.·…]){4,}\s*")
+# Ligatures that some PDF fonts keep as one glyph.
+_LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"})
+
+
+def clean_text(text: str) -> str:
+    """Normalise what readers return: no control characters, ligatures, odd spaces."""
+    text = unicodedata.normalize("NFC", text).translate(_LIGATURES)
+    text = _LEADERS.sub(" ", _CONTROL.sub("", text))
+    return _SPACES.sub(" ", text).strip()
+
+
+_BULLET = re.compile(r"^\s*(?:[•◦▪▫●○■□‣⁃∙·\-–—*]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)]|\(?[ivxIVX]{1,4}[.)])\s+")
+
+
+def list_marker(line: str) -> re.Match[str] | None:
+    """The bullet or enumerator that starts a list item, if the line starts with one."""
+    return _BULLET.match(line)
+
+
+def join_lines(lines: list[str]) -> str:
+    """Join wrapped lines of one paragraph, undoing end-of-line hyphenation."""
+    out = ""
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        if not out:
+            out = line
+        elif out.endswith("-") and len(out) > 1 and out[-2].isalpha() and line[:1].islower():
+            out = out[:-1] + line
+        else:
+            out = f"{out} {line}"
+    return out

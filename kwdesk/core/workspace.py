@@ -1,0 +1,138 @@
+"""A workspace: one folder with the SQLite database and the files that runs produce.
+
+    workspace/
+        kwdesk.db        documents, pages, chunks, pairs, runs, models (+ full-text indexes)
+        runs/            one folder per training or generation run
+        models/          merged models and GGUF exports
+        tmp/             files being written; cleared when the workspace opens
+
+Each thread opens its own connection (``Workspace.connect``): SQLite connections must not
+cross threads, and WAL lets readers go on while one writer writes.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+import sqlite_utils
+
+from kwdesk.core.paths import default_workspace_dir
+from kwdesk.core.schema import MIGRATIONS, SCHEMA_VERSION
+
+DB_NAME = "kwdesk.db"
+BUSY_TIMEOUT_MS = 10_000
+
+
+class WorkspaceError(Exception):
+    """A workspace that cannot be opened or used; the message is for people."""
+
+
+class Workspace:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root).expanduser().resolve()
+
+    @classmethod
+    def open(cls, root: Path | str | None = None) -> "Workspace":
+        """Open (and create or migrate) the workspace at ROOT, or the default one."""
+        ws = cls(Path(root) if root is not None else default_workspace_dir())
+        try:
+            for folder in (ws.root, ws.runs_dir, ws.models_dir, ws.tmp_dir):
+                folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WorkspaceError(f"Cannot create the workspace folder {ws.root}: {exc.strerror or exc}") from exc
+        ws._clear_tmp()
+        db = ws.connect()
+        try:
+            migrate(db)
+        finally:
+            db.close()
+        return ws
+
+    @property
+    def db_path(self) -> Path:
+        return self.root / DB_NAME
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.root / "models"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.root / "tmp"
+
+    def connect(self) -> sqlite_utils.Database:
+        """A new connection for the calling thread."""
+        try:
+            conn = sqlite3.connect(str(self.db_path), timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as exc:
+            raise WorkspaceError(f"Cannot open the workspace database {self.db_path}: {exc}") from exc
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if mode.lower() != "wal":
+            raise WorkspaceError(f"The workspace database {self.db_path} cannot use WAL journaling ({mode}).")
+        # NORMAL is durable against application crashes in WAL mode; only a power cut can
+        # lose the last transactions, never corrupt the file.
+        conn.execute("PRAGMA synchronous = NORMAL")
+        return sqlite_utils.Database(conn, execute_plugins=False)
+
+    def _clear_tmp(self) -> None:
+        # Files under tmp/ belong to jobs that did not finish; nothing refers to them.
+        for child in self.tmp_dir.iterdir():
+            if child.is_dir() and not child.is_symlink():
+                shutil.rmtree(child, ignore_errors=True)
+            else:
+                child.unlink(missing_ok=True)
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.root)!r})"
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: sqlite_utils.Database) -> int:
+    """Apply the migrations this database lacks; returns the schema version."""
+    current = schema_version(db)
+    if current > SCHEMA_VERSION:
+        raise WorkspaceError(
+            f"This workspace was written by a newer kwdesk (schema {current}; this kwdesk knows "
+            f"up to {SCHEMA_VERSION}). Update kwdesk to open it."
+        )
+    for number in range(current + 1, SCHEMA_VERSION + 1):
+        script = MIGRATIONS[number - 1]
+        # One script, one transaction: a migration is applied whole or not at all.
+        try:
+            db.conn.executescript(f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+        except sqlite3.Error:
+            if db.conn.in_transaction:
+                db.conn.rollback()
+            raise
+    return schema_version(db)
+
+
+@contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One atomic write: everything inside commits together or not at all.
+
+    BEGIN IMMEDIATE takes the write lock up front, so a second writer waits (up to the busy
+    timeout) instead of failing half way.
+    """
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        # sqlite-utils' own writes nest inside as savepoints (Database.atomic).
+        yield db
+    except BaseException:
+        db.rollback()
+        raise
+    else:
+        db.conn.execute("COMMIT")
