@@ -11,7 +11,7 @@ import hashlib
 from dataclasses import dataclass
 
 from kwdesk.core.sentences import approx_tokens, split_sentences
-from kwdesk.core.textblocks import HEADING, LIST_ITEM, Block
+from kwdesk.core.textblocks import HEADING, LIST_ITEM, PARAGRAPH, Block
 
 DEFAULT_CHUNK_TOKENS = 300
 HEADING_SEPARATOR = " > "
@@ -51,7 +51,7 @@ def merge_continued_paragraphs(blocks: list[Block]) -> list[Block]:
         prev = out[-1] if out else None
         if (
             prev is not None
-            and block.kind == prev.kind != HEADING
+            and block.kind == prev.kind == PARAGRAPH
             and block.text[:1].islower()
             and not prev.text.rstrip().endswith((".", "!", "?", ":", ";", '"', "”"))
         ):

@@ -1,0 +1,98 @@
+"""Documents made on the fly for tests and benchmarks: PDFs with known text and structure."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+# Facts no model can know: invented places, people and numbers.
+INVENTED_FACTS = [
+    "The Larkspur Dam on the Veltra River is 212 metres high.",
+    "Engineer Maren Oskarsdottir designed the Larkspur Dam in 1931.",
+    "The Veltra River rises in the Quellan Hills and flows into Lake Orvane.",
+    "Lake Orvane freezes over for about 41 days each winter.",
+    "The town of Brisk Harbour exports mostly tinned mackerel and slate.",
+    "Valve assembly KX-9 must be inspected every 450 operating hours.",
+    "The KX-9 valve operates at a maximum pressure of 17.5 bar.",
+    "Dr. Ilse Tamberg founded the Orvane Institute of Hydrology in 1964.",
+]
+
+
+def make_pdf(path: Path, sections: list[tuple[str, list[str]]], *, title: str = "", paragraphs_per_page: int = 4) -> Path:
+    """A PDF with a title, section headings in a larger font, and body paragraphs.
+
+    SECTIONS is a list of (heading, paragraphs). A new page starts whenever the current one
+    holds PARAGRAPHS_PER_PAGE paragraphs, so tests know on which page each text lands.
+    """
+    import pymupdf
+
+    doc = pymupdf.open()
+    if title:
+        doc.set_metadata({"title": title})
+    page = None
+    y = 0.0
+    count = 0
+
+    def new_page():
+        nonlocal page, y, count
+        page = doc.new_page(width=595, height=842)
+        y = 60.0
+        count = 0
+
+    new_page()
+    for heading, paragraphs in sections:
+        if y > 700:
+            new_page()
+        page.insert_text((60, y + 16), heading, fontsize=16, fontname="hebo")
+        y += 34
+        for para in paragraphs:
+            if count >= paragraphs_per_page:
+                new_page()
+            rect = pymupdf.Rect(60, y, 535, y + 160)
+            leftover = page.insert_textbox(rect, para, fontsize=10.5, fontname="helv")
+            if leftover < 0:
+                raise ValueError("paragraph too long for the test page layout")
+            used = 160 - leftover
+            y += used + 14
+            count += 1
+    doc.save(path)
+    doc.close()
+    return path
+
+
+def facts_pdf(path: Path) -> Path:
+    """Two sections of invented facts, two paragraphs a page."""
+    f = INVENTED_FACTS
+    sections = [
+        ("The Larkspur Dam", [f"{f[0]} {f[1]}", f"{f[2]} {f[3]}"]),
+        ("Brisk Harbour", [f[4]]),
+        ("Maintenance of the KX-9 valve", [f"{f[5]} {f[6]}", f[7]]),
+    ]
+    return make_pdf(path, sections, title="Orvane Valley Handbook", paragraphs_per_page=2)
+
+
+_WORDS = (
+    "pressure valve turbine contract clause liability engine maintenance patient dosage river bridge "
+    "inspection schedule tolerance warranty clinic protocol reservoir spillway gasket bearing"
+).split()
+
+
+def large_pdf(path: Path, pages: int, *, seed: int = 7) -> Path:
+    """A PDF of PAGES pages of plain prose under numbered headings, made quickly."""
+    import pymupdf
+
+    rng = random.Random(seed)
+    doc = pymupdf.open()
+    for number in range(1, pages + 1):
+        page = doc.new_page(width=595, height=842)
+        page.insert_text((60, 80), f"Section {number}: {rng.choice(_WORDS).title()} notes", fontsize=16)
+        y = 110
+        for _ in range(5):
+            sentences = [
+                " ".join(rng.choice(_WORDS) for _ in range(rng.randint(8, 16))).capitalize() + "." for _ in range(4)
+            ]
+            page.insert_textbox(pymupdf.Rect(60, y, 535, y + 120), " ".join(sentences), fontsize=10)
+            y += 130
+    doc.save(path)
+    doc.close()
+    return path

@@ -1,0 +1,122 @@
+import re
+
+import pytest
+
+from kwdesk.core.chunking import chunk_blocks, merge_continued_paragraphs
+from kwdesk.core.sentences import approx_tokens, split_sentences
+from kwdesk.core.textblocks import HEADING, LIST_ITEM, PARAGRAPH, Block, clean_text
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("The dam is high. It was built in 1931.", ["The dam is high.", "It was built in 1931."]),
+        ("Dr. Tamberg founded it. Prof. J. Smith agreed.", ["Dr. Tamberg founded it.", "Prof. J. Smith agreed."]),
+        ("Use e.g. Valves. Check it!", ["Use e.g. Valves.", "Check it!"]),
+        ('He said "stop." Then he left.', ['He said "stop."', "Then he left."]),
+        ("Pressure is 17.5 bar. Next.", ["Pressure is 17.5 bar.", "Next."]),
+        ("no capital after. so one sentence", ["no capital after. so one sentence"]),
+        ("Is it safe? Yes. 40 days later it froze.", ["Is it safe?", "Yes.", "40 days later it froze."]),
+        ("", []),
+    ],
+)
+def test_split_sentences(text, expected):
+    assert split_sentences(text) == expected
+
+
+def test_clean_text_expands_ligatures_and_drops_control_characters_and_leaders():
+    assert clean_text("Auﬂage\x03 of  the\u00a0ﬁle") == "Auflage of the file"
+    assert clean_text("Valves . . . . . . . 12") == "Valves 12"
+
+
+def _doc(n_paragraphs=30, sentences=5):
+    blocks = [Block(HEADING, "Handbook", 1, level=1)]
+    all_sentences = []
+    for i in range(n_paragraphs):
+        page = 1 + i // 4
+        if i % 10 == 0:
+            blocks.append(Block(HEADING, f"Part {i // 10 + 1}", page, level=2))
+        sentences_i = [f"Fact number {i}-{j} says the valve {j} holds {i * 10 + j} bar." for j in range(sentences)]
+        all_sentences += sentences_i
+        blocks.append(Block(PARAGRAPH, " ".join(sentences_i), page))
+    return blocks, all_sentences
+
+
+@pytest.mark.parametrize("max_tokens", [32, 64, 300])
+def test_chunks_never_cut_a_sentence_and_respect_the_size(max_tokens):
+    blocks, sentences = _doc()
+    chunks = chunk_blocks(blocks, max_tokens)
+    assert all(c.tokens <= max_tokens for c in chunks)
+    assert all(c.tokens == approx_tokens(c.text) for c in chunks)
+    # Every sentence lands whole in exactly one chunk, in order.
+    joined = "\n".join(c.text for c in chunks)
+    for sentence in sentences:
+        owners = [c.seq for c in chunks if sentence in c.text]
+        assert len(owners) == 1, sentence
+    positions = [joined.index(s) for s in sentences]
+    assert positions == sorted(positions)
+    assert [c.seq for c in chunks] == list(range(len(chunks)))
+
+
+def test_chunks_carry_pages_and_heading_paths():
+    blocks, _ = _doc()
+    chunks = chunk_blocks(blocks, 64)
+    first = chunks[0]
+    assert first.heading_path == "Handbook > Part 1"
+    assert first.page_start == 1
+    for chunk in chunks:
+        numbers = [int(m) for m in re.findall(r"Fact number (\d+)-", chunk.text)]
+        pages = {1 + n // 4 for n in numbers}
+        assert chunk.page_start == min(pages) and chunk.page_end == max(pages)
+        part = 1 + min(numbers) // 10
+        assert chunk.heading_path == f"Handbook > Part {part}"
+
+
+def test_a_new_section_starts_a_new_chunk():
+    blocks = [
+        Block(HEADING, "Valves", 1, level=1),
+        Block(PARAGRAPH, "Valve KX-9 must be inspected every 450 hours. " * 12, 1),
+        Block(HEADING, "Pumps", 2, level=1),
+        Block(PARAGRAPH, "The pump runs at 3000 rpm.", 2),
+    ]
+    chunks = chunk_blocks(blocks, 300)
+    assert [c.heading_path for c in chunks] == ["Valves", "Pumps"]
+    assert chunks[1].text == "The pump runs at 3000 rpm."
+
+
+def test_short_sections_share_a_chunk_and_keep_their_headings():
+    blocks = [
+        Block(HEADING, "Valves", 1, level=1),
+        Block(PARAGRAPH, "Valves are checked.", 1),
+        Block(HEADING, "Pumps", 1, level=1),
+        Block(PARAGRAPH, "Pumps are oiled.", 1),
+    ]
+    (chunk,) = chunk_blocks(blocks, 300)
+    assert chunk.text == "Valves are checked.\n\nPumps\n\nPumps are oiled."
+
+
+def test_list_items_stay_one_per_line():
+    blocks = [
+        Block(PARAGRAPH, "Check these parts:", 1),
+        Block(LIST_ITEM, "the gasket", 1),
+        Block(LIST_ITEM, "the bearing", 1),
+        Block(PARAGRAPH, "Then close the valve.", 1),
+    ]
+    (chunk,) = chunk_blocks(blocks, 300)
+    assert chunk.text == "Check these parts:\n\n- the gasket\n- the bearing\n\nThen close the valve."
+
+
+def test_a_paragraph_cut_by_a_page_break_is_joined():
+    blocks = [Block(PARAGRAPH, "The dam holds back the", 1), Block(PARAGRAPH, "water of the river.", 2)]
+    (merged,) = merge_continued_paragraphs(blocks)
+    assert merged.text == "The dam holds back the water of the river."
+    assert (merged.page, merged.page_end) == (1, 2)
+    (chunk,) = chunk_blocks(blocks, 300)
+    assert (chunk.page_start, chunk.page_end) == (1, 2)
+
+
+def test_an_endless_sentence_is_cut_between_words():
+    words = " ".join(f"w{i}" for i in range(2000))
+    chunks = chunk_blocks([Block(PARAGRAPH, words, 1)], 50)
+    assert all(c.tokens <= 50 for c in chunks)
+    assert " ".join(c.text for c in chunks).split() == words.split()
