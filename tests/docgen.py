@@ -96,3 +96,17 @@ def large_pdf(path: Path, pages: int, *, seed: int = 7) -> Path:
     doc.save(path)
     doc.close()
     return path
+
+
+def scanned_pdf(path: Path, text_pdf: Path, dpi: int = 200) -> Path:
+    """A copy of TEXT_PDF whose pages are pictures of the pages: no text layer, as a scan."""
+    import pymupdf
+
+    src = pymupdf.open(text_pdf)
+    out = pymupdf.open()
+    for page in src:
+        pix = page.get_pixmap(dpi=dpi, colorspace=pymupdf.csGRAY)
+        new = out.new_page(width=page.rect.width, height=page.rect.height)
+        new.insert_image(new.rect, pixmap=pix)
+    out.save(path)
+    return path

@@ -31,7 +31,7 @@ def test_every_corpus_pdf_gets_the_right_verdict(workspace, db, pdf_corpus):
             assert result.status == REJECTED and "password" in result.reason, name
         elif name in SCANNED:
             if tesseract_available():
-                assert result.status == IMPORTED or "OCR found no text" in result.reason, name
+                assert result.status == IMPORTED or "OCR found no readable text" in result.reason, name
             else:
                 assert result.status == REJECTED, name
                 assert "no text layer" in result.reason and "tesseract" in result.reason.lower(), name

@@ -74,6 +74,9 @@ def tesseract_available() -> bool:
     return shutil.which("tesseract") is not None
 
 
+MIN_OCR_LETTERS = 20
+# pymupdf renders pages at 72 dpi for OCR by default; Tesseract wants about 300.
+OCR_DPI = 300
 OCR_MISSING_HINT = "install Tesseract OCR (Debian/Ubuntu: apt install tesseract-ocr) to read it"
 
 
@@ -109,8 +112,11 @@ def _read_pymupdf(doc, *, ocr: bool, on_page: PageCallback | None) -> ExtractedD
             page = doc[index]
             blocks = _page_blocks(page.get_text("dict", flags=flags), number)
             if not blocks and use_ocr and page.get_images():
-                textpage = page.get_textpage_ocr(flags=flags, full=True)
+                textpage = page.get_textpage_ocr(flags=flags, full=True, dpi=OCR_DPI)
                 blocks = _page_blocks(page.get_text("dict", textpage=textpage, flags=flags), number)
+                # OCR of a photo or a drawing yields a few stray letters: not text.
+                if sum(ch.isalpha() for b in blocks for line in b.lines for ch in line.text) < MIN_OCR_LETTERS:
+                    blocks = []
                 ocr_pages += 1 if blocks else 0
         except Exception as exc:
             log.warning("page %d unreadable: %s", number, exc)
@@ -130,7 +136,7 @@ def _read_pymupdf(doc, *, ocr: bool, on_page: PageCallback | None) -> ExtractedD
             if not use_ocr:
                 hint = OCR_MISSING_HINT if not tesseract_available() else "import it again with OCR on"
                 raise RejectedFile(f"no text layer (a scanned document?): {hint}")
-            raise RejectedFile("no text layer, and OCR found no text in its images")
+            raise RejectedFile("no text layer, and OCR found no readable text in its images (photos or drawings?)")
         raise RejectedFile("empty: no text on any page")
 
     toc = _safe_toc(doc)
