@@ -6,6 +6,11 @@ import pytest
 
 # Qt runs headless in tests unless a display is asked for explicitly.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Settings, logs and the default workspace of tests stay out of the user's own folders.
+_HOME = Path(__import__("tempfile").mkdtemp(prefix="kwdesk-test-home-"))
+# The cache stays real: models converted once are reused across test runs.
+for _var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+    os.environ[_var] = str(_HOME / _var.lower())
 # Tests must never reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -47,3 +52,32 @@ def db(workspace):
     conn = workspace.connect()
     yield conn
     conn.close()
+
+
+SCREENSHOTS = REPO / "build" / "screenshots"
+
+
+@pytest.fixture
+def screenshot():
+    """Saves a PNG of a widget under build/screenshots/ to look at."""
+
+    def save(widget, name: str) -> Path:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        assert widget.grab().save(str(path)), f"could not save {path}"
+        return path
+
+    return save
+
+
+@pytest.fixture
+def no_threads_left():
+    """Fails a GUI test that leaves a worker thread running."""
+    yield
+    from kwdesk.ui.worker import JobRunner
+
+    running = [r for r in list(JobRunner.instances) if r.is_running()]
+    for runner in running:
+        runner.cancel()
+        runner.wait(30_000)
+    assert not running, f"worker threads left running: {running}"

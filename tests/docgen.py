@@ -78,21 +78,22 @@ _WORDS = (
 
 
 def large_pdf(path: Path, pages: int, *, seed: int = 7) -> Path:
-    """A PDF of PAGES pages of plain prose under numbered headings, made quickly."""
+    """A PDF of PAGES full pages of prose (about 3,000 characters each, like a page of a
+    manual) under numbered headings, made quickly."""
     import pymupdf
 
     rng = random.Random(seed)
     doc = pymupdf.open()
     for number in range(1, pages + 1):
         page = doc.new_page(width=595, height=842)
-        page.insert_text((60, 80), f"Section {number}: {rng.choice(_WORDS).title()} notes", fontsize=16)
-        y = 110
-        for _ in range(5):
+        page.insert_text((60, 70), f"Section {number}: {rng.choice(_WORDS).title()} notes", fontsize=16)
+        y = 90
+        for _ in range(6):
             sentences = [
-                " ".join(rng.choice(_WORDS) for _ in range(rng.randint(8, 16))).capitalize() + "." for _ in range(4)
+                " ".join(rng.choice(_WORDS) for _ in range(rng.randint(8, 16))).capitalize() + "." for _ in range(5)
             ]
-            page.insert_textbox(pymupdf.Rect(60, y, 535, y + 120), " ".join(sentences), fontsize=10)
-            y += 130
+            page.insert_textbox(pymupdf.Rect(60, y, 535, y + 118), " ".join(sentences), fontsize=10)
+            y += 122
     doc.save(path)
     doc.close()
     return path

@@ -66,12 +66,13 @@ def _units(blocks: list[Block], max_tokens: int) -> list[_Unit | Block]:
     """Sentences, with the heading blocks left in place as section marks."""
     out: list[_Unit | Block] = []
     path: list[tuple[int, str]] = []
+    heading_path = ""
     for index, block in enumerate(merge_continued_paragraphs(blocks)):
         if block.kind == HEADING:
             path = [(level, text) for level, text in path if level < block.level] + [(block.level, block.text)]
+            heading_path = HEADING_SEPARATOR.join(text for _, text in path)
             out.append(block)
             continue
-        heading_path = HEADING_SEPARATOR.join(text for _, text in path)
         for sentence in split_sentences(block.text):
             for piece in _fit(sentence, max_tokens):
                 out.append(

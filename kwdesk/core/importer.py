@@ -11,13 +11,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
 
 from kwdesk.core.chunking import DEFAULT_CHUNK_TOKENS, chunk_blocks
 from kwdesk.core.jobs import Job, ProgressCallback
-from kwdesk.core.pdf_reader import RejectedFile, read_pdf
+from kwdesk.core.pdf_reader import PARALLEL_MIN_PAGES, RejectedFile, pdf_page_count, read_pdf, tesseract_available
+from kwdesk.core.process_pool import BrokenProcessPool, reset_pool, shared_pool
 from kwdesk.core.text_reader import read_text_file
 from kwdesk.core.textblocks import ExtractedDocument
 from kwdesk.core.workspace import Workspace, write_transaction
@@ -133,14 +135,37 @@ def _file_type(path: Path, head: bytes) -> str:
     raise RejectedFile(f"unsupported file type ({suffix or 'no suffix'}); kwdesk reads PDF, .txt and .md files")
 
 
-def extract_file(path: Path, file_type: str, options: ImportOptions, on_page=None) -> ExtractedDocument:
+def extract_file(
+    path: Path, file_type: str, options: ImportOptions, on_page=None, tesseract: bool | None = None
+) -> ExtractedDocument:
     if file_type == "pdf":
-        return read_pdf(path, ocr=options.ocr, on_page=on_page)
+        return read_pdf(path, ocr=options.ocr, on_page=on_page, tesseract=tesseract)
     return read_text_file(path, markdown=file_type == "md")
 
 
+@dataclass
+class _Prepared:
+    """A file that passed the cheap checks and goes on to be read."""
+
+    path: Path
+    source: str
+    sha: str
+    size: int
+    file_type: str
+    future: Future | None = None  # its reading in a worker process, when there is a pool
+
+
+def _extract_in_worker(path: Path, file_type: str, options: ImportOptions, tesseract: bool) -> ExtractedDocument:
+    return extract_file(path, file_type, options, tesseract=tesseract)
+
+
 class ImportJob(Job):
-    """Imports PATHS into WORKSPACE; ``run`` returns one ImportResult per file found."""
+    """Imports PATHS into WORKSPACE; ``run`` returns one ImportResult per file found.
+
+    Files are read in worker processes, a few ahead of the one being stored, so that a
+    folder of PDFs uses every core and a file that crashes the PDF library is rejected
+    instead of taking the app down. Results are stored one file at a time, in order.
+    """
 
     def __init__(self, workspace: Workspace, paths: Iterable[Path | str], options: ImportOptions | None = None):
         super().__init__()
@@ -150,28 +175,40 @@ class ImportJob(Job):
 
     def run(self, progress: ProgressCallback | None = None) -> list[ImportResult]:
         self._progress = progress
+        self._tesseract = tesseract_available()
         files = collect_files(self.paths)
         results: list[ImportResult] = []
+        pool = shared_pool()
+        ahead = 2 * (pool._max_workers if pool else 0)
+        prepared: dict[int, _Prepared | ImportResult] = {}
         db = self.workspace.connect()
         try:
             for index, (path, named) in enumerate(files):
                 self.check_cancelled()
                 self.report(index, len(files), f"Reading {path.name}", file=str(path))
+                for upcoming in range(index, min(len(files), index + ahead + 1)):
+                    if upcoming not in prepared:
+                        prepared[upcoming] = self._prepare(db, *files[upcoming], pool)
+                item = prepared.pop(index)
 
                 def on_page(page: int, pages: int, _name=path.name, _index=index) -> None:
                     self.check_cancelled()
                     if page % 25 == 0 or page == pages:
                         self.report(_index, len(files), f"Reading {_name}: page {page} of {pages}", file=str(path))
 
-                result = self._import_one(db, path, named, on_page)
+                result = item if isinstance(item, ImportResult) else self._read_and_store(db, item, on_page)
                 log.info("import %s: %s %s", path, result.status, result.reason)
                 results.append(result)
                 self.report(index + 1, len(files), f"{path.name}: {result.status}", file=str(path), result=result)
         finally:
+            for item in prepared.values():
+                if isinstance(item, _Prepared) and item.future is not None:
+                    item.future.cancel()
             db.close()
         return results
 
-    def _import_one(self, db, path: Path, named: bool, on_page) -> ImportResult:
+    def _prepare(self, db, path: Path, named: bool, pool) -> _Prepared | ImportResult:
+        """Cheap checks (type, hash, duplicate); then reading starts in a worker."""
         source = str(path.resolve())
         if not named and path.suffix.lower() not in SUPPORTED_SUFFIXES:
             return ImportResult(source, SKIPPED, f"not a PDF, .txt or .md file ({path.suffix or 'no suffix'})")
@@ -186,7 +223,20 @@ class ImportJob(Job):
             return ImportResult(source, REJECTED, "not a file")
         except OSError as exc:
             return ImportResult(source, REJECTED, f"cannot be read: {exc.strerror or exc}")
+        duplicate = self._duplicate(db, source, sha)
+        if duplicate:
+            return duplicate
+        try:
+            file_type = _file_type(path, head)
+        except RejectedFile as exc:
+            return self._store_rejected(db, path, source, sha, size, path.suffix.lower().lstrip(".") or "unknown", str(exc))
+        item = _Prepared(path, source, sha, size, file_type)
+        # Long PDFs are split into page ranges across the pool by the reader itself.
+        if pool is not None and not (file_type == "pdf" and pdf_page_count(path) >= PARALLEL_MIN_PAGES):
+            item.future = pool.submit(_extract_in_worker, path, file_type, self.options, self._tesseract)
+        return item
 
+    def _duplicate(self, db, source: str, sha: str) -> ImportResult | None:
         existing = db.execute(
             "SELECT id, pages, chunks, version FROM documents WHERE sha256 = ? AND status = 'imported' ORDER BY id LIMIT 1",
             [sha],
@@ -194,17 +244,39 @@ class ImportJob(Job):
         if existing:
             doc_id, pages, chunks, version = existing
             return ImportResult(source, DUPLICATE, "already imported", pages, chunks, doc_id, version)
+        return None
 
+    def _read_and_store(self, db, item: _Prepared, on_page) -> ImportResult:
         try:
-            file_type = _file_type(path, head)
-            extracted = extract_file(path, file_type, self.options, on_page)
+            extracted = self._extracted(item, on_page)
         except RejectedFile as exc:
-            return self._store_rejected(db, path, source, sha, size, path.suffix.lower().lstrip(".") or "unknown", str(exc))
+            return self._store_rejected(db, item.path, item.source, item.sha, item.size, item.file_type, str(exc))
         except MemoryError:
-            return self._store_rejected(db, path, source, sha, size, "pdf", "too large to read in the memory available")
+            return self._store_rejected(
+                db, item.path, item.source, item.sha, item.size, item.file_type, "too large to read in the memory available"
+            )
         chunks = chunk_blocks(extracted.blocks, self.options.chunk_tokens)
         self.check_cancelled()  # before the write: a cancelled import leaves nothing behind
-        return self._store(db, path, source, sha, size, file_type, extracted, chunks)
+        # The same content may have come earlier in this batch, or from another window.
+        return self._duplicate(db, item.source, item.sha) or self._store(
+            db, item.path, item.source, item.sha, item.size, item.file_type, extracted, chunks
+        )
+
+    def _extracted(self, item: _Prepared, on_page) -> ExtractedDocument:
+        if item.future is None:
+            return extract_file(item.path, item.file_type, self.options, on_page, self._tesseract)
+        try:
+            return item.future.result()
+        except BrokenProcessPool:
+            # A worker died: this file, or another one read beside it, crashed the reader.
+            # Read this file alone in a new pool; if that dies too, this file is the cause.
+            reset_pool()
+            pool = shared_pool()
+            try:
+                return pool.submit(_extract_in_worker, item.path, item.file_type, self.options, self._tesseract).result()
+            except BrokenProcessPool:
+                reset_pool()
+                raise RejectedFile("damaged file: it crashed the PDF reader") from None
 
     def _store_rejected(self, db, path: Path, source: str, sha: str, size: int, file_type: str, reason: str) -> ImportResult:
         with write_transaction(db):

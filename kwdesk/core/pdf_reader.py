@@ -16,6 +16,7 @@ import re
 import shutil
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
@@ -53,11 +54,11 @@ class _RawBlock:
     y0: float
     y1: float
 
-    @property
+    @cached_property
     def text(self) -> str:
         return join_lines([line.text for line in self.lines])
 
-    @property
+    @cached_property
     def size(self) -> float:
         # The size most of the block's characters are set in.
         weights: Counter[float] = Counter()
@@ -65,7 +66,7 @@ class _RawBlock:
             weights[line.size] += len(line.text)
         return weights.most_common(1)[0][0] if weights else 0.0
 
-    @property
+    @cached_property
     def bold(self) -> bool:
         return all(line.bold for line in self.lines if line.text.strip())
 
@@ -75,13 +76,36 @@ def tesseract_available() -> bool:
 
 
 MIN_OCR_LETTERS = 20
+# PDFs of this many pages or more are read on all cores, in ranges of at least
+# PARALLEL_RANGE_PAGES pages; below it, starting worker processes costs more than it saves.
+PARALLEL_MIN_PAGES = 100
+PARALLEL_RANGE_PAGES = 50
 # pymupdf renders pages at 72 dpi for OCR by default; Tesseract wants about 300.
 OCR_DPI = 300
 OCR_MISSING_HINT = "install Tesseract OCR (Debian/Ubuntu: apt install tesseract-ocr) to read it"
 
 
-def read_pdf(path: Path, *, ocr: bool = True, on_page: PageCallback | None = None) -> ExtractedDocument:
-    """Read PATH; raises RejectedFile with a short human reason when it cannot be used."""
+def pdf_page_count(path: Path) -> int:
+    """Pages in a PDF, 0 when it cannot be opened (reading it will say why)."""
+    import pymupdf
+
+    try:
+        with pymupdf.open(path, filetype="pdf") as doc:
+            return doc.page_count
+    except Exception:
+        return 0
+
+
+def read_pdf(
+    path: Path, *, ocr: bool = True, on_page: PageCallback | None = None, tesseract: bool | None = None
+) -> ExtractedDocument:
+    """Read PATH; raises RejectedFile with a short human reason when it cannot be used.
+
+    TESSERACT says whether Tesseract is installed (None: look now); a job decides it once
+    for all its files and workers.
+    """
+    if tesseract is None:
+        tesseract = tesseract_available()
     import pymupdf
 
     try:
@@ -93,20 +117,25 @@ def read_pdf(path: Path, *, ocr: bool = True, on_page: PageCallback | None = Non
             raise RejectedFile("password-protected: remove the password (or print it to a new PDF) and import again")
         if doc.page_count == 0:
             return _read_with_pdfminer(path)
-        return _read_pymupdf(doc, ocr=ocr, on_page=on_page)
+        return _read_pymupdf(doc, path, ocr=ocr, tesseract=tesseract, on_page=on_page)
 
 
-def _read_pymupdf(doc, *, ocr: bool, on_page: PageCallback | None) -> ExtractedDocument:
+@dataclass
+class _PagesRead:
+    """What reading a range of pages gave; small enough to send back from a worker."""
+
+    raw: list[_RawBlock]
+    unreadable: list[int]
+    ocr_pages: int
+
+
+def _read_pages(doc, start: int, stop: int, use_ocr: bool, on_page: PageCallback | None = None) -> _PagesRead:
     import pymupdf
 
     # Ligatures are expanded (no TEXT_PRESERVE_LIGATURES); images are not loaded.
     flags = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
-    raw: list[_RawBlock] = []
-    textless_pages: list[int] = []
-    unreadable: list[int] = []
-    ocr_pages = 0
-    use_ocr = ocr and tesseract_available()
-    for index in range(doc.page_count):
+    out = _PagesRead([], [], 0)
+    for index in range(start, stop):
         number = index + 1
         try:
             page = doc[index]
@@ -117,16 +146,61 @@ def _read_pymupdf(doc, *, ocr: bool, on_page: PageCallback | None) -> ExtractedD
                 # OCR of a photo or a drawing yields a few stray letters: not text.
                 if sum(ch.isalpha() for b in blocks for line in b.lines for ch in line.text) < MIN_OCR_LETTERS:
                     blocks = []
-                ocr_pages += 1 if blocks else 0
+                out.ocr_pages += 1 if blocks else 0
         except Exception as exc:
             log.warning("page %d unreadable: %s", number, exc)
-            unreadable.append(number)
+            out.unreadable.append(number)
             blocks = []
-        if not blocks:
-            textless_pages.append(number)
-        raw.extend(blocks)
+        out.raw.extend(blocks)
         if on_page is not None:
             on_page(number, doc.page_count)
+    return out
+
+
+def _read_pages_in_worker(path: str, start: int, stop: int, use_ocr: bool) -> _PagesRead:
+    import pymupdf
+
+    with pymupdf.open(path, filetype="pdf") as doc:
+        return _read_pages(doc, start, stop, use_ocr)
+
+
+def _read_pages_parallel(path: Path, doc, use_ocr: bool, on_page: PageCallback | None) -> _PagesRead | None:
+    """Long PDFs are read in page ranges on all cores; None when there is no pool."""
+    from kwdesk.core.process_pool import BrokenProcessPool, reset_pool, shared_pool
+
+    pool = shared_pool()
+    if pool is None:
+        return None
+    step = max(PARALLEL_RANGE_PAGES, -(-doc.page_count // (4 * pool._max_workers)))
+    ranges = [(start, min(start + step, doc.page_count)) for start in range(0, doc.page_count, step)]
+    futures = [pool.submit(_read_pages_in_worker, str(path), a, b, use_ocr) for a, b in ranges]
+    parts: list[_PagesRead] = []
+    try:
+        for (a, b), future in zip(ranges, futures):
+            parts.append(future.result())
+            if on_page is not None:
+                on_page(b, doc.page_count)  # may raise Cancelled
+    except BrokenProcessPool as exc:
+        reset_pool()
+        raise RejectedFile("damaged PDF: it crashed the PDF reader") from exc
+    finally:
+        for future in futures:
+            future.cancel()
+    return _PagesRead(
+        [block for part in parts for block in part.raw],
+        [number for part in parts for number in part.unreadable],
+        sum(part.ocr_pages for part in parts),
+    )
+
+
+def _read_pymupdf(doc, path: Path, *, ocr: bool, tesseract: bool, on_page: PageCallback | None) -> ExtractedDocument:
+    use_ocr = ocr and tesseract
+    pages = None
+    if doc.page_count >= PARALLEL_MIN_PAGES:
+        pages = _read_pages_parallel(path, doc, use_ocr, on_page)
+    if pages is None:
+        pages = _read_pages(doc, 0, doc.page_count, use_ocr, on_page)
+    raw, unreadable, ocr_pages = pages.raw, pages.unreadable, pages.ocr_pages
 
     if not raw:
         if len(unreadable) == doc.page_count:
@@ -134,7 +208,7 @@ def _read_pymupdf(doc, *, ocr: bool, on_page: PageCallback | None) -> ExtractedD
         has_images = any(doc[i].get_images() for i in range(min(doc.page_count, 50)))
         if has_images:
             if not use_ocr:
-                hint = OCR_MISSING_HINT if not tesseract_available() else "import it again with OCR on"
+                hint = OCR_MISSING_HINT if not tesseract else "import it again with OCR on"
                 raise RejectedFile(f"no text layer (a scanned document?): {hint}")
             raise RejectedFile("no text layer, and OCR found no readable text in its images (photos or drawings?)")
         raise RejectedFile("empty: no text on any page")
@@ -159,15 +233,24 @@ def _page_blocks(data: dict, number: int) -> list[_RawBlock]:
             continue
         lines: list[_Line] = []
         for line in block.get("lines", ()):
-            spans = line.get("spans", ())
-            text = clean_text("".join(span.get("text", "") for span in spans))
-            if not text:
-                continue
-            sized = [s for s in spans if s.get("text", "").strip()]
-            size = round(max((s.get("size", 0.0) for s in sized), default=0.0), 1)
-            # Bit 4 of a span's flags is bold; fonts named "...Bold" often lack the flag.
-            bold = bool(sized) and all(s.get("flags", 0) & 16 or "bold" in s.get("font", "").lower() for s in sized)
-            lines.append(_Line(text, size, bold))
+            # A hot loop (about 50 lines a page): plain loops, no generators.
+            parts = []
+            size = 0.0
+            bold = True
+            inked = False
+            for span in line.get("spans", ()):
+                span_text = span.get("text", "")
+                parts.append(span_text)
+                if span_text.strip():
+                    inked = True
+                    if span.get("size", 0.0) > size:
+                        size = span["size"]
+                    # Bit 4 of a span's flags is bold; fonts named "...Bold" often lack the flag.
+                    if bold and not (span.get("flags", 0) & 16 or "bold" in span.get("font", "").lower()):
+                        bold = False
+            text = clean_text("".join(parts))
+            if text:
+                lines.append(_Line(text, round(size, 1), bold and inked))
         if lines:
             bbox = block.get("bbox", (0, 0, 0, 0))
             out.append(_RawBlock(number, lines, bbox[1], bbox[3]))

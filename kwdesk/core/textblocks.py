@@ -67,6 +67,9 @@ _LIGATURES = str.maketrans({"ﬀ": "ff", "ﬁ": "fi", "ﬂ": "fl", "ﬃ": "ffi",
 
 def clean_text(text: str) -> str:
     """Normalise what readers return: no control characters, ligatures, odd spaces."""
+    if text.isascii() and text.isprintable() and ". ." not in text and "...." not in text:
+        # The common case, and a hot path: plain ASCII needs only its spaces folded.
+        return " ".join(text.split())
     text = unicodedata.normalize("NFC", text).translate(_LIGATURES)
     text = _LEADERS.sub(" ", _CONTROL.sub("", text))
     return _SPACES.sub(" ", text).strip()

@@ -1,0 +1,36 @@
+"""Starts the desktop app."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+log = logging.getLogger(__name__)
+
+
+def run_app(workspace_dir: str | None = None, argv: list[str] | None = None) -> int:
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from kwdesk.core.bundled import BUNDLED_NAME, ModelNotFound, bundled_model_path
+    from kwdesk.core.logs import setup_logging
+    from kwdesk.core.workspace import Workspace, WorkspaceError
+    from kwdesk.ui.main_window import MainWindow
+
+    setup_logging()
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("kwdesk")
+    app.setOrganizationName("kwdesk")
+    try:
+        workspace = Workspace.open(workspace_dir)
+    except WorkspaceError as exc:
+        QMessageBox.critical(None, "kwdesk", str(exc))
+        return 1
+    try:
+        model_name = BUNDLED_NAME if bundled_model_path() else ""
+    except ModelNotFound as exc:
+        log.warning("%s", exc)
+        model_name = "none (the bundled model is missing)"
+    window = MainWindow(workspace, model_name)
+    window.show()
+    log.info("kwdesk started on %s", workspace.root)
+    return app.exec()

@@ -1,0 +1,285 @@
+"""Documents: drop files and folders, watch the import, read a document page by page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kwdesk.core.documents import DocumentRow, list_documents, page_text
+from kwdesk.core.importer import ImportJob, ImportResult
+from kwdesk.core.workspace import Workspace
+from kwdesk.ui.worker import JobRunner
+
+
+class DocumentsTableModel(QAbstractTableModel):
+    """The workspace's documents, one row each; a few hundred rows at most, held whole."""
+
+    COLUMNS = ("Document", "Status", "Pages", "Chunks", "Reason / title")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[DocumentRow] = []
+
+    def set_rows(self, rows: list[DocumentRow]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        row = self.rows[index.row()]
+        column = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if column == 0:
+                return row.name + (f"  (v{row.version})" if row.version > 1 else "")
+            if column == 1:
+                return row.status
+            if column == 2:
+                return row.pages if row.status == "imported" else ""
+            if column == 3:
+                return row.chunks if row.status == "imported" else ""
+            return row.reason if row.status == "rejected" else row.title
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return row.source_path + (f"\n{row.reason}" if row.reason else "")
+        if role == Qt.ItemDataRole.ForegroundRole and row.status == "rejected" and column in (1, 4):
+            return QColor("#b3261e")
+        if role == Qt.ItemDataRole.TextAlignmentRole and column in (2, 3):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+
+class DocumentsPage(QWidget):
+    """The first step of the flow. Import runs in a worker; the table shows each verdict."""
+
+    import_finished = Signal(list)  # list[ImportResult]
+    busy_changed = Signal(str)  # what runs now, "" when idle
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self._db = workspace.connect()  # reads on the main thread; the import writes in its own
+        self._runner: JobRunner | None = None
+        self._queued: list[Path] = []
+
+        self.model = DocumentsTableModel()
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().hide()
+        self.table.setAlternatingRowColors(True)
+        header = self.table.horizontalHeader()
+        for column in range(4):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        self.table.selectionModel().currentRowChanged.connect(self._show_selected)
+
+        self.empty_hint = QLabel(
+            "<h2>Drop PDFs here</h2>"
+            "<p>Drop PDF, text or Markdown files, or whole folders, anywhere on this window.<br>"
+            "kwdesk reads them, splits them into passages, and keeps everything in your workspace.</p>"
+        )
+        self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty_hint.setTextFormat(Qt.TextFormat.RichText)
+        self.empty_hint.setObjectName("emptyHint")
+
+        self.add_button = QPushButton("Add files…")
+        self.add_button.clicked.connect(self._choose_files)
+        self.add_folder_button = QPushButton("Add folder…")
+        self.add_folder_button.clicked.connect(self._choose_folder)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.hide()
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel_import)
+        self.cancel_button.hide()
+        self.status_label = QLabel()
+        self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+
+        top = QHBoxLayout()
+        top.addWidget(self.add_button)
+        top.addWidget(self.add_folder_button)
+        top.addWidget(self.progress, 1)
+        top.addWidget(self.cancel_button)
+        top.addStretch(0)
+
+        # The reader: a document's text page by page, as plain text (never HTML).
+        self.page_spin = QSpinBox()
+        self.page_spin.setPrefix("Page ")
+        self.page_spin.setMinimum(1)
+        self.page_spin.valueChanged.connect(self._show_page)
+        self.page_title = QLabel()
+        self.page_title.setTextFormat(Qt.TextFormat.PlainText)
+        self.page_view = QPlainTextEdit()
+        self.page_view.setReadOnly(True)
+        self.page_view.setFont(QFont("Serif", 11))
+        reader = QWidget()
+        reader_layout = QVBoxLayout(reader)
+        reader_layout.setContentsMargins(0, 0, 0, 0)
+        reader_head = QHBoxLayout()
+        reader_head.addWidget(self.page_title, 1)
+        reader_head.addWidget(self.page_spin)
+        reader_layout.addLayout(reader_head)
+        reader_layout.addWidget(self.page_view)
+
+        splitter = QSplitter()
+        splitter.addWidget(self.table)
+        splitter.addWidget(reader)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([600, 400])
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty_hint)
+        self.stack.addWidget(splitter)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.stack, 1)
+        layout.addWidget(self.status_label)
+        self.refresh()
+
+    # --- state -------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        self.model.set_rows(list_documents(self._db))
+        self.stack.setCurrentIndex(1 if self.model.rows else 0)
+
+    def is_busy(self) -> bool:
+        return self._runner is not None
+
+    def shutdown(self) -> None:
+        """Cancel a running import, wait for it, and let nothing of it arrive afterwards."""
+        if self._runner is not None:
+            self._queued.clear()
+            self._runner.cancel()
+            self._runner.wait(60_000)
+            self._runner.blockSignals(True)  # its queued results must not reach a closed page
+            self._runner = None
+        self._db.close()
+
+    # --- import ------------------------------------------------------------------------
+
+    def import_paths(self, paths: list[Path]) -> None:
+        """Import PATHS in a worker; paths dropped meanwhile wait for the next round."""
+        if self._runner is not None:
+            self._queued.extend(paths)
+            self.status_label.setText(f"{len(self._queued)} more waiting to be imported")
+            return
+        self._runner = JobRunner(ImportJob(self.workspace, paths), self)
+        self._runner.progress.connect(self._on_progress)
+        self._runner.succeeded.connect(self._on_done)
+        self._runner.failed.connect(self._on_failed)
+        self._runner.cancelled.connect(lambda: self.status_label.setText("Import cancelled. Files already imported are kept."))
+        self._runner.finished.connect(self._on_finished)
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        self.cancel_button.show()
+        self.cancel_button.setEnabled(True)
+        self.busy_changed.emit("Importing documents…")
+        self._runner.start()
+
+    def cancel_import(self) -> None:
+        if self._runner is not None:
+            self._queued.clear()
+            self.cancel_button.setEnabled(False)
+            self.status_label.setText("Cancelling after the current file…")
+            self._runner.cancel()
+
+    def _on_progress(self, p) -> None:
+        if p.total:
+            self.progress.setRange(0, p.total)
+            self.progress.setValue(p.done)
+        self.progress.setFormat(f"{p.done}/{p.total or '?'}  {p.message}")
+        if "result" in p.extra:
+            self.refresh()
+
+    def _on_done(self, results: list[ImportResult]) -> None:
+        counts: dict[str, int] = {}
+        for r in results:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        summary = ", ".join(f"{n} {s}" for s, n in counts.items()) or "no files found"
+        self.status_label.setText(f"Import done: {summary}.")
+        self.import_finished.emit(results)
+
+    def _on_failed(self, message: str) -> None:
+        self.status_label.setText(f"Import stopped: {message}")
+
+    def _on_finished(self) -> None:
+        self._runner = None
+        self.progress.hide()
+        self.cancel_button.hide()
+        self.refresh()
+        self.busy_changed.emit("")
+        if self._queued:
+            queued, self._queued = self._queued, []
+            self.import_paths(queued)
+
+    def _choose_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(
+            self, "Add documents", str(Path.home()), "Documents (*.pdf *.txt *.md *.markdown);;All files (*)"
+        )
+        if files:
+            self.import_paths([Path(f) for f in files])
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Add a folder of documents", str(Path.home()))
+        if folder:
+            self.import_paths([Path(folder)])
+
+    # --- reader ------------------------------------------------------------------------
+
+    def _selected(self) -> DocumentRow | None:
+        index = self.table.currentIndex()
+        return self.model.rows[index.row()] if index.isValid() else None
+
+    def _show_selected(self, *_args) -> None:
+        doc = self._selected()
+        if doc is None or doc.status != "imported":
+            self.page_title.setText(doc.reason if doc else "")
+            self.page_view.setPlainText("")
+            self.page_spin.setEnabled(False)
+            return
+        self.page_title.setText(f"{doc.title or doc.name}  ({doc.pages} pages)")
+        self.page_spin.setEnabled(True)
+        self.page_spin.blockSignals(True)
+        self.page_spin.setMaximum(max(1, doc.pages))
+        self.page_spin.setValue(1)
+        self.page_spin.blockSignals(False)
+        self._show_page(1)
+
+    def _show_page(self, number: int) -> None:
+        doc = self._selected()
+        if doc is None:
+            return
+        text = page_text(self._db, doc.id, number)
+        self.page_view.setPlainText(text if text else "(no text on this page)")

@@ -1,0 +1,102 @@
+"""The desktop app, driven offscreen: first run, drop PDFs, read pages, cancel, close."""
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from docgen import facts_pdf, make_pdf
+from kwdesk.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot, workspace, no_threads_left):
+    win = MainWindow(workspace, "SmolLM2-135M-Instruct (bundled)")
+    qtbot.addWidget(win)
+    win.show()
+    win.resize(1100, 700)
+    yield win
+    win.documents.shutdown()
+
+
+def drop(window, paths):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(QPointF(200, 200), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(event)
+    assert event.isAccepted()
+
+
+def test_first_run_says_what_to_do(window, workspace, screenshot):
+    assert window.windowTitle().startswith("kwdesk")
+    assert str(workspace.root) in window.windowTitle()
+    page = window.documents
+    assert page.stack.currentWidget() is page.empty_hint
+    assert "Drop PDFs here" in page.empty_hint.text()
+    screenshot(window, "documents-first-run")
+
+
+def test_dropped_pdfs_are_imported_and_readable(window, qtbot, tmp_path, screenshot):
+    good = facts_pdf(tmp_path / "handbook.pdf")
+    bad = tmp_path / "broken.pdf"
+    bad.write_bytes(b"this is not a pdf")
+    with qtbot.waitSignal(window.documents.import_finished, timeout=60_000) as blocker:
+        drop(window, [good, bad])
+    statuses = {Path(r.path).name: r.status for r in blocker.args[0]}
+    assert statuses == {"handbook.pdf": "imported", "broken.pdf": "rejected"}
+    qtbot.waitUntil(lambda: not window.documents.is_busy())
+    model = window.documents.model
+    assert model.rowCount() == 2
+    rows = {model.index(r, 0).data(): r for r in range(model.rowCount())}
+    assert model.index(rows["broken.pdf"], 4).data().startswith("damaged PDF")
+    assert model.index(rows["handbook.pdf"], 2).data() == 3
+    # Selecting the document shows its first page; the page box moves through pages.
+    window.documents.table.selectRow(rows["handbook.pdf"])
+    assert "Larkspur Dam" in window.documents.page_view.toPlainText()
+    window.documents.page_spin.setValue(3)
+    assert "Ilse Tamberg" in window.documents.page_view.toPlainText()
+    assert "Import done" in window.documents.status_label.text()
+    assert window.running_label.text() == "Ready"
+    screenshot(window, "documents-imported")
+
+
+def test_cancel_stops_an_import(window, qtbot, tmp_path):
+    paths = [make_pdf(tmp_path / f"{i}.pdf", [(f"Part {i}", [f"Paragraph {i} about valve {i}."])]) for i in range(40)]
+    page = window.documents
+
+    def cancel_after_first(p):
+        if p.done >= 1:
+            page.cancel_import()
+
+    drop(window, paths)
+    page._runner.progress.connect(cancel_after_first)
+    with qtbot.waitSignal(page._runner.finished, timeout=60_000):
+        pass
+    assert "cancelled" in page.status_label.text()
+    assert 1 <= page.model.rowCount() < 40
+    assert not page.progress.isVisible()
+
+
+def test_closing_during_an_import_asks_then_cancels(window, qtbot, tmp_path, monkeypatch):
+    paths = [make_pdf(tmp_path / f"{i}.pdf", [(f"Part {i}", [f"Paragraph {i} about pumps {i}."])]) for i in range(40)]
+    asked = []
+    monkeypatch.setattr(window, "confirm_cancel_on_close", lambda: asked.append(1) or True)
+    drop(window, paths)
+    runner = window.documents._runner
+    assert window.documents.is_busy()
+    window.close()
+    assert asked == [1]
+    assert not runner.is_running()
+    assert not window.documents.is_busy()
+
+
+def test_closing_when_the_user_says_no_keeps_the_window_and_the_job(window, qtbot, tmp_path, monkeypatch):
+    paths = [make_pdf(tmp_path / f"{i}.pdf", [(f"Part {i}", [f"Paragraph {i} about gaskets {i}."])]) for i in range(10)]
+    monkeypatch.setattr(window, "confirm_cancel_on_close", lambda: False)
+    drop(window, paths)
+    window.close()
+    assert window.isVisible()
+    with qtbot.waitSignal(window.documents.import_finished, timeout=60_000) as blocker:
+        pass
+    assert len(blocker.args[0]) == 10
