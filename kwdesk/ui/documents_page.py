@@ -171,8 +171,14 @@ class DocumentsPage(QWidget):
     # --- state -------------------------------------------------------------------------
 
     def refresh(self) -> None:
+        selected = self._selected()
         self.model.set_rows(list_documents(self._db))
         self.stack.setCurrentIndex(1 if self.model.rows else 0)
+        # Keep the reader on the same document, or show the first one.
+        ids = [row.id for row in self.model.rows]
+        if ids:
+            row = ids.index(selected.id) if selected is not None and selected.id in ids else 0
+            self.table.selectRow(row)
 
     def is_busy(self) -> bool:
         return self._runner is not None
