@@ -41,6 +41,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.add_argument("--all-versions", action="store_true", help="include older versions of changed files")
 
+    p = sub.add_parser("generate", help="write Q&A pairs and rephrasings from the documents with a teacher model")
+    p.add_argument("--teacher", metavar="MODEL", help="a GGUF file, or an OpenAI-compatible URL (default: the bundled model)")
+    p.add_argument("--endpoint-model", metavar="NAME", help="the model name at a --teacher URL")
+    p.add_argument("--strategy", default="qa,entities,rephrase,paraphrase", help="comma-separated: qa,entities,rephrase,paraphrase")
+    p.add_argument("--per-chunk", type=int, default=4, metavar="N", help="questions per chunk (default 4)")
+    p.add_argument("--document", type=int, action="append", metavar="ID", help="only this document (repeatable)")
+    p.add_argument("--again", action="store_true", help="also for chunks that already have data from this teacher")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("pairs", help="list Q&A pairs, or accept / reject / reset them")
+    p.add_argument("action", nargs="?", choices=["list", "accept", "reject", "reset"], default="list")
+    p.add_argument("ids", nargs="*", type=int, metavar="ID")
+    p.add_argument("--all", action="store_true", help="with accept/reject/reset: every pair")
+    p.add_argument("--status", choices=["new", "accepted", "edited", "rejected"])
+    p.add_argument("--strategy")
+    p.add_argument("--limit", type=int)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("dataset", help="export or import the dataset as JSONL")
+    p.add_argument("action", choices=["export", "import"])
+    p.add_argument("path")
+    p.add_argument("--format", choices=["openai", "sharegpt", "alpaca"], default="openai")
+    p.add_argument("--include-rejected", action="store_true")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("search", help="full-text search over the chunks of the documents")
     p.add_argument("query")
     p.add_argument("--limit", type=int, default=5)
@@ -65,7 +90,14 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         workspace = Workspace.open(args.workspace)
-        handler = {"import": cmd_import, "docs": cmd_docs, "search": cmd_search}[args.command]
+        handler = {
+            "import": cmd_import,
+            "docs": cmd_docs,
+            "search": cmd_search,
+            "generate": cmd_generate,
+            "pairs": cmd_pairs,
+            "dataset": cmd_dataset,
+        }[args.command]
         return handler(workspace, args)
     except WorkspaceError as exc:
         print(f"kwdesk: {exc}", file=sys.stderr)
@@ -153,6 +185,109 @@ def cmd_docs(workspace, args) -> int:
         else:
             version = f" v{d.version}" if d.version > 1 else ""
             print(f"{d.id:>5}  {d.pages:>4} p  {d.chunks:>5} chunks  {d.name}{version}  {d.title[:60]}")
+    return EXIT_OK
+
+
+def cmd_generate(workspace, args) -> int:
+    from kwdesk.core.generate import STRATEGIES, GenerateJob, GenerateOptions
+    from kwdesk.core.teacher import TeacherError, open_teacher
+
+    strategies = tuple(s.strip() for s in args.strategy.split(",") if s.strip())
+    unknown = [s for s in strategies if s not in STRATEGIES]
+    if unknown or not strategies:
+        print(f"kwdesk: unknown strategy {', '.join(unknown)}; choose from {','.join(STRATEGIES)}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.per_chunk < 1:
+        print("kwdesk: --per-chunk must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        teacher = open_teacher(args.teacher, endpoint_model=args.endpoint_model)
+    except TeacherError as exc:
+        print(f"kwdesk: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_DONE
+    options = GenerateOptions(strategies=strategies, per_chunk=args.per_chunk, document_ids=args.document, again=args.again)
+    bar = _Bar(not args.json, unit="item")
+    try:
+        result = GenerateJob(workspace, teacher, options).run(bar)
+    except TeacherError as exc:
+        print(f"kwdesk: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_DONE
+    finally:
+        bar.close()
+        teacher.close()
+    if args.json:
+        json.dump(result.to_dict(), sys.stdout, indent=2)
+        print()
+    else:
+        for strategy, report in result.reports.items():
+            if not report.attempts and not report.usable:
+                print(f"{strategy:<10}     - nothing new to do")
+                continue
+            reasons = ", ".join(f"{n} {reason}" for reason, n in report.rejected.most_common())
+            print(f"{strategy:<10} {report.usable:>5} usable of {report.attempts} attempts" + (f"  (dropped: {reasons})" if reasons else ""))
+        for warning in result.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(
+            f"{result.pairs_added} pairs and texts added in {result.seconds:.0f} s "
+            f"({result.tokens_per_second:.0f} tokens/s, teacher {teacher.name}).",
+            file=sys.stderr,
+        )
+        if result.pairs_added == 0 and not any(r.attempts for r in result.reports.values()):
+            print("Nothing to do: no documents, or every chunk already has data (use --again for more).", file=sys.stderr)
+    return EXIT_OK if result.pairs_added or not any(r.attempts for r in result.reports.values()) else EXIT_NOTHING_DONE
+
+
+def cmd_pairs(workspace, args) -> int:
+    from kwdesk.core.pairs import list_pairs, set_status
+
+    db = workspace.connect()
+    try:
+        if args.action != "list":
+            if not args.ids and not args.all:
+                print("kwdesk: name the pair IDs, or --all", file=sys.stderr)
+                return EXIT_USAGE
+            status = {"accept": "accepted", "reject": "rejected", "reset": "new"}[args.action]
+            changed = set_status(db, None if args.all else args.ids, status)
+            print(f"{changed} pairs set to {status}", file=sys.stderr)
+            return EXIT_OK
+        pairs = list_pairs(db, status=args.status, strategy=args.strategy, limit=args.limit)
+    finally:
+        db.close()
+    if args.json:
+        json.dump(pairs, sys.stdout, indent=2, ensure_ascii=False)
+        print()
+        return EXIT_OK
+    for pair in pairs:
+        if pair["question"]:
+            print(f"{pair['id']:>6} {pair['status']:<8} {pair['strategy']:<10} Q: {pair['question']}\n{'':>16}A: {pair['answer']}")
+        else:
+            print(f"{pair['id']:>6} {pair['status']:<8} {pair['strategy']:<10} text: {pair['answer'][:300]}")
+    if not pairs:
+        print("No pairs yet. Make some: kwdesk generate", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_dataset(workspace, args) -> int:
+    from kwdesk.core.dataset_io import DatasetError, export_jsonl, import_jsonl
+
+    db = workspace.connect()
+    try:
+        if args.action == "export":
+            count = export_jsonl(db, Path(args.path), args.format, include_rejected=args.include_rejected)
+            summary = {"path": str(Path(args.path).resolve()), "format": args.format, "records": count}
+        else:
+            try:
+                summary = import_jsonl(db, Path(args.path)).to_dict()
+            except DatasetError as exc:
+                print(f"kwdesk: {exc}", file=sys.stderr)
+                return EXIT_NOTHING_DONE
+    finally:
+        db.close()
+    if args.json:
+        json.dump(summary, sys.stdout, indent=2)
+        print()
+    else:
+        print(", ".join(f"{k}: {v}" for k, v in summary.items()))
     return EXIT_OK
 
 

@@ -81,3 +81,24 @@ def no_threads_left():
         runner.cancel()
         runner.wait(30_000)
     assert not running, f"worker threads left running: {running}"
+
+
+@pytest.fixture(scope="session")
+def teacher():
+    """The bundled teacher (SmolLM2-135M-Instruct on llama.cpp), loaded once per test run."""
+    from kwdesk.core.teacher import open_teacher
+
+    t = open_teacher()
+    yield t
+    t.close()
+
+
+@pytest.fixture
+def facts_workspace(workspace, tmp_path):
+    """A workspace holding the invented-facts handbook, in small chunks (one topic each)."""
+    from docgen import facts_pdf
+    from kwdesk.core.importer import ImportJob, ImportOptions
+
+    (result,) = ImportJob(workspace, [facts_pdf(tmp_path / "handbook.pdf")], ImportOptions(chunk_tokens=60)).run()
+    assert result.status == "imported"
+    return workspace

@@ -135,6 +135,24 @@ CREATE TRIGGER pairs_au AFTER UPDATE OF question, answer ON pairs BEGIN
 END;
 """
 
-MIGRATIONS: list[str] = [MIGRATION_1]
+MIGRATION_2 = """
+-- What generation has done, one row per strategy and item (a chunk, a document, a pair),
+-- written in the same transaction as the pairs it made: a resumed job skips these items
+-- and never makes the same pairs twice.
+CREATE TABLE generation_items (
+    strategy TEXT NOT NULL,
+    item TEXT NOT NULL,                      -- chunk:ID, document:ID or pair:ID
+    teacher TEXT NOT NULL,
+    prompt_version TEXT NOT NULL,
+    run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+    attempts INTEGER NOT NULL,
+    usable INTEGER NOT NULL,
+    rejected TEXT NOT NULL DEFAULT '{}',     -- JSON: reason -> count
+    done_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    PRIMARY KEY (strategy, item, teacher, prompt_version)
+);
+"""
+
+MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2]
 
 SCHEMA_VERSION = len(MIGRATIONS)

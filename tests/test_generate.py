@@ -1,0 +1,130 @@
+"""Generation with the real bundled teacher on a document of invented facts."""
+
+import json
+
+import pytest
+
+from kwdesk.core.generate import GenerateJob, GenerateOptions
+from kwdesk.core.jobs import Cancelled
+from kwdesk.core.pair_quality import content_words, support_problem
+from kwdesk.core.pairs import list_pairs, set_status
+from kwdesk.core.prompts import PROMPT_VERSION
+from kwdesk.core.teacher import LlamaCppTeacher
+from kwdesk.core.workspace import write_transaction
+
+
+def generate(workspace, teacher, *strategies, **options):
+    return GenerateJob(workspace, teacher, GenerateOptions(strategies=strategies, **options)).run()
+
+
+def test_every_strategy_makes_grounded_pairs_with_provenance(facts_workspace, teacher, db):
+    result = generate(facts_workspace, teacher, "qa", "entities", "rephrase")
+    pairs = list_pairs(db)
+    by_strategy = {s: [p for p in pairs if p["strategy"] == s] for s in ("qa", "entities", "rephrase")}
+    assert len(by_strategy["qa"]) >= 4
+    assert len(by_strategy["entities"]) >= 4
+    assert len(by_strategy["rephrase"]) >= 2
+    assert result.pairs_added == len(pairs)
+    chunks = {row[0]: row[1] for row in db.execute("SELECT id, text FROM chunks")}
+    for pair in pairs:
+        assert pair["document_id"] is not None and pair["chunk_id"] in chunks
+        assert pair["prompt_version"] == PROMPT_VERSION
+        assert pair["made_by"] in (teacher.name, "kwdesk-rules")
+        assert pair["meta"]["pages"][0] >= 1
+        source = chunks[pair["chunk_id"]]
+        # Every answer says only what its source chunk says: Q&A answers are its sentences,
+        # rephrasings may use other words but no name or number the chunk lacks.
+        if pair["strategy"] == "rephrase":
+            assert support_problem(pair["answer"], source, min_overlap=0.7) is None, pair
+        else:
+            assert content_words(pair["answer"]) <= content_words(source) | {"dam's"}, pair
+        if pair["strategy"] == "rephrase":
+            assert pair["question"] == "" and pair["kind"] == "rephrase" and pair["meta"]["style"]
+        else:
+            assert pair["question"].endswith("?")
+            assert pair["source_span"] and pair["source_span"] in source
+    kinds = {p["kind"] for p in by_strategy["qa"]}
+    assert {"number", "date"} <= kinds
+    assert any(p["kind"] == "relation" for p in by_strategy["entities"])
+    assert any(p["made_by"] == teacher.name for p in by_strategy["rephrase"] + by_strategy["entities"])
+    # The qa questions ask about the invented facts.
+    questions = " ".join(p["question"] for p in by_strategy["qa"])
+    for name in ("Larkspur Dam", "KX-9"):
+        assert name in questions
+
+
+def test_paraphrases_of_accepted_questions_keep_their_answers(facts_workspace, teacher, db):
+    generate(facts_workspace, teacher, "qa")
+    originals = list_pairs(db, strategy="qa")
+    set_status(db, [p["id"] for p in originals[:3]], "accepted")
+    result = generate(facts_workspace, teacher, "paraphrase")
+    paraphrases = list_pairs(db, strategy="paraphrase")
+    assert result.reports["paraphrase"].attempts == 6
+    assert len(paraphrases) >= 2
+    by_id = {p["id"]: p for p in originals}
+    for p in paraphrases:
+        parent = by_id[p["parent_pair_id"]]
+        assert p["answer"] == parent["answer"]
+        assert p["question"] != parent["question"] and p["question"].endswith("?")
+
+
+def test_a_cancelled_job_resumes_without_duplicates(facts_workspace, teacher, db):
+    job = GenerateJob(facts_workspace, teacher, GenerateOptions(strategies=("qa", "rephrase")))
+
+    def cancel_after_two(p):
+        if p.total and p.done >= 2:
+            job.cancel()
+
+    with pytest.raises(Cancelled):
+        job.run(cancel_after_two)
+    first_items = {r[0] for r in db.execute("SELECT strategy || item FROM generation_items")}
+    assert len(first_items) == 2
+    assert db.execute("SELECT status FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0] == "cancelled"
+
+    generate(facts_workspace, teacher, "qa", "rephrase")
+    rows = db.execute("SELECT strategy, item, run_id FROM generation_items").fetchall()
+    chunks = db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+    assert len(rows) == 2 * chunks  # every item done exactly once
+    # Items finished before the cancel were not made again.
+    assert {f"{s}{i}" for s, i, run in rows if run == 1} == first_items
+    pairs = [(p["question"], p["answer"]) for p in list_pairs(db)]
+    assert len(pairs) == len(set(pairs))
+
+
+def test_planted_duplicates_are_filtered_and_counted(facts_workspace, teacher, db):
+    doc_id, chunk_id = db.execute("SELECT document_id, id FROM chunks ORDER BY seq LIMIT 1").fetchone()
+    answer = "The Larkspur Dam on the Veltra River is 212 metres high."
+    with write_transaction(db):
+        db["pairs"].insert(
+            {"question": "How high is the Larkspur Dam on the Veltra River?", "answer": answer, "document_id": doc_id, "chunk_id": chunk_id}
+        )
+    result = generate(facts_workspace, teacher, "qa")
+    rejected = result.reports["qa"].rejected
+    assert rejected["exact duplicate"] + rejected["near duplicate"] >= 1
+    same_answer = [p for p in list_pairs(db) if p["answer"] == answer]
+    questions = [p["question"].lower() for p in same_answer]
+    assert questions.count("how high is the larkspur dam on the veltra river?") == 1
+
+
+class BadlyPromptedTeacher(LlamaCppTeacher):
+    """The real bundled model, asked the wrong thing: what a weak teacher gives."""
+
+    def chat(self, messages, **kwargs):
+        return super().chat([{"role": "user", "content": "Say the word banana."}], **kwargs)
+
+
+def test_a_teacher_that_makes_nothing_usable_is_reported_not_silent(facts_workspace, db):
+    from kwdesk.core.bundled import bundled_model_path
+
+    weak = BadlyPromptedTeacher(bundled_model_path(), name="weak")
+    try:
+        result = generate(facts_workspace, weak, "qa", per_chunk=2)
+    finally:
+        weak.close()
+    report = result.reports["qa"]
+    assert report.usable == 0 and report.attempts > 0
+    assert sum(report.rejected.values()) == report.attempts
+    assert result.warnings and all(w.startswith("0 usable of ") and "chunk" in w for w in result.warnings)
+    assert db.execute("SELECT count(*) FROM pairs").fetchone()[0] == 0
+    metrics = json.loads(db.execute("SELECT metrics FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0])
+    assert metrics["warnings"] == result.warnings
