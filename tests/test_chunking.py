@@ -115,6 +115,21 @@ def test_a_paragraph_cut_by_a_page_break_is_joined():
     assert (chunk.page_start, chunk.page_end) == (1, 2)
 
 
+def test_sentences_of_a_long_paragraph_keep_their_own_pages():
+    # One paragraph flowing over three pages, as in a document set in one block.
+    blocks = [
+        Block(PARAGRAPH, "First page sentence one. First page sentence two. And it goes on", 1),
+        Block(PARAGRAPH, "onto page two. Second page sentence. Then more text that runs", 2),
+        Block(PARAGRAPH, "into page three. Third page sentence.", 3),
+    ]
+    chunks = chunk_blocks(blocks, 16)
+    assert [(c.text, c.page_start, c.page_end) for c in chunks] == [
+        ("First page sentence one. First page sentence two.", 1, 1),
+        ("And it goes on onto page two. Second page sentence.", 1, 2),
+        ("Then more text that runs into page three. Third page sentence.", 2, 3),
+    ]
+
+
 def test_an_endless_sentence_is_cut_between_words():
     words = " ".join(f"w{i}" for i in range(2000))
     chunks = chunk_blocks([Block(PARAGRAPH, words, 1)], 50)

@@ -55,8 +55,10 @@ def merge_continued_paragraphs(blocks: list[Block]) -> list[Block]:
             and block.text[:1].islower()
             and not prev.text.rstrip().endswith((".", "!", "?", ":", ";", '"', "”"))
         ):
-            joined = prev.text[:-1] + block.text if prev.text.endswith("-") else f"{prev.text} {block.text}"
-            out[-1] = Block(prev.kind, joined, prev.page, prev.level, block.page_end)
+            head = prev.text[:-1] if prev.text.endswith("-") else f"{prev.text} "
+            starts = prev.page_starts or ((0, prev.page),)
+            starts += tuple((len(head) + offset, page) for offset, page in (block.page_starts or ((0, block.page),)))
+            out[-1] = Block(prev.kind, head + block.text, prev.page, prev.level, block.page_end, starts)
         else:
             out.append(block)
     return out
@@ -73,11 +75,16 @@ def _units(blocks: list[Block], max_tokens: int) -> list[_Unit | Block]:
             heading_path = HEADING_SEPARATOR.join(text for _, text in path)
             out.append(block)
             continue
+        position = 0
         for sentence in split_sentences(block.text):
             for piece in _fit(sentence, max_tokens):
-                out.append(
-                    _Unit(piece, index, block.kind == LIST_ITEM, block.page, block.page_end, heading_path, approx_tokens(piece))
-                )
+                # Each sentence keeps the pages it stands on, also inside a paragraph
+                # that a page break cut in two.
+                start = block.text.find(piece, position)
+                start = position if start < 0 else start
+                position = start + len(piece)
+                pages = (block.page_at(start), block.page_at(position - 1)) if block.page_starts else (block.page, block.page_end)
+                out.append(_Unit(piece, index, block.kind == LIST_ITEM, *pages, heading_path, approx_tokens(piece)))
     return out
 
 

@@ -22,10 +22,21 @@ class Block:
     page: int  # 1-based page where the block starts
     level: int = 0  # heading level, 1 = top
     page_end: int = 0  # last page, when a paragraph runs across a page break
+    # Where each page's part of the text begins, (offset, page), when it spans pages.
+    page_starts: tuple[tuple[int, int], ...] = ()
 
     def __post_init__(self) -> None:
         if not self.page_end:
             self.page_end = self.page
+
+    def page_at(self, offset: int) -> int:
+        """The page on which the character at OFFSET of the text stands."""
+        page = self.page
+        for start, number in self.page_starts:
+            if start > offset:
+                break
+            page = number
+        return page
 
 
 @dataclass

@@ -1,0 +1,98 @@
+"""The checks that keep generated data grounded, on planted good and bad examples."""
+
+import pytest
+
+from kwdesk.core.anchors import anchors_for_text, entities_in, restore_subject, sentence_kind, subject_of
+from kwdesk.core.pair_quality import (
+    DuplicateFilter,
+    copied_fraction,
+    parse_json_field,
+    question_problem,
+    strip_label,
+    support_problem,
+    supported_sentences,
+)
+
+SOURCE = (
+    "The Larkspur Dam on the Veltra River is 212 metres high. "
+    "Engineer Maren Oskarsdottir designed the Larkspur Dam in 1931. "
+    "Valve assembly KX-9 must be inspected every 450 operating hours."
+)
+ANSWER = "The Larkspur Dam on the Veltra River is 212 metres high."
+
+
+@pytest.mark.parametrize(
+    "question, problem",
+    [
+        ("How high is the Larkspur Dam on the Veltra River?", None),
+        (None, "output did not parse"),
+        ("How high is the dam", "not a question"),
+        ("What is the answer to this question?", "refers to the text instead of the subject"),
+        ("What does the passage say about dams?", "refers to the text instead of the subject"),
+        ("In what year did Marnna Oskarsdottir build it?", "mentions names or numbers not in the source"),
+        ("Was the dam built in 1950?", "mentions names or numbers not in the source"),
+        ("Is the Larkspur Dam 212 metres high?", "gives its answer away"),
+        ("Who likes cheese sandwiches?", "not about its answer"),
+        ("dam dam dam dam high?", "repeats itself"),
+    ],
+)
+def test_question_checks(question, problem):
+    assert question_problem(question, SOURCE, ANSWER) == problem
+
+
+def test_a_question_about_an_entity_must_name_it():
+    assert question_problem("How high is it on the river?", SOURCE, ANSWER, must_mention="Larkspur Dam") == "does not name its subject"
+
+
+def test_unsupported_answers_are_caught():
+    assert support_problem(ANSWER, SOURCE) is None
+    assert support_problem("The Larkspur Dam is 300 metres high.", SOURCE) == "answer has numbers not in the source"
+    assert support_problem("The Quarantine Hills feed the Veltra River.", SOURCE) == "answer has names not in the source"
+    assert support_problem("Bananas are yellow fruit loved by monkeys everywhere.", SOURCE) == "answer not supported by the source"
+    assert support_problem("", SOURCE) == "empty answer"
+
+
+def test_a_rephrasing_keeps_only_supported_sentences():
+    text = "The dam is 212 metres high. It was built by aliens in 1950. Maren Oskarsdottir designed the dam."
+    assert supported_sentences(text, SOURCE) == "The dam is 212 metres high. Maren Oskarsdottir designed the dam."
+    assert copied_fraction(ANSWER, SOURCE) == 1.0
+    assert copied_fraction("A dam of 212 metres, designed by an engineer in 1931, stands on the river.", SOURCE) < 0.3
+    assert strip_label("Summary: The dam is high.") == "The dam is high."
+
+
+def test_planted_duplicates_are_found():
+    dedupe = DuplicateFilter([("How high is the Larkspur Dam?", ANSWER)])
+    assert dedupe.problem("How high is the Larkspur Dam?", ANSWER) == "exact duplicate"
+    assert dedupe.problem("how HIGH is the Larkspur Dam", ANSWER) == "exact duplicate"
+    assert dedupe.problem("How high is the Larkspur Dam exactly?", ANSWER) == "near duplicate"
+    assert dedupe.problem("Who designed the Larkspur Dam?", ANSWER) is None
+    # The same question with another answer is another pair.
+    assert dedupe.problem("How high is the Larkspur Dam?", "It is 212 m.") is None
+
+
+def test_json_output_is_parsed_or_refused():
+    assert parse_json_field('{"question": " Why? "}', "question") == "Why?"
+    assert parse_json_field('noise {"question": "Why?"} noise', "question") == "Why?"
+    assert parse_json_field("not json", "question") is None
+    assert parse_json_field('{"other": 1}', "question") is None
+
+
+def test_entities_subjects_and_kinds():
+    assert entities_in(SOURCE) == ["Larkspur Dam", "Veltra River", "Maren Oskarsdottir", "KX-9"]
+    assert subject_of("The town of Brisk Harbour exports slate.") == "The town of Brisk Harbour"
+    assert subject_of("Valve assembly KX-9 must be inspected.") == "Valve assembly KX-9"
+    assert restore_subject("Its crest is 300 metres long.", "The Larkspur Dam") == "The Larkspur Dam's crest is 300 metres long."
+    assert restore_subject("It holds back Lake Orvane.", "The Larkspur Dam") == "The Larkspur Dam holds back Lake Orvane."
+    assert restore_subject("This is important.", "The Larkspur Dam") is None
+    assert sentence_kind("Marie Curie discovered polonium in 1898.") == "date"
+    assert sentence_kind("Ice floats because it is less dense.") == "why"
+
+
+def test_anchors_restore_it_to_the_thing_and_she_to_the_person():
+    text = (
+        "The Larkspur Dam on the Veltra River is 212 metres high. Engineer Maren Oskarsdottir designed "
+        "the Larkspur Dam in 1931. It holds back Lake Orvane. She later moved to Brisk Harbour."
+    )
+    texts = [a.text for a in anchors_for_text(text)]
+    assert "The Larkspur Dam holds back Lake Orvane." in texts
+    assert "Engineer Maren Oskarsdottir later moved to Brisk Harbour." in texts
