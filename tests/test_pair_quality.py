@@ -55,6 +55,7 @@ def test_unsupported_answers_are_caught():
 def test_a_rephrasing_keeps_only_supported_sentences():
     text = "The dam is 212 metres high. It was built by aliens in 1950. Maren Oskarsdottir designed the dam."
     assert supported_sentences(text, SOURCE) == "The dam is 212 metres high. Maren Oskarsdottir designed the dam."
+    assert supported_sentences("🇮🇪\n🇨🇩\n🇨🇩 🇨🇩 🇨🇩\nDam.", SOURCE) == ""
     assert copied_fraction(ANSWER, SOURCE) == 1.0
     assert copied_fraction("A dam of 212 metres, designed by an engineer in 1931, stands on the river.", SOURCE) < 0.3
     assert strip_label("Summary: The dam is high.") == "The dam is high."

@@ -106,7 +106,10 @@ def supported_sentences(text: str, source: str) -> str:
     kept = []
     for line in text.splitlines():
         sentences = split_sentences(line.strip())
-        good = [s for s in sentences if support_problem(s, source, min_overlap=0.7) is None]
+        # A "sentence" of symbols or a word or two says nothing (small teachers emit emoji runs).
+        good = [
+            s for s in sentences if len(content_words(s)) >= 3 and support_problem(s, source, min_overlap=0.7) is None
+        ]
         if good:
             kept.append(" ".join(good))
     return "\n".join(kept)
