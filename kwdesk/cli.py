@@ -107,6 +107,11 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def _print_json(value) -> None:
+    json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
+    print()
+
+
 class _Bar:
     """A tqdm progress bar on stderr, shown only to a person at a terminal."""
 
@@ -146,8 +151,7 @@ def cmd_import(workspace, args) -> int:
     finally:
         bar.close()
     if args.json:
-        json.dump([r.to_dict() for r in results], sys.stdout, indent=2)
-        print()
+        _print_json([r.to_dict() for r in results])
     else:
         for r in results:
             figures = f"{r.pages} page{'s' * (r.pages != 1)}, {r.chunks} chunk{'s' * (r.chunks != 1)}" if r.status in (IMPORTED, DUPLICATE) else ""
@@ -173,8 +177,7 @@ def cmd_docs(workspace, args) -> int:
     finally:
         db.close()
     if args.json:
-        json.dump([d.to_dict() for d in docs], sys.stdout, indent=2)
-        print()
+        _print_json([d.to_dict() for d in docs])
         return EXIT_OK
     if not docs:
         print(f"No documents yet. Import some: kwdesk import FILE_OR_FOLDER  (workspace {workspace.root})", file=sys.stderr)
@@ -216,8 +219,7 @@ def cmd_generate(workspace, args) -> int:
         bar.close()
         teacher.close()
     if args.json:
-        json.dump(result.to_dict(), sys.stdout, indent=2)
-        print()
+        _print_json(result.to_dict())
     else:
         for strategy, report in result.reports.items():
             if not report.attempts and not report.usable:
@@ -254,8 +256,7 @@ def cmd_pairs(workspace, args) -> int:
     finally:
         db.close()
     if args.json:
-        json.dump(pairs, sys.stdout, indent=2, ensure_ascii=False)
-        print()
+        _print_json(pairs)
         return EXIT_OK
     for pair in pairs:
         if pair["question"]:
@@ -284,8 +285,7 @@ def cmd_dataset(workspace, args) -> int:
     finally:
         db.close()
     if args.json:
-        json.dump(summary, sys.stdout, indent=2)
-        print()
+        _print_json(summary)
     else:
         print(", ".join(f"{k}: {v}" for k, v in summary.items()))
     return EXIT_OK
@@ -300,8 +300,7 @@ def cmd_search(workspace, args) -> int:
     finally:
         db.close()
     if args.json:
-        json.dump(hits, sys.stdout, indent=2)
-        print()
+        _print_json(hits)
     else:
         for hit in hits:
             pages = f"p. {hit['page_start']}" + (f"-{hit['page_end']}" if hit["page_end"] != hit["page_start"] else "")

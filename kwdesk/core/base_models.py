@@ -8,7 +8,6 @@ and kept in the user cache folder, keyed by the file's content.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import shutil
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from kwdesk.core.files import file_sha256
 from kwdesk.core.paths import user_cache_dir
 
 log = logging.getLogger(__name__)
@@ -34,14 +34,6 @@ class BaseModel:
     source: str  # what the user named: a path, "bundled", or a hub id
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def bases_cache_dir() -> Path:
     return Path(os.environ.get("KWDESK_BASE_CACHE") or user_cache_dir() / "bases")
 
@@ -49,7 +41,7 @@ def bases_cache_dir() -> Path:
 def gguf_as_hf_folder(gguf: Path, on_status: Callable[[str], None] | None = None) -> Path:
     """The HF folder made from GGUF (made now if it is not in the cache)."""
     gguf = Path(gguf)
-    folder = bases_cache_dir() / f"{gguf.stem}-{_file_sha256(gguf)[:16]}"
+    folder = bases_cache_dir() / f"{gguf.stem}-{file_sha256(gguf)[:16]}"
     if (folder / COMPLETE_MARKER).is_file():
         return folder
     import torch

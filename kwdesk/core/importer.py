@@ -8,7 +8,6 @@ file at the same path becomes a new version, and the old version keeps its pairs
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from concurrent.futures import Future
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Iterable
 
 from kwdesk.core.chunking import DEFAULT_CHUNK_TOKENS, chunk_blocks
+from kwdesk.core.files import file_sha256
 from kwdesk.core.jobs import Job, ProgressCallback
 from kwdesk.core.pdf_reader import PARALLEL_MIN_PAGES, RejectedFile, pdf_page_count, read_pdf, tesseract_available
 from kwdesk.core.process_pool import BrokenProcessPool, reset_pool, shared_pool
@@ -108,14 +108,6 @@ def sniff(head: bytes) -> str | None:
         if head.startswith(magic) or lowered.startswith(magic.lower()):
             return what
     return None
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _file_type(path: Path, head: bytes) -> str:

@@ -70,13 +70,14 @@ def _shots(pairs: list[tuple[str, str]], label: str, key: str) -> list[dict]:
     return messages
 
 
+def _few_shot(system: str, shots: list[tuple[str, str]], label: str, key: str, given: str) -> list[dict]:
+    """System instructions, worked examples as earlier turns, then the real input."""
+    return [{"role": "system", "content": system}, *_shots(shots, label, key), {"role": "user", "content": f"{label}: {given}"}]
+
+
 def question_messages(sentence: str, kind: str) -> list[dict]:
     shots = _QUESTION_SHOTS.get(kind, _QUESTION_SHOTS["fact"])
-    return [
-        {"role": "system", "content": _QUESTION_SYSTEM},
-        *_shots(shots, "Sentence", "question"),
-        {"role": "user", "content": f"Sentence: {sentence}"},
-    ]
+    return _few_shot(_QUESTION_SYSTEM, shots, "Sentence", "question", sentence)
 
 
 _ENTITY_SYSTEM = (
@@ -91,10 +92,7 @@ _ENTITY_SHOTS = [
 
 
 def entity_question_messages(entity: str, sentence: str) -> list[dict]:
-    messages = [{"role": "system", "content": _ENTITY_SYSTEM}]
-    messages += _shots(_ENTITY_SHOTS, "Subject and sentence", "question")
-    messages.append({"role": "user", "content": f"Subject and sentence: Subject: {entity}\nSentence: {sentence}"})
-    return messages
+    return _few_shot(_ENTITY_SYSTEM, _ENTITY_SHOTS, "Subject and sentence", "question", f"Subject: {entity}\nSentence: {sentence}")
 
 
 # Openers make paraphrases differ from their source even for a teacher that likes to copy.
@@ -112,10 +110,9 @@ _PARAPHRASE_SHOTS = [
 
 
 def paraphrase_messages(question: str, opener: str) -> list[dict]:
-    messages = [{"role": "system", "content": _PARAPHRASE_SYSTEM}]
-    messages += _shots(_PARAPHRASE_SHOTS, "Opening and question", "question")
-    messages.append({"role": "user", "content": f"Opening and question: Opening: {opener}\nQuestion: {question}"})
-    return messages
+    return _few_shot(
+        _PARAPHRASE_SYSTEM, _PARAPHRASE_SHOTS, "Opening and question", "question", f"Opening: {opener}\nQuestion: {question}"
+    )
 
 
 def paraphrase_schema(opener: str) -> dict:
