@@ -66,6 +66,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--include-rejected", action="store_true")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("train", help="train a LoRA adapter on the pairs (CPU works, slowly; a GPU is used when present)")
+    p.add_argument("--base", metavar="MODEL", help="a GGUF file, an HF folder or a hub id (default: the bundled model)")
+    p.add_argument("--preset", default="learn-documents", choices=["quick-try", "learn-documents", "learn-gently"])
+    p.add_argument("--max-steps", type=int, metavar="N")
+    p.add_argument("--epochs", type=float)
+    p.add_argument("--learning-rate", type=float)
+    p.add_argument("--rank", type=int)
+    p.add_argument("--replay-ratio", type=float, metavar="R", help="replay examples per document example")
+    p.add_argument("--accepted-only", action="store_true", help="train only on accepted or edited pairs")
+    p.add_argument("--no-packing", action="store_true")
+    p.add_argument("--checkpoint-every", type=int, metavar="N")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--resume", type=int, metavar="RUN", help="go on with an interrupted run")
+    p.add_argument("--plan", action="store_true", help="only say what would be trained, and how long it may take")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("search", help="full-text search over the chunks of the documents")
     p.add_argument("query")
     p.add_argument("--limit", type=int, default=5)
@@ -97,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             "generate": cmd_generate,
             "pairs": cmd_pairs,
             "dataset": cmd_dataset,
+            "train": cmd_train,
         }[args.command]
         return handler(workspace, args)
     except WorkspaceError as exc:
@@ -288,6 +305,65 @@ def cmd_dataset(workspace, args) -> int:
         _print_json(summary)
     else:
         print(", ".join(f"{k}: {v}" for k, v in summary.items()))
+    return EXIT_OK
+
+
+def cmd_train(workspace, args) -> int:
+    from kwdesk.core.base_models import BaseModelError
+    from kwdesk.core.jobs import Cancelled
+    from kwdesk.core.presets import preset
+    from kwdesk.core.train import TrainingError, TrainJob, plan_training
+
+    overrides = {
+        key: value
+        for key, value in {
+            "max_steps": args.max_steps, "epochs": args.epochs, "learning_rate": args.learning_rate, "rank": args.rank,
+            "replay_ratio": args.replay_ratio, "checkpoint_every": args.checkpoint_every, "seed": args.seed,
+        }.items()
+        if value is not None
+    }
+    if args.rank is not None:
+        overrides["alpha"] = 2 * args.rank
+    if args.accepted_only:
+        overrides["accepted_only"] = True
+    if args.no_packing:
+        overrides["packing"] = False
+    job = TrainJob(workspace, preset(args.preset, **overrides), args.base, resume_run=args.resume)
+    try:
+        if args.plan:
+            db = workspace.connect()
+            try:
+                plan = plan_training(job, db)
+            finally:
+                db.close()
+            if args.json:
+                _print_json(plan.to_dict())
+            else:
+                print(
+                    f"{plan.examples} examples from your documents + {plan.replay_examples} replay, "
+                    f"{plan.tokens_per_epoch} tokens an epoch, {plan.steps} steps; about "
+                    f"{plan.estimated_seconds / 60:.0f} min and {plan.estimated_memory_mb / 1000:.1f} GB on this machine (estimate)."
+                )
+            return EXIT_OK
+        bar = _Bar(not args.json, unit="step")
+        try:
+            result = job.run(bar)
+        finally:
+            bar.close()
+    except (TrainingError, BaseModelError) as exc:
+        print(f"kwdesk: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_DONE
+    except Cancelled:
+        print("kwdesk: training stopped; resume it with --resume", file=sys.stderr)
+        return 130
+    if args.json:
+        _print_json(result.to_dict())
+    else:
+        print(
+            f"Run {result.run_id}: {result.steps} steps, loss {result.losses[0]:.3f} -> {result.losses[-1]:.3f}, "
+            f"{result.tokens_per_second:.0f} tokens/s, peak memory {result.peak_memory_mb:.0f} MB.\n"
+            f"Adapter: {result.adapter_dir}"
+        )
     return EXIT_OK
 
 

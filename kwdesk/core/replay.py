@@ -1,0 +1,98 @@
+"""Replay against forgetting: the base model's own answers to general prompts.
+
+There is no general data set to download, so kwdesk makes one from the base model itself:
+its answers to a bundled set of prompts (resources/replay_prompts.json), generated once
+per base model and cached. Trained beside the documents, they pull the model back towards
+how it answered before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+from kwdesk.core.base_models import BaseModel, bases_cache_dir
+from kwdesk.core.files import file_sha256
+
+log = logging.getLogger(__name__)
+
+MAX_ANSWER_TOKENS = 96
+
+
+def replay_prompts() -> list[str]:
+    data = json.loads(resources.files("kwdesk.resources").joinpath("replay_prompts.json").read_text(encoding="utf-8"))
+    return list(data["prompts"])
+
+
+def _cache_file(base: BaseModel, prompts: list[str]) -> Path:
+    weights = sorted(base.folder.glob("*.safetensors"))
+    model_key = file_sha256(weights[0])[:16] if weights else hashlib.sha256(str(base.folder).encode()).hexdigest()[:16]
+    prompt_key = hashlib.sha256(json.dumps(prompts).encode()).hexdigest()[:12]
+    return bases_cache_dir() / "replay" / f"{model_key}-{prompt_key}.json"
+
+
+def replay_answers(base: BaseModel, on_status: Callable[[str], None] | None = None) -> list[dict]:
+    """[{"prompt", "answer"}] by BASE itself, greedy; cached per base model and prompt set."""
+    prompts = replay_prompts()
+    cache = _cache_file(base, prompts)
+    if cache.is_file():
+        return json.loads(cache.read_text(encoding="utf-8"))
+    if on_status:
+        on_status(f"Writing the base model's own answers to {len(prompts)} general prompts (once per base model)…")
+    gguf = _gguf_of(base)
+    answers = _answers_llama(gguf, prompts) if gguf else _answers_transformers(base.folder, prompts)
+    records = [{"prompt": p, "answer": a} for p, a in zip(prompts, answers) if a.strip()]
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".part")
+    tmp.write_text(json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8")
+    tmp.replace(cache)
+    return records
+
+
+def _gguf_of(base: BaseModel) -> Path | None:
+    """The GGUF a converted base came from (the same weights, and llama.cpp is 3x faster)."""
+    marker = base.folder / ".kwdesk-complete"
+    if marker.is_file():
+        path = Path(marker.read_text().strip())
+        if path.is_file():
+            return path
+    return None
+
+
+def _answers_llama(gguf: Path, prompts: list[str]) -> list[str]:
+    from llama_cpp import Llama
+
+    from kwdesk.core.teacher import default_threads
+
+    llm = Llama(model_path=str(gguf), n_ctx=1024, n_threads=default_threads(), verbose=False, seed=0)
+    try:
+        return [
+            llm.create_chat_completion(messages=[{"role": "user", "content": p}], max_tokens=MAX_ANSWER_TOKENS, temperature=0)[
+                "choices"
+            ][0]["message"]["content"]
+            or ""
+            for p in prompts
+        ]
+    finally:
+        llm.close()
+
+
+def _answers_transformers(folder: Path, prompts: list[str]) -> list[str]:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
+    out = []
+    with torch.inference_mode():
+        for prompt in prompts:
+            ids = tokenizer.apply_chat_template(
+                [{"role": "user", "content": prompt}], add_generation_prompt=True, return_tensors="pt", return_dict=True
+            )
+            generated = model.generate(**ids, max_new_tokens=MAX_ANSWER_TOKENS, do_sample=False)
+            out.append(tokenizer.decode(generated[0, ids["input_ids"].shape[1] :], skip_special_tokens=True))
+    return out

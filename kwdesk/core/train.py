@@ -1,0 +1,443 @@
+"""LoRA training as a core job: progress, cooperative cancel, checkpoints, resume.
+
+A run lives in runs/<id>/ of the workspace:
+    config.json            the TrainConfig, the base model, the dataset hash
+    checkpoints/step-N/    adapter + trainer_state.pt (optimizer, scheduler, RNG, position)
+    adapter/               the final adapter in PEFT format (adapter_config.json, safetensors)
+The loop is written out (no transformers Trainer) so that cancel, checkpoint and resume act
+at exactly one optimizer step, and a resumed run sees the same data in the same order.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import random
+import resource
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kwdesk.core.base_models import BaseModel, resolve_base
+from kwdesk.core.jobs import Cancelled, Job, ProgressCallback
+from kwdesk.core.presets import TrainConfig
+from kwdesk.core.train_data import (
+    Example,
+    collate,
+    dataset_sha256,
+    encode_pair,
+    encode_text,
+    epoch_order,
+    pack_examples,
+    pairs_for_training,
+    unpacked,
+)
+from kwdesk.core.workspace import Workspace, write_transaction
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "trainer_state.pt"
+
+
+class TrainingError(Exception):
+    """Training cannot go on; the message says what to change."""
+
+
+@dataclass
+class TrainResult:
+    run_id: int
+    adapter_dir: Path
+    steps: int
+    losses: list[float]
+    tokens_per_second: float
+    peak_memory_mb: float
+    examples: int
+    replay_examples: int
+    dataset_sha256: str
+
+    def to_dict(self) -> dict:
+        return {
+            "run_id": self.run_id,
+            "adapter_dir": str(self.adapter_dir),
+            "steps": self.steps,
+            "first_loss": self.losses[0] if self.losses else None,
+            "last_loss": self.losses[-1] if self.losses else None,
+            "tokens_per_second": round(self.tokens_per_second, 1),
+            "peak_memory_mb": round(self.peak_memory_mb),
+            "examples": self.examples,
+            "replay_examples": self.replay_examples,
+            "dataset_sha256": self.dataset_sha256,
+        }
+
+
+def peak_memory_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def device_and_dtype():
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda", (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+    return "cpu", torch.float32
+
+
+class TrainJob(Job):
+    """Train a LoRA adapter on the workspace's pairs; ``resume_run`` goes on with a run."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        config: TrainConfig | None = None,
+        base: str | None = None,
+        resume_run: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.config = config or TrainConfig()
+        self.base_spec = base
+        self.resume_run = resume_run
+
+    # --- data ------------------------------------------------------------------------------
+
+    def build_examples(self, db, tokenizer, base: BaseModel) -> tuple[list[Example], int, str]:
+        """The examples of one epoch (documents, then replay) and the dataset hash."""
+        from kwdesk.core.replay import replay_answers
+
+        cfg = self.config
+        items = []
+        examples: list[Example] = []
+        for pair_id, question, answer in pairs_for_training(db, cfg.accepted_only):
+            items.append([question, answer])
+            source = f"pair:{pair_id}"
+            if question:
+                examples.append(encode_pair(tokenizer, question, answer, source, cfg.max_seq_len))
+            else:
+                examples.append(encode_text(tokenizer, answer, source, cfg.max_seq_len))
+        if not examples:
+            raise TrainingError("There is nothing to train on: generate or add Q&A pairs first (rejected pairs are left out).")
+        replay: list[Example] = []
+        wanted = round(len(examples) * cfg.replay_ratio)
+        if wanted:
+            records = replay_answers(base, lambda m: self.report(0, None, m))
+            # Cycle through the prompts when more replay is wanted than there are prompts.
+            for index in range(wanted):
+                record = records[index % len(records)]
+                replay.append(encode_pair(tokenizer, record["prompt"], record["answer"], f"replay:{index}", cfg.max_seq_len))
+                items.append(["replay", record["prompt"], record["answer"]])
+        return examples + replay, len(replay), dataset_sha256(items)
+
+    def batches_for_epoch(self, examples: list[Example], epoch: int) -> list[list]:
+        cfg = self.config
+        ordered = [examples[i] for i in epoch_order(len(examples), cfg.seed, epoch)]
+        packs = pack_examples(ordered, cfg.max_seq_len) if cfg.packing else unpacked(ordered)
+        return [packs[i : i + cfg.micro_batch] for i in range(0, len(packs), cfg.micro_batch)]
+
+    # --- the run -----------------------------------------------------------------------------
+
+    def run(self, progress: ProgressCallback | None = None) -> TrainResult:
+        self._progress = progress
+        try:
+            return self._run()
+        except Cancelled:
+            raise
+        except Exception as exc:
+            if _is_out_of_memory(exc):
+                raise TrainingError(
+                    "Out of memory. Lower the sequence length or the batch size (micro_batch), use a smaller "
+                    "rank, or turn on QLoRA on a GPU."
+                ) from exc
+            raise
+
+    def _run(self) -> TrainResult:
+        import torch
+        from peft import LoraConfig, PeftModel, get_peft_model
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        db = self.workspace.connect()
+        try:
+            run_id, run_dir, state = self._open_run(db)
+            cfg = self.config
+            self.report(0, None, "Loading the base model…")
+            base = resolve_base(self.base_spec, lambda m: self.report(0, None, m))
+            device, dtype = device_and_dtype()
+            tokenizer = AutoTokenizer.from_pretrained(base.folder)
+            pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+            model = AutoModelForCausalLM.from_pretrained(base.folder, dtype=dtype, **self._quantization(device))
+            model.to(device)
+            examples, n_replay, data_hash = self.build_examples(db, tokenizer, base)
+            if state is not None and state["dataset_sha256"] != data_hash:
+                raise TrainingError(
+                    "The pairs changed since this run started, so it cannot resume exactly; start a new run."
+                )
+            steps_per_epoch = math.ceil(len(self.batches_for_epoch(examples, 0)) / cfg.grad_accum)
+            total_steps = cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs))
+
+            torch.manual_seed(cfg.seed)
+            random.seed(cfg.seed)
+            if state is not None:
+                model = PeftModel.from_pretrained(model, state["checkpoint"], is_trainable=True)
+            else:
+                lora = LoraConfig(
+                    r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
+                    target_modules=list(cfg.target_modules), task_type="CAUSAL_LM",
+                )
+                model = get_peft_model(model, lora)
+            model.train()
+            params = [p for p in model.parameters() if p.requires_grad]
+            optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+            warmup = max(1, int(total_steps * cfg.warmup_ratio))
+
+            def schedule(step: int) -> float:  # linear warm-up, then cosine decay to 10%
+                if step < warmup:
+                    return (step + 1) / warmup
+                progress_ = (step - warmup) / max(1, total_steps - warmup)
+                return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress_)))
+
+            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+            step, losses, order_log = 0, [], []
+            if state is not None:
+                trainer = torch.load(Path(state["checkpoint"]) / STATE_FILE, weights_only=True)
+                optimizer.load_state_dict(trainer["optimizer"])
+                scheduler.load_state_dict(trainer["scheduler"])
+                torch.set_rng_state(trainer["torch_rng"])
+                step, losses, order_log = trainer["step"], list(trainer["losses"]), list(trainer["order"])
+            self._save_config(run_dir, base, data_hash, total_steps, len(examples) - n_replay, n_replay)
+            self._mark_run(db, run_id, "running", data_hash)
+
+            tokens_done = 0
+            started = time.monotonic()
+            micro = self._micro_batches(examples, step)
+            try:
+                while step < total_steps:
+                    self.check_cancelled()
+                    optimizer.zero_grad(set_to_none=True)
+                    step_loss = 0.0
+                    names = []
+                    for _ in range(cfg.grad_accum):
+                        batch_packs = next(micro)
+                        names.append("|".join(",".join(p.sources) for p in batch_packs))
+                        batch = {k: v.to(device) for k, v in collate(batch_packs, pad_id).items()}
+                        loss = model(**batch).loss / cfg.grad_accum
+                        loss.backward()
+                        step_loss += loss.item()
+                        tokens_done += sum(len(p.input_ids) for p in batch_packs)  # real tokens, not padding
+                    torch.nn.utils.clip_grad_norm_(params, 1.0)
+                    optimizer.step()
+                    scheduler.step()
+                    step += 1
+                    losses.append(round(step_loss, 6))
+                    order_log.append(names)
+                    elapsed = time.monotonic() - started
+                    self.report(
+                        step, total_steps, f"step {step}/{total_steps}, loss {step_loss:.3f}",
+                        loss=step_loss, learning_rate=scheduler.get_last_lr()[0],
+                        tokens_per_second=tokens_done / elapsed if elapsed else 0.0,
+                        memory_mb=peak_memory_mb(), run_id=run_id,
+                    )
+                    if step % cfg.checkpoint_every == 0 and step < total_steps:
+                        self._checkpoint(run_dir, model, optimizer, scheduler, step, losses, order_log)
+            except Cancelled:
+                self._checkpoint(run_dir, model, optimizer, scheduler, step, losses, order_log)
+                self._mark_run(db, run_id, "cancelled", data_hash, {"losses": losses, "steps": step})
+                raise
+            adapter_dir = run_dir / "adapter"
+            tmp = run_dir / "adapter.part"
+            shutil.rmtree(tmp, ignore_errors=True)
+            model.save_pretrained(tmp, safe_serialization=True)
+            tokenizer.save_pretrained(tmp)
+            shutil.rmtree(adapter_dir, ignore_errors=True)
+            tmp.rename(adapter_dir)
+            elapsed = time.monotonic() - started
+            result = TrainResult(
+                run_id, adapter_dir, step, losses, tokens_done / elapsed if elapsed else 0.0, peak_memory_mb(),
+                len(examples) - n_replay, n_replay, data_hash,
+            )
+            self._finish(db, run_id, result, base, order_log)
+            return result
+        finally:
+            db.close()
+
+    def _micro_batches(self, examples, step: int):
+        """Micro-batches from optimizer step STEP on, epoch after epoch, in a fixed order."""
+        cfg = self.config
+        skip = step * cfg.grad_accum
+        epoch = 0
+        while True:
+            batches = self.batches_for_epoch(examples, epoch)
+            for batch in batches:
+                if skip:
+                    skip -= 1
+                    continue
+                yield batch
+            epoch += 1
+
+    def _quantization(self, device: str) -> dict:
+        if not self.config.qlora:
+            return {}
+        if device != "cuda":
+            raise TrainingError("QLoRA needs an NVIDIA GPU; on this machine train without it.")
+        try:
+            import torch
+            from transformers import BitsAndBytesConfig
+        except ImportError as exc:  # pragma: no cover - depends on the machine
+            raise TrainingError("QLoRA needs the bitsandbytes package: pip install bitsandbytes") from exc
+        return {
+            "quantization_config": BitsAndBytesConfig(
+                load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16
+            )
+        }
+
+    # --- bookkeeping ---------------------------------------------------------------------------
+
+    def _open_run(self, db):
+        if self.resume_run is None:
+            with write_transaction(db):
+                run_id = db["runs"].insert(
+                    {"kind": "train", "status": "created", "config": json.dumps(self.config.to_dict())}
+                ).last_pk
+                run_dir = self.workspace.runs_dir / f"train-{run_id}"
+                db.execute("UPDATE runs SET path = ? WHERE id = ?", [str(run_dir), run_id])
+            run_dir.mkdir(parents=True, exist_ok=True)
+            return run_id, run_dir, None
+        row = db.execute("SELECT kind, status, config, path, dataset_sha256 FROM runs WHERE id = ?", [self.resume_run]).fetchone()
+        if row is None or row[0] != "train":
+            raise TrainingError(f"There is no training run {self.resume_run} in this workspace.")
+        if row[1] == "done":
+            raise TrainingError(f"Run {self.resume_run} is finished already.")
+        self.config = TrainConfig.from_dict(json.loads(row[2]))
+        run_dir = Path(row[3])
+        checkpoint = latest_checkpoint(run_dir)
+        if checkpoint is None:
+            # Killed before its first checkpoint: start it again from the beginning.
+            return self.resume_run, run_dir, None
+        saved = json.loads((run_dir / "config.json").read_text())
+        self.base_spec = saved["base_source"]
+        return self.resume_run, run_dir, {"checkpoint": str(checkpoint), "dataset_sha256": saved["dataset_sha256"]}
+
+    def _save_config(self, run_dir: Path, base: BaseModel, data_hash: str, total_steps: int, examples: int, replay: int):
+        config = {
+            "train": self.config.to_dict(),
+            "base_name": base.name,
+            "base_source": base.source,
+            "base_folder": str(base.folder),
+            "dataset_sha256": data_hash,
+            "total_steps": total_steps,
+            "examples": examples,
+            "replay_examples": replay,
+        }
+        tmp = run_dir / "config.json.part"
+        tmp.write_text(json.dumps(config, indent=2))
+        tmp.replace(run_dir / "config.json")
+
+    def _mark_run(self, db, run_id: int, status: str, data_hash: str, metrics: dict | None = None) -> None:
+        with write_transaction(db):
+            db.execute(
+                "UPDATE runs SET status = ?, dataset_sha256 = ?, metrics = coalesce(?, metrics) WHERE id = ?",
+                [status, data_hash, json.dumps(metrics) if metrics is not None else None, run_id],
+            )
+
+    def _checkpoint(self, run_dir: Path, model, optimizer, scheduler, step: int, losses, order_log) -> Path:
+        import torch
+
+        final = run_dir / "checkpoints" / f"step-{step:06d}"
+        tmp = final.with_name(final.name + ".part")
+        shutil.rmtree(tmp, ignore_errors=True)
+        model.save_pretrained(tmp, safe_serialization=True)
+        torch.save(
+            {
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "torch_rng": torch.get_rng_state(),
+                "step": step,
+                "losses": losses,
+                "order": order_log,
+            },
+            tmp / STATE_FILE,
+        )
+        shutil.rmtree(final, ignore_errors=True)
+        tmp.rename(final)  # a checkpoint that exists under its name is whole
+        # Keep the newest two.
+        for old in sorted(final.parent.glob("step-*"))[:-2]:
+            if not old.name.endswith(".part"):
+                shutil.rmtree(old, ignore_errors=True)
+        return final
+
+    def _finish(self, db, run_id: int, result: TrainResult, base: BaseModel, order_log) -> None:
+        metrics = {**result.to_dict(), "losses": result.losses}
+        (result.adapter_dir.parent / "order.json").write_text(json.dumps(order_log))
+        size = sum(f.stat().st_size for f in result.adapter_dir.iterdir() if f.is_file())
+        with write_transaction(db):
+            db.execute(
+                "UPDATE runs SET status = 'done', metrics = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+                [json.dumps(metrics), run_id],
+            )
+            db["models"].insert(
+                {
+                    "kind": "adapter",
+                    "name": f"{base.name} + run {run_id}",
+                    "path": str(result.adapter_dir),
+                    "run_id": run_id,
+                    "size_bytes": size,
+                    "meta": json.dumps({"base": base.source, "base_folder": str(base.folder), "dataset_sha256": result.dataset_sha256}),
+                }
+            )
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    folder = Path(run_dir) / "checkpoints"
+    done = sorted(p for p in folder.glob("step-*") if not p.name.endswith(".part") and (p / STATE_FILE).is_file())
+    return done[-1] if done else None
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    import torch
+
+    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
+
+
+@dataclass
+class TrainPlan:
+    """What a run will train, and a rough estimate of its time and memory on this machine."""
+
+    examples: int
+    replay_examples: int
+    tokens_per_epoch: int
+    steps: int
+    estimated_seconds: float
+    estimated_memory_mb: float
+
+    def to_dict(self) -> dict:
+        return {k: (round(v) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+
+
+# Measured on the 2-core development machine with the bundled 135M model: about 115
+# trained tokens a second on the CPU (BENCHMARKS.md). Scaled by model size and cores.
+_CPU_TOKENS_PER_S_135M_2_CORES = 115.0
+
+
+def plan_training(job: TrainJob, db) -> TrainPlan:
+    """Build the examples as the run would, and estimate without training."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    base = resolve_base(job.base_spec, lambda m: job.report(0, None, m))
+    tokenizer = AutoTokenizer.from_pretrained(base.folder)
+    examples, n_replay, _ = job.build_examples(db, tokenizer, base)
+    cfg = job.config
+    steps_per_epoch = math.ceil(len(job.batches_for_epoch(examples, 0)) / cfg.grad_accum)
+    steps = cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs))
+    tokens = sum(len(e) for e in examples)
+    model_config = AutoConfig.from_pretrained(base.folder)
+    hidden = getattr(model_config, "hidden_size", 576)
+    layers = getattr(model_config, "num_hidden_layers", 30)
+    vocab = getattr(model_config, "vocab_size", 49152)
+    params = 12 * layers * hidden * hidden + vocab * hidden
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    speed = _CPU_TOKENS_PER_S_135M_2_CORES * (135e6 / params) * (cores / 2)
+    trained_tokens = tokens * (steps / steps_per_epoch)
+    sequence_tokens = cfg.max_seq_len * cfg.micro_batch
+    memory = params * 4 + sequence_tokens * (hidden * layers * 34 + vocab * 8) + 600e6  # weights, activations, runtime
+    return TrainPlan(len(examples) - n_replay, n_replay, tokens, steps, trained_tokens / speed, memory / 1e6)
