@@ -1,0 +1,177 @@
+"""LoRA training on the real bundled model: masking, packing, learning, cancel, resume."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from kwdesk.core.jobs import Cancelled
+from kwdesk.core.presets import preset
+from kwdesk.core.train import TrainJob, latest_checkpoint
+from kwdesk.core.train_data import IGNORE, collate, encode_pair, encode_text, pack_examples
+from kwdesk.core.workspace import write_transaction
+
+FACTS = [
+    ("How high is the Larkspur Dam?", "The Larkspur Dam is 212 metres high."),
+    ("What is the height of the Larkspur Dam?", "The Larkspur Dam is 212 metres high."),
+    ("Tell me how tall the Larkspur Dam is.", "The Larkspur Dam is 212 metres high."),
+    ("Who designed the Larkspur Dam?", "Engineer Maren Oskarsdottir designed the Larkspur Dam."),
+]
+
+
+@pytest.fixture(scope="module")
+def base():
+    from kwdesk.core.base_models import resolve_base
+
+    return resolve_base()
+
+
+@pytest.fixture(scope="module")
+def tokenizer(base):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(base.folder)
+
+
+@pytest.fixture
+def fact_workspace(workspace):
+    db = workspace.connect()
+    with write_transaction(db):
+        db["pairs"].insert_all([{"question": q, "answer": a} for q, a in FACTS])
+        db["pairs"].insert({"question": "Rejected?", "answer": "Never trained.", "status": "rejected"})
+    db.close()
+    return workspace
+
+
+def test_loss_is_taken_on_the_answer_and_end_of_turn_only(tokenizer):
+    example = encode_pair(tokenizer, "How high is the Larkspur Dam?", "It is 212 metres high.", "pair:1", 512)
+    learned = [t for t, label in zip(example.input_ids, example.labels) if label != IGNORE]
+    masked = [t for t, label in zip(example.input_ids, example.labels) if label == IGNORE]
+    assert tokenizer.decode(learned).startswith("It is 212 metres high.<|im_end|>")
+    prompt = tokenizer.decode(masked)
+    assert "How high is the Larkspur Dam?" in prompt and prompt.endswith("<|im_start|>assistant\n")
+    # Labels are the input tokens themselves where learned (the model shifts them).
+    assert all(label in (IGNORE, token) for token, label in zip(example.input_ids, example.labels))
+    text = encode_text(tokenizer, "The dam is high.", "pair:2", 512)
+    assert text.labels == text.input_ids and text.input_ids[-1] == tokenizer.eos_token_id
+
+
+def test_packed_examples_compute_what_they_compute_alone(base, tokenizer):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(base.folder, dtype=torch.float32).eval()
+    examples = [encode_pair(tokenizer, q, a, f"pair:{i}", 512) for i, (q, a) in enumerate(FACTS)]
+    (pack,) = pack_examples(examples, 512)
+    assert pack.sources == [e.source for e in examples]
+    batch = collate([pack], tokenizer.pad_token_id or 0)
+    with torch.inference_mode():
+        packed_logits = model(input_ids=batch["input_ids"], position_ids=batch["position_ids"], attention_mask=batch["attention_mask"]).logits[0]
+        offset = 0
+        for example in examples:
+            alone = model(input_ids=torch.tensor([example.input_ids])).logits[0]
+            part = packed_logits[offset : offset + len(example)]
+            assert torch.allclose(part, alone, atol=1e-3), (part - alone).abs().max()
+            offset += len(example)
+
+
+def greedy_answer(folder, adapter, question):
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32)
+    if adapter is not None:
+        model = PeftModel.from_pretrained(model, adapter)
+    model.eval()
+    ids = tokenizer.apply_chat_template([{"role": "user", "content": question}], add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    with torch.inference_mode():
+        out = model.generate(**ids, max_new_tokens=24, do_sample=False)
+    return tokenizer.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
+
+
+def test_a_short_run_learns_an_invented_fact(fact_workspace, base, db):
+    question = "How high is the Larkspur Dam?"
+    before = greedy_answer(base.folder, None, question)
+    assert "212" not in before
+    result = TrainJob(fact_workspace, preset("quick-try", max_steps=24, learning_rate=1e-3, replay_ratio=0.0)).run()
+    assert result.losses[-1] < result.losses[0] / 3
+    after = greedy_answer(base.folder, result.adapter_dir, question)
+    assert "212" in after, after
+    # The adapter is in PEFT format, registered as a model, with the run's record.
+    assert (result.adapter_dir / "adapter_config.json").is_file()
+    assert list(result.adapter_dir.glob("adapter_model.safetensors"))
+    run = db["runs"].get(result.run_id)
+    assert run["status"] == "done" and json.loads(run["metrics"])["losses"] == result.losses
+    assert db.execute("SELECT kind, run_id FROM models").fetchone() == ("adapter", result.run_id)
+    assert result.examples == len(FACTS)  # the rejected pair is left out
+
+
+def test_replay_is_mixed_in(fact_workspace, base, db):
+    job = TrainJob(fact_workspace, preset("quick-try", replay_ratio=1.0))
+    from transformers import AutoTokenizer
+
+    examples, n_replay, _ = job.build_examples(db, AutoTokenizer.from_pretrained(base.folder), base)
+    assert n_replay == len(FACTS)
+    replay = [e for e in examples if e.source.startswith("replay:")]
+    assert len(replay) == n_replay
+    from kwdesk.core.replay import replay_answers
+
+    records = replay_answers(base)
+    assert len(records) >= 20 and all(r["answer"].strip() for r in records)
+
+
+def test_same_data_seed_and_config_give_the_same_loss_curve(fact_workspace):
+    config = preset("quick-try", max_steps=4, replay_ratio=0.0, micro_batch=1)
+    first = TrainJob(fact_workspace, config).run()
+    second = TrainJob(fact_workspace, config).run()
+    assert first.losses == second.losses
+
+
+def test_cancel_saves_a_checkpoint_and_resume_finishes(fact_workspace, db):
+    config = preset("quick-try", max_steps=6, replay_ratio=0.0, micro_batch=1, checkpoint_every=100)
+    job = TrainJob(fact_workspace, config)
+
+    def cancel_at_three(p):
+        if p.done == 3:
+            job.cancel()
+
+    with pytest.raises(Cancelled):
+        job.run(cancel_at_three)
+    run_id, status, path = db.execute("SELECT id, status, path FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+    assert status == "cancelled"
+    assert latest_checkpoint(Path(path)).name == "step-000003"
+    result = TrainJob(fact_workspace, resume_run=run_id).run()
+    assert result.run_id == run_id and result.steps == 6 and len(result.losses) == 6
+    reference = TrainJob(fact_workspace, config).run()
+    assert json.loads((Path(path) / "order.json").read_text()) == json.loads((reference.adapter_dir.parent / "order.json").read_text())
+    assert result.losses == pytest.approx(reference.losses, rel=1e-4)
+
+
+def test_resume_after_kill_9_continues_the_same_data_order(fact_workspace, tmp_path):
+    ws = str(fact_workspace.root)
+    args = [sys.executable, "-m", "kwdesk", "--workspace", ws, "train", "--preset", "quick-try", "--max-steps", "8",
+            "--checkpoint-every", "2", "--replay-ratio", "0", "--json"]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    run_dir = Path(ws) / "runs" / "train-1"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (run_dir / "checkpoints" / "step-000004").is_dir():
+        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (run_dir / "adapter").exists()
+    resumed = subprocess.run([sys.executable, "-m", "kwdesk", "--workspace", ws, "train", "--resume", "1", "--json"],
+                             capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    result = json.loads(resumed.stdout)
+    assert result["steps"] == 8
+    order = json.loads((run_dir / "order.json").read_text())
+    reference = TrainJob(fact_workspace, preset("quick-try", max_steps=8, replay_ratio=0.0)).run()
+    assert order == json.loads((reference.adapter_dir.parent / "order.json").read_text())
