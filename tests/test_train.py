@@ -111,6 +111,8 @@ def test_a_short_run_learns_an_invented_fact(fact_workspace, base, db):
     assert run["status"] == "done" and json.loads(run["metrics"])["losses"] == result.losses
     assert db.execute("SELECT kind, run_id FROM models").fetchone() == ("adapter", result.run_id)
     assert result.examples == len(FACTS)  # the rejected pair is left out
+    snapshot = [json.loads(line) for line in (result.adapter_dir.parent / "dataset.jsonl").read_text().splitlines()]
+    assert [r["messages"][0]["content"] for r in snapshot] == [q for q, _ in FACTS]
 
 
 def test_replay_is_mixed_in(fact_workspace, base, db):

@@ -206,6 +206,8 @@ class TrainJob(Job):
                 torch.set_rng_state(trainer["torch_rng"])
                 step, losses, order_log = trainer["step"], list(trainer["losses"]), list(trainer["order"])
             self._save_config(run_dir, base, data_hash, total_steps, len(examples) - n_replay, n_replay)
+            if state is None:
+                self._save_snapshot(run_dir, db, base)
             self._mark_run(db, run_id, "running", data_hash)
 
             tokens_done = 0
@@ -332,6 +334,23 @@ class TrainJob(Job):
         tmp = run_dir / "config.json.part"
         tmp.write_text(json.dumps(config, indent=2))
         tmp.replace(run_dir / "config.json")
+
+    def _save_snapshot(self, run_dir: Path, db, base: BaseModel) -> None:
+        """The exact data of this run, as chat JSONL: what was trained can always be seen."""
+        from kwdesk.core.replay import replay_answers
+
+        lines = []
+        for pair_id, question, answer in pairs_for_training(db, self.config.accepted_only):
+            record = {"text": answer} if not question else {
+                "messages": [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+            }
+            lines.append(json.dumps({**record, "source": f"pair:{pair_id}"}, ensure_ascii=False))
+        if self.config.replay_ratio:
+            for record in replay_answers(base):
+                lines.append(json.dumps({"messages": [{"role": "user", "content": record["prompt"]},
+                                                      {"role": "assistant", "content": record["answer"]}], "source": "replay"},
+                                        ensure_ascii=False))
+        (run_dir / "dataset.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def _mark_run(self, db, run_id: int, status: str, data_hash: str, metrics: dict | None = None) -> None:
         with write_transaction(db):
