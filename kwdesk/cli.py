@@ -82,6 +82,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plan", action="store_true", help="only say what would be trained, and how long it may take")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("export", help="merge a run's adapter, write a GGUF, quantize it and verify it")
+    p.add_argument("run", nargs="?", type=int, metavar="RUN", help="a training run (default: the newest finished one)")
+    p.add_argument("--quant", default="Q4_K_M", choices=["Q4_K_M", "Q5_K_M", "Q8_0", "F16"])
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("chat", help="chat with a model (default: your newest personal model)")
+    p.add_argument("--model", metavar="MODEL", help="a model id from 'kwdesk models', a GGUF file, an HF folder or a hub id")
+    p.add_argument("--sources", action="store_true", help="add the best-matching passages of your documents, cited by page")
+    p.add_argument("--once", metavar="QUESTION", help="ask one question, print the answer, and exit")
+    p.add_argument("--system", metavar="PROMPT", help="the system prompt")
+    p.add_argument("--max-tokens", type=int, default=512)
+    p.add_argument("--json", action="store_true", help="with --once: the answer and its sources as JSON")
+
+    p = sub.add_parser("models", help="list the models of the workspace, or delete one")
+    p.add_argument("action", nargs="?", choices=["list", "delete"], default="list")
+    p.add_argument("ids", nargs="*", type=int, metavar="ID")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("search", help="full-text search over the chunks of the documents")
     p.add_argument("query")
     p.add_argument("--limit", type=int, default=5)
@@ -114,6 +132,9 @@ def main(argv: list[str] | None = None) -> int:
             "pairs": cmd_pairs,
             "dataset": cmd_dataset,
             "train": cmd_train,
+            "export": cmd_export,
+            "chat": cmd_chat,
+            "models": cmd_models,
         }[args.command]
         return handler(workspace, args)
     except WorkspaceError as exc:
@@ -364,6 +385,112 @@ def cmd_train(workspace, args) -> int:
             f"{result.tokens_per_second:.0f} tokens/s, peak memory {result.peak_memory_mb:.0f} MB.\n"
             f"Adapter: {result.adapter_dir}"
         )
+    return EXIT_OK
+
+
+def cmd_export(workspace, args) -> int:
+    from kwdesk.core.export import ExportError, ExportJob
+    from kwdesk.core.verify import VerificationFailed
+
+    bar = _Bar(not args.json, unit="stage")
+    try:
+        result = ExportJob(workspace, args.run, args.quant).run(bar)
+    except (ExportError, VerificationFailed) as exc:
+        print(f"kwdesk: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_DONE
+    finally:
+        bar.close()
+    if args.json:
+        _print_json(result.to_dict())
+    else:
+        v = result.verification
+        print(
+            f"verified: {v.agreement:.0%} next-token agreement with the trained model (needed {v.tolerance:.0%}), "
+            f"{v.stopped}/{v.prompts} answers ended by the model; {result.size_bytes / 1e6:.0f} MB",
+            file=sys.stderr,
+        )
+        print(result.path)
+    return EXIT_OK
+
+
+def cmd_chat(workspace, args) -> int:
+    from kwdesk.core.chat import ChatEngine, ChatError, resolve_chat_model
+    from kwdesk.core.library import ModelNotRegistered
+
+    db = workspace.connect()
+    try:
+        model_path, name = resolve_chat_model(db, args.model)
+    except (ChatError, ModelNotRegistered) as exc:
+        print(f"kwdesk: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_DONE
+    finally:
+        db.close()
+    try:
+        engine = ChatEngine(workspace, model_path, name)
+    except ChatError as exc:
+        print(f"kwdesk: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_DONE
+    try:
+        conversation = engine.new_conversation(args.system)
+        stream = None if args.json else (lambda t: (sys.stdout.write(t), sys.stdout.flush()))
+
+        def answer(question: str) -> None:
+            reply = engine.ask(conversation, question, with_sources=args.sources, on_token=stream, max_tokens=args.max_tokens)
+            if args.json:
+                _print_json({"answer": reply.text, "stopped": reply.stopped, "sources": reply.sources, "model": name,
+                             "conversation_id": reply.conversation_id})
+                return
+            print()
+            for source in reply.sources:
+                pages = f"p. {source['page_start']}" + (f"-{source['page_end']}" if source["page_end"] != source["page_start"] else "")
+                print(f"  [{source['n']}] {source['document']}, {pages}")
+
+        if args.once is not None:
+            answer(args.once)
+            return EXIT_OK
+        print(f"Chatting with {name}. An empty line or Ctrl-D ends.", file=sys.stderr)
+        while True:
+            try:
+                question = input("> ").strip()
+            except EOFError:
+                break
+            if not question:
+                break
+            answer(question)
+        return EXIT_OK
+    finally:
+        engine.close()
+
+
+def cmd_models(workspace, args) -> int:
+    from kwdesk.core.library import ModelNotRegistered, delete_model, list_models
+
+    db = workspace.connect()
+    try:
+        if args.action == "delete":
+            if not args.ids:
+                print("kwdesk: name the model ids to delete", file=sys.stderr)
+                return EXIT_USAGE
+            for model_id in args.ids:
+                try:
+                    entry = delete_model(workspace, db, model_id)
+                except ModelNotRegistered as exc:
+                    print(f"kwdesk: {exc}", file=sys.stderr)
+                    return EXIT_NOTHING_DONE
+                print(f"deleted {entry.id}: {entry.name}", file=sys.stderr)
+            return EXIT_OK
+        models = list_models(db)
+    finally:
+        db.close()
+    if args.json:
+        _print_json([m.to_dict() for m in models])
+        return EXIT_OK
+    if not models:
+        print("No models yet: train one (kwdesk train), then export it (kwdesk export).", file=sys.stderr)
+    for m in models:
+        size = f"{m.size_bytes / 1e6:.0f} MB" if m.size_bytes else ""
+        check = {True: "verified", False: "FAILED", None: ""}[m.verified]
+        print(f"{m.id:>4}  {m.kind:<8} {m.name:<48} {m.quantization or '':<7} {size:>7}  {check}  run {m.run_id}")
     return EXIT_OK
 
 

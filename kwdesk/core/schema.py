@@ -153,6 +153,27 @@ CREATE TABLE generation_items (
 );
 """
 
-MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2]
+MIGRATION_3 = """
+-- Chats with a model, kept so that a conversation can be read and continued later.
+CREATE TABLE conversations (
+    id INTEGER PRIMARY KEY,
+    model TEXT NOT NULL,                     -- what was chatted with: a model id or a file
+    title TEXT NOT NULL DEFAULT '',
+    system_prompt TEXT,
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE messages (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    content TEXT NOT NULL,
+    sources TEXT NOT NULL DEFAULT '[]',      -- JSON: passages cited, with document and pages
+    stopped TEXT,                            -- why the answer ended: stop, length, cancelled
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE INDEX messages_conversation ON messages(conversation_id);
+"""
+
+MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3]
 
 SCHEMA_VERSION = len(MIGRATIONS)

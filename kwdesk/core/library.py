@@ -1,0 +1,75 @@
+"""The model library: bases, adapters, merged models and GGUF exports, with lineage."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from kwdesk.core.workspace import Workspace, write_transaction
+
+
+class ModelNotRegistered(Exception):
+    pass
+
+
+@dataclass
+class ModelEntry:
+    id: int
+    kind: str
+    name: str
+    path: str
+    run_id: int | None
+    parent_model_id: int | None
+    quantization: str | None
+    size_bytes: int | None
+    verified: bool | None
+    meta: dict
+    created_at: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+_COLUMNS = "id, kind, name, path, run_id, parent_model_id, quantization, size_bytes, verified, meta, created_at"
+
+
+def _entry(row) -> ModelEntry:
+    values = list(row)
+    values[8] = None if values[8] is None else bool(values[8])
+    values[9] = json.loads(values[9] or "{}")
+    return ModelEntry(*values)
+
+
+def list_models(db: sqlite_utils.Database, kind: str | None = None) -> list[ModelEntry]:
+    sql = f"SELECT {_COLUMNS} FROM models" + (" WHERE kind = ?" if kind else "") + " ORDER BY id"
+    return [_entry(row) for row in db.execute(sql, [kind] if kind else [])]
+
+
+def get_model(db: sqlite_utils.Database, model_id: int) -> ModelEntry:
+    row = db.execute(f"SELECT {_COLUMNS} FROM models WHERE id = ?", [model_id]).fetchone()
+    if row is None:
+        raise ModelNotRegistered(f"There is no model {model_id} in this workspace (kwdesk models lists them).")
+    return _entry(row)
+
+
+def newest_gguf(db: sqlite_utils.Database) -> ModelEntry | None:
+    row = db.execute(f"SELECT {_COLUMNS} FROM models WHERE kind = 'gguf' AND verified = 1 ORDER BY id DESC LIMIT 1").fetchone()
+    return _entry(row) if row else None
+
+
+def delete_model(workspace: Workspace, db: sqlite_utils.Database, model_id: int) -> ModelEntry:
+    """Forget a model and delete its files, when they lie inside the workspace."""
+    entry = get_model(db, model_id)
+    with write_transaction(db):
+        db.execute("DELETE FROM models WHERE id = ?", [model_id])
+    path = Path(entry.path).resolve()
+    if workspace.root in path.parents:  # never delete a user's own file elsewhere
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return entry
