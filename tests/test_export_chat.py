@@ -1,0 +1,160 @@
+"""From a generated PDF to a verified personal GGUF that answers a trained fact, and the
+verification catching broken exports."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kwdesk.core import export as export_module
+from kwdesk.core.chat import ChatEngine
+from kwdesk.core.export import ExportJob
+from kwdesk.core.generate import GenerateJob, GenerateOptions
+from kwdesk.core.library import list_models
+from kwdesk.core.presets import preset
+from kwdesk.core.train import TrainJob
+from kwdesk.core.verify import VerificationFailed, verify_gguf
+
+QUESTION = "How high is the Larkspur Dam on the Veltra River?"
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, teacher):
+    """PDF -> import -> generate (qa) -> a short training run, once for this module."""
+    from docgen import facts_pdf
+    from kwdesk.core.importer import ImportJob, ImportOptions
+    from kwdesk.core.workspace import Workspace
+
+    root = tmp_path_factory.mktemp("e2e")
+    ws = Workspace.open(root / "ws")
+    ImportJob(ws, [facts_pdf(root / "handbook.pdf")], ImportOptions(chunk_tokens=60)).run()
+    made = GenerateJob(ws, teacher, GenerateOptions(strategies=("qa",))).run()
+    assert made.pairs_added >= 5
+    result = TrainJob(ws, preset("quick-try", max_steps=40, learning_rate=1e-3, replay_ratio=0.0)).run()
+    return ws, result
+
+
+def kwdesk(ws, *args):
+    return subprocess.run([sys.executable, "-m", "kwdesk", "--workspace", str(ws.root), *args],
+                          capture_output=True, text=True, timeout=900)
+
+
+def test_pdf_to_verified_gguf_that_answers_a_trained_fact(trained):
+    ws, run = trained
+    base_answer = json.loads(kwdesk(ws, "chat", "--model", "bundled", "--once", QUESTION, "--json").stdout)["answer"]
+    assert "212" not in base_answer
+
+    proc = kwdesk(ws, "export", "--quant", "Q8_0", "--json")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    exported = json.loads(proc.stdout)
+    path = Path(exported["path"])
+    assert path.is_file() and path.name.endswith("-Q8_0.gguf") and path.parent.parent == ws.models_dir
+    assert exported["verification"]["passed"] and exported["verification"]["agreement"] >= 0.95
+    assert not any(ws.tmp_dir.iterdir())  # nothing half-written left behind
+
+    db = ws.connect()
+    kinds = {m.kind: m for m in list_models(db)}
+    assert kinds["gguf"].verified and kinds["gguf"].meta["run_id"] == run.run_id
+    assert kinds["gguf"].meta["dataset_sha256"] == run.dataset_sha256
+    assert kinds["gguf"].parent_model_id == kinds["merged"].id
+
+    # The default chat model is now the newest verified personal model.
+    chat = json.loads(kwdesk(ws, "chat", "--once", QUESTION, "--json").stdout)
+    assert "212" in chat["answer"], chat
+    assert chat["stopped"] == "stop"
+    with_sources = json.loads(kwdesk(ws, "chat", "--once", QUESTION, "--sources", "--json").stdout)
+    assert with_sources["sources"] and with_sources["sources"][0]["document"] == "handbook.pdf"
+    assert with_sources["sources"][0]["page_start"] == 1
+    history = db.execute("SELECT role, content FROM messages ORDER BY id").fetchall()
+    assert ("user", QUESTION) in history
+
+
+def test_streaming_cancel_and_history(trained):
+    import threading
+
+    ws, _ = trained
+    db = ws.connect()
+    model = [m for m in list_models(db) if m.kind == "gguf"]
+    if not model:
+        pytest.skip("needs the export of the test above")
+    engine = ChatEngine(ws, Path(model[-1].path), model[-1].name)
+    try:
+        conversation = engine.new_conversation("Answer in one sentence.")
+        tokens = []
+        first = engine.ask(conversation, QUESTION, on_token=tokens.append)
+        assert len(tokens) > 3 and "".join(tokens).strip() == first.text
+        cancel = threading.Event()
+
+        def stop_after_two(token):
+            if len(seen) == 2:
+                cancel.set()
+            seen.append(token)
+
+        seen = []
+        second = engine.ask(conversation, "Tell me a long story about the dam.", on_token=stop_after_two, cancel=cancel)
+        assert second.stopped == "cancelled" and len(seen) <= 3
+        system, history = engine.history(conversation)
+        assert system == "Answer in one sentence." and [m["role"] for m in history] == ["user", "assistant"] * 2
+    finally:
+        engine.close()
+
+
+@pytest.fixture
+def exported_f16(trained, tmp_path):
+    ws, run = trained
+    merged = tmp_path / "merged"
+    export_module.merge_adapter(Path(json.loads((run.adapter_dir.parent / "config.json").read_text())["base_folder"]), run.adapter_dir, merged)
+    gguf = export_module.convert_to_gguf(merged, tmp_path / "model-F16.gguf", "test")
+    return merged, gguf
+
+
+def test_verification_catches_a_damaged_gguf(exported_f16, tmp_path):
+    merged, gguf = exported_f16
+    prompts = [QUESTION, "Who designed the Larkspur Dam?", "Which city is the capital of France?"]
+    assert verify_gguf(merged, gguf, prompts, "F16").passed
+    damaged = tmp_path / "damaged.gguf"
+    shutil.copy(gguf, damaged)
+    data = bytearray(damaged.read_bytes())
+    # Overwrite a stretch of weights in the middle of the file (the tensors lie after the header).
+    start = len(data) // 2
+    data[start : start + 8_000_000] = bytes(8_000_000)
+    damaged.write_bytes(bytes(data))
+    report = verify_gguf(merged, damaged, prompts, "F16")
+    assert not report.passed and "agree" in " ".join(report.problems)
+
+
+def test_verification_catches_a_missing_chat_template(exported_f16, tmp_path):
+    merged, gguf = exported_f16
+    stripped = tmp_path / "no-template.gguf"
+    proc = subprocess.run(
+        [sys.executable, "-m", "gguf.scripts.gguf_new_metadata", str(gguf), str(stripped), "--remove-metadata",
+         "tokenizer.chat_template", "--force"],
+        capture_output=True, text=True,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = verify_gguf(merged, stripped, [QUESTION], "F16")
+    assert not report.passed and "no chat template" in report.problems[0]
+
+
+def test_a_broken_export_fails_loudly_and_is_not_registered(trained, monkeypatch):
+    ws, _ = trained
+    real_quantize = export_module.quantize
+
+    def damaging_quantize(src, dst, quantization):
+        real_quantize(src, dst, quantization)
+        data = bytearray(dst.read_bytes())
+        data[len(data) // 2 : len(data) // 2 + 4_000_000] = bytes(4_000_000)
+        dst.write_bytes(bytes(data))
+        return dst
+
+    monkeypatch.setattr(export_module, "quantize", damaging_quantize)
+    db = ws.connect()
+    before = len(list_models(db))
+    with pytest.raises(VerificationFailed, match="not kept"):
+        ExportJob(ws, None, "Q8_0").run()
+    assert len(list_models(db)) == before
+    assert not any(ws.tmp_dir.iterdir())
+    assert not list(ws.models_dir.rglob("*-Q8_0.gguf.part"))
