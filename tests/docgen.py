@@ -111,3 +111,37 @@ def scanned_pdf(path: Path, text_pdf: Path, dpi: int = 200) -> Path:
         new.insert_image(new.rect, pixmap=pix)
     out.save(path)
     return path
+
+
+_PLACES = ["Orvane", "Brisk Harbour", "Quellan", "Tarrow Fen", "Melkvik", "Sorrel Point", "Vantry", "Ludmoor"]
+_THINGS = ["pump station", "weir", "sluice gate", "reservoir", "turbine hall", "spillway", "canal lock", "water tower"]
+_PEOPLE = ["Maren Oskarsdottir", "Ilse Tamberg", "Josef Kralik", "Ada Whitcombe", "Tomas Ferreira", "Lena Vogt"]
+
+
+def handbook_pdf(path: Path, pages: int = 20, *, seed: int = 11) -> tuple[Path, list[tuple[str, str]]]:
+    """A handbook of invented facts, PAGES pages long, and (question, expected answer word)
+    pairs about some of its facts, for measuring what a model learned."""
+    rng = random.Random(seed)
+    sections = []
+    checks: list[tuple[str, str]] = []
+    for number in range(pages):
+        place = _PLACES[number % len(_PLACES)]
+        paragraphs = []
+        for k in range(3):
+            thing = rng.choice(_THINGS)
+            person = rng.choice(_PEOPLE)
+            year = rng.randint(1890, 1990)
+            height = rng.randint(12, 240)
+            hours = rng.choice([150, 250, 300, 450, 600, 900])
+            name = f"the {place} {thing} No. {number * 3 + k + 1}"
+            paragraphs.append(
+                f"The {place} {thing} No. {number * 3 + k + 1} was built in {year} to a design by {person}. "
+                f"It stands {height} metres above the valley floor. "
+                f"Its valves must be inspected every {hours} operating hours. "
+                f"In winter the station is run from {rng.choice(_PLACES)}, because the road to {place} is often closed."
+            )
+            if k == 0:
+                checks.append((f"When was {name} built?", str(year)))
+        sections.append((f"{place}: works {number + 1}", paragraphs))
+    make_pdf(path, sections, title="Handbook of the Orvane Water Works", paragraphs_per_page=3)
+    return path, checks
