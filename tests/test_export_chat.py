@@ -17,6 +17,7 @@ from kwdesk.core.library import list_models
 from kwdesk.core.presets import preset
 from kwdesk.core.train import TrainJob
 from kwdesk.core.verify import VerificationFailed, verify_gguf
+from kwdesk.core.workspace import write_transaction
 
 QUESTION = "How high is the Larkspur Dam on the Veltra River?"
 
@@ -70,6 +71,14 @@ def test_pdf_to_verified_gguf_that_answers_a_trained_fact(trained):
     assert with_sources["sources"][0]["page_start"] == 1
     history = db.execute("SELECT role, content FROM messages ORDER BY id").fetchall()
     assert ("user", QUESTION) in history
+    # The library lists the lineage, and deleting an export removes its file.
+    listed = json.loads(kwdesk(ws, "models", "--json").stdout)
+    assert {m["kind"] for m in listed} >= {"base", "adapter", "merged", "gguf"}
+    extra = shutil.copy(path, path.with_name("copy.gguf"))
+    with write_transaction(db):
+        copy_id = db["models"].insert({"kind": "gguf", "name": "copy", "path": str(extra), "verified": 1}).last_pk
+    assert kwdesk(ws, "models", "delete", str(copy_id)).returncode == 0
+    assert not Path(extra).exists() and copy_id not in [m.id for m in list_models(db)]
 
 
 def test_streaming_cancel_and_history(trained):

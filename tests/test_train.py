@@ -109,7 +109,8 @@ def test_a_short_run_learns_an_invented_fact(fact_workspace, base, db):
     assert list(result.adapter_dir.glob("adapter_model.safetensors"))
     run = db["runs"].get(result.run_id)
     assert run["status"] == "done" and json.loads(run["metrics"])["losses"] == result.losses
-    assert db.execute("SELECT kind, run_id FROM models").fetchone() == ("adapter", result.run_id)
+    models = {kind: (model_id, run, parent) for model_id, kind, run, parent in db.execute("SELECT id, kind, run_id, parent_model_id FROM models")}
+    assert models["adapter"][1] == result.run_id and models["adapter"][2] == models["base"][0]
     assert result.examples == len(FACTS)  # the rejected pair is left out
     snapshot = [json.loads(line) for line in (result.adapter_dir.parent / "dataset.jsonl").read_text().splitlines()]
     assert [r["messages"][0]["content"] for r in snapshot] == [q for q, _ in FACTS]

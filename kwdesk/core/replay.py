@@ -82,17 +82,6 @@ def _answers_llama(gguf: Path, prompts: list[str]) -> list[str]:
 
 
 def _answers_transformers(folder: Path, prompts: list[str]) -> list[str]:
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from kwdesk.core.hf_generate import greedy_chat
 
-    tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
-    out = []
-    with torch.inference_mode():
-        for prompt in prompts:
-            ids = tokenizer.apply_chat_template(
-                [{"role": "user", "content": prompt}], add_generation_prompt=True, return_tensors="pt", return_dict=True
-            )
-            generated = model.generate(**ids, max_new_tokens=MAX_ANSWER_TOKENS, do_sample=False)
-            out.append(tokenizer.decode(generated[0, ids["input_ids"].shape[1] :], skip_special_tokens=True))
-    return out
+    return [tok.decode(answer, skip_special_tokens=True) for _, answer, tok in greedy_chat(folder, prompts, MAX_ANSWER_TOKENS)]

@@ -394,12 +394,19 @@ class TrainJob(Job):
                 "UPDATE runs SET status = 'done', metrics = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
                 [json.dumps(metrics), run_id],
             )
+            base_row = db.execute("SELECT id FROM models WHERE kind = 'base' AND path = ?", [str(base.folder)]).fetchone()
+            base_id = base_row[0] if base_row else db["models"].insert(
+                {"kind": "base", "name": base.name, "path": str(base.folder),
+                 "size_bytes": sum(f.stat().st_size for f in base.folder.glob("*.safetensors")),
+                 "meta": json.dumps({"source": base.source})}
+            ).last_pk
             db["models"].insert(
                 {
                     "kind": "adapter",
                     "name": f"{base.name} + run {run_id}",
                     "path": str(result.adapter_dir),
                     "run_id": run_id,
+                    "parent_model_id": base_id,
                     "size_bytes": size,
                     "meta": json.dumps({"base": base.source, "base_folder": str(base.folder), "dataset_sha256": result.dataset_sha256}),
                 }

@@ -49,24 +49,12 @@ class VerifyReport:
 
 def _reference_paths(merged_folder: Path, prompts: list[str]):
     """Prompt tokens, transformers' greedy answer tokens, and whether it stopped."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from kwdesk.core.hf_generate import greedy_chat
 
-    tokenizer = AutoTokenizer.from_pretrained(merged_folder)
-    model = AutoModelForCausalLM.from_pretrained(merged_folder, dtype=torch.float32).eval()
     out = []
-    with torch.inference_mode():
-        for prompt in prompts:
-            ids = tokenizer.apply_chat_template(
-                [{"role": "user", "content": prompt}], add_generation_prompt=True, return_tensors="pt", return_dict=True
-            )["input_ids"]
-            generated = model.generate(
-                input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=STOP_WITHIN, do_sample=False
-            )[0, ids.shape[1] :].tolist()
-            stopped = tokenizer.eos_token_id in generated or any(
-                t in generated for t in (tokenizer.convert_tokens_to_ids("<|im_end|>"),) if t is not None
-            )
-            out.append((ids[0].tolist(), generated[:ANSWER_TOKENS], stopped))
+    for prompt_ids, generated, tokenizer in greedy_chat(merged_folder, prompts, STOP_WITHIN):
+        ends = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")} - {None}
+        out.append((prompt_ids, generated[:ANSWER_TOKENS], any(t in ends for t in generated)))
     return out
 
 
