@@ -318,7 +318,9 @@ class GenerateJob(Job):
         heading = chunk["heading_path"].split(" > ")[-1] if chunk["heading_path"] else None
         anchors = anchors_for_text(chunk["text"], heading)
         chosen = sorted(anchors, key=lambda a: _KIND_ORDER.get(a.kind, 3))[: self.options.per_chunk]
-        chosen.sort(key=anchors.index)
+        # Sentences of one kind share their prompt's examples: asked one after the other,
+        # llama.cpp reuses the evaluated examples instead of reading them again.
+        chosen.sort(key=lambda a: (a.kind, anchors.index(a)))
         outcome = _Outcome()
         dedupe = self._dedupe(db, chunk["document_id"])
         for number, anchor in enumerate(chosen):

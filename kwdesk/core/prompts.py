@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 
-PROMPT_VERSION = "2026-11-1"
+PROMPT_VERSION = "2026-11-2"
 
 QUESTION_SCHEMA = {
     "type": "object",
@@ -134,7 +134,9 @@ _REPHRASE_SYSTEM = (
 
 
 def rephrase_messages(passage: str, style: str) -> list[dict]:
+    # The passage comes before the style, so the prompts of one passage share their start
+    # and llama.cpp evaluates the passage once for all styles (its KV cache is reused).
     return [
         {"role": "system", "content": _REPHRASE_SYSTEM},
-        {"role": "user", "content": f"{REPHRASE_STYLES[style]}\n\nPassage: {passage}"},
+        {"role": "user", "content": f"Passage: {passage}\n\n{REPHRASE_STYLES[style]}"},
     ]
