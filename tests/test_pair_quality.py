@@ -56,6 +56,8 @@ def test_a_rephrasing_keeps_only_supported_sentences():
     text = "The dam is 212 metres high. It was built by aliens in 1950. Maren Oskarsdottir designed the dam."
     assert supported_sentences(text, SOURCE) == "The dam is 212 metres high. Maren Oskarsdottir designed the dam."
     assert supported_sentences("🇮🇪\n🇨🇩\n🇨🇩 🇨🇩 🇨🇩\nDam.", SOURCE) == ""
+    looping = "The dam is 212 metres high.\nThe dam is 212 metres high. The dam is 212 metres high."
+    assert supported_sentences(looping, SOURCE) == "The dam is 212 metres high."
     assert copied_fraction(ANSWER, SOURCE) == 1.0
     assert copied_fraction("A dam of 212 metres, designed by an engineer in 1931, stands on the river.", SOURCE) < 0.3
     assert strip_label("Summary: The dam is high.") == "The dam is high."
@@ -80,6 +82,10 @@ def test_json_output_is_parsed_or_refused():
 
 def test_entities_subjects_and_kinds():
     assert entities_in(SOURCE) == ["Larkspur Dam", "Veltra River", "Maren Oskarsdottir", "KX-9"]
+    # A name never runs on over the end of a sentence; a short abbreviation may join one.
+    assert entities_in("It flows into Lake Orvane. The Veltra River rises.") == ["Lake Orvane", "Veltra River"]
+    assert entities_in("Later, Dr. Ilse Tamberg came.") == ["Ilse Tamberg"]
+    assert entities_in("He built the Larkspur Dam.\nThe Larkspur Dam is high.") == ["Larkspur Dam"]
     assert subject_of("The town of Brisk Harbour exports slate.") == "The town of Brisk Harbour"
     assert subject_of("Valve assembly KX-9 must be inspected.") == "Valve assembly KX-9"
     assert restore_subject("Its crest is 300 metres long.", "The Larkspur Dam") == "The Larkspur Dam's crest is 300 metres long."

@@ -15,7 +15,9 @@ from kwdesk.core.sentences import split_sentences
 
 # Proper names and codes: "Lake Orvane", "Orvane Institute of Hydrology", "Dr. Ilse
 # Tamberg", "KX-9". Connectors may join capitalised words inside a name.
-_CAP = r"(?:[A-Z][\w'’\-]*\.?|[A-Z0-9]+(?:-[A-Z0-9]+)+)"
+# A word with a full stop joins a name only as a short abbreviation ("Dr.", "St."), never
+# across the end of a sentence ("... Lake Orvane. The Veltra River ...").
+_CAP = r"(?:(?:Dr|Mr|Mrs|Ms|St|Mt|Ft|Prof|Sr|Jr|Gen|Capt|Lt)\.(?=\s+[A-Z])|[A-Z][\w'’\-]*|[A-Z0-9]+(?:-[A-Z0-9]+)+)"
 _ENTITY = re.compile(rf"{_CAP}(?:\s+(?:(?:of|de|du|von|van|der|la|le|and|&)\s+)?{_CAP})*")
 _CODE = re.compile(r"\b[A-Za-z]{1,5}-?\d[\w\-]*\b")
 # Capitalised words that start sentences or are too common to name anything.

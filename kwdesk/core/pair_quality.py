@@ -104,12 +104,17 @@ def supported_sentences(text: str, source: str) -> str:
     from kwdesk.core.sentences import split_sentences
 
     kept = []
+    seen: set[str] = set()
     for line in text.splitlines():
         sentences = split_sentences(line.strip())
-        # A "sentence" of symbols or a word or two says nothing (small teachers emit emoji runs).
-        good = [
-            s for s in sentences if len(content_words(s)) >= 3 and support_problem(s, source, min_overlap=0.7) is None
-        ]
+        # A "sentence" of symbols or a word or two says nothing (small teachers emit emoji
+        # runs), and a sentence said twice says nothing new (small teachers loop).
+        good = []
+        for s in sentences:
+            if normalized(s) in seen or len(content_words(s)) < 3 or support_problem(s, source, min_overlap=0.7):
+                continue
+            seen.add(normalized(s))
+            good.append(s)
         if good:
             kept.append(" ".join(good))
     return "\n".join(kept)
