@@ -51,3 +51,67 @@ def counts_by(db: sqlite_utils.Database, column: str) -> dict[str, int]:
     if column not in ("status", "strategy", "kind", "split"):
         raise ValueError(column)
     return dict(db.execute(f"SELECT {column}, count(*) FROM pairs GROUP BY {column} ORDER BY {column}").fetchall())
+
+
+# --- the review table: filter to row ids once, read row content on demand -----------------
+
+TABLE_COLUMNS = ("id", "status", "question", "answer", "strategy", "kind", "document", "pages")
+
+
+def filtered_pair_ids(
+    db: sqlite_utils.Database,
+    *,
+    status: str | None = None,
+    strategy: str | None = None,
+    document_id: int | None = None,
+    text: str | None = None,
+) -> list[int]:
+    """The ids of the pairs that pass the filters, in id order; TEXT is full-text search."""
+    where, args = [], []
+    if status:
+        where.append("p.status = ?")
+        args.append(status)
+    if strategy:
+        where.append("p.strategy = ?")
+        args.append(strategy)
+    if document_id is not None:
+        where.append("p.document_id = ?")
+        args.append(document_id)
+    words = [w for w in "".join(ch if ch.isalnum() else " " for ch in (text or "")).split() if w]
+    if words:
+        where.append("p.id IN (SELECT rowid FROM pairs_fts WHERE pairs_fts MATCH ?)")
+        args.append(" ".join(f'"{w}"*' for w in words))
+    sql = "SELECT p.id FROM pairs p" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY p.id"
+    return [row[0] for row in db.execute(sql, args)]
+
+
+def table_rows(db: sqlite_utils.Database, ids: list[int]) -> dict[int, tuple]:
+    """Row content for the review table, by id (one query for a screenful of rows)."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = db.execute(
+        f"""SELECT p.id, p.status, p.question, p.answer, p.strategy, p.kind, coalesce(d.name, ''),
+                   coalesce(c.page_start, 0), coalesce(c.page_end, 0)
+            FROM pairs p LEFT JOIN documents d ON d.id = p.document_id LEFT JOIN chunks c ON c.id = p.chunk_id
+            WHERE p.id IN ({marks})""",
+        ids,
+    )
+    out = {}
+    for row in rows:
+        pages = "" if not row[7] else (f"{row[7]}" if row[7] == row[8] else f"{row[7]}-{row[8]}")
+        out[row[0]] = (*row[:7], pages)
+    return out
+
+
+def update_pair(db: sqlite_utils.Database, pair_id: int, *, question: str | None = None, answer: str | None = None) -> None:
+    """An edit by the expert: saved at once, and the pair becomes 'edited'."""
+    sets, args = ["status = 'edited'", "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"], []
+    if question is not None:
+        sets.append("question = ?")
+        args.append(question)
+    if answer is not None:
+        sets.append("answer = ?")
+        args.append(answer)
+    with write_transaction(db):
+        db.execute(f"UPDATE pairs SET {', '.join(sets)} WHERE id = ?", [*args, pair_id])
