@@ -47,11 +47,14 @@ def main() -> None:
                   "status": statuses[i % 4]} for i in range(args.rows)),
                 batch_size=5_000,
             )
-        view = QTableView()
-        view.resize(1000, 600)
-        view.show()
+        views = []
 
         def shown(model) -> float:
+            # A view of its own for each model (PySide6 6.12 crashes on setModel(None)).
+            view = QTableView()
+            view.resize(1000, 600)
+            view.show()
+            views.append(view)
             start = time.perf_counter()
             view.setModel(model)
             app.processEvents()
@@ -66,21 +69,22 @@ def main() -> None:
         grown = rss_mb() - before
         start = time.perf_counter()
         model.set_filters(status="accepted")
-        view.viewport().repaint()
+        views[-1].viewport().repaint()
         filter_status = time.perf_counter() - start
         start = time.perf_counter()
         model.set_filters(text="valve 42")
-        view.viewport().repaint()
+        views[-1].viewport().repaint()
         filter_text = time.perf_counter() - start
         print(f"kwdesk lazy model, {args.rows} rows: open {opened * 1000:.0f} ms, filter by status {filter_status * 1000:.0f} ms, "
               f"text search {filter_text * 1000:.0f} ms ({model.rowCount()} rows), memory +{grown:.0f} MB")
 
-        view.setModel(None)
         before = rss_mb()
         start = time.perf_counter()
-        naive = QStandardItemModel()
-        for row in db.execute("SELECT id, status, question, answer FROM pairs ORDER BY id"):
-            naive.appendRow([QStandardItem(str(v)) for v in row])
+        rows = db.execute("SELECT id, status, question, answer FROM pairs ORDER BY id").fetchall()
+        naive = QStandardItemModel(len(rows), 4)
+        for r, row in enumerate(rows):
+            for c, value in enumerate(row):
+                naive.setItem(r, c, QStandardItem(str(value)))
         naive_open = time.perf_counter() - start + shown(naive)
         print(f"naive (every row into a QStandardItemModel): open {naive_open * 1000:.0f} ms, memory +{rss_mb() - before:.0f} MB")
         print(f"ratio (open time, naive / kwdesk): {naive_open / opened:.0f}x")
