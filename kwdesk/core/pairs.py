@@ -115,3 +115,19 @@ def update_pair(db: sqlite_utils.Database, pair_id: int, *, question: str | None
         args.append(answer)
     with write_transaction(db):
         db.execute(f"UPDATE pairs SET {', '.join(sets)} WHERE id = ?", [*args, pair_id])
+
+
+def provenance(db: sqlite_utils.Database, pair_id: int) -> dict:
+    """Where a pair came from, for showing it beside its source passage."""
+    row = db.execute(
+        """SELECT p.question, p.answer, p.status, p.strategy, p.kind, p.made_by, p.prompt_version, p.source_span,
+                  d.name, c.text, c.page_start, c.page_end, c.heading_path
+           FROM pairs p LEFT JOIN documents d ON d.id = p.document_id LEFT JOIN chunks c ON c.id = p.chunk_id
+           WHERE p.id = ?""",
+        [pair_id],
+    ).fetchone()
+    if row is None:
+        return {}
+    keys = ("question", "answer", "status", "strategy", "kind", "made_by", "prompt_version", "source_span",
+            "document", "passage", "page_start", "page_end", "heading_path")
+    return dict(zip(keys, row))

@@ -9,6 +9,7 @@ from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QMainWindow, QMessageBox, QStackedWidget, QWidget
 
 from kwdesk.core.workspace import Workspace
+from kwdesk.ui.data_page import DataPage
 from kwdesk.ui.documents_page import DocumentsPage
 
 
@@ -21,15 +22,17 @@ class MainWindow(QMainWindow):
 
         self.documents = DocumentsPage(workspace)
         self.documents.busy_changed.connect(self._show_busy)
+        self.data = DataPage(workspace)
 
         self.steps = QListWidget()
         self.steps.setObjectName("steps")
         self.steps.setFixedWidth(170)
         self.pages = QStackedWidget()
-        for title, page in (("1  Documents", self.documents),):
+        for title, page in (("1  Documents", self.documents), ("2  Data (Q&A)", self.data)):
             self.steps.addItem(title)
             self.pages.addWidget(page)
         self.steps.currentRowChanged.connect(self.pages.setCurrentIndex)
+        self.steps.currentRowChanged.connect(lambda row: row == 1 and self.data.apply_filters())
         self.steps.setCurrentRow(0)
 
         central = QWidget()
@@ -85,4 +88,5 @@ class MainWindow(QMainWindow):
                 return
         QSettings().setValue("main_window/geometry", self.saveGeometry())
         self.documents.shutdown()
+        self.data.shutdown()
         event.accept()
