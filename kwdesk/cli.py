@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -44,15 +45,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("generate", help="write Q&A pairs and rephrasings from the documents with a teacher model")
     p.add_argument("--teacher", metavar="MODEL", help="a GGUF file, or an OpenAI-compatible URL (default: the bundled model)")
     p.add_argument("--endpoint-model", metavar="NAME", help="the model name at a --teacher URL")
-    p.add_argument("--strategy", default="qa,entities,rephrase,paraphrase", help="comma-separated: qa,entities,rephrase,paraphrase")
-    p.add_argument("--per-chunk", type=int, default=4, metavar="N", help="questions per chunk (default 4)")
+    p.add_argument("--strategy", help="comma-separated: qa,entities,rephrase,paraphrase (default: the settings)")
+    p.add_argument("--per-chunk", type=int, metavar="N", help="questions per chunk (default: the settings, 4)")
     p.add_argument("--document", type=int, action="append", metavar="ID", help="only this document (repeatable)")
     p.add_argument("--again", action="store_true", help="also for chunks that already have data from this teacher")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("pairs", help="list Q&A pairs, or accept / reject / reset them")
-    p.add_argument("action", nargs="?", choices=["list", "accept", "reject", "reset"], default="list")
+    p.add_argument("action", nargs="?", choices=["list", "accept", "reject", "reset", "add"], default="list")
     p.add_argument("ids", nargs="*", type=int, metavar="ID")
+    p.add_argument("--question", help="with add: the question (empty: a training text)")
+    p.add_argument("--answer", help="with add: the answer")
+    p.add_argument("--chunk", type=int, metavar="ID", help="with add: the passage the pair comes from")
     p.add_argument("--all", action="store_true", help="with accept/reject/reset: every pair")
     p.add_argument("--status", choices=["new", "accepted", "edited", "rejected"])
     p.add_argument("--strategy")
@@ -68,7 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="train a LoRA adapter on the pairs (CPU works, slowly; a GPU is used when present)")
     p.add_argument("--base", metavar="MODEL", help="a GGUF file, an HF folder or a hub id (default: the bundled model)")
-    p.add_argument("--preset", default="learn-documents", choices=["quick-try", "learn-documents", "learn-gently"])
+    p.add_argument("--preset", choices=["quick-try", "learn-documents", "learn-gently"], help="default: the preset in the settings")
     p.add_argument("--max-steps", type=int, metavar="N")
     p.add_argument("--epochs", type=float)
     p.add_argument("--learning-rate", type=float)
@@ -84,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="merge a run's adapter, write a GGUF, quantize it and verify it")
     p.add_argument("run", nargs="?", type=int, metavar="RUN", help="a training run (default: the newest finished one)")
-    p.add_argument("--quant", default="Q4_K_M", choices=["Q4_K_M", "Q5_K_M", "Q8_0", "F16"])
+    p.add_argument("--quant", choices=["Q4_K_M", "Q5_K_M", "Q8_0", "F16"], help="default: the quantization in the settings")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("chat", help="chat with a model (default: your newest personal model)")
@@ -98,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list the models of the workspace, or delete one")
     p.add_argument("action", nargs="?", choices=["list", "delete"], default="list")
     p.add_argument("ids", nargs="*", type=int, metavar="ID")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("settings", help="show the settings, or set one: kwdesk settings KEY VALUE")
+    p.add_argument("key", nargs="?")
+    p.add_argument("value", nargs="?")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("search", help="full-text search over the chunks of the documents")
@@ -115,10 +124,16 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"kwdesk {__version__}")
         return EXIT_OK
+    from kwdesk.core.settings import load_settings
+
+    settings = load_settings()
+    _apply_settings(args, settings)
     if args.command is None:
         from kwdesk.ui.app import run_app
 
         return run_app(args.workspace)
+    if args.command == "settings":
+        return cmd_settings(args)
 
     from kwdesk.core.workspace import Workspace, WorkspaceError
 
@@ -143,6 +158,48 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kwdesk: stopped", file=sys.stderr)
         return 130
+
+
+def _apply_settings(args, settings) -> None:
+    """Options not given on the command line come from the settings (shared with the app)."""
+    # An environment variable (a script's choice) outranks the saved setting.
+    if args.workspace is None and not os.environ.get("KWDESK_WORKSPACE"):
+        args.workspace = settings.workspace or None
+    per_command = {
+        "generate": {"teacher": settings.teacher or None, "endpoint_model": settings.endpoint_model or None,
+                     "per_chunk": settings.per_chunk, "strategy": settings.strategies},
+        "train": {"base": settings.base_model or None, "preset": settings.preset},
+        "export": {"quant": settings.quantization},
+    }
+    for name, value in per_command.get(args.command, {}).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+
+
+def cmd_settings(args) -> int:
+    from kwdesk.core.settings import load_settings, settings_file, update_setting
+
+    if args.key is not None:
+        if args.value is None:
+            value = load_settings().to_dict().get(args.key)
+            if value is None and args.key not in load_settings().to_dict():
+                print(f"kwdesk: unknown setting {args.key!r}", file=sys.stderr)
+                return EXIT_USAGE
+            print(value)
+            return EXIT_OK
+        try:
+            update_setting(args.key, args.value)
+        except ValueError as exc:
+            print(f"kwdesk: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    current = load_settings().to_dict()
+    if args.json:
+        _print_json(current)
+    else:
+        for key, value in current.items():
+            print(f"{key:<22} {value}")
+        print(f"({settings_file()})", file=sys.stderr)
+    return EXIT_OK
 
 
 def _print_json(value) -> None:
@@ -282,6 +339,15 @@ def cmd_pairs(workspace, args) -> int:
 
     db = workspace.connect()
     try:
+        if args.action == "add":
+            if not args.answer:
+                print("kwdesk: pairs add needs --answer (and usually --question)", file=sys.stderr)
+                return EXIT_USAGE
+            from kwdesk.core.pairs import add_pair
+
+            pair_id = add_pair(db, args.question or "", args.answer, chunk_id=args.chunk)
+            print(pair_id)
+            return EXIT_OK
         if args.action != "list":
             if not args.ids and not args.all:
                 print("kwdesk: name the pair IDs, or --all", file=sys.stderr)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from kwdesk.core.documents import search_chunks
+from kwdesk.core.jobs import Job, ProgressCallback
 from kwdesk.core.workspace import Workspace, write_transaction
 
 log = logging.getLogger(__name__)
@@ -223,3 +224,132 @@ class ChatEngine:
             keep = max(64, budget - 64) * 3
             turns = [{**turns[-1], "content": turns[-1]["content"][-keep:]}]
         return system + turns
+
+
+# --- models to chat with, and the base a personal model came from -------------------------
+
+
+def chat_models(db) -> list[tuple[str, str]]:
+    """(spec, label) for every model one can chat with: verified exports, newest first, then
+    the bundled model. SPEC goes to resolve_chat_model."""
+    from kwdesk.core.bundled import BUNDLED_NAME
+    from kwdesk.core.library import list_models
+
+    out = [
+        (str(entry.id), f"{entry.name} ({entry.quantization or 'GGUF'})")
+        for entry in reversed(list_models(db, "gguf"))
+        if entry.verified
+    ]
+    out.append(("bundled", f"{BUNDLED_NAME} (base, bundled)"))
+    return out
+
+
+def base_of(db, spec: str | int | None) -> tuple[Path, str]:
+    """The GGUF of the base model that SPEC was trained from (for answers side by side).
+    A model with no lineage (the bundled model itself, a file) is its own base."""
+    from kwdesk.core.bundled import BUNDLED_NAME, bundled_model_path
+    from kwdesk.core.library import get_model, newest_gguf
+
+    if spec is None:
+        entry = newest_gguf(db)
+    elif str(spec).isdigit():
+        entry = get_model(db, int(spec))
+    else:
+        entry = None
+    if entry is None:
+        return bundled_model_path(), BUNDLED_NAME
+    # Exports, merged models and adapters record the base they came from; a base row its source.
+    source = entry.meta.get("base") if entry.kind != "base" else entry.meta.get("source")
+    if source in (None, "", "bundled"):
+        return bundled_model_path(), BUNDLED_NAME
+    source_path = Path(source).expanduser()
+    if source_path.is_file() and source_path.suffix.lower() == ".gguf":
+        return source_path, source_path.stem
+    from kwdesk.core.base_models import BaseModelError, resolve_base
+
+    try:
+        base = resolve_base(source)
+    except BaseModelError as exc:
+        raise ChatError(f"The base model of this model cannot be found: {exc}") from exc
+    return _gguf_from_folder(base.folder, base.name), base.name
+
+
+def resolve_chat_spec(db, spec: str | None) -> tuple[Path, str]:
+    """resolve_chat_model, with "bundled" for the bundled model."""
+    if spec == "bundled":
+        from kwdesk.core.bundled import BUNDLED_NAME, bundled_model_path
+
+        return bundled_model_path(), BUNDLED_NAME
+    return resolve_chat_model(db, spec)
+
+
+# --- chat as jobs, for the app's workers ---------------------------------------------------
+
+
+class LoadChatModelJob(Job):
+    """Find (convert if needed) and load a model for chat; the result is a ChatEngine."""
+
+    def __init__(self, workspace: Workspace, spec: str | None, *, base_of_spec: bool = False) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.spec = spec
+        self.base_of_spec = base_of_spec
+
+    def run(self, progress: ProgressCallback | None = None) -> "ChatEngine":
+        self._progress = progress
+        self.report(0, None, "Loading the model…")
+        db = self.workspace.connect()
+        try:
+            path, name = base_of(db, self.spec) if self.base_of_spec else resolve_chat_spec(db, self.spec)
+        finally:
+            db.close()
+        self.check_cancelled()
+        return ChatEngine(self.workspace, path, name)
+
+
+class AskJob(Job):
+    """One question to one or more loaded models in turn (the personal model, then the base
+    for the side-by-side view). Each token arrives as progress with extra target and token."""
+
+    def __init__(self, targets: list[tuple[ChatEngine, int]], question: str, *, with_sources: bool = False,
+                 max_tokens: int = 512) -> None:
+        super().__init__()
+        self.targets = targets
+        self.question = question
+        self.with_sources = with_sources
+        self.max_tokens = max_tokens
+
+    def run(self, progress: ProgressCallback | None = None) -> list[Answer]:
+        self._progress = progress
+        answers = []
+        for index, (engine, conversation_id) in enumerate(self.targets):
+            if self.cancelled:
+                break
+            answers.append(
+                engine.ask(
+                    conversation_id, self.question, with_sources=self.with_sources, cancel=self._cancel,
+                    max_tokens=self.max_tokens,
+                    on_token=lambda token, i=index: self.report(0, None, "", target=i, token=token),
+                )
+            )
+        return answers
+
+
+# --- history ----------------------------------------------------------------------------------
+
+
+def list_conversations(db, limit: int = 200) -> list[dict]:
+    """Conversations, newest first, with their first question as title."""
+    rows = db.execute(
+        """SELECT c.id, c.model, c.title, c.created_at, count(m.id) FROM conversations c
+           LEFT JOIN messages m ON m.conversation_id = c.id GROUP BY c.id ORDER BY c.id DESC LIMIT ?""",
+        [limit],
+    )
+    return [{"id": r[0], "model": r[1], "title": r[2] or "(empty)", "created_at": r[3], "messages": r[4]} for r in rows]
+
+
+def conversation_messages(db, conversation_id: int) -> list[dict]:
+    rows = db.execute(
+        "SELECT role, content, sources, stopped FROM messages WHERE conversation_id = ? ORDER BY id", [conversation_id]
+    )
+    return [{"role": r[0], "content": r[1], "sources": json.loads(r[2] or "[]"), "stopped": r[3]} for r in rows]

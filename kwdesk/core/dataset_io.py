@@ -15,6 +15,7 @@ from pathlib import Path
 
 import sqlite_utils
 
+from kwdesk.core.jobs import Job, ProgressCallback
 from kwdesk.core.pairs import list_pairs
 from kwdesk.core.workspace import write_transaction
 
@@ -184,3 +185,26 @@ def _link(db, info: dict) -> tuple[int | None, int | None]:
         ).fetchone()
         chunk = found[0] if found else None
     return row[0], chunk
+
+
+class DatasetJob(Job):
+    """Export or import JSONL as a job, so the app never waits on a large file."""
+
+    def __init__(self, workspace, action: str, path: Path, fmt: str = "openai", *, include_rejected: bool = False) -> None:
+        super().__init__()
+        if action not in ("export", "import"):
+            raise ValueError(action)
+        self.workspace, self.action, self.path, self.fmt = workspace, action, Path(path), fmt
+        self.include_rejected = include_rejected
+
+    def run(self, progress: ProgressCallback | None = None) -> dict:
+        self._progress = progress
+        self.report(0, None, f"{'Writing' if self.action == 'export' else 'Reading'} {self.path.name}…")
+        db = self.workspace.connect()
+        try:
+            if self.action == "export":
+                count = export_jsonl(db, self.path, self.fmt, include_rejected=self.include_rejected)
+                return {"action": "export", "path": str(self.path), "format": self.fmt, "records": count}
+            return {"action": "import", "path": str(self.path), **import_jsonl(db, self.path).to_dict()}
+        finally:
+            db.close()

@@ -154,7 +154,8 @@ class GenerateJob(Job):
             try:
                 for index, item in enumerate(items):
                     self.check_cancelled()
-                    self.report(index, len(items), f"{item.strategy}: {item.label}", pairs=added)
+                    filtered = sum(sum(r.rejected.values()) for r in reports.values())
+                    self.report(index, len(items), f"{item.strategy}: {item.label}", pairs=added, filtered=filtered)
                     outcome = self._make(db, item)
                     kept = self._store(db, item, outcome, run_id)
                     added += kept
@@ -171,6 +172,8 @@ class GenerateJob(Job):
                         len(items),
                         f"{item.strategy}: {item.label}",
                         pairs=added,
+                        filtered=sum(sum(r.rejected.values()) for r in reports.values()),
+                        warnings=len(warnings),
                         tokens_per_second=self._tokens / elapsed if elapsed else 0.0,
                     )
                 status = "done"

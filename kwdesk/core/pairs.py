@@ -131,3 +131,73 @@ def provenance(db: sqlite_utils.Database, pair_id: int) -> dict:
     keys = ("question", "answer", "status", "strategy", "kind", "made_by", "prompt_version", "source_span",
             "document", "passage", "page_start", "page_end", "heading_path")
     return dict(zip(keys, row))
+
+
+def add_pair(
+    db: sqlite_utils.Database,
+    question: str,
+    answer: str,
+    *,
+    document_id: int | None = None,
+    chunk_id: int | None = None,
+) -> int:
+    """A pair written by the expert: accepted as it stands, marked as made by hand."""
+    question, answer = question.strip(), answer.strip()
+    if not answer:
+        raise ValueError("A pair needs an answer: an empty answer teaches nothing.")
+    if chunk_id is not None and document_id is None:
+        row = db.execute("SELECT document_id FROM chunks WHERE id = ?", [chunk_id]).fetchone()
+        document_id = row[0] if row else None
+    with write_transaction(db):
+        return db["pairs"].insert(
+            {"question": question, "answer": answer, "kind": "manual" if question else "text", "strategy": "manual",
+             "status": "accepted", "document_id": document_id, "chunk_id": chunk_id, "made_by": "user"}
+        ).last_pk
+
+
+# --- undo: what a change overwrote, and putting it back ---------------------------------
+
+_UNDO_COLUMNS = ("id", "question", "answer", "status", "updated_at")
+
+
+def snapshot(db: sqlite_utils.Database, pair_ids: list[int]) -> list[tuple]:
+    """The editable state of the pairs, taken before a change, for undo."""
+    if not pair_ids:
+        return []
+    marks = ",".join("?" * len(pair_ids))
+    return list(db.execute(f"SELECT {', '.join(_UNDO_COLUMNS)} FROM pairs WHERE id IN ({marks})", list(pair_ids)))
+
+
+def restore(db: sqlite_utils.Database, rows: list[tuple]) -> None:
+    """Put pairs back as SNAPSHOT found them (one transaction)."""
+    with write_transaction(db):
+        db.executemany(
+            "UPDATE pairs SET question = ?, answer = ?, status = ?, updated_at = ? WHERE id = ?",
+            [(q, a, s, u, i) for i, q, a, s, u in rows],
+        )
+
+
+def delete_pairs(db: sqlite_utils.Database, pair_ids: list[int]) -> list[dict]:
+    """Remove pairs; returns them whole so that the removal can be undone with reinsert_pairs."""
+    if not pair_ids:
+        return []
+    marks = ",".join("?" * len(pair_ids))
+    with write_transaction(db):
+        rows = [dict(r) for r in db.query(f"SELECT * FROM pairs WHERE id IN ({marks})", list(pair_ids))]
+        db.execute(f"DELETE FROM pairs WHERE id IN ({marks})", list(pair_ids))
+    return rows
+
+
+def reinsert_pairs(db: sqlite_utils.Database, rows: list[dict]) -> None:
+    with write_transaction(db):
+        db["pairs"].insert_all(rows, pk="id")
+
+
+def filter_choices(db: sqlite_utils.Database) -> dict[str, list]:
+    """What the review table can be filtered by: documents with pairs, and strategies."""
+    documents = db.execute(
+        """SELECT d.id, d.name, d.version FROM documents d
+           WHERE d.id IN (SELECT DISTINCT document_id FROM pairs WHERE document_id IS NOT NULL) ORDER BY d.name, d.version"""
+    ).fetchall()
+    strategies = [row[0] for row in db.execute("SELECT DISTINCT strategy FROM pairs ORDER BY strategy")]
+    return {"documents": documents, "strategies": strategies}

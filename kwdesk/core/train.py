@@ -467,3 +467,60 @@ def plan_training(job: TrainJob, db) -> TrainPlan:
     sequence_tokens = cfg.max_seq_len * cfg.micro_batch
     memory = params * 4 + sequence_tokens * (hidden * layers * 34 + vocab * 8) + 600e6  # weights, activations, runtime
     return TrainPlan(len(examples) - n_replay, n_replay, tokens, steps, trained_tokens / speed, memory / 1e6)
+
+
+class PlanJob(Job):
+    """plan_training as a job: building the examples loads a tokenizer, and the first time
+    for a base also writes its replay answers, which takes a while."""
+
+    def __init__(self, train_job: TrainJob) -> None:
+        super().__init__()
+        self.train_job = train_job
+
+    def run(self, progress: ProgressCallback | None = None) -> TrainPlan:
+        self.train_job._progress = progress
+        db = self.train_job.workspace.connect()
+        try:
+            return plan_training(self.train_job, db)
+        finally:
+            db.close()
+            self.train_job._progress = None
+
+
+@dataclass
+class RunSummary:
+    id: int
+    status: str
+    preset: str
+    steps: int
+    total_steps: int | None
+    losses: list[float]
+    resumable: bool
+    exported: bool
+
+
+def training_runs(workspace: Workspace, db) -> list[RunSummary]:
+    """The workspace's training runs, newest first, with what can be done with each."""
+    exported_runs = {row[0] for row in db.execute("SELECT DISTINCT run_id FROM models WHERE kind = 'gguf' AND run_id IS NOT NULL")}
+    out = []
+    for run_id, status, config, path, metrics in db.execute(
+        "SELECT id, status, config, path, metrics FROM runs WHERE kind = 'train' ORDER BY id DESC"
+    ):
+        metrics = json.loads(metrics or "{}")
+        config = json.loads(config or "{}")
+        run_dir = Path(path) if path else None
+        total = None
+        if run_dir is not None and (run_dir / "config.json").is_file():
+            try:
+                total = json.loads((run_dir / "config.json").read_text()).get("total_steps")
+            except ValueError:
+                total = None
+        losses = list(metrics.get("losses") or [])
+        out.append(
+            RunSummary(
+                run_id, status, config.get("preset", ""), int(metrics.get("steps") or len(losses)), total, losses,
+                resumable=status in ("cancelled", "running", "created", "failed") and run_dir is not None,
+                exported=run_id in exported_runs,
+            )
+        )
+    return out

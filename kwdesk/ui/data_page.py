@@ -1,46 +1,251 @@
 """Data: review the Q&A pairs beside their source passages, from the keyboard.
 
 y accepts, n rejects, u resets, arrows move; the next pair is selected after a verdict so
-that a thousand pairs can be reviewed without the mouse. Every change is saved at once.
-Text from documents and models is shown as plain text; the answer's words are highlighted
-in the passage with character formats, never with HTML.
+that a thousand pairs can be reviewed without the mouse. Every change is saved at once and
+can be undone (Ctrl+Z). Text from documents and models is shown as plain text; the answer's
+words are highlighted in the passage with character formats, never with HTML.
+Generation and JSONL export/import run in workers, with progress and cancel.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QKeySequence, QShortcut, QTextCharFormat, QTextCursor
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QKeySequence, QShortcut, QTextCharFormat, QTextCursor, QUndoCommand, QUndoStack
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
 )
 
+from kwdesk.core.dataset_io import FORMATS, DatasetJob
+from kwdesk.core.generate import STRATEGIES, GenerateJob, GenerateOptions, GenerateResult
 from kwdesk.core.pair_quality import content_words
-from kwdesk.core.pairs import TABLE_COLUMNS, provenance, set_status
+from kwdesk.core.pairs import (
+    TABLE_COLUMNS,
+    add_pair,
+    counts_by,
+    delete_pairs,
+    filter_choices,
+    provenance,
+    reinsert_pairs,
+    restore,
+    set_status,
+    snapshot,
+)
+from kwdesk.core.settings import load_settings
 from kwdesk.core.workspace import Workspace
+from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.pairs_model import PairsTableModel
+
+STRATEGY_LABELS = {
+    "qa": "Questions on each passage",
+    "entities": "Questions on names and their relations",
+    "rephrase": "Rephrasings of each passage",
+    "paraphrase": "Other wordings of accepted questions",
+}
+
+
+# --- undo -------------------------------------------------------------------------------------
+
+
+class SnapshotCommand(QUndoCommand):
+    """A change to pairs, undone by writing back their state before it (core.pairs.snapshot).
+    The change is already saved when the command is pushed, so the first redo does nothing."""
+
+    def __init__(self, page: "DataPage", before: list, after: list, text: str) -> None:
+        super().__init__(text)
+        self.page, self.before, self.after = page, before, after
+        self._applied = True
+
+    def undo(self) -> None:
+        restore(self.page.db, self.before)
+        self.page.pairs_changed([row[0] for row in self.before])
+
+    def redo(self) -> None:
+        if self._applied:
+            self._applied = False
+            return
+        restore(self.page.db, self.after)
+        self.page.pairs_changed([row[0] for row in self.after])
+
+
+class AddCommand(QUndoCommand):
+    def __init__(self, page: "DataPage", pair_id: int) -> None:
+        super().__init__("add a pair")
+        self.page, self.pair_id, self.rows = page, pair_id, None
+        self._applied = True
+
+    def undo(self) -> None:
+        self.rows = delete_pairs(self.page.db, [self.pair_id])
+        self.page.reload()
+
+    def redo(self) -> None:
+        if self._applied:
+            self._applied = False
+            return
+        reinsert_pairs(self.page.db, self.rows or [])
+        self.page.reload()
+
+
+# --- dialogs ------------------------------------------------------------------------------------
+
+
+class AddPairDialog(QDialog):
+    def __init__(self, passage_label: str | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Add a pair")
+        self.question = QPlainTextEdit()
+        self.question.setPlaceholderText("The question a user would ask (leave empty for a text to learn as it is)")
+        self.answer = QPlainTextEdit()
+        self.answer.setPlaceholderText("The answer the model should give")
+        self.link = QCheckBox(f"Link to the passage of the selected pair ({passage_label})" if passage_label else "")
+        self.link.setChecked(bool(passage_label))
+        self.link.setVisible(bool(passage_label))
+        form = QFormLayout(self)
+        form.addRow("Question", self.question)
+        form.addRow("Answer", self.answer)
+        form.addRow(self.link)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._accept_if_answered)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.resize(560, 320)
+
+    def _accept_if_answered(self) -> None:
+        if self.answer.toPlainText().strip():
+            self.accept()
+        else:
+            self.answer.setFocus()
+            self.answer.setPlaceholderText("An answer is needed: an empty answer teaches nothing.")
+
+
+class GeneratePanel(QGroupBox):
+    """Choose strategies and pairs per chunk, start, and watch the counts as they come."""
+
+    start_requested = Signal(object)  # GenerateOptions
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Generate pairs from the documents", parent)
+        settings = load_settings()
+        chosen = {s.strip() for s in settings.strategies.split(",")}
+        self.checks = {}
+        row = QHBoxLayout()
+        for strategy in STRATEGIES:
+            check = QCheckBox(STRATEGY_LABELS[strategy])
+            check.setChecked(strategy in chosen)
+            self.checks[strategy] = check
+            row.addWidget(check)
+        row.addStretch(1)
+        self.per_chunk = QSpinBox()
+        self.per_chunk.setRange(1, 20)
+        self.per_chunk.setValue(settings.per_chunk)
+        self.per_chunk.setSuffix(" questions per passage")
+        self.again = QCheckBox("Also for passages that have pairs already")
+        teacher = settings.teacher or "the bundled model"
+        self.teacher_label = QLabel(f"Teacher: {teacher}  (change it in Settings)")
+        self.teacher_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.start_button = QPushButton("Generate")
+        self.start_button.clicked.connect(self._start)
+        self.job_bar = JobBar()
+        self.counts = QLabel()
+        self.counts.setTextFormat(Qt.TextFormat.PlainText)
+        self.warnings = QPlainTextEdit()
+        self.warnings.setReadOnly(True)
+        self.warnings.setMaximumHeight(90)
+        self.warnings.hide()
+
+        second = QHBoxLayout()
+        second.addWidget(self.per_chunk)
+        second.addWidget(self.again)
+        second.addWidget(self.teacher_label, 1)
+        second.addWidget(self.start_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(row)
+        layout.addLayout(second)
+        layout.addWidget(self.job_bar)
+        layout.addWidget(self.counts)
+        layout.addWidget(self.warnings)
+        self.job_bar.progressed.connect(self._on_progress)
+        self.job_bar.succeeded.connect(self._on_done)
+        self.job_bar.finished.connect(lambda: self.start_button.setEnabled(True))
+
+    def options(self) -> GenerateOptions:
+        strategies = tuple(s for s, check in self.checks.items() if check.isChecked())
+        return GenerateOptions(strategies=strategies, per_chunk=self.per_chunk.value(), again=self.again.isChecked())
+
+    def _start(self) -> None:
+        options = self.options()
+        if not options.strategies:
+            self.job_bar.show_message("Choose at least one kind of data to make.", error=True)
+            return
+        self.start_requested.emit(options)
+
+    def _on_progress(self, p) -> None:
+        if "pairs" in p.extra:
+            speed = p.extra.get("tokens_per_second")
+            self.counts.setText(
+                f"Made {p.extra['pairs']} · filtered out {p.extra.get('filtered', 0)}"
+                + (f" · {p.extra['warnings']} passages gave nothing" if p.extra.get("warnings") else "")
+                + (f" · teacher writes {speed:.0f} tokens/s" if speed else "")
+            )
+
+    def _on_done(self, result: GenerateResult) -> None:
+        lines = []
+        for strategy, report in result.reports.items():
+            if report.attempts or report.usable:
+                reasons = ", ".join(f"{n} {reason}" for reason, n in report.rejected.most_common(4))
+                lines.append(f"{strategy}: {report.usable} usable of {report.attempts}" + (f" (dropped: {reasons})" if reasons else ""))
+        nothing = not any(r.attempts for r in result.reports.values())
+        self.counts.setText(
+            "Nothing new to do: every passage has pairs from this teacher (tick 'Also for passages…' for more)."
+            if nothing
+            else f"{result.pairs_added} pairs added in {result.seconds:.0f} s. " + "; ".join(lines)
+        )
+        self.warnings.setVisible(bool(result.warnings))
+        self.warnings.setPlainText("\n".join(result.warnings))
+
+
+# --- the page -------------------------------------------------------------------------------------
 
 
 class DataPage(QWidget):
+    busy_changed = Signal(str)
+
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._db = workspace.connect()
-        self.model = PairsTableModel(self._db)
+        self.workspace = workspace
+        self.db = workspace.connect()
+        self.model = PairsTableModel(self.db)
+        self.undo_stack = QUndoStack(self)
+        self.model.edited.connect(lambda before, after: self.undo_stack.push(SnapshotCommand(self, before, after, "edit a pair")))
 
+        # Filters
+        self.document_filter = QComboBox()
+        self.strategy_filter = QComboBox()
         self.status_filter = QComboBox()
         self.status_filter.addItems(["all", "new", "accepted", "edited", "rejected"])
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search questions and answers")
-        self.status_filter.currentTextChanged.connect(self.apply_filters)
+        self.search.setClearButtonEnabled(True)
+        for combo in (self.document_filter, self.strategy_filter, self.status_filter):
+            combo.currentIndexChanged.connect(self.apply_filters)
         self.search.textChanged.connect(self.apply_filters)
         self.count_label = QLabel()
 
@@ -55,6 +260,7 @@ class DataPage(QWidget):
             header.setSectionResizeMode(column, mode)
         self.table.selectionModel().currentRowChanged.connect(self._show_source)
 
+        # Actions
         buttons = QHBoxLayout()
         for label, status, key in (("Accept (y)", "accepted", "Y"), ("Reject (n)", "rejected", "N"), ("Reset (u)", "new", "U")):
             button = QPushButton(label)
@@ -63,47 +269,118 @@ class DataPage(QWidget):
             shortcut = QShortcut(QKeySequence(key), self.table)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
             shortcut.activated.connect(lambda s=status: self.set_selected_status(s))
+        self.undo_button = QPushButton("Undo")
+        self.undo_button.clicked.connect(self.undo_stack.undo)
+        self.undo_stack.canUndoChanged.connect(self.undo_button.setEnabled)
+        self.undo_stack.undoTextChanged.connect(lambda text: self.undo_button.setToolTip(f"Undo {text} (Ctrl+Z)"))
+        self.undo_button.setEnabled(False)
+        for sequence, slot in ((QKeySequence.StandardKey.Undo, self.undo_stack.undo), (QKeySequence.StandardKey.Redo, self.undo_stack.redo)):
+            shortcut = QShortcut(QKeySequence(sequence), self)
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(slot)
+        self.add_button = QPushButton("Add pair…")
+        self.add_button.clicked.connect(self.add_pair_by_hand)
+        self.generate_button = QPushButton("Generate…")
+        self.generate_button.setCheckable(True)
+        self.export_button = QPushButton("Export JSONL…")
+        self.export_button.clicked.connect(self._choose_export)
+        self.import_button = QPushButton("Import JSONL…")
+        self.import_button.clicked.connect(self._choose_import)
+        buttons.addWidget(self.undo_button)
         buttons.addStretch(1)
+        for button in (self.add_button, self.generate_button, self.export_button, self.import_button):
+            buttons.addWidget(button)
 
+        self.generate_panel = GeneratePanel()
+        self.generate_panel.hide()
+        self.generate_button.toggled.connect(self.generate_panel.setVisible)
+        self.generate_panel.start_requested.connect(self.start_generation)
+        self.generate_panel.job_bar.busy_changed.connect(self.busy_changed)
+        self.generate_panel.job_bar.finished.connect(self.reload)
+        self.dataset_bar = JobBar(show_idle_message=False)
+        self.dataset_bar.busy_changed.connect(self.busy_changed)
+        self.dataset_bar.succeeded.connect(self._dataset_done)
+
+        # Source passage and provenance
         self.source_title = QLabel()
         self.source_title.setTextFormat(Qt.TextFormat.PlainText)
         self.source_title.setWordWrap(True)
         self.source_view = QPlainTextEdit()
         self.source_view.setReadOnly(True)
+        self.provenance_label = QLabel()
+        self.provenance_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.provenance_label.setWordWrap(True)
         source = QWidget()
         source_layout = QVBoxLayout(source)
         source_layout.setContentsMargins(0, 0, 0, 0)
         source_layout.addWidget(QLabel("Source passage"))
         source_layout.addWidget(self.source_title)
         source_layout.addWidget(self.source_view, 1)
+        source_layout.addWidget(self.provenance_label)
 
-        splitter = QSplitter()
+        filters = QHBoxLayout()
+        for label, widget in (("Document", self.document_filter), ("Strategy", self.strategy_filter), ("Status", self.status_filter)):
+            filters.addWidget(QLabel(label))
+            filters.addWidget(widget)
+        filters.addWidget(self.search, 1)
+        filters.addWidget(self.count_label)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
-        filters = QHBoxLayout()
-        filters.addWidget(QLabel("Status"))
-        filters.addWidget(self.status_filter)
-        filters.addWidget(self.search, 1)
-        filters.addWidget(self.count_label)
         left_layout.addLayout(filters)
         left_layout.addWidget(self.table, 1)
         left_layout.addLayout(buttons)
+        splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(source)
-        splitter.setSizes([700, 350])
+        splitter.setSizes([720, 360])
 
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter)
+        layout.addWidget(self.generate_panel)
+        layout.addWidget(splitter, 1)
+        layout.addWidget(self.dataset_bar)
+        self.reload()
+
+    # --- filters and reloading -----------------------------------------------------------------
+
+    def reload(self) -> None:
+        """Re-read the filter choices and the rows (after generation, import, undo of an add)."""
+        choices = filter_choices(self.db)
+        for combo, items in (
+            (self.document_filter, [(f"{name}" + (f" (v{version})" if version > 1 else ""), doc_id) for doc_id, name, version in choices["documents"]]),
+            (self.strategy_filter, [(s, s) for s in choices["strategies"]]),
+        ):
+            current = combo.currentData()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItem("all", None)
+            for label, value in items:
+                combo.addItem(label, value)
+            index = combo.findData(current) if current is not None else 0
+            combo.setCurrentIndex(max(0, index))
+            combo.blockSignals(False)
         self.apply_filters()
 
     def apply_filters(self, *_args) -> None:
         status = self.status_filter.currentText()
-        self.model.set_filters(status=None if status == "all" else status, text=self.search.text() or None)
+        self.model.set_filters(
+            status=None if status == "all" else status,
+            strategy=self.strategy_filter.currentData(),
+            document_id=self.document_filter.currentData(),
+            text=self.search.text() or None,
+        )
         count = self.model.rowCount()
         self.count_label.setText(f"{count} pair{'' if count == 1 else 's'}")
-        if self.model.rowCount():
+        if count:
             self.table.selectRow(0)
+        else:
+            self._show_source()
+
+    def pairs_changed(self, pair_ids: list[int]) -> None:
+        self.model.refresh_rows(pair_ids)
+        self._show_source()
+
+    # --- review -------------------------------------------------------------------------------
 
     def selected_ids(self) -> list[int]:
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
@@ -115,25 +392,97 @@ class DataPage(QWidget):
         ids = self.selected_ids()
         if not ids:
             return
-        set_status(self._db, ids, status)
+        before = snapshot(self.db, ids)
+        set_status(self.db, ids, status)
+        verb = {"accepted": "accept", "rejected": "reject", "new": "reset"}[status]
+        self.undo_stack.push(SnapshotCommand(self, before, snapshot(self.db, ids), f"{verb} {len(ids)} pair{'s' * (len(ids) > 1)}"))
         self.model.refresh_rows(ids)
         current = self.table.currentIndex().row()
         if len(ids) == 1 and current + 1 < self.model.rowCount():
             self.table.selectRow(current + 1)  # on to the next pair
 
+    def add_pair_by_hand(self) -> None:
+        index = self.table.currentIndex()
+        chunk_id, label = None, None
+        if index.isValid():
+            info = provenance(self.db, self.model.pair_id(index.row()))
+            if info.get("passage"):
+                chunk_id = self.db.execute("SELECT chunk_id FROM pairs WHERE id = ?", [self.model.pair_id(index.row())]).fetchone()[0]
+                label = f"{info.get('document')}, p. {info.get('page_start')}"
+        dialog = AddPairDialog(label, self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        pair_id = add_pair(
+            self.db, dialog.question.toPlainText(), dialog.answer.toPlainText(),
+            chunk_id=chunk_id if dialog.link.isChecked() else None,
+        )
+        self.undo_stack.push(AddCommand(self, pair_id))
+        self.reload()
+        if pair_id in self.model.ids:
+            self.table.selectRow(self.model.ids.index(pair_id))
+
+    # --- generation and JSONL -------------------------------------------------------------------
+
+    def start_generation(self, options: GenerateOptions) -> None:
+        settings = load_settings()
+        teacher = settings.teacher or None
+        if teacher and settings.endpoint_model and teacher.startswith("http"):
+            from kwdesk.core.teacher import OpenAICompatibleTeacher
+
+            teacher = OpenAICompatibleTeacher(teacher, settings.endpoint_model)
+        self.generate_panel.counts.setText("")
+        self.generate_panel.start_button.setEnabled(False)
+        self.generate_panel.job_bar.start(GenerateJob(self.workspace, teacher, options), "Generating pairs")
+
+    def _choose_export(self) -> None:
+        filters = ";;".join(f"{fmt} JSONL (*.jsonl)" for fmt in FORMATS)
+        path, chosen = QFileDialog.getSaveFileName(self, "Export the dataset", str(Path.home() / "dataset.jsonl"), filters)
+        if path:
+            self.export_dataset(Path(path), chosen.split()[0] if chosen else "openai")
+
+    def _choose_import(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Import a dataset", str(Path.home()), "JSONL (*.jsonl *.json);;All files (*)")
+        if path:
+            self.import_dataset(Path(path))
+
+    def export_dataset(self, path: Path, fmt: str = "openai") -> None:
+        self.dataset_bar.start(DatasetJob(self.workspace, "export", path, fmt), "Exporting the dataset")
+
+    def import_dataset(self, path: Path) -> None:
+        self.dataset_bar.start(DatasetJob(self.workspace, "import", path), "Importing a dataset")
+
+    def _dataset_done(self, summary: dict) -> None:
+        if summary["action"] == "export":
+            self.dataset_bar.show_message(f"{summary['records']} records written to {summary['path']} ({summary['format']}).")
+        else:
+            self.dataset_bar.show_message(
+                f"{summary['added']} pairs added, {summary['duplicates']} already here, "
+                f"{summary['linked']} linked to their documents."
+            )
+            self.reload()
+
+    # --- the source passage -------------------------------------------------------------------
+
     def _show_source(self, *_args) -> None:
         index = self.table.currentIndex()
-        if not index.isValid():
+        if not index.isValid() or index.row() >= self.model.rowCount():
             self.source_view.setPlainText("")
             self.source_title.setText("")
+            self.provenance_label.setText("")
             return
-        info = provenance(self._db, self.model.pair_id(index.row()))
+        info = provenance(self.db, self.model.pair_id(index.row()))
         passage = info.get("passage") or "(written by hand: no source passage)"
         pages = ""
         if info.get("page_start"):
             pages = f", p. {info['page_start']}" + (f"-{info['page_end']}" if info["page_end"] != info["page_start"] else "")
         self.source_title.setText(
             f"{info.get('document') or 'no document'}{pages} · {info.get('strategy')} · made by {info.get('made_by')}"
+        )
+        self.provenance_label.setText(
+            (f"Section: {info['heading_path']}\n" if info.get("heading_path") else "")
+            + (f"Anchored to: {info['source_span']}\n" if info.get("source_span") else "")
+            + f"Status: {info.get('status')}"
+            + (f" · prompt {info['prompt_version']}" if info.get("prompt_version") else "")
         )
         self.source_view.setPlainText(passage)
         self._highlight(content_words(info.get("answer") or ""))
@@ -150,5 +499,15 @@ class DataPage(QWidget):
                     break
                 cursor.mergeCharFormat(fmt)
 
+    def summary(self) -> str:
+        counts = counts_by(self.db, "status")
+        return ", ".join(f"{n} {status}" for status, n in counts.items())
+
+    def is_busy(self) -> bool:
+        return self.generate_panel.job_bar.is_busy() or self.dataset_bar.is_busy()
+
     def shutdown(self) -> None:
-        self._db.close()
+        self.generate_panel.job_bar.shutdown()
+        self.dataset_bar.shutdown()
+        self.db.close()
+

@@ -289,3 +289,14 @@ class DocumentsPage(QWidget):
             return
         text = page_text(self._db, doc.id, number)
         self.page_view.setPlainText(text if text else "(no text on this page)")
+
+    def show_page(self, document_id: int, page: int) -> bool:
+        """Open the reader on a document's page (a citation clicked in the chat)."""
+        self.refresh()
+        ids = [row.id for row in self.model.rows]
+        if document_id not in ids:
+            return False
+        self.table.selectRow(ids.index(document_id))
+        self.page_spin.setValue(max(1, min(page, self.page_spin.maximum())))
+        self._show_page(self.page_spin.value())
+        return True

@@ -5,12 +5,28 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QMainWindow, QMessageBox, QStackedWidget, QWidget
+from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from kwdesk.core.workspace import Workspace
+from kwdesk.ui.chat_page import ChatPage
 from kwdesk.ui.data_page import DataPage
 from kwdesk.ui.documents_page import DocumentsPage
+from kwdesk.ui.library_page import LibraryPage
+from kwdesk.ui.settings_dialog import SettingsDialog
+from kwdesk.ui.train_page import TrainPage
+
+DOCUMENTS, DATA, TRAIN, CHAT, MODELS = range(5)
 
 
 class MainWindow(QMainWindow):
@@ -19,27 +35,55 @@ class MainWindow(QMainWindow):
         self.workspace = workspace
         self.setWindowTitle(f"kwdesk — {workspace.root}")
         self.setAcceptDrops(True)
+        self._busy: dict[str, str] = {}
 
         self.documents = DocumentsPage(workspace)
-        self.documents.busy_changed.connect(self._show_busy)
         self.data = DataPage(workspace)
+        self.train = TrainPage(workspace)
+        self.chat = ChatPage(workspace)
+        self.library = LibraryPage(workspace)
+        self.all_pages = {"documents": self.documents, "data": self.data, "train": self.train, "chat": self.chat,
+                          "library": self.library}
+        for name, page in self.all_pages.items():
+            if hasattr(page, "busy_changed"):
+                page.busy_changed.connect(lambda what, n=name: self._show_busy(n, what))
 
         self.steps = QListWidget()
         self.steps.setObjectName("steps")
         self.steps.setFixedWidth(170)
         self.pages = QStackedWidget()
-        for title, page in (("1  Documents", self.documents), ("2  Data (Q&A)", self.data)):
+        for title, page in (("1  Documents", self.documents), ("2  Data (Q&A)", self.data), ("3  Train", self.train),
+                            ("4  Chat", self.chat), ("Models", self.library)):
             self.steps.addItem(title)
             self.pages.addWidget(page)
         self.steps.currentRowChanged.connect(self.pages.setCurrentIndex)
-        self.steps.currentRowChanged.connect(lambda row: row == 1 and self.data.apply_filters())
-        self.steps.setCurrentRow(0)
+        self.steps.currentRowChanged.connect(self._step_shown)
+        self.settings_button = QPushButton("Settings…")
+        self.settings_button.clicked.connect(self.open_settings)
 
+        # What one step does concerns the others.
+        self.documents.import_finished.connect(lambda _results: self.data.reload())
+        self.train.model_ready.connect(self._model_ready)
+        self.train.chat_requested.connect(self.chat_with)
+        self.library.chat_requested.connect(self.chat_with)
+        self.library.models_changed.connect(self.chat.refresh_models)
+        self.chat.source_requested.connect(self.show_source)
+
+        column = QWidget()
+        column_layout = QVBoxLayout(column)
+        column_layout.setContentsMargins(0, 0, 0, 0)
+        column_layout.addWidget(self.steps, 1)
+        column_layout.addWidget(self.settings_button)
         central = QWidget()
         layout = QHBoxLayout(central)
-        layout.addWidget(self.steps)
+        layout.addWidget(column)
         layout.addWidget(self.pages, 1)
         self.setCentralWidget(central)
+
+        settings_action = QAction("Settings…", self)
+        settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
+        settings_action.triggered.connect(self.open_settings)
+        self.addAction(settings_action)
 
         self.running_label = QLabel("Ready")
         self.statusBar().addWidget(self.running_label, 1)
@@ -47,14 +91,50 @@ class MainWindow(QMainWindow):
         where.setTextFormat(Qt.TextFormat.PlainText)
         self.statusBar().addPermanentWidget(where)
 
-        self.resize(1100, 700)
-        settings = QSettings()
-        geometry = settings.value("main_window/geometry")
+        self.steps.setCurrentRow(DOCUMENTS)
+        self.resize(1200, 760)
+        geometry = QSettings().value("main_window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
 
-    def _show_busy(self, what: str) -> None:
-        self.running_label.setText(what or "Ready")
+    # --- steps --------------------------------------------------------------------------------
+
+    def _step_shown(self, row: int) -> None:
+        if row == DATA:
+            self.data.reload()
+        elif row == TRAIN:
+            if not self.train.is_busy():
+                self.train.refresh_runs()
+                self.train.refresh_plan()
+        elif row == CHAT:
+            self.chat.ensure_loaded()
+        elif row == MODELS:
+            self.library.refresh()
+
+    def _model_ready(self, model_id: int) -> None:
+        self.library.refresh()
+        self.chat.refresh_models(select_model_id=model_id)
+
+    def chat_with(self, model_id: int) -> None:
+        self.chat.refresh_models(select_model_id=model_id)
+        self.steps.setCurrentRow(CHAT)
+
+    def show_source(self, document_id: int, page: int) -> None:
+        self.steps.setCurrentRow(DOCUMENTS)
+        self.documents.show_page(document_id, page)
+
+    def open_settings(self) -> None:
+        SettingsDialog(self).exec()
+
+    def _show_busy(self, source: str, what: str) -> None:
+        if what:
+            self._busy[source] = what
+        else:
+            self._busy.pop(source, None)
+        self.running_label.setText("   ·   ".join(self._busy.values()) or "Ready")
+
+    def is_busy(self) -> bool:
+        return any(page.is_busy() for page in self.all_pages.values() if hasattr(page, "is_busy"))
 
     # --- drag and drop anywhere on the window -------------------------------------------
 
@@ -66,27 +146,28 @@ class MainWindow(QMainWindow):
         paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
         if paths:
             event.acceptProposedAction()
-            self.steps.setCurrentRow(0)
+            self.steps.setCurrentRow(DOCUMENTS)
             self.documents.import_paths(paths)
 
     # --- closing -------------------------------------------------------------------------
 
     def confirm_cancel_on_close(self) -> bool:
+        running = ", ".join(what.rstrip("…").lower() for what in self._busy.values()) or "working"
         answer = QMessageBox.question(
             self,
             "A job is running",
-            "kwdesk is still importing. Cancel it and close? What is already imported is kept.",
+            f"kwdesk is still {running}. Cancel it and close? Finished work is kept, and an interrupted "
+            "training run can be resumed.",
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
             QMessageBox.StandardButton.No,
         )
         return answer == QMessageBox.StandardButton.Yes
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.documents.is_busy():
-            if not self.confirm_cancel_on_close():
-                event.ignore()
-                return
+        if self.is_busy() and not self.confirm_cancel_on_close():
+            event.ignore()
+            return
         QSettings().setValue("main_window/geometry", self.saveGeometry())
-        self.documents.shutdown()
-        self.data.shutdown()
+        for page in self.all_pages.values():
+            page.shutdown()
         event.accept()

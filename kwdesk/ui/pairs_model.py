@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 
-from kwdesk.core.pairs import TABLE_COLUMNS, filtered_pair_ids, table_rows, update_pair
+from kwdesk.core.pairs import TABLE_COLUMNS, filtered_pair_ids, snapshot, table_rows, update_pair
 
 HEADERS = {"id": "#", "status": "Status", "question": "Question", "answer": "Answer", "strategy": "Strategy",
            "kind": "Kind", "document": "Document", "pages": "Pages"}
@@ -21,6 +21,9 @@ CACHE_ROWS = 5_000
 
 
 class PairsTableModel(QAbstractTableModel):
+    # An edit in place: the pair's state before and after (core.pairs.snapshot), for undo.
+    edited = Signal(list, list)
+
     def __init__(self, db) -> None:
         super().__init__()
         self.db = db
@@ -99,8 +102,12 @@ class PairsTableModel(QAbstractTableModel):
         if not text and column == "answer":
             return False  # an empty answer teaches nothing
         pair_id = self.ids[index.row()]
+        before = snapshot(self.db, [pair_id])
+        if before and before[0][1 if column == "question" else 2] == text:
+            return False  # nothing changed: no save, no undo step
         update_pair(self.db, pair_id, **{EDITABLE[column]: text})
         self.refresh_rows([pair_id])
+        self.edited.emit(before, snapshot(self.db, [pair_id]))
         return True
 
     def pair_id(self, row: int) -> int:

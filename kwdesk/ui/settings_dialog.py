@@ -1,0 +1,123 @@
+"""One dialog for the settings the CLI shares (core.settings): teacher, base model, preset,
+export, generation defaults and the workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
+
+from kwdesk.core.generate import STRATEGIES
+from kwdesk.core.presets import PRESET_DESCRIPTIONS, PRESETS
+from kwdesk.core.settings import QUANTIZATIONS, Settings, load_settings, save_settings
+
+
+def _with_browse(edit: QLineEdit, choose) -> QWidget:
+    box = QWidget()
+    layout = QHBoxLayout(box)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(edit, 1)
+    button = QPushButton("Browse…")
+    button.clicked.connect(choose)
+    layout.addWidget(button)
+    return box
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("kwdesk settings")
+        current = load_settings()
+        self.workspace = QLineEdit(current.workspace)
+        self.workspace.setPlaceholderText("the default workspace")
+        self.teacher = QLineEdit(current.teacher)
+        self.teacher.setPlaceholderText("the bundled model; or a GGUF file; or http://host:port/v1")
+        self.endpoint_model = QLineEdit(current.endpoint_model)
+        self.endpoint_model.setPlaceholderText("the model name at that address (for an address only)")
+        self.base_model = QLineEdit(current.base_model)
+        self.base_model.setPlaceholderText("the bundled model; or a GGUF file or a model folder")
+        self.preset = QComboBox()
+        for name in PRESETS:
+            self.preset.addItem(name, name)
+            self.preset.setItemData(self.preset.count() - 1, PRESET_DESCRIPTIONS[name], 3)  # tooltip role
+        self.preset.setCurrentIndex(self.preset.findData(current.preset))
+        self.quantization = QComboBox()
+        self.quantization.addItems(QUANTIZATIONS)
+        self.quantization.setCurrentText(current.quantization)
+        self.per_chunk = QSpinBox()
+        self.per_chunk.setRange(1, 20)
+        self.per_chunk.setValue(current.per_chunk)
+        chosen = {s.strip() for s in current.strategies.split(",")}
+        self.strategies = {s: QCheckBox(s) for s in STRATEGIES}
+        strategies_box = QWidget()
+        strategies_layout = QHBoxLayout(strategies_box)
+        strategies_layout.setContentsMargins(0, 0, 0, 0)
+        for name, check in self.strategies.items():
+            check.setChecked(name in chosen)
+            strategies_layout.addWidget(check)
+        self.export_after = QCheckBox("Make the model file as soon as training ends")
+        self.export_after.setChecked(current.export_after_training)
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #b3261e;")
+
+        form = QFormLayout(self)
+        form.addRow("Workspace", _with_browse(self.workspace, self._choose_workspace))
+        form.addRow(QLabel("A new workspace opens the next time kwdesk starts."))
+        form.addRow("Teacher model", _with_browse(self.teacher, lambda: self._choose_gguf(self.teacher)))
+        form.addRow("Teacher name at the address", self.endpoint_model)
+        form.addRow("Base model to train", _with_browse(self.base_model, lambda: self._choose_gguf(self.base_model)))
+        form.addRow("Training preset", self.preset)
+        form.addRow("Quantization", self.quantization)
+        form.addRow("", self.export_after)
+        form.addRow("Questions per passage", self.per_chunk)
+        form.addRow("Kinds of data", strategies_box)
+        form.addRow(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        self.resize(640, 420)
+
+    def settings(self) -> Settings:
+        return Settings(
+            workspace=self.workspace.text().strip(),
+            teacher=self.teacher.text().strip(),
+            endpoint_model=self.endpoint_model.text().strip(),
+            base_model=self.base_model.text().strip(),
+            preset=self.preset.currentData(),
+            quantization=self.quantization.currentText(),
+            per_chunk=self.per_chunk.value(),
+            strategies=",".join(s for s, check in self.strategies.items() if check.isChecked()),
+            export_after_training=self.export_after.isChecked(),
+        )
+
+    def save(self) -> None:
+        try:
+            save_settings(self.settings())
+        except ValueError as exc:
+            self.error.setText(str(exc))
+            return
+        self.accept()
+
+    def _choose_workspace(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Choose a workspace folder", self.workspace.text() or str(Path.home()))
+        if folder:
+            self.workspace.setText(folder)
+
+    def _choose_gguf(self, edit: QLineEdit) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a model", str(Path.home()), "GGUF models (*.gguf);;All files (*)")
+        if path:
+            edit.setText(path)

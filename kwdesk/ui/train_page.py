@@ -1,0 +1,337 @@
+"""Train: choose a base and a preset, see what will be trained, train with a live loss curve,
+cancel or resume, then merge -> GGUF -> quantize -> verify in one action (or at once)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kwdesk.core.bundled import BUNDLED_NAME
+from kwdesk.core.export import ExportJob, ExportResult
+from kwdesk.core.presets import PRESET_DESCRIPTIONS, PRESETS, preset
+from kwdesk.core.settings import QUANTIZATIONS, load_settings
+from kwdesk.core.train import PlanJob, TrainJob, TrainPlan, TrainResult, training_runs
+from kwdesk.core.workspace import Workspace
+from kwdesk.ui.job_bar import JobBar, format_duration
+from kwdesk.ui.loss_curve import LossCurve
+
+
+class TrainPage(QWidget):
+    busy_changed = Signal(str)
+    model_ready = Signal(int)  # a verified GGUF's model id
+    chat_requested = Signal(int)
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.db = workspace.connect()
+        settings = load_settings()
+        self._plan_dirty = False
+        self._last_model_id: int | None = None
+        self._trained_run: int | None = None
+
+        # What to train
+        self.base_combo = QComboBox()
+        self.base_combo.addItem(BUNDLED_NAME, None)
+        if settings.base_model:
+            self.base_combo.addItem(settings.base_model, settings.base_model)
+            self.base_combo.setCurrentIndex(1)
+        self.base_button = QPushButton("Other base…")
+        self.base_button.clicked.connect(self._choose_base)
+        self.preset_combo = QComboBox()
+        for name in PRESETS:
+            self.preset_combo.addItem(name, name)
+        self.preset_combo.setCurrentIndex(max(0, self.preset_combo.findData(settings.preset)))
+        self.preset_help = QLabel()
+        self.preset_help.setWordWrap(True)
+        self.plan_label = QLabel("What will be trained is worked out when you open this step.")
+        self.plan_label.setWordWrap(True)
+        self.plan_bar = JobBar(show_idle_message=False)
+        self.start_button = QPushButton("Start training")
+        self.start_button.clicked.connect(self.start_training)
+        self.resume_combo = QComboBox()
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.clicked.connect(self.resume_training)
+        for combo in (self.base_combo, self.preset_combo):
+            combo.currentIndexChanged.connect(self._choice_changed)
+
+        choose = QGroupBox("What to train")
+        choose_layout = QVBoxLayout(choose)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Base model"))
+        row.addWidget(self.base_combo, 2)
+        row.addWidget(self.base_button)
+        row.addSpacing(16)
+        row.addWidget(QLabel("Preset"))
+        row.addWidget(self.preset_combo, 1)
+        choose_layout.addLayout(row)
+        choose_layout.addWidget(self.preset_help)
+        choose_layout.addWidget(self.plan_label)
+        choose_layout.addWidget(self.plan_bar)
+        actions = QHBoxLayout()
+        actions.addWidget(self.start_button)
+        actions.addStretch(1)
+        actions.addWidget(QLabel("Interrupted run"))
+        actions.addWidget(self.resume_combo)
+        actions.addWidget(self.resume_button)
+        choose_layout.addLayout(actions)
+
+        # The run
+        self.train_bar = JobBar()
+        self.stats = QLabel("")
+        self.stats.setTextFormat(Qt.TextFormat.PlainText)
+        self.curve = LossCurve()
+        run_box = QGroupBox("Training")
+        run_layout = QVBoxLayout(run_box)
+        run_layout.addWidget(self.train_bar)
+        run_layout.addWidget(self.stats)
+        run_layout.addWidget(self.curve, 1)
+
+        # Export
+        self.quant_combo = QComboBox()
+        self.quant_combo.addItems(QUANTIZATIONS)
+        self.quant_combo.setCurrentText(settings.quantization)
+        self.auto_export = QCheckBox("Export as soon as training ends")
+        self.auto_export.setChecked(settings.export_after_training)
+        self.export_button = QPushButton("Export the selected run")
+        self.export_button.clicked.connect(lambda: self.start_export(self.selected_run()))
+        self.export_bar = JobBar()
+        self.chat_button = QPushButton("Chat with it")
+        self.chat_button.hide()
+        self.chat_button.clicked.connect(lambda: self._last_model_id and self.chat_requested.emit(self._last_model_id))
+        export_box = QGroupBox("Make a model file (merge -> GGUF -> quantize -> verify)")
+        export_layout = QVBoxLayout(export_box)
+        export_row = QHBoxLayout()
+        export_row.addWidget(QLabel("Quantization"))
+        export_row.addWidget(self.quant_combo)
+        export_row.addWidget(self.auto_export)
+        export_row.addStretch(1)
+        export_row.addWidget(self.export_button)
+        export_row.addWidget(self.chat_button)
+        export_layout.addLayout(export_row)
+        export_layout.addWidget(self.export_bar)
+
+        # Earlier runs
+        self.runs_table = QTableWidget(0, 6)
+        self.runs_table.setHorizontalHeaderLabels(["Run", "Status", "Preset", "Steps", "Last loss", "Model file"])
+        self.runs_table.verticalHeader().hide()
+        self.runs_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.runs_table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.runs_table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.runs_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.runs_table.setMaximumHeight(150)
+        self.runs_table.itemSelectionChanged.connect(self._show_selected_run)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(choose)
+        layout.addWidget(run_box, 1)
+        layout.addWidget(export_box)
+        layout.addWidget(QLabel("Runs"))
+        layout.addWidget(self.runs_table)
+
+        for bar in (self.plan_bar, self.train_bar, self.export_bar):
+            bar.busy_changed.connect(self.busy_changed)
+        self.plan_bar.succeeded.connect(self._show_plan)
+        self.plan_bar.failed.connect(lambda message: self.plan_label.setText(f"Cannot plan: {message}"))
+        self.plan_bar.finished.connect(self._plan_finished)
+        self.train_bar.progressed.connect(self._on_train_progress)
+        self.train_bar.succeeded.connect(self._on_trained)
+        self.train_bar.finished.connect(self._after_training)
+        self.export_bar.succeeded.connect(self._on_exported)
+        self.export_bar.finished.connect(self._update_buttons)
+        self._update_preset_help()
+        self.refresh_runs()
+
+    # --- what to train ---------------------------------------------------------------------------
+
+    def config(self):
+        return preset(self.preset_combo.currentData())
+
+    def base_spec(self) -> str | None:
+        return self.base_combo.currentData()
+
+    def _choose_base(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Choose a base model (GGUF file, or config.json of a Hugging Face folder)", str(Path.home()),
+            "Models (*.gguf config.json);;All files (*)",
+        )
+        if path:
+            spec = str(Path(path).parent) if Path(path).name == "config.json" else path
+            self.base_combo.addItem(spec, spec)
+            self.base_combo.setCurrentIndex(self.base_combo.count() - 1)
+
+    def _choice_changed(self) -> None:
+        self._update_preset_help()
+        self.refresh_plan()
+
+    def _update_preset_help(self) -> None:
+        cfg = self.config()
+        self.preset_help.setText(
+            f"{PRESET_DESCRIPTIONS[cfg.preset]}  (rank {cfg.rank}, learning rate {cfg.learning_rate:g}, "
+            f"{cfg.epochs:g} passes, {cfg.replay_ratio:.0%} replay of the model's own answers)"
+        )
+
+    def refresh_plan(self) -> None:
+        """Work out (in a worker) what would be trained and how long it may take here."""
+        if self.plan_bar.is_busy():
+            self._plan_dirty = True
+            return
+        self._plan_dirty = False
+        self.plan_label.setText("Working out what will be trained…")
+        self.plan_bar.start(PlanJob(TrainJob(self.workspace, self.config(), self.base_spec())), "Planning")
+
+    def _show_plan(self, plan: TrainPlan) -> None:
+        self.plan_label.setText(
+            f"{plan.examples} examples from your documents + {plan.replay_examples} replay examples, "
+            f"{plan.tokens_per_epoch:,} tokens a pass, {plan.steps} steps. "
+            f"About {format_duration(plan.estimated_seconds)} and {plan.estimated_memory_mb / 1000:.1f} GB "
+            f"of memory on this machine (an estimate)."
+        )
+
+    def _plan_finished(self) -> None:
+        if self._plan_dirty:
+            self.refresh_plan()
+
+    # --- training ------------------------------------------------------------------------------
+
+    def start_training(self, config=None) -> None:
+        self._begin(TrainJob(self.workspace, config or self.config(), self.base_spec()), "Training")
+
+    def resume_training(self) -> None:
+        run_id = self.resume_combo.currentData()
+        if run_id is not None:
+            self._begin(TrainJob(self.workspace, resume_run=run_id), f"Resuming run {run_id}")
+
+    def _begin(self, job: TrainJob, what: str) -> None:
+        if self.train_bar.is_busy() or self.export_bar.is_busy():
+            return
+        self.curve.set_losses([])
+        self.stats.setText("Preparing…")
+        self.chat_button.hide()
+        if self.train_bar.start(job, what):
+            self._update_buttons()
+
+    def _on_train_progress(self, p) -> None:
+        if "loss" not in p.extra:
+            return
+        if len(self.curve.losses) != p.done - 1:
+            # A resumed run: first draw what was trained before it stopped.
+            self.curve.set_losses(self._run_losses(p.extra.get("run_id"))[: p.done - 1], p.total)
+        self.curve.add(p.extra["loss"], p.total)
+        eta = format_duration(p.eta_s)
+        self.stats.setText(
+            f"Step {p.done} of {p.total}  ·  loss {p.extra['loss']:.3f}  ·  "
+            f"{p.extra.get('tokens_per_second', 0):.0f} tokens/s  ·  memory {p.extra.get('memory_mb', 0):.0f} MB"
+            + (f"  ·  {eta} left" if eta else "")
+        )
+
+    def _run_losses(self, run_id) -> list[float]:
+        for run in training_runs(self.workspace, self.db):
+            if run.id == run_id:
+                return run.losses
+        return []
+
+    def _on_trained(self, result: TrainResult) -> None:
+        self.train_bar.show_message(
+            f"Run {result.run_id} done: {result.steps} steps, loss {result.losses[0]:.3f} -> {result.losses[-1]:.3f}."
+        )
+        self._trained_run = result.run_id
+
+    def _after_training(self) -> None:
+        self.refresh_runs()
+        self._update_buttons()
+        run_id, self._trained_run = self._trained_run, None
+        if run_id is not None and self.auto_export.isChecked():
+            self.start_export(run_id)
+
+    # --- export -------------------------------------------------------------------------------
+
+    def start_export(self, run_id: int | None) -> None:
+        if run_id is None or self.train_bar.is_busy() or self.export_bar.is_busy():
+            return
+        self.chat_button.hide()
+        self.export_bar.start(ExportJob(self.workspace, run_id, self.quant_combo.currentText()), f"Exporting run {run_id}")
+        self._update_buttons()
+
+    def _on_exported(self, result: ExportResult) -> None:
+        v = result.verification
+        self.export_bar.show_message(
+            f"Verified {result.path.name}: {v.agreement:.0%} of next tokens agree with the trained model "
+            f"(needed {v.tolerance:.0%}); {result.size_bytes / 1e6:.0f} MB."
+        )
+        self._last_model_id = result.model_id
+        self.chat_button.show()
+        self.refresh_runs()
+        self.model_ready.emit(result.model_id)
+
+    # --- runs -------------------------------------------------------------------------------
+
+    def refresh_runs(self) -> None:
+        runs = training_runs(self.workspace, self.db)
+        selected = self.selected_run()
+        self.runs_table.setRowCount(len(runs))
+        for row, run in enumerate(runs):
+            steps = f"{run.steps}" + (f" of {run.total_steps}" if run.total_steps else "")
+            values = [str(run.id), run.status, run.preset, steps, f"{run.losses[-1]:.3f}" if run.losses else "",
+                      "yes" if run.exported else ""]
+            for column, value in enumerate(values):
+                item = QTableWidgetItem(value)
+                item.setData(Qt.ItemDataRole.UserRole, run.id)
+                self.runs_table.setItem(row, column, item)
+            if run.id == selected:
+                self.runs_table.selectRow(row)
+        busy = self.train_bar.is_busy()
+        self.resume_combo.clear()
+        for run in runs:
+            if run.resumable and not (busy and run.status == "running"):
+                self.resume_combo.addItem(f"run {run.id} ({run.status}, step {run.steps})", run.id)
+        self._update_buttons()
+
+    def selected_run(self) -> int | None:
+        items = self.runs_table.selectedItems()
+        return items[0].data(Qt.ItemDataRole.UserRole) if items else None
+
+    def _show_selected_run(self) -> None:
+        run_id = self.selected_run()
+        if run_id is None or self.train_bar.is_busy():
+            self._update_buttons()
+            return
+        for run in training_runs(self.workspace, self.db):
+            if run.id == run_id:
+                self.curve.set_losses(run.losses, run.total_steps)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        busy = self.train_bar.is_busy() or self.export_bar.is_busy()
+        self.start_button.setEnabled(not busy)
+        self.resume_button.setEnabled(not busy and self.resume_combo.count() > 0)
+        self.resume_combo.setEnabled(not busy)
+        status = None
+        run_id = self.selected_run()
+        for row in range(self.runs_table.rowCount()):
+            if self.runs_table.item(row, 0).data(Qt.ItemDataRole.UserRole) == run_id:
+                status = self.runs_table.item(row, 1).text()
+        self.export_button.setEnabled(not busy and status == "done")
+
+    def is_busy(self) -> bool:
+        return self.train_bar.is_busy() or self.export_bar.is_busy() or self.plan_bar.is_busy()
+
+    def shutdown(self) -> None:
+        for bar in (self.plan_bar, self.train_bar, self.export_bar):
+            bar.shutdown()
+        self.db.close()
