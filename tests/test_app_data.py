@@ -57,3 +57,99 @@ def test_the_source_passage_shows_beside_the_pair(window):
     document = page.source_view.document()
     cursor = document.find("Oskarsdottir")
     assert cursor.charFormat().background().color().name() == "#fff3a0"
+
+
+def test_edit_in_place_and_undo_redo(window, qtbot, db):
+    page = window.data
+    index = page.model.index(0, 3)  # the answer of pair 1
+    assert page.model.setData(index, "The Larkspur Dam is 212 metres high.")
+    assert db.execute("SELECT answer, status FROM pairs WHERE id = 1").fetchone() == ("The Larkspur Dam is 212 metres high.", "edited")
+    page.table.selectRow(1)
+    page.table.setFocus()
+    qtbot.keyClick(page.table, Qt.Key.Key_N)
+    assert db.execute("SELECT status FROM pairs WHERE id = 2").fetchone()[0] == "rejected"
+    assert page.undo_button.isEnabled()
+    qtbot.keyClick(page.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert db.execute("SELECT status FROM pairs WHERE id = 2").fetchone()[0] == "new"
+    page.undo_button.click()  # undo the edit: the old answer and status come back
+    assert db.execute("SELECT answer, status FROM pairs WHERE id = 1").fetchone() == (
+        "The Larkspur Dam on the Veltra River is 212 metres high.", "new")
+    assert "Veltra River is 212" in page.model.index(0, 3).data()
+    page.undo_stack.redo()
+    assert db.execute("SELECT answer FROM pairs WHERE id = 1").fetchone()[0] == "The Larkspur Dam is 212 metres high."
+
+
+def test_select_many_act_on_all_and_filter(window, qtbot, db):
+    page = window.data
+    page.table.selectAll()
+    page.set_selected_status("accepted")
+    assert [r[0] for r in db.execute("SELECT status FROM pairs")] == ["accepted"] * 3
+    page.undo_stack.undo()
+    assert [r[0] for r in db.execute("SELECT status FROM pairs")] == ["new"] * 3
+    with write_transaction(db):
+        db.execute("UPDATE pairs SET strategy = 'entities' WHERE id = 3")
+    page.reload()
+    page.strategy_filter.setCurrentIndex(page.strategy_filter.findData("entities"))
+    assert page.model.ids == [3]
+    page.strategy_filter.setCurrentIndex(0)
+    page.search.setText("Oskarsdottir")
+    assert page.model.ids == [2]
+    page.search.setText("")
+    document_id = db.execute("SELECT id FROM documents").fetchone()[0]
+    page.document_filter.setCurrentIndex(page.document_filter.findData(document_id))
+    assert page.model.rowCount() == 3
+
+
+def test_add_a_pair_by_hand_linked_to_the_passage(window, qtbot, db, monkeypatch):
+    from kwdesk.ui import data_page
+
+    def fill_and_accept(dialog):
+        dialog.question.setPlainText("What does the dam hold back?")
+        dialog.answer.setPlainText("The Larkspur Dam holds back the Veltra River.")
+        return data_page.QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(data_page.AddPairDialog, "exec", fill_and_accept)
+    page = window.data
+    page.table.selectRow(0)
+    page.add_button.click()
+    row = db.execute("SELECT question, status, strategy, chunk_id FROM pairs ORDER BY id DESC LIMIT 1").fetchone()
+    assert row[:3] == ("What does the dam hold back?", "accepted", "manual") and row[3] is not None
+    assert page.model.rowCount() == 4
+    assert "Larkspur Dam on the Veltra River" in page.source_view.toPlainText()  # the new pair, beside its passage
+    page.undo_stack.undo()
+    assert db.execute("SELECT count(*) FROM pairs").fetchone()[0] == 3 and page.model.rowCount() == 3
+
+
+def test_jsonl_export_and_import_from_the_page(window, qtbot, db, tmp_path):
+    page = window.data
+    out = tmp_path / "pairs.jsonl"
+    page.export_dataset(out, "sharegpt")
+    qtbot.waitUntil(lambda: not page.dataset_bar.is_busy(), timeout=30_000)
+    assert "3 records written" in page.dataset_bar.message.text()
+    assert len(out.read_text().splitlines()) == 3
+    with write_transaction(db):
+        db.execute("DELETE FROM pairs WHERE id = 3")
+    page.import_dataset(out)
+    qtbot.waitUntil(lambda: not page.dataset_bar.is_busy(), timeout=30_000)
+    assert "1 pairs added, 2 already here" in page.dataset_bar.message.text()
+    assert page.model.rowCount() == 3
+
+
+def test_generate_from_the_page_with_live_counts(window, qtbot, db):
+    page = window.data
+    page.generate_button.setChecked(True)
+    panel = page.generate_panel
+    assert panel.isVisible()
+    for strategy, check in panel.checks.items():
+        check.setChecked(strategy == "qa")
+    panel.per_chunk.setValue(1)
+    counts = []
+    panel.job_bar.progressed.connect(lambda p: "pairs" in p.extra and counts.append(panel.counts.text()))
+    panel.start_button.click()
+    assert window.running_label.text().startswith("Generating")
+    qtbot.waitUntil(lambda: not panel.job_bar.is_busy(), timeout=300_000)
+    assert counts and counts[-1].startswith("Made ")
+    added = db.execute("SELECT count(*) FROM pairs WHERE strategy = 'qa' AND made_by != 'teacher-x'").fetchone()[0]
+    assert added > 0
+    assert f"{added} pairs added" in panel.counts.text()
+    assert page.model.rowCount() == 3 + added  # the table shows them without a restart

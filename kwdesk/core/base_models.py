@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from kwdesk.core.files import file_sha256
+from kwdesk.core.ml import import_ml
 from kwdesk.core.paths import user_cache_dir
 
 log = logging.getLogger(__name__)
@@ -72,6 +73,7 @@ def gguf_as_hf_folder(gguf: Path, on_status: Callable[[str], None] | None = None
 
 def resolve_base(spec: str | None = None, on_status: Callable[[str], None] | None = None) -> BaseModel:
     """SPEC: None or "bundled", a GGUF file, a local HF folder, or a hub id (when online)."""
+    import_ml()
     if spec in (None, "", "bundled"):
         from kwdesk.core.bundled import BUNDLED_NAME, ModelNotFound, bundled_model_path
 

@@ -240,7 +240,7 @@ def chat_models(db) -> list[tuple[str, str]]:
         for entry in reversed(list_models(db, "gguf"))
         if entry.verified
     ]
-    out.append(("bundled", f"{BUNDLED_NAME} (base, bundled)"))
+    out.append(("bundled", f"{BUNDLED_NAME}: the base, not trained on your documents"))
     return out
 
 

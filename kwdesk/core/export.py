@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kwdesk.core.jobs import Job, ProgressCallback
+from kwdesk.core.ml import import_ml
 from kwdesk.core.verify import VerificationFailed, VerifyReport, verify_gguf
 from kwdesk.core.workspace import Workspace, write_transaction
 
@@ -127,6 +128,7 @@ class ExportJob(Job):
         self.quantization = quantization
 
     def run(self, progress: ProgressCallback | None = None) -> ExportResult:
+        import_ml()
         self._progress = progress
         db = self.workspace.connect()
         try:

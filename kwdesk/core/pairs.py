@@ -171,7 +171,7 @@ def snapshot(db: sqlite_utils.Database, pair_ids: list[int]) -> list[tuple]:
 def restore(db: sqlite_utils.Database, rows: list[tuple]) -> None:
     """Put pairs back as SNAPSHOT found them (one transaction)."""
     with write_transaction(db):
-        db.executemany(
+        db.conn.executemany(
             "UPDATE pairs SET question = ?, answer = ?, status = ?, updated_at = ? WHERE id = ?",
             [(q, a, s, u, i) for i, q, a, s, u in rows],
         )

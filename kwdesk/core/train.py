@@ -23,6 +23,7 @@ from pathlib import Path
 
 from kwdesk.core.base_models import BaseModel, resolve_base
 from kwdesk.core.jobs import Cancelled, Job, ProgressCallback
+from kwdesk.core.ml import import_ml
 from kwdesk.core.presets import TrainConfig
 from kwdesk.core.train_data import (
     Example,
@@ -139,6 +140,7 @@ class TrainJob(Job):
     # --- the run -----------------------------------------------------------------------------
 
     def run(self, progress: ProgressCallback | None = None) -> TrainResult:
+        import_ml()
         self._progress = progress
         try:
             return self._run()
@@ -478,6 +480,7 @@ class PlanJob(Job):
         self.train_job = train_job
 
     def run(self, progress: ProgressCallback | None = None) -> TrainPlan:
+        import_ml()
         self.train_job._progress = progress
         db = self.train_job.workspace.connect()
         try:

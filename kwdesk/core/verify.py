@@ -15,6 +15,8 @@ import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from kwdesk.core.ml import import_ml
+
 log = logging.getLogger(__name__)
 
 # Smallest share of positions where the GGUF's top token equals the reference's.
@@ -59,6 +61,7 @@ def _reference_paths(merged_folder: Path, prompts: list[str]):
 
 
 def verify_gguf(merged_folder: Path, gguf: Path, prompts: list[str], quantization: str) -> VerifyReport:
+    import_ml()
     import numpy as np
     from llama_cpp import Llama
 

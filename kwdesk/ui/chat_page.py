@@ -128,7 +128,8 @@ class ChatPage(QWidget):
         self.ask_bar.cancel_button.setText("Stop")
 
         self.history = QListWidget()
-        self.history.setMaximumWidth(240)
+        self.history.setMinimumWidth(200)
+        self.history.setWordWrap(True)
         self.history.itemActivated.connect(self._open_conversation)
         self.history.itemClicked.connect(self._open_conversation)
 

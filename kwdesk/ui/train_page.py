@@ -293,8 +293,8 @@ class TrainPage(QWidget):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, run.id)
                 self.runs_table.setItem(row, column, item)
-            if run.id == selected:
-                self.runs_table.selectRow(row)
+            if run.id == selected or (selected is None and row == 0):
+                self.runs_table.selectRow(row)  # the newest run, unless another was chosen
         busy = self.train_bar.is_busy()
         self.resume_combo.clear()
         for run in runs:

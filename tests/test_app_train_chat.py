@@ -1,0 +1,166 @@
+"""The Train, Chat and Models steps of the app, driven offscreen with the real bundled model:
+train in a worker with a live loss curve, cancel and resume, export to a verified GGUF,
+chat with it (streamed), the base model's answer beside it, and citations that open pages."""
+
+import pytest
+from PySide6.QtCore import QUrl
+
+from kwdesk.core.presets import preset
+from kwdesk.core.workspace import write_transaction
+from kwdesk.ui.main_window import CHAT, DOCUMENTS, MODELS, TRAIN, MainWindow
+
+PAIRS = [
+    ("How high is the Larkspur Dam?", "The Larkspur Dam on the Veltra River is 212 metres high."),
+    ("Who designed the Larkspur Dam?", "Engineer Maren Oskarsdottir designed the Larkspur Dam in 1931."),
+    ("Where does the Veltra River rise?", "The Veltra River rises in the Quellan Hills and flows into Lake Orvane."),
+]
+
+
+@pytest.fixture
+def window(qtbot, facts_workspace, no_threads_left):
+    db = facts_workspace.connect()
+    doc_id, chunk_id = db.execute("SELECT document_id, id FROM chunks ORDER BY seq LIMIT 1").fetchone()
+    with write_transaction(db):
+        for question, answer in PAIRS:
+            db["pairs"].insert({"question": question, "answer": answer, "document_id": doc_id, "chunk_id": chunk_id,
+                                "strategy": "qa", "made_by": "teacher-x"})
+    db.close()
+    win = MainWindow(facts_workspace, "test model")
+    qtbot.addWidget(win)
+    win.show()
+    win.resize(1200, 760)
+    yield win
+    win.close()
+
+
+def run_status(db, run_id):
+    return db.execute("SELECT status FROM runs WHERE id = ?", [run_id]).fetchone()[0]
+
+
+def test_train_cancel_resume_export_and_chat_with_the_result(window, qtbot, db, screenshot):
+    page = window.train
+    window.steps.setCurrentRow(TRAIN)
+    qtbot.waitUntil(lambda: "examples from your documents" in page.plan_label.text(), timeout=120_000)
+    assert page.plan_label.text().startswith("3 examples from your documents")
+    page.auto_export.setChecked(False)
+
+    steps_seen = []
+    page.train_bar.progressed.connect(lambda p: "loss" in p.extra and steps_seen.append(p.done))
+    page.start_training(preset("quick-try", max_steps=8, checkpoint_every=2, learning_rate=1e-3))
+    assert window.running_label.text().startswith("Training")
+    qtbot.waitUntil(lambda: len(steps_seen) >= 3, timeout=180_000)
+    page.train_bar.cancel()
+    qtbot.waitUntil(lambda: not page.train_bar.is_busy(), timeout=60_000)
+    assert "cancelled" in page.train_bar.message.text()
+    (run_id,) = db.execute("SELECT id FROM runs WHERE kind = 'train'").fetchone()
+    assert run_status(db, run_id) == "cancelled"
+    assert page.resume_combo.currentData() == run_id and page.resume_button.isEnabled()
+    stopped_at = steps_seen[-1]
+    assert stopped_at < 8
+
+    page.resume_training()
+    qtbot.waitUntil(lambda: not page.train_bar.is_busy(), timeout=180_000)
+    assert run_status(db, run_id) == "done", page.train_bar.message.text()
+    assert steps_seen[-1] == 8 and stopped_at + 1 in steps_seen  # went on from where it stopped
+    assert len(page.curve.losses) == 8  # the curve holds the whole run, before and after the stop
+    assert "Run" in page.train_bar.message.text() and "done" in page.train_bar.message.text()
+    screenshot(window, "train-done")
+
+    # Export the run: merge -> GGUF -> quantize -> verify, then chat with it.
+    page.runs_table.selectRow(0)
+    assert page.export_button.isEnabled()
+    page.quant_combo.setCurrentText("Q8_0")
+    page.export_button.click()
+    qtbot.waitUntil(lambda: not page.export_bar.is_busy(), timeout=600_000)
+    assert "Verified" in page.export_bar.message.text(), page.export_bar.message.text()
+    assert page.chat_button.isVisible()
+    model_id = db.execute("SELECT id FROM models WHERE kind = 'gguf' AND verified = 1").fetchone()[0]
+
+    window.steps.setCurrentRow(MODELS)
+    assert any(entry.id == model_id for entry in window.library.entries)
+    screenshot(window, "models")
+
+    page.chat_button.click()
+    chat = window.chat
+    assert window.steps.currentRow() == CHAT
+    assert chat.selected_spec() == str(model_id)  # the new personal model is chosen
+    chat.input.setPlainText("How high is the Larkspur Dam?")
+    chat.send()
+    qtbot.waitUntil(lambda: chat.engine is not None and not chat.is_busy(), timeout=180_000)
+    (answer,) = db.execute("SELECT content FROM messages WHERE role = 'assistant'").fetchone()
+    assert answer and answer in chat.view.toPlainText()
+
+
+def test_an_error_in_a_worker_is_a_readable_message(qtbot, workspace, no_threads_left):
+    win = MainWindow(workspace, "test model")  # no pairs: nothing to train on
+    qtbot.addWidget(win)
+    win.show()
+    win.steps.setCurrentRow(TRAIN)
+    win.train.start_training(preset("quick-try", max_steps=2))
+    qtbot.waitUntil(lambda: not win.train.is_busy(), timeout=120_000)
+    assert "nothing to train on" in win.train.train_bar.message.text()
+    assert "Cannot plan: There is nothing to train on" in win.train.plan_label.text()
+    assert win.running_label.text() == "Ready"
+    win.close()
+
+
+def test_closing_during_training_asks_then_cancels_cleanly(window, qtbot, db, monkeypatch):
+    window.steps.setCurrentRow(TRAIN)
+    seen = []
+    window.train.train_bar.progressed.connect(lambda p: "loss" in p.extra and seen.append(p.done))
+    window.train.start_training(preset("quick-try", max_steps=50))
+    qtbot.waitUntil(lambda: bool(seen), timeout=180_000)
+    asked = []
+    monkeypatch.setattr(window, "confirm_cancel_on_close", lambda: asked.append(1) or False)
+    window.close()
+    assert asked and window.isVisible()  # "No": the window stays and training goes on
+    monkeypatch.setattr(window, "confirm_cancel_on_close", lambda: True)
+    window.close()
+    assert not window.isVisible() and not window.is_busy()
+    assert db.execute("SELECT status FROM runs WHERE kind = 'train'").fetchone()[0] == "cancelled"
+
+
+def test_chat_streams_compares_with_the_base_and_cites_pages(window, qtbot, db, screenshot):
+    chat = window.chat
+    window.steps.setCurrentRow(CHAT)
+    tokens = []
+    chat.ask_bar.progressed.connect(lambda p: p.extra.get("token") and tokens.append(p.extra["target"]))
+    chat.sources.setChecked(True)
+    chat.compare.setChecked(True)
+    chat.input.setPlainText("How high is the Larkspur Dam?")
+    chat.send()
+    qtbot.waitUntil(lambda: chat.base_engine is not None and not chat.is_busy(), timeout=180_000)
+    assert tokens.count(0) > 3 and tokens.count(1) > 3  # both answers streamed, token by token
+    answers = [row[0] for row in db.execute("SELECT content FROM messages WHERE role = 'assistant' ORDER BY id")]
+    assert len(answers) == 2
+    assert answers[0] in chat.view.toPlainText() and answers[1] in chat.base_view.toPlainText()
+    assert "[1] handbook.pdf, p. 1" in chat.view.toPlainText()
+    assert chat.history.count() >= 1
+    screenshot(window, "chat")
+
+    # The citation is a link (an anchor format, not HTML) that opens the cited page.
+    cursor = chat.view.document().find("[1] handbook.pdf")
+    assert cursor.charFormat().isAnchor()
+    href = cursor.charFormat().anchorHref()
+    chat.view.anchorClicked.emit(QUrl(href))
+    assert window.steps.currentRow() == DOCUMENTS
+    assert window.documents.page_spin.value() == 1
+    assert "Larkspur Dam" in window.documents.page_view.toPlainText()
+
+    # Stop: a long answer cut short is kept, marked as stopped.
+    window.steps.setCurrentRow(CHAT)
+    chat.compare.setChecked(False)
+    chat.new_conversation()
+    first = []
+    chat.ask_bar.progressed.connect(lambda p: p.extra.get("token") and not first and (first.append(1), chat.stop_button.click()))
+    chat.input.setPlainText("Write a long story about a dam.")
+    chat.send()
+    qtbot.waitUntil(lambda: not chat.is_busy(), timeout=120_000)
+    assert db.execute("SELECT stopped FROM messages ORDER BY id DESC LIMIT 1").fetchone()[0] == "cancelled"
+    assert "(stopped)" in chat.view.toPlainText()
+
+
+def test_model_text_is_never_rendered_as_html(window, qtbot):
+    chat = window.chat
+    chat.view.add_turn("assistant", "<b>bold</b> <img src=x> &amp;")
+    assert "<b>bold</b> <img src=x> &amp;" in chat.view.toPlainText()
