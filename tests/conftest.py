@@ -40,6 +40,12 @@ def pdf_corpus() -> Path:
     return corpus
 
 
+@pytest.fixture(autouse=True)
+def own_settings(tmp_path, monkeypatch):
+    """Each test has its own settings file: one test's choices never leak into the next."""
+    monkeypatch.setenv("KWDESK_SETTINGS", str(tmp_path / "settings.json"))
+
+
 @pytest.fixture
 def workspace(tmp_path):
     from kwdesk.core.workspace import Workspace

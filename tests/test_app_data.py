@@ -153,3 +153,24 @@ def test_generate_from_the_page_with_live_counts(window, qtbot, db):
     assert added > 0
     assert f"{added} pairs added" in panel.counts.text()
     assert page.model.rowCount() == 3 + added  # the table shows them without a restart
+
+
+def test_settings_dialog_saves_what_the_cli_reads(window, qtbot, screenshot):
+    from kwdesk.core.settings import load_settings
+    from kwdesk.ui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(window)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.preset.setCurrentIndex(dialog.preset.findData("learn-gently"))
+    dialog.quantization.setCurrentText("Q8_0")
+    dialog.strategies["paraphrase"].setChecked(False)
+    screenshot(dialog, "settings")
+    dialog.save()
+    saved = load_settings()
+    assert (saved.preset, saved.quantization) == ("learn-gently", "Q8_0")
+    assert "paraphrase" not in saved.strategies
+    for check in dialog.strategies.values():
+        check.setChecked(False)
+    dialog.save()  # nothing to generate: refused with a reason, the saved file unchanged
+    assert "strategies" in dialog.error.text() and load_settings().preset == "learn-gently"

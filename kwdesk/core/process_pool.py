@@ -15,7 +15,7 @@ import threading
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
-__all__ = ["BrokenProcessPool", "shared_pool", "reset_pool"]
+__all__ = ["BrokenProcessPool", "context", "shared_pool", "reset_pool"]
 
 MAX_WORKERS = 4
 
@@ -37,6 +37,13 @@ def worker_count() -> int:
     return max(1, min(MAX_WORKERS, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
 
 
+def context():
+    """The fork-server context that every child process of kwdesk comes from."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["kwdesk.core.importer"])
+    return ctx
+
+
 def shared_pool() -> ProcessPoolExecutor | None:
     """The pool, started on first use; None on a single core (or KWDESK_WORKERS=1)."""
     global _pool
@@ -47,9 +54,7 @@ def shared_pool() -> ProcessPoolExecutor | None:
             workers = worker_count()
             if workers < 2:
                 return None
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(["kwdesk.core.importer"])
-            _pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_mark_worker)
+            _pool = ProcessPoolExecutor(workers, mp_context=context(), initializer=_mark_worker)
         return _pool
 
 

@@ -475,9 +475,9 @@ class PlanJob(Job):
     """plan_training as a job: building the examples loads a tokenizer, and the first time
     for a base also writes its replay answers, which takes a while."""
 
-    def __init__(self, train_job: TrainJob) -> None:
+    def __init__(self, workspace: Workspace, config: TrainConfig | None = None, base: str | None = None) -> None:
         super().__init__()
-        self.train_job = train_job
+        self.train_job = TrainJob(workspace, config, base)
 
     def run(self, progress: ProgressCallback | None = None) -> TrainPlan:
         import_ml()

@@ -31,6 +31,24 @@ def run_app(workspace_dir: str | None = None, argv: list[str] | None = None) -> 
         log.warning("%s", exc)
         model_name = "none (the bundled model is missing)"
     window = MainWindow(workspace, model_name)
+    install_excepthook(window)
     window.show()
     log.info("kwdesk started on %s", workspace.root)
     return app.exec()
+
+
+def install_excepthook(window) -> None:
+    """An error in a slot is logged and shown as a message; the app goes on (nothing is lost:
+    every edit is saved when it is made)."""
+    import traceback
+
+    from PySide6.QtWidgets import QMessageBox
+
+    def hook(kind, value, trace) -> None:
+        log.error("unexpected error:\n%s", "".join(traceback.format_exception(kind, value, trace)))
+        if issubclass(kind, KeyboardInterrupt):
+            return
+        QMessageBox.warning(window, "kwdesk", f"Something went wrong: {value}\n\nThe details are in the log. Your work is saved.")
+
+    sys.excepthook = hook
+

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from kwdesk.core.bundled import BUNDLED_NAME
+from kwdesk.core.child_job import ChildProcessJob
 from kwdesk.core.export import ExportJob, ExportResult
 from kwdesk.core.presets import PRESET_DESCRIPTIONS, PRESETS, preset
 from kwdesk.core.settings import QUANTIZATIONS, load_settings
@@ -193,7 +194,9 @@ class TrainPage(QWidget):
             return
         self._plan_dirty = False
         self.plan_label.setText("Working out what will be trained…")
-        self.plan_bar.start(PlanJob(TrainJob(self.workspace, self.config(), self.base_spec())), "Planning")
+        # Training, planning and export run in a child process (core.child_job: the window
+        # never stalls on torch, and a training's memory goes back to the system after it).
+        self.plan_bar.start(ChildProcessJob(PlanJob, self.workspace, self.config(), self.base_spec()), "Planning")
 
     def _show_plan(self, plan: TrainPlan) -> None:
         self.plan_label.setText(
@@ -210,14 +213,14 @@ class TrainPage(QWidget):
     # --- training ------------------------------------------------------------------------------
 
     def start_training(self, config=None) -> None:
-        self._begin(TrainJob(self.workspace, config or self.config(), self.base_spec()), "Training")
+        self._begin(ChildProcessJob(TrainJob, self.workspace, config or self.config(), self.base_spec()), "Training")
 
     def resume_training(self) -> None:
         run_id = self.resume_combo.currentData()
         if run_id is not None:
-            self._begin(TrainJob(self.workspace, resume_run=run_id), f"Resuming run {run_id}")
+            self._begin(ChildProcessJob(TrainJob, self.workspace, resume_run=run_id), f"Resuming run {run_id}")
 
-    def _begin(self, job: TrainJob, what: str) -> None:
+    def _begin(self, job: ChildProcessJob, what: str) -> None:
         if self.train_bar.is_busy() or self.export_bar.is_busy():
             return
         self.curve.set_losses([])
@@ -265,7 +268,8 @@ class TrainPage(QWidget):
         if run_id is None or self.train_bar.is_busy() or self.export_bar.is_busy():
             return
         self.chat_button.hide()
-        self.export_bar.start(ExportJob(self.workspace, run_id, self.quant_combo.currentText()), f"Exporting run {run_id}")
+        job = ChildProcessJob(ExportJob, self.workspace, run_id, self.quant_combo.currentText())
+        self.export_bar.start(job, f"Exporting run {run_id}")
         self._update_buttons()
 
     def _on_exported(self, result: ExportResult) -> None:
