@@ -44,6 +44,9 @@ def pdf_corpus() -> Path:
 def own_settings(tmp_path, monkeypatch):
     """Each test has its own settings file: one test's choices never leak into the next."""
     monkeypatch.setenv("KWDESK_SETTINGS", str(tmp_path / "settings.json"))
+    from PySide6.QtCore import QSettings
+
+    QSettings().remove("main_window")  # window state: every test starts as a first run
 
 
 @pytest.fixture

@@ -100,3 +100,17 @@ def test_closing_when_the_user_says_no_keeps_the_window_and_the_job(window, qtbo
     with qtbot.waitSignal(window.documents.import_finished, timeout=60_000) as blocker:
         pass
     assert len(blocker.args[0]) == 10
+
+
+def test_window_state_is_remembered(qtbot, facts_workspace, no_threads_left):
+    first = MainWindow(facts_workspace, "test model")
+    qtbot.addWidget(first)
+    first.show()
+    first.resize(760, 560)
+    first.steps.setCurrentRow(1)
+    first.close()
+    second = MainWindow(facts_workspace, "test model")
+    qtbot.addWidget(second)
+    assert second.steps.currentRow() == 1  # back on the Data step
+    assert (second.width(), second.height()) == (760, 560)
+    second.close()

@@ -240,6 +240,11 @@ class ChatPage(QWidget):
             self._close_engines()
             self._loaded_spec = spec
             self.view.title.setText(self.model_combo.currentText())
+            self.view.setPlaceholderText(
+                "You are talking to the base model: it has not learned your documents. Train on your pairs "
+                "(step 3) to make your own model; it is chosen here when it is ready."
+                if spec == "bundled" else "Ask your model about your documents."
+            )
             self.load_bar.start(LoadChatModelJob(self.workspace, spec), "Loading the model")
         elif self.compare.isChecked() and self.base_engine is None:
             self.load_bar.start(LoadChatModelJob(self.workspace, spec, base_of_spec=True), "Loading the base model")

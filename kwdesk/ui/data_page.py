@@ -371,6 +371,8 @@ class DataPage(QWidget):
         )
         count = self.model.rowCount()
         self.count_label.setText(f"{count} pair{'' if count == 1 else 's'}")
+        if not count and not any(counts_by(self.db, "status").values()):
+            self.count_label.setText("No pairs yet: Generate… makes them from your documents")
         if count:
             self.table.selectRow(0)
         else:

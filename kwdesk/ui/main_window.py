@@ -91,11 +91,14 @@ class MainWindow(QMainWindow):
         where.setTextFormat(Qt.TextFormat.PlainText)
         self.statusBar().addPermanentWidget(where)
 
-        self.steps.setCurrentRow(DOCUMENTS)
         self.resize(1200, 760)
-        geometry = QSettings().value("main_window/geometry")
+        saved = QSettings()
+        geometry = saved.value("main_window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+        # Back on the step the user left, except on a first run (Documents says what to do).
+        step = int(saved.value("main_window/step", DOCUMENTS) or 0)
+        self.steps.setCurrentRow(step if self.documents.model.rows and 0 <= step <= MODELS else DOCUMENTS)
 
     # --- steps --------------------------------------------------------------------------------
 
@@ -168,6 +171,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         QSettings().setValue("main_window/geometry", self.saveGeometry())
+        QSettings().setValue("main_window/step", self.steps.currentRow())
         for page in self.all_pages.values():
             page.shutdown()
         event.accept()
