@@ -106,11 +106,12 @@ def test_window_state_is_remembered(qtbot, facts_workspace, no_threads_left):
     first = MainWindow(facts_workspace, "test model")
     qtbot.addWidget(first)
     first.show()
-    first.resize(760, 560)
+    first.move(40, 30)
     first.steps.setCurrentRow(1)
+    size = (first.width(), first.height())
     first.close()
     second = MainWindow(facts_workspace, "test model")
     qtbot.addWidget(second)
     assert second.steps.currentRow() == 1  # back on the Data step
-    assert (second.width(), second.height()) == (760, 560)
+    assert (second.width(), second.height()) == size
     second.close()
