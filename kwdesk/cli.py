@@ -45,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("generate", help="write Q&A pairs and rephrasings from the documents with a teacher model")
     p.add_argument("--teacher", metavar="MODEL", help="a GGUF file, or an OpenAI-compatible URL (default: the bundled model)")
     p.add_argument("--endpoint-model", metavar="NAME", help="the model name at a --teacher URL")
-    p.add_argument("--strategy", help="comma-separated: qa,entities,rephrase,paraphrase (default: the settings)")
+    p.add_argument("--strategy", help="comma-separated: qa,entities,rephrase,paraphrase (default: the settings); "
+                   "heldout makes new wordings kept out of training, for kwdesk eval")
     p.add_argument("--per-chunk", type=int, metavar="N", help="questions per chunk (default: the settings, 4)")
     p.add_argument("--document", type=int, action="append", metavar="ID", help="only this document (repeatable)")
     p.add_argument("--again", action="store_true", help="also for chunks that already have data from this teacher")
@@ -99,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-tokens", type=int, default=512)
     p.add_argument("--json", action="store_true", help="with --once: the answer and its sources as JSON")
 
+    p = sub.add_parser("eval", help="measure what a model learned and forgot: held-out questions, with and without sources")
+    p.add_argument("model", nargs="?", metavar="MODEL", help="a model id from 'kwdesk models' or a GGUF file (default: the newest)")
+    p.add_argument("--probe-limit", type=int, metavar="N", help="ask only N of the general questions (default: all)")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("models", help="list the models of the workspace, or delete one")
     p.add_argument("action", nargs="?", choices=["list", "delete"], default="list")
     p.add_argument("ids", nargs="*", type=int, metavar="ID")
@@ -150,6 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             "export": cmd_export,
             "chat": cmd_chat,
             "models": cmd_models,
+            "eval": cmd_eval,
         }[args.command]
         return handler(workspace, args)
     except WorkspaceError as exc:
@@ -287,11 +294,11 @@ def cmd_docs(workspace, args) -> int:
 
 
 def cmd_generate(workspace, args) -> int:
-    from kwdesk.core.generate import STRATEGIES, GenerateJob, GenerateOptions
+    from kwdesk.core.generate import HELD_OUT, STRATEGIES, GenerateJob, GenerateOptions
     from kwdesk.core.teacher import TeacherError, open_teacher
 
     strategies = tuple(s.strip() for s in args.strategy.split(",") if s.strip())
-    unknown = [s for s in strategies if s not in STRATEGIES]
+    unknown = [s for s in strategies if s not in STRATEGIES and s != HELD_OUT]
     if unknown or not strategies:
         print(f"kwdesk: unknown strategy {', '.join(unknown)}; choose from {','.join(STRATEGIES)}", file=sys.stderr)
         return EXIT_USAGE
@@ -526,6 +533,35 @@ def cmd_chat(workspace, args) -> int:
         return EXIT_OK
     finally:
         engine.close()
+
+
+def cmd_eval(workspace, args) -> int:
+    from kwdesk.core.chat import ChatError
+    from kwdesk.core.evaluate import CONFIGS, EvaluateJob, EvaluationError
+
+    bar = _Bar(not args.json, unit="answer")
+    try:
+        result = EvaluateJob(workspace, args.model, probe_limit=args.probe_limit).run(bar)
+    except (EvaluationError, ChatError) as exc:
+        print(f"kwdesk: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_DONE
+    finally:
+        bar.close()
+    if args.json:
+        _print_json(result.to_dict())
+        return EXIT_OK
+    print(f"Evaluation {result.eval_id}: {result.model_name} (base: {result.base_name})")
+    print("Held-out questions about your documents (new wordings of trained facts):")
+    for config in CONFIGS:
+        score = result.heldout[config]
+        print(f"  {config:<14} {score.correct:>4}/{score.total:<4} {score.share:6.1%}")
+    if result.gap_closed is not None:
+        print(f"  the personal model closes {result.gap_closed:.0%} of the gap between the base model and the base model with sources")
+    print(f"Facts learned: {result.facts_learned} of {result.facts_total}")
+    print(f"General questions: base {result.probe_base.correct}/{result.probe_base.total}, "
+          f"personal {result.probe_personal.correct}/{result.probe_personal.total}; "
+          f"the personal model keeps {result.kept.share:.0%} of the base model's right answers ({result.kept.correct}/{result.kept.total})")
+    return EXIT_OK
 
 
 def cmd_models(workspace, args) -> int:

@@ -160,17 +160,7 @@ class ChatEngine:
         temperature: float = 0.0,
     ) -> Answer:
         system, history = self.history(conversation_id)
-        sources: list[dict] = []
-        if with_sources:
-            db = self.workspace.connect()
-            try:
-                sources = search_chunks(db, question, SOURCES_TOP_K)
-            finally:
-                db.close()
-            if sources:
-                system += "\n\nPassages from the user's documents (cite them as [1], [2], ...):\n" + "\n".join(
-                    f"[{n}] {s['document']}, p. {s['page_start']}: {s['text'][:MAX_SOURCE_CHARS]}" for n, s in enumerate(sources, 1)
-                )
+        system, sources = self.with_sources(system, question) if with_sources else (system, [])
         messages = self._fit([{"role": "system", "content": system}], history + [{"role": "user", "content": question}], max_tokens)
         parts: list[str] = []
         stopped = "stop"
@@ -207,6 +197,28 @@ class ChatEngine:
         finally:
             db.close()
         return Answer(text, stopped, cited, conversation_id, tokens)
+
+    def with_sources(self, system: str, question: str) -> tuple[str, list[dict]]:
+        """The system prompt with the passages that match QUESTION best, numbered for citing."""
+        db = self.workspace.connect()
+        try:
+            sources = search_chunks(db, question, SOURCES_TOP_K)
+        finally:
+            db.close()
+        if sources:
+            system += "\n\nPassages from the user's documents (cite them as [1], [2], ...):\n" + "\n".join(
+                f"[{n}] {s['document']}, p. {s['page_start']}: {s['text'][:MAX_SOURCE_CHARS]}" for n, s in enumerate(sources, 1)
+            )
+        return system, sources
+
+    def complete(self, question: str, *, with_sources: bool = False, max_tokens: int = 128,
+                 system_prompt: str = DEFAULT_SYSTEM_PROMPT) -> str:
+        """One answer, greedy, not stored (for evaluation): the same prompt the chat builds."""
+        system, _ = self.with_sources(system_prompt, question) if with_sources else (system_prompt, [])
+        messages = self._fit([{"role": "system", "content": system}], [{"role": "user", "content": question}], max_tokens)
+        with self._lock:
+            reply = self.llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0)
+        return (reply["choices"][0]["message"].get("content") or "").strip()
 
     def _stream(self, messages: list[dict], max_tokens: int, temperature: float) -> Iterator[dict]:
         return self.llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True)

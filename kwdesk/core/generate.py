@@ -54,6 +54,9 @@ from kwdesk.core.workspace import Workspace, write_transaction
 log = logging.getLogger(__name__)
 
 STRATEGIES = ("qa", "entities", "rephrase", "paraphrase")
+# Not training data: new wordings of trained questions, kept out of training (split 'eval'),
+# so that evaluation asks for a trained fact in words the model never saw.
+HELD_OUT = "heldout"
 RULES = "kwdesk-rules"  # made_by of pairs that kwdesk builds without the teacher
 # Kinds of sentence that make the most useful questions come first when a chunk has more
 # sentences than questions asked of it.
@@ -129,7 +132,7 @@ class GenerateJob(Job):
         self.workspace = workspace
         self.teacher_spec = teacher
         self.options = options or GenerateOptions()
-        unknown = set(self.options.strategies) - set(STRATEGIES)
+        unknown = set(self.options.strategies) - set(STRATEGIES) - {HELD_OUT}
         if unknown:
             raise ValueError(f"unknown strategies: {', '.join(sorted(unknown))} (known: {', '.join(STRATEGIES)})")
         self._tokens = 0
@@ -252,6 +255,16 @@ class GenerateJob(Job):
                     doc_ids,
                 )
                 items += [_Item(strategy, f"pair:{r[0]}", f"pair {r[0]}") for r in rows if f"pair:{r[0]}" not in done]
+            elif strategy == HELD_OUT:
+                doc_ids = [d for d, _ in documents]
+                marks = ",".join("?" * len(doc_ids)) or "NULL"
+                rows = db.execute(
+                    f"""SELECT id FROM pairs WHERE status IN ('new', 'accepted', 'edited') AND question != ''
+                        AND split = 'train' AND strategy NOT IN ('paraphrase', '{HELD_OUT}')
+                        AND document_id IN ({marks}) ORDER BY id""",
+                    doc_ids,
+                )
+                items += [_Item(strategy, f"pair:{r[0]}", f"pair {r[0]}") for r in rows if f"pair:{r[0]}" not in done]
         return items
 
     # --- making data ---------------------------------------------------------------------
@@ -273,7 +286,7 @@ class GenerateJob(Job):
             return self._make_rephrase(db, ident)
         if item.strategy == "entities":
             return self._make_entities(db, ident)
-        return self._make_paraphrase(db, ident)
+        return self._make_paraphrase(db, ident, held_out=item.strategy == HELD_OUT)
 
     def _chunk(self, db, chunk_id: int) -> dict:
         row = db.execute(
@@ -413,7 +426,7 @@ class GenerateJob(Job):
                 outcome.pairs.append(self._pair(chunk, "", listing, "rephrase", "rephrase", RULES, style="facts"))
         return outcome
 
-    def _make_paraphrase(self, db, pair_id: int) -> _Outcome:
+    def _make_paraphrase(self, db, pair_id: int, held_out: bool = False) -> _Outcome:
         row = db.execute(
             "SELECT question, answer, kind, document_id, chunk_id FROM pairs WHERE id = ?", [pair_id]
         ).fetchone()
@@ -427,8 +440,10 @@ class GenerateJob(Job):
         source = f"{question}\n{answer}\n{chunk['text']}"
         dedupe = self._dedupe(db, document_id)
         names = [n.lower() for n in entities_in(question)]
-        for number in range(self.options.paraphrases_per_question):
-            opener = PARAPHRASE_OPENERS[(pair_id + number) % len(PARAPHRASE_OPENERS)]
+        for number in range(1 if held_out else self.options.paraphrases_per_question):
+            # A held-out wording takes the opener after the training ones, so it differs from them.
+            offset = self.options.paraphrases_per_question if held_out else number
+            opener = PARAPHRASE_OPENERS[(pair_id + offset) % len(PARAPHRASE_OPENERS)]
             text = self._ask(paraphrase_messages(question, opener), max_tokens=64, temperature=0.2,
                              schema=paraphrase_schema(opener), seed=number)
             outcome.attempts += 1
@@ -444,8 +459,10 @@ class GenerateJob(Job):
                 outcome.rejected[problem] += 1
                 continue
             dedupe.add(new, answer)
-            pair = self._pair(chunk, new, answer, kind, "paraphrase", self.teacher.name, opener=opener)
+            pair = self._pair(chunk, new, answer, kind, HELD_OUT if held_out else "paraphrase", self.teacher.name, opener=opener)
             pair["parent_pair_id"] = pair_id
+            if held_out:
+                pair["split"] = "eval"
             outcome.pairs.append(pair)
         return outcome
 

@@ -174,6 +174,35 @@ CREATE TABLE messages (
 CREATE INDEX messages_conversation ON messages(conversation_id);
 """
 
-MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3]
+MIGRATION_4 = """
+-- Evaluations of a model: what it answered to held-out questions and general probes, with
+-- and without retrieved passages, and the verdict of the grader for each.
+CREATE TABLE evals (
+    id INTEGER PRIMARY KEY,
+    model_id INTEGER REFERENCES models(id) ON DELETE CASCADE,
+    model_name TEXT NOT NULL,
+    base_name TEXT NOT NULL,
+    summary TEXT NOT NULL DEFAULT '{}',      -- JSON: scores per configuration, forgetting
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE TABLE eval_items (
+    id INTEGER PRIMARY KEY,
+    eval_id INTEGER NOT NULL REFERENCES evals(id) ON DELETE CASCADE,
+    item_set TEXT NOT NULL CHECK (item_set IN ('heldout', 'probe')),
+    config TEXT NOT NULL,                    -- base, base+rag, personal, personal+rag
+    pair_id INTEGER REFERENCES pairs(id) ON DELETE SET NULL,   -- the held-out pair
+    fact_pair_id INTEGER REFERENCES pairs(id) ON DELETE SET NULL, -- the trained pair it asks about
+    question TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    correct INTEGER NOT NULL,
+    found TEXT NOT NULL DEFAULT '[]',
+    missing TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX eval_items_eval ON eval_items(eval_id);
+CREATE INDEX eval_items_fact ON eval_items(fact_pair_id);
+"""
+
+MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4]
 
 SCHEMA_VERSION = len(MIGRATIONS)

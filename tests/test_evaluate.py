@@ -1,0 +1,79 @@
+"""Evaluation on the real bundled model: held-out questions about invented facts, with and
+without retrieved passages, and general probe questions for forgetting."""
+
+import json
+
+import pytest
+
+from kwdesk.core.evaluate import EvaluateJob, EvaluationError, facts_learned, probe_questions
+from kwdesk.core.grading import grade_against_reference, grade_short_answer, key_facts
+from kwdesk.core.workspace import write_transaction
+
+HELD_OUT = [
+    ("Can you tell me the height of the Larkspur Dam?", "The Larkspur Dam on the Veltra River is 212 metres high."),
+    ("What is the name of the engineer who designed the Larkspur Dam?", "Engineer Maren Oskarsdottir designed the Larkspur Dam in 1931."),
+    ("I would like to know where the Veltra River rises?", "The Veltra River rises in the Quellan Hills and flows into Lake Orvane."),
+]
+
+
+def test_the_grader_checks_the_key_facts_a_question_asks_for():
+    reference = "The Larkspur Dam on the Veltra River is 212 metres high."
+    assert key_facts(reference, "How high is the Larkspur Dam?") == (["212"], 1)
+    assert grade_against_reference("It is 212 meters tall.", reference, "How high is the Larkspur Dam?").correct
+    wrong = grade_against_reference("It is 2,120 metres high.", reference, "How high is the Larkspur Dam?")
+    assert not wrong.correct and wrong.missing == ["212"]
+    assert grade_against_reference("Maren Oskarsdottir.", HELD_OUT[1][1], "Who designed the Larkspur Dam?").correct
+    assert not grade_against_reference("A Swiss engineer.", HELD_OUT[1][1], "Who designed the Larkspur Dam?").correct
+    assert grade_short_answer("The capital of France is Paris.", ["Paris"]).correct
+    assert not grade_short_answer("It is 35.", ["3"]).correct  # whole numbers, not digits inside others
+    assert grade_short_answer("1,000 grams", ["1000"]).correct
+
+
+def test_probe_set_is_bundled_and_spread_over_topics():
+    everything = probe_questions()
+    assert len(everything) >= 190 and all(item["answers"] for item in everything)
+    sample = probe_questions(30)
+    assert len(sample) == 30 and len({item["topic"] for item in sample}) >= 4
+
+
+def test_no_held_out_questions_is_a_readable_error(workspace):
+    with pytest.raises(EvaluationError, match="--strategy heldout"):
+        EvaluateJob(workspace).run()
+
+
+def test_base_model_does_not_know_invented_facts_but_knows_general_ones(facts_workspace):
+    db = facts_workspace.connect()
+    doc_id, chunk_id = db.execute("SELECT document_id, id FROM chunks ORDER BY seq LIMIT 1").fetchone()
+    with write_transaction(db):
+        for question, answer in HELD_OUT:
+            db["pairs"].insert({"question": question, "answer": answer, "split": "eval", "document_id": doc_id,
+                                "chunk_id": chunk_id, "strategy": "manual"})
+    seen = []
+    result = EvaluateJob(facts_workspace, "bundled", probe_limit=30).run(seen.append)
+    assert seen and seen[-1].done == seen[-1].total
+    closed_book = result.heldout["base"]
+    assert closed_book.total == 3 and closed_book.correct <= 1  # invented facts: the base cannot know them
+    assert result.heldout["base+rag"].correct >= closed_book.correct
+    assert result.probe_base.total == 30 and result.probe_base.correct >= 10  # general knowledge it has
+    # Bundled model evaluated against itself: it keeps every right answer it had.
+    assert result.kept.correct == result.kept.total == result.probe_base.correct
+    # Every verdict is stored with the actual answer, and can be read back.
+    rows = db.execute("SELECT config, question, answer, correct, missing FROM eval_items WHERE eval_id = ?", [result.eval_id]).fetchall()
+    assert len(rows) == 3 * 4 + 2 * 30
+    assert all(answer.strip() for _c, _q, answer, _ok, _m in rows)
+    base_rows = [r for r in rows if r[0] == "base" and r[1] == HELD_OUT[0][0]]
+    assert base_rows and (base_rows[0][3] == 1) == ("212" in base_rows[0][2])
+    summary = json.loads(db.execute("SELECT summary FROM evals WHERE id = ?", [result.eval_id]).fetchone()[0])
+    assert summary["heldout"]["base"]["total"] == 3
+    assert set(facts_learned(db)) == {p for p, in db.execute("SELECT id FROM pairs WHERE split = 'eval'")}
+    db.close()
+
+    # The same from the CLI.
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "kwdesk", "--workspace", str(facts_workspace.root), "eval", "bundled",
+                           "--probe-limit", "4", "--json"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["heldout"]["base"]["total"] == 3 and report["probe_base"]["total"] == 4
