@@ -103,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="measure what a model learned and forgot: held-out questions, with and without sources")
     p.add_argument("model", nargs="?", metavar="MODEL", help="a model id from 'kwdesk models' or a GGUF file (default: the newest)")
     p.add_argument("--probe-limit", type=int, metavar="N", help="ask only N of the general questions (default: all)")
+    p.add_argument("--report", metavar="FILE", help="also write the report here: .html, .svg or .png")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("models", help="list the models of the workspace, or delete one")
@@ -547,6 +548,8 @@ def cmd_eval(workspace, args) -> int:
         return EXIT_NOTHING_DONE
     finally:
         bar.close()
+    if args.report:
+        _write_report(workspace, result.eval_id, Path(args.report))
     if args.json:
         _print_json(result.to_dict())
         return EXIT_OK
@@ -561,7 +564,28 @@ def cmd_eval(workspace, args) -> int:
     print(f"General questions: base {result.probe_base.correct}/{result.probe_base.total}, "
           f"personal {result.probe_personal.correct}/{result.probe_personal.total}; "
           f"the personal model keeps {result.kept.share:.0%} of the base model's right answers ({result.kept.correct}/{result.kept.total})")
+    print(f"Report: {result.report_path}")
     return EXIT_OK
+
+
+def _write_report(workspace, eval_id: int, path: Path) -> None:
+    from kwdesk.core.eval_report import load_eval, report_html, report_svg
+
+    db = workspace.connect()
+    try:
+        report = load_eval(db, eval_id)
+    finally:
+        db.close()
+    suffix = path.suffix.lower()
+    if suffix == ".png":
+        from kwdesk.ui.report_image import save_png
+
+        save_png(report_svg(report["summary"]), path)
+    elif suffix == ".svg":
+        path.write_text(report_svg(report["summary"]), encoding="utf-8")
+    else:
+        path.write_text(report_html(report), encoding="utf-8")
+    print(f"report written to {path}", file=sys.stderr)
 
 
 def cmd_models(workspace, args) -> int:

@@ -37,7 +37,7 @@ def test_probe_set_is_bundled_and_spread_over_topics():
 
 
 def test_no_held_out_questions_is_a_readable_error(workspace):
-    with pytest.raises(EvaluationError, match="--strategy heldout"):
+    with pytest.raises(EvaluationError, match="no held-out questions"):
         EvaluateJob(workspace).run()
 
 
@@ -49,7 +49,7 @@ def test_base_model_does_not_know_invented_facts_but_knows_general_ones(facts_wo
             db["pairs"].insert({"question": question, "answer": answer, "split": "eval", "document_id": doc_id,
                                 "chunk_id": chunk_id, "strategy": "manual"})
     seen = []
-    result = EvaluateJob(facts_workspace, "bundled", probe_limit=30).run(seen.append)
+    result = EvaluateJob(facts_workspace, "bundled", probe_limit=30, make_held_out=False).run(seen.append)
     assert seen and seen[-1].done == seen[-1].total
     closed_book = result.heldout["base"]
     assert closed_book.total == 3 and closed_book.correct <= 1  # invented facts: the base cannot know them
@@ -77,3 +77,47 @@ def test_base_model_does_not_know_invented_facts_but_knows_general_ones(facts_wo
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["heldout"]["base"]["total"] == 3 and report["probe_base"]["total"] == 4
+
+
+def test_evaluate_from_the_models_step_shows_and_exports_the_report(qtbot, facts_workspace, tmp_path, screenshot,
+                                                                     no_threads_left):
+    from kwdesk.core.bundled import bundled_model_path
+    from kwdesk.ui.main_window import MODELS, MainWindow
+
+    db = facts_workspace.connect()
+    doc_id, chunk_id = db.execute("SELECT document_id, id FROM chunks ORDER BY seq LIMIT 1").fetchone()
+    with write_transaction(db):
+        for question, answer in HELD_OUT:
+            db["pairs"].insert({"question": question, "answer": answer, "split": "eval", "document_id": doc_id,
+                                "chunk_id": chunk_id, "strategy": "manual"})
+        # The bundled model, registered as a model file: a real GGUF to evaluate.
+        model_id = db["models"].insert({"kind": "gguf", "name": "bundled as a model", "path": str(bundled_model_path()),
+                                        "verified": 1, "quantization": "Q8_0"}).last_pk
+    window = MainWindow(facts_workspace, "test model")
+    qtbot.addWidget(window)
+    window.show()
+    window.resize(1200, 800)
+    window.steps.setCurrentRow(MODELS)
+    page = window.library
+    page.probe_limit = 8
+    page.table.selectRow(0)
+    assert page.selected().id == model_id and page.evaluate_button.isEnabled()
+    assert page.eval_summary.text() == "Not evaluated yet."
+    page.evaluate_button.click()
+    qtbot.waitUntil(lambda: not page.eval_bar.is_busy(), timeout=300_000)
+    assert "Evaluation" in page.eval_bar.message.text(), page.eval_bar.message.text()
+    assert not page.chart.pixmap().isNull()
+    assert "Held-out questions about your documents: base" in page.eval_summary.text()
+    screenshot(window, "models-evaluated")
+
+    html_file = page.export_report(tmp_path / "report.html")
+    text = html_file.read_text()
+    assert "<svg" in text and "Every question" in text and HELD_OUT[0][0] in text
+    png = page.export_report(tmp_path / "report.png")
+    from PySide6.QtGui import QImage
+
+    assert QImage(str(png)).width() > 500
+    saved = json.loads(db.execute("SELECT summary FROM evals").fetchone()[0])
+    assert saved["probe_base"]["total"] == 8
+    window.close()
+    db.close()

@@ -74,6 +74,7 @@ class EvalResult:
     facts_total: int
     gap_closed: float | None  # (personal - base) / (base+rag - base), closed-book
     items: list[dict] = field(default_factory=list)
+    report_path: str = ""  # report.html, saved beside the model
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -90,12 +91,14 @@ class EvaluateJob(Job):
     """Evaluate MODEL (a library id or GGUF path; default: the newest verified export)."""
 
     def __init__(self, workspace: Workspace, model: str | None = None, *, probe_limit: int | None = None,
-                 max_tokens: int = 64) -> None:
+                 max_tokens: int = 64, make_held_out: bool = True, teacher=None) -> None:
         super().__init__()
         self.workspace = workspace
         self.model_spec = model
         self.probe_limit = probe_limit
         self.max_tokens = max_tokens
+        self.make_held_out = make_held_out  # write new wordings for trained questions that have none
+        self.teacher = teacher  # for those wordings; default: the settings' teacher, else the bundled one
 
     def run(self, progress: ProgressCallback | None = None) -> EvalResult:
         from kwdesk.core.chat import ChatEngine, base_of, resolve_chat_spec
@@ -104,11 +107,13 @@ class EvaluateJob(Job):
         db = self.workspace.connect()
         engines = []
         try:
+            if self.make_held_out:
+                self._make_held_out()
             held = held_out_items(db)
             if not held:
                 raise EvaluationError(
-                    "There are no held-out questions. Make them with `kwdesk generate --strategy heldout` (new "
-                    "wordings of your questions, kept out of training), then train, then evaluate."
+                    "There are no held-out questions: there are no Q&A pairs to reword (generate pairs first), or "
+                    "the teacher made no usable new wording (see `kwdesk generate --strategy heldout`)."
                 )
             probes = probe_questions(self.probe_limit)
             self.report(0, None, "Loading the models…")
@@ -174,11 +179,29 @@ class EvaluateJob(Job):
                 items,
             )
             result.eval_id = self._store(db, model_id, result)
+            from kwdesk.core.eval_report import save_report
+
+            result.report_path = str(save_report(self.workspace, db, result.eval_id))
             return result
         finally:
             for engine in engines:
                 engine.close()
             db.close()
+
+    def _make_held_out(self) -> None:
+        """Held-out wordings for trained questions that have none yet. Made after training is
+        as good as before: the wording was never trained either way, and split 'eval' keeps
+        it out of every later run."""
+        from kwdesk.core.generate import HELD_OUT, GenerateJob, GenerateOptions
+
+        teacher = self.teacher
+        if teacher is None:
+            from kwdesk.core.settings import load_settings
+
+            teacher = load_settings().teacher or None
+        job = GenerateJob(self.workspace, teacher, GenerateOptions(strategies=(HELD_OUT,)))
+        job._cancel = self._cancel  # one cancel for both
+        job.run(lambda p: self.report(0, None, f"Writing held-out questions: {p.done}/{p.total or '?'}"))
 
     @staticmethod
     def _grade_columns(grade) -> dict:

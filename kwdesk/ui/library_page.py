@@ -5,21 +5,27 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QPixmap
 from PySide6.QtWidgets import (
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
+    QSplitter,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from kwdesk.core.eval_report import load_eval, newest_eval_for_model, report_html, report_svg
+from kwdesk.core.evaluate import EvaluateJob, EvalResult
 from kwdesk.core.library import ModelEntry, delete_model, list_models
 from kwdesk.core.workspace import Workspace
+from kwdesk.ui.job_bar import JobBar
+from kwdesk.ui.report_image import svg_to_image
 
 KIND_LABELS = {"base": "base model", "adapter": "adapter (LoRA)", "merged": "merged model", "gguf": "model file (GGUF)"}
 
@@ -33,6 +39,8 @@ def _size(size_bytes: int | None) -> str:
 class LibraryPage(QWidget):
     chat_requested = Signal(int)
     models_changed = Signal()
+    busy_changed = Signal(str)
+    probe_limit: int | None = None  # all the general questions (tests ask fewer)
 
     COLUMNS = ("#", "Kind", "Name", "From", "Quantization", "Size", "Verified", "Made")
 
@@ -63,15 +71,46 @@ class LibraryPage(QWidget):
         self.folder_button.clicked.connect(self._show_in_folder)
         self.delete_button = QPushButton("Delete…")
         self.delete_button.clicked.connect(self.delete_selected)
+        self.evaluate_button = QPushButton("Evaluate")
+        self.evaluate_button.setToolTip("Ask held-out questions about your documents and general questions, "
+                                        "with and without sources, of this model and its base")
+        self.evaluate_button.clicked.connect(self.evaluate_selected)
+        self.report_button = QPushButton("Export report…")
+        self.report_button.clicked.connect(self._choose_report_file)
+        self.eval_bar = JobBar()
+        self.eval_bar.busy_changed.connect(self.busy_changed)
+        self.eval_bar.succeeded.connect(self._evaluated)
+        self.eval_bar.finished.connect(self._update_buttons)
+        self.chart = QLabel()
+        self.chart.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.eval_summary = QLabel()
+        self.eval_summary.setTextFormat(Qt.TextFormat.PlainText)
+        self.eval_summary.setWordWrap(True)
+        self.eval_summary.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         buttons = QHBoxLayout()
-        for button in (self.chat_button, self.folder_button, self.delete_button):
+        for button in (self.chat_button, self.evaluate_button, self.report_button, self.folder_button, self.delete_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
+        report = QWidget()
+        report_layout = QHBoxLayout(report)
+        report_layout.setContentsMargins(0, 0, 0, 0)
+        report_layout.addWidget(self.chart)
+        report_layout.addWidget(self.eval_summary, 1)
+        self.chart.setMinimumSize(560, 240)
+        top = QWidget()
+        top_layout = QVBoxLayout(top)
+        top_layout.setContentsMargins(0, 0, 0, 0)
+        top_layout.addWidget(self.empty)
+        top_layout.addWidget(self.table, 1)
+        top_layout.addWidget(self.details)
+        top_layout.addLayout(buttons)
+        top_layout.addWidget(self.eval_bar)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(top)
+        splitter.addWidget(report)
+        splitter.setSizes([420, 260])
         layout = QVBoxLayout(self)
-        layout.addWidget(self.empty)
-        layout.addWidget(self.table, 1)
-        layout.addWidget(self.details)
-        layout.addLayout(buttons)
+        layout.addWidget(splitter)
         self.refresh()
 
     def refresh(self) -> None:
@@ -94,7 +133,10 @@ class LibraryPage(QWidget):
 
     def _update_buttons(self) -> None:
         entry = self.selected()
-        self.chat_button.setEnabled(entry is not None and entry.kind == "gguf" and bool(entry.verified))
+        usable = entry is not None and entry.kind == "gguf" and bool(entry.verified)
+        self.chat_button.setEnabled(usable)
+        self.evaluate_button.setEnabled(usable and not self.eval_bar.is_busy())
+        self._show_report(entry)
         self.folder_button.setEnabled(entry is not None)
         self.delete_button.setEnabled(entry is not None)
         if entry is None:
@@ -107,6 +149,60 @@ class LibraryPage(QWidget):
             + (f"\nVerified: {verification.get('agreement', 0):.0%} next-token agreement with the trained model "
                f"(needed {verification.get('tolerance', 0):.0%})" if verification else "")
         )
+
+    # --- evaluation ----------------------------------------------------------------------------
+
+    def evaluate_selected(self) -> None:
+        entry = self.selected()
+        if entry is None:
+            return
+        # llama.cpp only (no torch), so a worker thread keeps the window responsive.
+        job = EvaluateJob(self.workspace, str(entry.id), probe_limit=self.probe_limit)
+        if self.eval_bar.start(job, f"Evaluating {entry.name}"):
+            self.evaluate_button.setEnabled(False)
+
+    def _evaluated(self, result: EvalResult) -> None:
+        self.eval_bar.show_message(f"Evaluation {result.eval_id} done; the report is in {result.report_path}")
+        self._show_report(self.selected())
+
+    def _eval_for(self, entry: ModelEntry | None) -> dict | None:
+        if entry is None:
+            return None
+        eval_id = newest_eval_for_model(self.db, entry.id)
+        return load_eval(self.db, eval_id) if eval_id is not None else None
+
+    def _show_report(self, entry: ModelEntry | None) -> None:
+        report = self._eval_for(entry)
+        self.report_button.setEnabled(report is not None)
+        if report is None:
+            self.chart.clear()
+            self.eval_summary.setText("Not evaluated yet." if entry is not None and entry.kind == "gguf" else "")
+            return
+        s = report["summary"]
+        self.chart.setPixmap(QPixmap.fromImage(svg_to_image(report_svg(s, width=560, height=240))))
+        held = s["heldout"]
+        self.eval_summary.setText(
+            f"Held-out questions about your documents: base {held['base']['share']:.0%}, with sources "
+            f"{held['base+rag']['share']:.0%}; your model {held['personal']['share']:.0%}, with sources "
+            f"{held['personal+rag']['share']:.0%}.\nFacts learned: {s['facts_learned']} of {s['facts_total']}.\n"
+            f"General questions: your model keeps {s['kept']['share']:.0%} of the base model's right answers."
+        )
+
+    def _choose_report_file(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export the report", str(Path.home() / "kwdesk-report.html"),
+                                              "Web page (*.html);;Image (*.png)")
+        if path:
+            self.export_report(Path(path))
+
+    def export_report(self, path: Path) -> Path:
+        report = self._eval_for(self.selected())
+        if report is None:
+            raise ValueError("This model has not been evaluated.")
+        if path.suffix.lower() == ".png":
+            svg_to_image(report_svg(report["summary"]), 2.0).save(str(path), "PNG")
+        else:
+            path.write_text(report_html(report), encoding="utf-8")
+        return path
 
     def _show_in_folder(self) -> None:
         entry = self.selected()
@@ -130,5 +226,9 @@ class LibraryPage(QWidget):
         self.refresh()
         self.models_changed.emit()
 
+    def is_busy(self) -> bool:
+        return self.eval_bar.is_busy()
+
     def shutdown(self) -> None:
+        self.eval_bar.shutdown()
         self.db.close()
