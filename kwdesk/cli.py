@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--per-chunk", type=int, metavar="N", help="questions per chunk (default: the settings, 4)")
     p.add_argument("--document", type=int, action="append", metavar="ID", help="only this document (repeatable)")
     p.add_argument("--again", action="store_true", help="also for chunks that already have data from this teacher")
+    p.add_argument("--not-learned", action="store_true",
+                   help="more wordings of the questions the newest evaluation found not learned")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("pairs", help="list Q&A pairs, or accept / reject / reset them")
@@ -312,6 +314,18 @@ def cmd_generate(workspace, args) -> int:
         print(f"kwdesk: {exc}", file=sys.stderr)
         return EXIT_NOTHING_DONE
     options = GenerateOptions(strategies=strategies, per_chunk=args.per_chunk, document_ids=args.document, again=args.again)
+    if args.not_learned:
+        from kwdesk.core.generate import more_for_not_learned
+
+        db = workspace.connect()
+        try:
+            options = more_for_not_learned(db)
+        finally:
+            db.close()
+        if options is None:
+            print("kwdesk: no fact is marked as not learned (run kwdesk eval first)", file=sys.stderr)
+            teacher.close()
+            return EXIT_NOTHING_DONE
     bar = _Bar(not args.json, unit="item")
     try:
         result = GenerateJob(workspace, teacher, options).run(bar)

@@ -86,10 +86,14 @@ def test_evaluate_from_the_models_step_shows_and_exports_the_report(qtbot, facts
 
     db = facts_workspace.connect()
     doc_id, chunk_id = db.execute("SELECT document_id, id FROM chunks ORDER BY seq LIMIT 1").fetchone()
+    trained = [("How high is the Larkspur Dam?", HELD_OUT[0][1]), ("Who designed the Larkspur Dam?", HELD_OUT[1][1]),
+               ("Where does the Veltra River rise?", HELD_OUT[2][1])]
     with write_transaction(db):
-        for question, answer in HELD_OUT:
-            db["pairs"].insert({"question": question, "answer": answer, "split": "eval", "document_id": doc_id,
-                                "chunk_id": chunk_id, "strategy": "manual"})
+        for (question, answer), (held_question, _) in zip(trained, HELD_OUT):
+            parent = db["pairs"].insert({"question": question, "answer": answer, "document_id": doc_id,
+                                         "chunk_id": chunk_id, "strategy": "qa", "status": "accepted"}).last_pk
+            db["pairs"].insert({"question": held_question, "answer": answer, "split": "eval", "document_id": doc_id,
+                                "chunk_id": chunk_id, "strategy": "manual", "parent_pair_id": parent})
         # The bundled model, registered as a model file: a real GGUF to evaluate.
         model_id = db["models"].insert({"kind": "gguf", "name": "bundled as a model", "path": str(bundled_model_path()),
                                         "verified": 1, "quantization": "Q8_0"}).last_pk
@@ -119,5 +123,23 @@ def test_evaluate_from_the_models_step_shows_and_exports_the_report(qtbot, facts
     assert QImage(str(png)).width() > 500
     saved = json.loads(db.execute("SELECT summary FROM evals").fetchone()[0])
     assert saved["probe_base"]["total"] == 8
+    assert db.execute("SELECT count(*) FROM pairs WHERE split = 'eval'").fetchone()[0] == 3  # none made twice
+
+    # The facts the model got wrong are marked in the table, and one action makes more data for them.
+    window.steps.setCurrentRow(1)
+    data = window.data
+    wrong = [pair_id for pair_id, ok in facts_learned(db).items() if not ok]
+    assert wrong  # the base model cannot know invented facts closed-book
+    data.learned_filter.setCurrentIndex(data.learned_filter.findText("not learned"))
+    assert data.model.ids == sorted(wrong)
+    learned_column = list(data.model.headerData(c, __import__("PySide6.QtCore").QtCore.Qt.Orientation.Horizontal)
+                          for c in range(data.model.columnCount())).index("Learned")
+    assert data.model.index(0, learned_column).data() == "no"
+    before = db.execute("SELECT count(*) FROM pairs").fetchone()[0]
+    data.more_button.click()
+    qtbot.waitUntil(lambda: not data.generate_panel.job_bar.is_busy(), timeout=300_000)
+    made = db.execute("SELECT parent_pair_id FROM pairs WHERE strategy = 'paraphrase'").fetchall()
+    assert db.execute("SELECT count(*) FROM pairs").fetchone()[0] == before + len(made)
+    assert made and {parent for parent, in made} <= set(wrong)
     window.close()
     db.close()

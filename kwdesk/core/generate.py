@@ -71,6 +71,8 @@ class GenerateOptions:
     relations_per_document: int = 20
     paraphrases_per_question: int = 2
     document_ids: list[int] | None = None  # default: every current document
+    chunk_ids: list[int] | None = None  # only these passages (for qa and rephrase): more data where facts did not stick
+    pair_ids: list[int] | None = None  # only these pairs (for paraphrase), whatever their status
     again: bool = False  # make data for items already done
     seed: int = 0
 
@@ -238,6 +240,8 @@ class GenerateJob(Job):
             for chunk_id, page_start, page_end in db.execute(
                 "SELECT id, page_start, page_end FROM chunks WHERE document_id = ? ORDER BY seq", [doc_id]
             ):
+                if self.options.chunk_ids is not None and chunk_id not in self.options.chunk_ids:
+                    continue
                 pages = f"p. {page_start}" + (f"-{page_end}" if page_end != page_start else "")
                 chunks.append((chunk_id, f"chunk {chunk_id} ({name} {pages})"))
         for strategy in self.options.strategies:
@@ -253,7 +257,9 @@ class GenerateJob(Job):
                     f"""SELECT id FROM pairs WHERE status IN ('accepted', 'edited') AND question != ''
                         AND strategy != 'paraphrase' AND (document_id IN ({marks}) OR document_id IS NULL) ORDER BY id""",
                     doc_ids,
-                )
+                ).fetchall()
+                if self.options.pair_ids is not None:
+                    rows = [(pair_id,) for pair_id in self.options.pair_ids]
                 items += [_Item(strategy, f"pair:{r[0]}", f"pair {r[0]}") for r in rows if f"pair:{r[0]}" not in done]
             elif strategy == HELD_OUT:
                 doc_ids = [d for d, _ in documents]
@@ -261,6 +267,7 @@ class GenerateJob(Job):
                 rows = db.execute(
                     f"""SELECT id FROM pairs WHERE status IN ('new', 'accepted', 'edited') AND question != ''
                         AND split = 'train' AND strategy NOT IN ('paraphrase', '{HELD_OUT}')
+                        AND id NOT IN (SELECT parent_pair_id FROM pairs WHERE split = 'eval' AND parent_pair_id IS NOT NULL)
                         AND document_id IN ({marks}) ORDER BY id""",
                     doc_ids,
                 )
@@ -480,3 +487,18 @@ class GenerateJob(Job):
                  len(outcome.pairs), json.dumps(dict(outcome.rejected))],
             )
         return len(outcome.pairs)
+
+
+def more_for_not_learned(db, *, paraphrases: int = 3) -> GenerateOptions | None:
+    """Options that make more data for the facts the newest evaluation found not learned:
+    more wordings of their questions and rephrasings of their passages (a fact seen in
+    more forms sticks better: Allen-Zhu and Li, "Physics of Language Models 3.1"). None when
+    every evaluated fact was learned."""
+    from kwdesk.core.pairs import chunks_not_learned, pairs_not_learned
+
+    pair_ids = pairs_not_learned(db)
+    if not pair_ids:
+        return None
+    runs = db.execute("SELECT count(*) FROM runs WHERE kind = 'generate'").fetchone()[0]
+    return GenerateOptions(strategies=("paraphrase",), pair_ids=pair_ids, chunk_ids=chunks_not_learned(db),
+                           paraphrases_per_question=paraphrases, again=True, seed=runs + 1)

@@ -55,7 +55,13 @@ def counts_by(db: sqlite_utils.Database, column: str) -> dict[str, int]:
 
 # --- the review table: filter to row ids once, read row content on demand -----------------
 
-TABLE_COLUMNS = ("id", "status", "question", "answer", "strategy", "kind", "document", "pages")
+TABLE_COLUMNS = ("id", "status", "question", "answer", "strategy", "kind", "document", "pages", "learned")
+
+# Per trained pair, whether the personal model answered its held-out wording right in the
+# newest evaluation (core.evaluate): 1, 0, or no row.
+_LEARNED = """SELECT fact_pair_id, max(correct) AS correct FROM eval_items
+              WHERE eval_id = (SELECT max(id) FROM evals) AND item_set = 'heldout' AND config = 'personal'
+                AND fact_pair_id IS NOT NULL GROUP BY fact_pair_id"""
 
 
 def filtered_pair_ids(
@@ -65,9 +71,14 @@ def filtered_pair_ids(
     strategy: str | None = None,
     document_id: int | None = None,
     text: str | None = None,
+    learned: bool | None = None,
 ) -> list[int]:
-    """The ids of the pairs that pass the filters, in id order; TEXT is full-text search."""
+    """The ids of the pairs that pass the filters, in id order; TEXT is full-text search;
+    LEARNED keeps the pairs the newest evaluation found learned (True) or not (False)."""
     where, args = [], []
+    if learned is not None:
+        where.append(f"p.id IN (SELECT fact_pair_id FROM ({_LEARNED}) WHERE correct = ?)")
+        args.append(1 if learned else 0)
     if status:
         where.append("p.status = ?")
         args.append(status)
@@ -92,15 +103,17 @@ def table_rows(db: sqlite_utils.Database, ids: list[int]) -> dict[int, tuple]:
     marks = ",".join("?" * len(ids))
     rows = db.execute(
         f"""SELECT p.id, p.status, p.question, p.answer, p.strategy, p.kind, coalesce(d.name, ''),
-                   coalesce(c.page_start, 0), coalesce(c.page_end, 0)
+                   coalesce(c.page_start, 0), coalesce(c.page_end, 0), l.correct
             FROM pairs p LEFT JOIN documents d ON d.id = p.document_id LEFT JOIN chunks c ON c.id = p.chunk_id
+            LEFT JOIN ({_LEARNED}) l ON l.fact_pair_id = p.id
             WHERE p.id IN ({marks})""",
         ids,
     )
     out = {}
     for row in rows:
         pages = "" if not row[7] else (f"{row[7]}" if row[7] == row[8] else f"{row[7]}-{row[8]}")
-        out[row[0]] = (*row[:7], pages)
+        learned = "" if row[9] is None else ("yes" if row[9] else "no")
+        out[row[0]] = (*row[:7], pages, learned)
     return out
 
 
@@ -201,3 +214,15 @@ def filter_choices(db: sqlite_utils.Database) -> dict[str, list]:
     ).fetchall()
     strategies = [row[0] for row in db.execute("SELECT DISTINCT strategy FROM pairs ORDER BY strategy")]
     return {"documents": documents, "strategies": strategies}
+
+
+def chunks_not_learned(db: sqlite_utils.Database) -> list[int]:
+    """The passages of the pairs the newest evaluation found not learned: where more data helps."""
+    return [row[0] for row in db.execute(
+        f"""SELECT DISTINCT p.chunk_id FROM pairs p JOIN ({_LEARNED}) l ON l.fact_pair_id = p.id
+            WHERE l.correct = 0 AND p.chunk_id IS NOT NULL ORDER BY p.chunk_id"""
+    )]
+
+
+def pairs_not_learned(db: sqlite_utils.Database) -> list[int]:
+    return [row[0] for row in db.execute(f"SELECT fact_pair_id FROM ({_LEARNED}) WHERE correct = 0 ORDER BY fact_pair_id")]

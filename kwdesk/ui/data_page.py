@@ -241,6 +241,12 @@ class DataPage(QWidget):
         self.strategy_filter = QComboBox()
         self.status_filter = QComboBox()
         self.status_filter.addItems(["all", "new", "accepted", "edited", "rejected"])
+        self.learned_filter = QComboBox()
+        for label, value in (("all", None), ("learned", True), ("not learned", False)):
+            self.learned_filter.addItem(label, value)
+        self.learned_filter.setToolTip("From the newest evaluation (Models step): did your model answer this fact "
+                                       "when asked in new words?")
+        self.learned_filter.currentIndexChanged.connect(self.apply_filters)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Search questions and answers")
         self.search.setClearButtonEnabled(True)
@@ -282,13 +288,16 @@ class DataPage(QWidget):
         self.add_button.clicked.connect(self.add_pair_by_hand)
         self.generate_button = QPushButton("Generate…")
         self.generate_button.setCheckable(True)
+        self.more_button = QPushButton("More data for facts not learned")
+        self.more_button.setToolTip("New wordings of the questions your model got wrong in the newest evaluation")
+        self.more_button.clicked.connect(self.more_for_not_learned)
         self.export_button = QPushButton("Export JSONL…")
         self.export_button.clicked.connect(self._choose_export)
         self.import_button = QPushButton("Import JSONL…")
         self.import_button.clicked.connect(self._choose_import)
         buttons.addWidget(self.undo_button)
         buttons.addStretch(1)
-        for button in (self.add_button, self.generate_button, self.export_button, self.import_button):
+        for button in (self.add_button, self.generate_button, self.more_button, self.export_button, self.import_button):
             buttons.addWidget(button)
 
         self.generate_panel = GeneratePanel()
@@ -319,7 +328,8 @@ class DataPage(QWidget):
         source_layout.addWidget(self.provenance_label)
 
         filters = QHBoxLayout()
-        for label, widget in (("Document", self.document_filter), ("Strategy", self.strategy_filter), ("Status", self.status_filter)):
+        for label, widget in (("Document", self.document_filter), ("Strategy", self.strategy_filter), ("Status", self.status_filter),
+                              ("Learned", self.learned_filter)):
             filters.addWidget(QLabel(label))
             filters.addWidget(widget)
         filters.addWidget(self.search, 1)
@@ -368,6 +378,7 @@ class DataPage(QWidget):
             strategy=self.strategy_filter.currentData(),
             document_id=self.document_filter.currentData(),
             text=self.search.text() or None,
+            learned=self.learned_filter.currentData(),
         )
         count = self.model.rowCount()
         self.count_label.setText(f"{count} pair{'' if count == 1 else 's'}")
@@ -432,9 +443,23 @@ class DataPage(QWidget):
             from kwdesk.core.teacher import OpenAICompatibleTeacher
 
             teacher = OpenAICompatibleTeacher(teacher, settings.endpoint_model)
+        if self.generate_panel.job_bar.is_busy():
+            return
         self.generate_panel.counts.setText("")
         self.generate_panel.start_button.setEnabled(False)
         self.generate_panel.job_bar.start(GenerateJob(self.workspace, teacher, options), "Generating pairs")
+
+    def more_for_not_learned(self) -> None:
+        from kwdesk.core.generate import more_for_not_learned
+
+        options = more_for_not_learned(self.db)
+        if options is None:
+            self.generate_panel.job_bar.show_message(
+                "No fact is marked as not learned: evaluate a model first (Models step), or every fact was learned.")
+            self.generate_button.setChecked(True)
+            return
+        self.generate_button.setChecked(True)
+        self.start_generation(options)
 
     def _choose_export(self) -> None:
         filters = ";;".join(f"{fmt} JSONL (*.jsonl)" for fmt in FORMATS)

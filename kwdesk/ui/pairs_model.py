@@ -14,7 +14,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from kwdesk.core.pairs import TABLE_COLUMNS, filtered_pair_ids, snapshot, table_rows, update_pair
 
 HEADERS = {"id": "#", "status": "Status", "question": "Question", "answer": "Answer", "strategy": "Strategy",
-           "kind": "Kind", "document": "Document", "pages": "Pages"}
+           "kind": "Kind", "document": "Document", "pages": "Pages", "learned": "Learned"}
 EDITABLE = {"question": "question", "answer": "answer"}
 BLOCK = 200  # rows read at once
 CACHE_ROWS = 5_000
