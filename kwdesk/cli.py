@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("pairs", help="list Q&A pairs, or accept / reject / reset them")
-    p.add_argument("action", nargs="?", choices=["list", "accept", "reject", "reset", "add"], default="list")
+    p.add_argument("action", nargs="?", choices=["list", "accept", "reject", "reset", "add", "holdout", "train"], default="list",
+                   help="holdout: keep pairs out of training, for kwdesk eval; train: back to training")
     p.add_argument("ids", nargs="*", type=int, metavar="ID")
     p.add_argument("--question", help="with add: the question (empty: a training text)")
     p.add_argument("--answer", help="with add: the answer")
@@ -369,6 +370,15 @@ def cmd_pairs(workspace, args) -> int:
 
             pair_id = add_pair(db, args.question or "", args.answer, chunk_id=args.chunk)
             print(pair_id)
+            return EXIT_OK
+        if args.action in ("holdout", "train"):
+            from kwdesk.core.pairs import set_split
+
+            if not args.ids:
+                print("kwdesk: name the pair IDs", file=sys.stderr)
+                return EXIT_USAGE
+            changed = set_split(db, args.ids, "eval" if args.action == "holdout" else "train")
+            print(f"{changed} pairs {'held out for evaluation' if args.action == 'holdout' else 'back to training'}", file=sys.stderr)
             return EXIT_OK
         if args.action != "list":
             if not args.ids and not args.all:

@@ -174,3 +174,17 @@ def test_settings_dialog_saves_what_the_cli_reads(window, qtbot, screenshot):
         check.setChecked(False)
     dialog.save()  # nothing to generate: refused with a reason, the saved file unchanged
     assert "strategies" in dialog.error.text() and load_settings().preset == "learn-gently"
+
+
+def test_hold_out_a_pair_for_evaluation_by_keyboard(window, qtbot, db):
+    page = window.data
+    page.table.setFocus()
+    page.table.selectRow(0)
+    qtbot.keyClick(page.table, Qt.Key.Key_E)
+    assert db.execute("SELECT split FROM pairs WHERE id = 1").fetchone()[0] == "eval"
+    assert "held out for evaluation" in page.provenance_label.text()
+    from kwdesk.core.train_data import pairs_for_training
+
+    assert 1 not in [row[0] for row in pairs_for_training(db)]  # never trained
+    page.undo_stack.undo()
+    assert db.execute("SELECT split FROM pairs WHERE id = 1").fetchone()[0] == "train"

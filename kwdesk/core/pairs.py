@@ -47,6 +47,18 @@ def set_status(db: sqlite_utils.Database, pair_ids: list[int] | None, status: st
         return db.execute(sql, args).rowcount
 
 
+def set_split(db: sqlite_utils.Database, pair_ids: list[int], split: str) -> int:
+    """Mark pairs for evaluation ('eval': never trained, asked by kwdesk eval) or training."""
+    if split not in ("train", "eval"):
+        raise ValueError("split is train or eval")
+    with write_transaction(db):
+        return db.execute(
+            f"UPDATE pairs SET split = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+            f"WHERE split != ? AND id IN ({','.join('?' * len(pair_ids)) or 'NULL'})",
+            [split, split, *pair_ids],
+        ).rowcount
+
+
 def counts_by(db: sqlite_utils.Database, column: str) -> dict[str, int]:
     if column not in ("status", "strategy", "kind", "split"):
         raise ValueError(column)
@@ -134,7 +146,7 @@ def provenance(db: sqlite_utils.Database, pair_id: int) -> dict:
     """Where a pair came from, for showing it beside its source passage."""
     row = db.execute(
         """SELECT p.question, p.answer, p.status, p.strategy, p.kind, p.made_by, p.prompt_version, p.source_span,
-                  d.name, c.text, c.page_start, c.page_end, c.heading_path
+                  d.name, c.text, c.page_start, c.page_end, c.heading_path, p.split
            FROM pairs p LEFT JOIN documents d ON d.id = p.document_id LEFT JOIN chunks c ON c.id = p.chunk_id
            WHERE p.id = ?""",
         [pair_id],
@@ -142,7 +154,7 @@ def provenance(db: sqlite_utils.Database, pair_id: int) -> dict:
     if row is None:
         return {}
     keys = ("question", "answer", "status", "strategy", "kind", "made_by", "prompt_version", "source_span",
-            "document", "passage", "page_start", "page_end", "heading_path")
+            "document", "passage", "page_start", "page_end", "heading_path", "split")
     return dict(zip(keys, row))
 
 
@@ -170,7 +182,7 @@ def add_pair(
 
 # --- undo: what a change overwrote, and putting it back ---------------------------------
 
-_UNDO_COLUMNS = ("id", "question", "answer", "status", "updated_at")
+_UNDO_COLUMNS = ("id", "question", "answer", "status", "split", "updated_at")
 
 
 def snapshot(db: sqlite_utils.Database, pair_ids: list[int]) -> list[tuple]:
@@ -185,8 +197,8 @@ def restore(db: sqlite_utils.Database, rows: list[tuple]) -> None:
     """Put pairs back as SNAPSHOT found them (one transaction)."""
     with write_transaction(db):
         db.conn.executemany(
-            "UPDATE pairs SET question = ?, answer = ?, status = ?, updated_at = ? WHERE id = ?",
-            [(q, a, s, u, i) for i, q, a, s, u in rows],
+            "UPDATE pairs SET question = ?, answer = ?, status = ?, split = ?, updated_at = ? WHERE id = ?",
+            [(q, a, s, sp, u, i) for i, q, a, s, sp, u in rows],
         )
 
 

@@ -46,6 +46,7 @@ from kwdesk.core.pairs import (
     provenance,
     reinsert_pairs,
     restore,
+    set_split,
     set_status,
     snapshot,
 )
@@ -275,6 +276,13 @@ class DataPage(QWidget):
             shortcut = QShortcut(QKeySequence(key), self.table)
             shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
             shortcut.activated.connect(lambda s=status: self.set_selected_status(s))
+        self.eval_button = QPushButton("For evaluation (e)")
+        self.eval_button.setToolTip("Keep the selected pairs out of training: kwdesk asks them when it evaluates a model")
+        self.eval_button.clicked.connect(self.toggle_selected_for_evaluation)
+        buttons.addWidget(self.eval_button)
+        shortcut = QShortcut(QKeySequence("E"), self.table)
+        shortcut.setContext(Qt.ShortcutContext.WidgetShortcut)
+        shortcut.activated.connect(self.toggle_selected_for_evaluation)
         self.undo_button = QPushButton("Undo")
         self.undo_button.clicked.connect(self.undo_stack.undo)
         self.undo_stack.canUndoChanged.connect(self.undo_button.setEnabled)
@@ -414,6 +422,18 @@ class DataPage(QWidget):
         if len(ids) == 1 and current + 1 < self.model.rowCount():
             self.table.selectRow(current + 1)  # on to the next pair
 
+    def toggle_selected_for_evaluation(self) -> None:
+        """Held out for evaluation, or back to training when all selected are held out."""
+        ids = self.selected_ids()
+        if not ids:
+            return
+        before = snapshot(self.db, ids)
+        held = all(row[4] == "eval" for row in before)
+        set_split(self.db, ids, "train" if held else "eval")
+        self.undo_stack.push(SnapshotCommand(self, before, snapshot(self.db, ids),
+                                             f"{'train on' if held else 'hold out'} {len(ids)} pair{'s' * (len(ids) > 1)}"))
+        self.pairs_changed(ids)
+
     def add_pair_by_hand(self) -> None:
         index = self.table.currentIndex()
         chunk_id, label = None, None
@@ -509,6 +529,7 @@ class DataPage(QWidget):
             (f"Section: {info['heading_path']}\n" if info.get("heading_path") else "")
             + (f"Anchored to: {info['source_span']}\n" if info.get("source_span") else "")
             + f"Status: {info.get('status')}"
+            + (" · held out for evaluation (never trained)" if info.get("split") == "eval" else "")
             + (f" · prompt {info['prompt_version']}" if info.get("prompt_version") else "")
         )
         self.source_view.setPlainText(passage)
