@@ -588,6 +588,7 @@ def cmd_eval(workspace, args) -> int:
     print(f"General questions: base {result.probe_base.correct}/{result.probe_base.total}, "
           f"personal {result.probe_personal.correct}/{result.probe_personal.total}; "
           f"the personal model keeps {result.kept.share:.0%} of the base model's right answers ({result.kept.correct}/{result.kept.total})")
+    print(f"Replay prompts: the key points of the base model's answer kept in {result.replay_kept.correct}/{result.replay_kept.total}")
     print(f"Report: {result.report_path}")
     return EXIT_OK
 

@@ -144,7 +144,9 @@ tr.right td:last-child {{ color: #276749; }} tr.wrong td:last-child {{ color: #9
 <h2>General questions (forgetting)</h2>
 <p>Base model {s['probe_base']['correct']} / {s['probe_base']['total']}, your model
 {s['probe_personal']['correct']} / {s['probe_personal']['total']}. Your model keeps
-<b>{s['kept']['share']:.0%}</b> of the base model's right answers ({s['kept']['correct']} / {s['kept']['total']}).</p>
+<b>{s['kept']['share']:.0%}</b> of the base model's right answers ({s['kept']['correct']} / {s['kept']['total']}).
+On the general requests the model was trained to keep answering (replay prompts), it still gives the key points
+of the base model's answer in {s['replay_kept']['correct']} of {s['replay_kept']['total']}.</p>
 <h2>Every question</h2>
 <table><tr><th>Set</th><th>Model</th><th>Question</th><th>Reference</th><th>Answer</th><th>Verdict</th></tr>{items}</table>
 </body></html>

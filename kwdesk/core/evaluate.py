@@ -5,7 +5,9 @@ Held-out set: pairs with split 'eval' (new wordings of trained questions made by
 closed-book and with retrieved passages (the chat's top-k), of the base model and of the
 personal model; the grader (core.grading) checks the key facts of the reference answer.
 Forgetting: the bundled probe set of general questions with short answers, asked of both;
-the share of the base model's right answers that the personal model still gets right.
+the share of the base model's right answers that the personal model still gets right; and
+the replay prompts, where the personal model should still give the key facts of the base
+model's own answer.
 Everything is stored per evaluation (evals, eval_items), answers included, so that every
 verdict can be read and checked.
 """
@@ -70,6 +72,7 @@ class EvalResult:
     probe_base: Score
     probe_personal: Score
     kept: Score  # of the probes the base got right, how many the personal model still gets
+    replay_kept: Score  # replay prompts whose base answer's key facts the personal model still gives
     facts_learned: int
     facts_total: int
     gap_closed: float | None  # (personal - base) / (base+rag - base), closed-book
@@ -79,7 +82,7 @@ class EvalResult:
     def to_dict(self) -> dict:
         out = asdict(self)
         out["heldout"] = {k: {"correct": v.correct, "total": v.total, "share": round(v.share, 3)} for k, v in self.heldout.items()}
-        for key in ("probe_base", "probe_personal", "kept"):
+        for key in ("probe_base", "probe_personal", "kept", "replay_kept"):
             score = getattr(self, key)
             out[key] = {"correct": score.correct, "total": score.total, "share": round(score.share, 3)}
         out["gap_closed"] = None if self.gap_closed is None else round(self.gap_closed, 3)
@@ -126,7 +129,10 @@ class EvaluateJob(Job):
             if base is not personal:
                 engines.append(base)
 
-            total = len(held) * len(CONFIGS) + 2 * len(probes)
+            from kwdesk.core.replay import replay_prompts
+
+            replay = replay_prompts()
+            total = len(held) * len(CONFIGS) + 2 * len(probes) + 2 * len(replay)
             done = 0
             answers: dict[tuple, str] = {}  # the same model asked the same way answers the same (greedy)
 
@@ -164,6 +170,20 @@ class EvaluateJob(Job):
                                   "answer": answer, **self._grade_columns(grade)})
                     done += 1
                     self.report(done, total, f"{config}: general question {len(probe_scores[config])}")
+            # The replay prompts (general requests, no short answer): does the personal model still
+            # give the key facts of the base model's own answer?
+            replay_kept = Score()
+            for prompt in replay:
+                self.check_cancelled()
+                reference = ask(base, prompt, False)
+                answer = ask(personal, prompt, False)
+                grade = grade_against_reference(answer, reference, prompt)
+                replay_kept.total += 1
+                replay_kept.correct += grade.correct
+                items.append({"item_set": "replay", "config": "personal", "pair_id": None, "fact_pair_id": None,
+                              "question": prompt, "reference": reference, "answer": answer, **self._grade_columns(grade)})
+                done += 2
+                self.report(done, total, f"replay prompt {replay_kept.total}")
             base_right = [i for i, ok in enumerate(probe_scores["base"]) if ok]
             kept = Score(sum(probe_scores["personal"][i] for i in base_right), len(base_right))
             facts = {}
@@ -174,6 +194,7 @@ class EvaluateJob(Job):
             result = EvalResult(
                 0, personal_name, base_name, heldout,
                 Score(sum(probe_scores["base"]), len(probes)), Score(sum(probe_scores["personal"]), len(probes)), kept,
+                replay_kept,
                 sum(facts.values()), len(facts),
                 (heldout["personal"].share - heldout["base"].share) / gap if gap > 0 else None,
                 items,

@@ -188,7 +188,7 @@ CREATE TABLE evals (
 CREATE TABLE eval_items (
     id INTEGER PRIMARY KEY,
     eval_id INTEGER NOT NULL REFERENCES evals(id) ON DELETE CASCADE,
-    item_set TEXT NOT NULL CHECK (item_set IN ('heldout', 'probe')),
+    item_set TEXT NOT NULL CHECK (item_set IN ('heldout', 'probe', 'replay')),
     config TEXT NOT NULL,                    -- base, base+rag, personal, personal+rag
     pair_id INTEGER REFERENCES pairs(id) ON DELETE SET NULL,   -- the held-out pair
     fact_pair_id INTEGER REFERENCES pairs(id) ON DELETE SET NULL, -- the trained pair it asks about
