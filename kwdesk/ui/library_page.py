@@ -75,6 +75,9 @@ class LibraryPage(QWidget):
         self.evaluate_button.setToolTip("Ask held-out questions about your documents and general questions, "
                                         "with and without sources, of this model and its base")
         self.evaluate_button.clicked.connect(self.evaluate_selected)
+        self.open_report_button = QPushButton("Open report")
+        self.open_report_button.setToolTip("Every question with the reference, the model's answer and the verdict")
+        self.open_report_button.clicked.connect(self._open_report)
         self.report_button = QPushButton("Export report…")
         self.report_button.clicked.connect(self._choose_report_file)
         self.eval_bar = JobBar()
@@ -88,7 +91,8 @@ class LibraryPage(QWidget):
         self.eval_summary.setWordWrap(True)
         self.eval_summary.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         buttons = QHBoxLayout()
-        for button in (self.chat_button, self.evaluate_button, self.report_button, self.folder_button, self.delete_button):
+        for button in (self.chat_button, self.evaluate_button, self.open_report_button, self.report_button, self.folder_button,
+                       self.delete_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         report = QWidget()
@@ -174,6 +178,7 @@ class LibraryPage(QWidget):
     def _show_report(self, entry: ModelEntry | None) -> None:
         report = self._eval_for(entry)
         self.report_button.setEnabled(report is not None)
+        self.open_report_button.setEnabled(report is not None)
         if report is None:
             self.chart.clear()
             self.eval_summary.setText("Not evaluated yet." if entry is not None and entry.kind == "gguf" else "")
@@ -187,6 +192,13 @@ class LibraryPage(QWidget):
             f"{held['personal+rag']['share']:.0%}.\nFacts learned: {s['facts_learned']} of {s['facts_total']}.\n"
             f"General questions: your model keeps {s['kept']['share']:.0%} of the base model's right answers."
         )
+
+    def _open_report(self) -> None:
+        from kwdesk.core.eval_report import save_report
+
+        report = self._eval_for(self.selected())
+        if report is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(save_report(self.workspace, self.db, report["id"]))))
 
     def _choose_report_file(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export the report", str(Path.home() / "kwdesk-report.html"),
