@@ -44,6 +44,7 @@ def main() -> None:
     parser.add_argument("--keep", metavar="DIR", help="keep the workspace here")
     args = parser.parse_args()
     tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="kwdesk-bench-eval-"))
+    tmp.mkdir(parents=True, exist_ok=True)
     ws = tmp / "ws"
     pdf, _checks = handbook_pdf(tmp / "handbook.pdf", args.pages)
     times = {}
