@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="measure what a model learned and forgot: held-out questions, with and without sources")
     p.add_argument("model", nargs="?", metavar="MODEL", help="a model id from 'kwdesk models' or a GGUF file (default: the newest)")
-    p.add_argument("--probe-limit", type=int, metavar="N", help="ask only N of the general questions (default: all)")
+    p.add_argument("--probe-limit", type=int, metavar="N", help="ask only N of the general questions and N of the replay prompts (default: all)")
     p.add_argument("--report", metavar="FILE", help="also write the report here: .html, .svg or .png")
     p.add_argument("--json", action="store_true")
 

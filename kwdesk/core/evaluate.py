@@ -131,7 +131,7 @@ class EvaluateJob(Job):
 
             from kwdesk.core.replay import replay_prompts
 
-            replay = replay_prompts()
+            replay = replay_prompts()[: self.probe_limit]
             total = len(held) * len(CONFIGS) + 2 * len(probes) + 2 * len(replay)
             done = 0
             answers: dict[tuple, str] = {}  # the same model asked the same way answers the same (greedy)
