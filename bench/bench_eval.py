@@ -12,26 +12,16 @@ The baseline is in the same run: the base model, closed-book and with sources.
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from bench_pipeline import kwdesk  # noqa: E402  (the same way of running a command)
 from docgen import handbook_pdf  # noqa: E402
-
-
-def kwdesk(ws: Path, *args: str) -> tuple[float, dict | list | None]:
-    start = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "kwdesk", "--workspace", str(ws), *args, "--json"],
-                          capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise SystemExit(f"kwdesk {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
-    return time.perf_counter() - start, json.loads(proc.stdout) if proc.stdout.strip() else None
 
 
 def main() -> None:

@@ -111,3 +111,26 @@ def facts_workspace(workspace, tmp_path):
     (result,) = ImportJob(workspace, [facts_pdf(tmp_path / "handbook.pdf")], ImportOptions(chunk_tokens=60)).run()
     assert result.status == "imported"
     return workspace
+
+
+# Three reviewed-looking pairs on the handbook's first passage, for the app's tests.
+HANDBOOK_PAIRS = [
+    ("How high is the Larkspur Dam?", "The Larkspur Dam on the Veltra River is 212 metres high."),
+    ("Who designed the Larkspur Dam?", "Engineer Maren Oskarsdottir designed the Larkspur Dam in 1931."),
+    ("Where does the Veltra River rise?", "The Veltra River rises in the Quellan Hills and flows into Lake Orvane."),
+]
+
+
+@pytest.fixture
+def pairs_workspace(facts_workspace):
+    """The facts handbook with HANDBOOK_PAIRS (ids 1-3) as qa pairs made by "teacher-x"."""
+    from kwdesk.core.workspace import write_transaction
+
+    db = facts_workspace.connect()
+    doc_id, chunk_id = db.execute("SELECT document_id, id FROM chunks ORDER BY seq LIMIT 1").fetchone()
+    with write_transaction(db):
+        for question, answer in HANDBOOK_PAIRS:
+            db["pairs"].insert({"question": question, "answer": answer, "document_id": doc_id, "chunk_id": chunk_id,
+                                "strategy": "qa", "made_by": "teacher-x"})
+    db.close()
+    return facts_workspace

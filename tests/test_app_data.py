@@ -8,19 +8,8 @@ from kwdesk.ui.main_window import MainWindow
 
 
 @pytest.fixture
-def window(qtbot, facts_workspace, no_threads_left):
-    db = facts_workspace.connect()
-    doc_id, chunk_id = db.execute("SELECT document_id, id FROM chunks ORDER BY seq LIMIT 1").fetchone()
-    with write_transaction(db):
-        for question, answer in [
-            ("How high is the Larkspur Dam?", "The Larkspur Dam on the Veltra River is 212 metres high."),
-            ("Who designed the Larkspur Dam?", "Engineer Maren Oskarsdottir designed the Larkspur Dam in 1931."),
-            ("Where does the Veltra River rise?", "The Veltra River rises in the Quellan Hills and flows into Lake Orvane."),
-        ]:
-            db["pairs"].insert({"question": question, "answer": answer, "document_id": doc_id, "chunk_id": chunk_id,
-                                "strategy": "qa", "made_by": "teacher-x"})
-    db.close()
-    win = MainWindow(facts_workspace, "test model")
+def window(qtbot, pairs_workspace, no_threads_left):
+    win = MainWindow(pairs_workspace, "test model")
     qtbot.addWidget(win)
     win.show()
     win.resize(1200, 700)

@@ -6,26 +6,11 @@ import pytest
 from PySide6.QtCore import QUrl
 
 from kwdesk.core.presets import preset
-from kwdesk.core.workspace import write_transaction
 from kwdesk.ui.main_window import CHAT, DOCUMENTS, MODELS, TRAIN, MainWindow
 
-PAIRS = [
-    ("How high is the Larkspur Dam?", "The Larkspur Dam on the Veltra River is 212 metres high."),
-    ("Who designed the Larkspur Dam?", "Engineer Maren Oskarsdottir designed the Larkspur Dam in 1931."),
-    ("Where does the Veltra River rise?", "The Veltra River rises in the Quellan Hills and flows into Lake Orvane."),
-]
-
-
 @pytest.fixture
-def window(qtbot, facts_workspace, no_threads_left):
-    db = facts_workspace.connect()
-    doc_id, chunk_id = db.execute("SELECT document_id, id FROM chunks ORDER BY seq LIMIT 1").fetchone()
-    with write_transaction(db):
-        for question, answer in PAIRS:
-            db["pairs"].insert({"question": question, "answer": answer, "document_id": doc_id, "chunk_id": chunk_id,
-                                "strategy": "qa", "made_by": "teacher-x"})
-    db.close()
-    win = MainWindow(facts_workspace, "test model")
+def window(qtbot, pairs_workspace, no_threads_left):
+    win = MainWindow(pairs_workspace, "test model")
     qtbot.addWidget(win)
     win.show()
     win.resize(1200, 760)
