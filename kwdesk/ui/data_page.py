@@ -305,8 +305,11 @@ class DataPage(QWidget):
         self.import_button.clicked.connect(self._choose_import)
         buttons.addWidget(self.undo_button)
         buttons.addStretch(1)
+        # A second row for making and moving data, so the passage beside the table keeps its room.
+        data_buttons = QHBoxLayout()
         for button in (self.add_button, self.generate_button, self.more_button, self.export_button, self.import_button):
-            buttons.addWidget(button)
+            data_buttons.addWidget(button)
+        data_buttons.addStretch(1)
 
         self.generate_panel = GeneratePanel()
         self.generate_panel.hide()
@@ -348,6 +351,7 @@ class DataPage(QWidget):
         left_layout.addLayout(filters)
         left_layout.addWidget(self.table, 1)
         left_layout.addLayout(buttons)
+        left_layout.addLayout(data_buttons)
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(source)
