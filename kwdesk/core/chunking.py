@@ -90,13 +90,17 @@ def _units(blocks: list[Block], max_tokens: int) -> list[_Unit | Block]:
 
 def _fit(sentence: str, max_tokens: int) -> list[str]:
     """A sentence longer than a whole chunk (a table row run, a list with no stops) is cut
-    between words: the one case where a chunk boundary falls inside a sentence."""
+    between words: the one case where a chunk boundary falls inside a sentence. A "word"
+    longer than a chunk (a run of characters with no space: base64, a broken text layer)
+    is cut too, so that no chunk outgrows what a prompt can hold."""
     if approx_tokens(sentence) <= max_tokens:
         return [sentence]
     pieces: list[str] = []
     current: list[str] = []
     size = 0
-    for word in sentence.split():
+    longest = max(1, max_tokens * 4)  # approx_tokens counts 4 characters a token
+    words = (w[i:i + longest] for w in sentence.split() for i in range(0, len(w), longest))
+    for word in words:
         cost = approx_tokens(word + " ")
         if current and size + cost > max_tokens:
             pieces.append(" ".join(current))

@@ -10,16 +10,37 @@ from __future__ import annotations
 
 import logging
 import os
-from concurrent.futures import Future
+import shutil
+import tempfile
+from concurrent.futures import CancelledError, Future
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
 
 from kwdesk.core.chunking import DEFAULT_CHUNK_TOKENS, chunk_blocks
 from kwdesk.core.files import file_sha256
-from kwdesk.core.jobs import Job, ProgressCallback
-from kwdesk.core.pdf_reader import PARALLEL_MIN_PAGES, RejectedFile, pdf_page_count, read_pdf, tesseract_available
-from kwdesk.core.process_pool import BrokenProcessPool, reset_pool, shared_pool
+from kwdesk.core.jobs import Cancelled, Job, ProgressCallback
+from kwdesk.core.pdf_reader import (
+    PARALLEL_MIN_PAGES,
+    PdfOutline,
+    RejectedFile,
+    read_long_pdf,
+    short_error,
+    read_pdf,
+    read_pdf_or_outline,
+    stalled_reason,
+    tesseract_available,
+)
+from kwdesk.core.process_pool import (
+    BrokenProcessPool,
+    Heartbeat,
+    Stalled,
+    kill_pool,
+    pool_size,
+    reset_pool,
+    shared_pool,
+    wait_for,
+)
 from kwdesk.core.text_reader import read_text_file
 from kwdesk.core.textblocks import ExtractedDocument
 from kwdesk.core.workspace import Workspace, write_transaction
@@ -59,6 +80,9 @@ _MAGIC = [
 class ImportOptions:
     chunk_tokens: int = DEFAULT_CHUNK_TOKENS
     ocr: bool = True  # OCR pages without a text layer, where Tesseract is installed
+    # A file whose reader makes no progress for this long (opening it, or one page) is
+    # rejected: a damaged file can send the PDF library into an endless loop. None: wait.
+    stall_limit_s: float | None = 60.0
 
 
 @dataclass
@@ -145,10 +169,24 @@ class _Prepared:
     size: int
     file_type: str
     future: Future | None = None  # its reading in a worker process, when there is a pool
+    heartbeat: Heartbeat | None = None  # the worker's progress, read to spot a hang
 
 
-def _extract_in_worker(path: Path, file_type: str, options: ImportOptions, tesseract: bool) -> ExtractedDocument:
-    return extract_file(path, file_type, options, tesseract=tesseract)
+def _extract_in_worker(
+    path: Path, file_type: str, options: ImportOptions, tesseract: bool, beat: str
+) -> ExtractedDocument | PdfOutline:
+    """A whole file, or a long PDF's outline (its page ranges are then read in parallel)."""
+    heartbeat = Heartbeat(beat)
+    heartbeat.beat("0 0")
+    if file_type == "pdf":
+        return read_pdf_or_outline(
+            path,
+            ocr=options.ocr,
+            tesseract=tesseract,
+            on_page=lambda page, pages: heartbeat.beat(f"{page} {pages}"),
+            long_at=PARALLEL_MIN_PAGES,
+        )
+    return read_text_file(path, markdown=file_type == "md")
 
 
 class ImportJob(Job):
@@ -171,8 +209,10 @@ class ImportJob(Job):
         files = collect_files(self.paths)
         results: list[ImportResult] = []
         pool = shared_pool()
-        ahead = 2 * (pool._max_workers if pool else 0)
+        ahead = 2 * (pool_size(pool) if pool else 0)
         prepared: dict[int, _Prepared | ImportResult] = {}
+        # Heartbeat files of the workers; under tmp/, which the next start clears after a kill.
+        self._beats = Path(tempfile.mkdtemp(prefix="import-", dir=self.workspace.tmp_dir))
         db = self.workspace.connect()
         try:
             for index, (path, named) in enumerate(files):
@@ -193,10 +233,13 @@ class ImportJob(Job):
                 results.append(result)
                 self.report(index + 1, len(files), f"{path.name}: {result.status}", file=str(path), result=result)
         finally:
-            for item in prepared.values():
-                if isinstance(item, _Prepared) and item.future is not None:
-                    item.future.cancel()
+            futures = [item.future for item in prepared.values() if isinstance(item, _Prepared) and item.future]
+            for future in futures:
+                future.cancel()
+            if any(future.running() for future in futures):
+                kill_pool()  # cancelled while a worker reads: it may never finish (a hang)
             db.close()
+            shutil.rmtree(self._beats, ignore_errors=True)
         return results
 
     def _prepare(self, db, path: Path, named: bool, pool) -> _Prepared | ImportResult:
@@ -223,10 +266,15 @@ class ImportJob(Job):
         except RejectedFile as exc:
             return self._store_rejected(db, path, source, sha, size, path.suffix.lower().lstrip(".") or "unknown", str(exc))
         item = _Prepared(path, source, sha, size, file_type)
-        # Long PDFs are split into page ranges across the pool by the reader itself.
-        if pool is not None and not (file_type == "pdf" and pdf_page_count(path) >= PARALLEL_MIN_PAGES):
-            item.future = pool.submit(_extract_in_worker, path, file_type, self.options, self._tesseract)
+        if pool is not None:
+            item.heartbeat = Heartbeat(self._beats / f"{sha[:16]}-{id(item)}")
+            item.future = self._submit(pool, item)
         return item
+
+    def _submit(self, pool, item: _Prepared) -> Future:
+        return pool.submit(
+            _extract_in_worker, item.path, item.file_type, self.options, self._tesseract, str(item.heartbeat.path)
+        )
 
     def _duplicate(self, db, source: str, sha: str) -> ImportResult | None:
         existing = db.execute(
@@ -247,6 +295,16 @@ class ImportJob(Job):
             return self._store_rejected(
                 db, item.path, item.source, item.sha, item.size, item.file_type, "too large to read in the memory available"
             )
+        except Cancelled:
+            raise
+        except Exception as exc:
+            # A reader error nobody foresaw (damaged files find them): this file is rejected
+            # with what the library said, and the batch goes on.
+            log.warning("reading %s failed", item.path, exc_info=True)
+            kind = "damaged PDF" if item.file_type == "pdf" else "unreadable file"
+            return self._store_rejected(
+                db, item.path, item.source, item.sha, item.size, item.file_type, f"{kind}: {short_error(exc)}"
+            )
         chunks = chunk_blocks(extracted.blocks, self.options.chunk_tokens)
         self.check_cancelled()  # before the write: a cancelled import leaves nothing behind
         # The same content may have come earlier in this batch, or from another window.
@@ -255,20 +313,46 @@ class ImportJob(Job):
         )
 
     def _extracted(self, item: _Prepared, on_page) -> ExtractedDocument:
-        if item.future is None:
+        if item.future is None:  # no worker processes (KWDESK_WORKERS=0)
             return extract_file(item.path, item.file_type, self.options, on_page, self._tesseract)
+        first = self._wait(item, on_page)
+        if isinstance(first, PdfOutline):
+            return read_long_pdf(
+                item.path,
+                first,
+                ocr=self.options.ocr,
+                tesseract=self._tesseract,
+                on_page=on_page,
+                stall_limit=self.options.stall_limit_s,
+                beat_dir=self._beats,
+                check=self.check_cancelled,
+            )
+        return first
+
+    def _wait(self, item: _Prepared, on_page) -> ExtractedDocument | PdfOutline:
+        def heard(said: str) -> None:
+            page, _, pages = said.partition(" ")
+            if page.isdigit() and pages.isdigit() and int(pages):
+                on_page(int(page), int(pages))
+
+        def wait(future: Future):
+            return wait_for(future, self.options.stall_limit_s, item.heartbeat, self.check_cancelled, heard)
+
         try:
-            return item.future.result()
-        except BrokenProcessPool:
-            # A worker died: this file, or another one read beside it, crashed the reader.
-            # Read this file alone in a new pool; if that dies too, this file is the cause.
-            reset_pool()
-            pool = shared_pool()
             try:
-                return pool.submit(_extract_in_worker, item.path, item.file_type, self.options, self._tesseract).result()
-            except BrokenProcessPool:
+                return wait(item.future)
+            except (BrokenProcessPool, CancelledError):
+                # A worker died: this file, or another one read beside it, crashed or hung
+                # the reader (a killed pool cancels the tasks it had not started yet).
+                # Read this file alone in a new pool; if that dies too, this file is the cause.
                 reset_pool()
-                raise RejectedFile("damaged file: it crashed the PDF reader") from None
+                try:
+                    return wait(self._submit(shared_pool(), item))
+                except (BrokenProcessPool, CancelledError):
+                    reset_pool()
+                    raise RejectedFile("damaged file: it crashed the PDF reader") from None
+        except Stalled as exc:
+            raise RejectedFile(stalled_reason(exc)) from None
 
     def _store_rejected(self, db, path: Path, source: str, sha: str, size: int, file_type: str, reason: str) -> ImportResult:
         with write_transaction(db):

@@ -85,39 +85,67 @@ OCR_DPI = 300
 OCR_MISSING_HINT = "install Tesseract OCR (Debian/Ubuntu: apt install tesseract-ocr) to read it"
 
 
-def pdf_page_count(path: Path) -> int:
-    """Pages in a PDF, 0 when it cannot be opened (reading it will say why)."""
-    import pymupdf
+@dataclass
+class PdfOutline:
+    """A long PDF opened in a worker: what reading its page ranges elsewhere needs."""
 
-    try:
-        with pymupdf.open(path, filetype="pdf") as doc:
-            return doc.page_count
-    except Exception:
-        return 0
+    page_count: int
+    toc: list[tuple[int, str, int]]
+    title: str
 
 
 def read_pdf(
     path: Path, *, ocr: bool = True, on_page: PageCallback | None = None, tesseract: bool | None = None
 ) -> ExtractedDocument:
-    """Read PATH; raises RejectedFile with a short human reason when it cannot be used.
+    """Read PATH in this process (long PDFs on the pool's cores when there is one).
 
-    TESSERACT says whether Tesseract is installed (None: look now); a job decides it once
-    for all its files and workers.
+    Raises RejectedFile with a short human reason when it cannot be used. TESSERACT says
+    whether Tesseract is installed (None: look now); a job decides it once for all files.
     """
+    from kwdesk.core.process_pool import shared_pool
+
     if tesseract is None:
         tesseract = tesseract_available()
+    first = read_pdf_or_outline(
+        path, ocr=ocr, tesseract=tesseract, on_page=on_page, long_at=PARALLEL_MIN_PAGES if shared_pool() else None
+    )
+    if isinstance(first, PdfOutline):
+        return read_long_pdf(path, first, ocr=ocr, tesseract=tesseract, on_page=on_page)
+    return first
+
+
+def read_pdf_or_outline(
+    path: Path,
+    *,
+    ocr: bool,
+    tesseract: bool,
+    on_page: PageCallback | None = None,
+    long_at: int | None = None,
+) -> ExtractedDocument | PdfOutline:
+    """The whole document, or only its outline when it has LONG_AT pages or more (the
+    caller then reads its page ranges on several cores with ``read_long_pdf``)."""
     import pymupdf
 
     try:
         doc = pymupdf.open(path, filetype="pdf")
     except Exception as exc:  # pymupdf raises FileDataError and plain RuntimeErrors
-        raise RejectedFile(f"damaged PDF: cannot be opened ({_short(exc)})") from exc
+        raise RejectedFile(f"damaged PDF: cannot be opened ({short_error(exc)})") from exc
     with doc:
         if doc.needs_pass:
             raise RejectedFile("password-protected: remove the password (or print it to a new PDF) and import again")
         if doc.page_count == 0:
             return _read_with_pdfminer(path)
-        return _read_pymupdf(doc, path, ocr=ocr, tesseract=tesseract, on_page=on_page)
+        if long_at is not None and doc.page_count >= long_at:
+            return PdfOutline(doc.page_count, _safe_toc(doc), _metadata_title(doc))
+        use_ocr = ocr and tesseract
+        pages = _read_pages(doc, 0, doc.page_count, use_ocr, on_page)
+        return _assemble(
+            pages,
+            PdfOutline(doc.page_count, _safe_toc(doc), _metadata_title(doc)),
+            lambda: _has_images(doc),
+            use_ocr=use_ocr,
+            tesseract=tesseract,
+        )
 
 
 @dataclass
@@ -157,67 +185,135 @@ def _read_pages(doc, start: int, stop: int, use_ocr: bool, on_page: PageCallback
     return out
 
 
-def _read_pages_in_worker(path: str, start: int, stop: int, use_ocr: bool) -> _PagesRead:
+def _has_images(doc) -> bool:
+    try:
+        return any(doc[i].get_images() for i in range(min(doc.page_count, 50)))
+    except Exception:
+        return False
+
+
+def _read_pages_in_worker(path: str, start: int, stop: int, use_ocr: bool, beat: str | None) -> _PagesRead:
+    import pymupdf
+
+    from kwdesk.core.process_pool import Heartbeat
+
+    heartbeat = Heartbeat(beat) if beat else None
+    if heartbeat:
+        heartbeat.beat(f"{start} 0")
+    with pymupdf.open(path, filetype="pdf") as doc:
+        return _read_pages(doc, start, stop, use_ocr, (lambda n, total: heartbeat.beat(f"{n} {total}")) if heartbeat else None)
+
+
+def _has_images_in_worker(path: str) -> bool:
     import pymupdf
 
     with pymupdf.open(path, filetype="pdf") as doc:
-        return _read_pages(doc, start, stop, use_ocr)
+        return _has_images(doc)
 
 
-def _read_pages_parallel(path: Path, doc, use_ocr: bool, on_page: PageCallback | None) -> _PagesRead | None:
-    """Long PDFs are read in page ranges on all cores; None when there is no pool."""
-    from kwdesk.core.process_pool import BrokenProcessPool, reset_pool, shared_pool
+def stalled_reason(stall: Exception) -> str:
+    """The user's reason for a file whose reading stopped making progress."""
+    page = (getattr(stall, "progress", "") or "").split(" ")[0]
+    where = f" on page {int(page) + 1}" if page.isdigit() else ""
+    seconds = getattr(stall, "seconds", 0)
+    return f"damaged or too complex: the PDF reader stopped responding{where} (no progress for {seconds:.0f} s)"
+
+
+def read_long_pdf(
+    path: Path,
+    outline: PdfOutline,
+    *,
+    ocr: bool,
+    tesseract: bool,
+    on_page: PageCallback | None = None,
+    stall_limit: float | None = None,
+    beat_dir: Path | None = None,
+    check: Callable[[], None] | None = None,
+) -> ExtractedDocument:
+    """Read a long PDF in page ranges on the pool's workers (in this process without one).
+
+    A range that crashes its worker, or makes no progress for STALL_LIMIT seconds, rejects
+    the file. ON_PAGE (which may raise to cancel) hears after each range.
+    """
+    from concurrent.futures import CancelledError
+
+    from kwdesk.core.process_pool import BrokenProcessPool, Stalled, reset_pool, shared_pool
+
+    use_ocr = ocr and tesseract
+    if shared_pool() is None:
+        import pymupdf
+
+        with pymupdf.open(path, filetype="pdf") as doc:
+            pages = _read_pages(doc, 0, doc.page_count, use_ocr, on_page)
+            return _assemble(pages, outline, lambda: _has_images(doc), use_ocr=use_ocr, tesseract=tesseract)
+    for attempt in (1, 2):
+        try:
+            pages, has_images = _read_ranges(path, outline, use_ocr, on_page, stall_limit, beat_dir, check)
+            break
+        except (BrokenProcessPool, CancelledError) as exc:
+            # The pool died under us: this file crashed it, or a file read beside it did
+            # (a killed pool also cancels tasks it had not started). Once more, then reject.
+            reset_pool()
+            if attempt == 2:
+                raise RejectedFile("damaged PDF: it crashed the PDF reader") from exc
+        except Stalled as exc:
+            raise RejectedFile(stalled_reason(exc)) from exc
+    return _assemble(pages, outline, lambda: bool(has_images), use_ocr=use_ocr, tesseract=tesseract)
+
+
+def _read_ranges(path, outline: PdfOutline, use_ocr, on_page, stall_limit, beat_dir, check) -> tuple[_PagesRead, bool | None]:
+    import tempfile
+
+    from kwdesk.core.process_pool import Heartbeat, pool_size, shared_pool, wait_for
 
     pool = shared_pool()
-    if pool is None:
-        return None
-    step = max(PARALLEL_RANGE_PAGES, -(-doc.page_count // (4 * pool._max_workers)))
-    ranges = [(start, min(start + step, doc.page_count)) for start in range(0, doc.page_count, step)]
-    futures = [pool.submit(_read_pages_in_worker, str(path), a, b, use_ocr) for a, b in ranges]
+    count = outline.page_count
+    step = max(PARALLEL_RANGE_PAGES, -(-count // (4 * pool_size(pool))))
+    ranges = [(start, min(start + step, count)) for start in range(0, count, step)]
     parts: list[_PagesRead] = []
-    try:
-        for (a, b), future in zip(ranges, futures):
-            parts.append(future.result())
-            if on_page is not None:
-                on_page(b, doc.page_count)  # may raise Cancelled
-    except BrokenProcessPool as exc:
-        reset_pool()
-        raise RejectedFile("damaged PDF: it crashed the PDF reader") from exc
-    finally:
-        for future in futures:
-            future.cancel()
-    return _PagesRead(
+    has_images = None
+    with tempfile.TemporaryDirectory(prefix="read-", dir=beat_dir) as beats:
+        hearts = [Heartbeat(Path(beats) / f"{a}") for a, _ in ranges]
+        futures = [
+            pool.submit(_read_pages_in_worker, str(path), a, b, use_ocr, str(heart.path))
+            for (a, b), heart in zip(ranges, hearts)
+        ]
+        try:
+            for (a, b), future, heart in zip(ranges, futures, hearts):
+                parts.append(wait_for(future, stall_limit, heart, check))
+                if on_page is not None:
+                    on_page(b, count)  # may raise Cancelled
+            if not any(part.raw for part in parts):
+                has_images = wait_for(pool.submit(_has_images_in_worker, str(path)), stall_limit, None, check)
+        finally:
+            for future in futures:
+                future.cancel()
+    pages = _PagesRead(
         [block for part in parts for block in part.raw],
         [number for part in parts for number in part.unreadable],
         sum(part.ocr_pages for part in parts),
     )
+    return pages, has_images
 
 
-def _read_pymupdf(doc, path: Path, *, ocr: bool, tesseract: bool, on_page: PageCallback | None) -> ExtractedDocument:
-    use_ocr = ocr and tesseract
-    pages = None
-    if doc.page_count >= PARALLEL_MIN_PAGES:
-        pages = _read_pages_parallel(path, doc, use_ocr, on_page)
-    if pages is None:
-        pages = _read_pages(doc, 0, doc.page_count, use_ocr, on_page)
+def _assemble(
+    pages: _PagesRead, outline: PdfOutline, has_images: Callable[[], bool], *, use_ocr: bool, tesseract: bool
+) -> ExtractedDocument:
+    """The document from its pages' raw blocks, or the reason it has no usable text."""
     raw, unreadable, ocr_pages = pages.raw, pages.unreadable, pages.ocr_pages
-
     if not raw:
-        if len(unreadable) == doc.page_count:
+        if len(unreadable) == outline.page_count:
             raise RejectedFile("damaged PDF: no page could be read")
-        has_images = any(doc[i].get_images() for i in range(min(doc.page_count, 50)))
-        if has_images:
+        if has_images():
             if not use_ocr:
                 hint = OCR_MISSING_HINT if not tesseract else "import it again with OCR on"
                 raise RejectedFile(f"no text layer (a scanned document?): {hint}")
             raise RejectedFile("no text layer, and OCR found no readable text in its images (photos or drawings?)")
         raise RejectedFile("empty: no text on any page")
-
-    toc = _safe_toc(doc)
-    blocks = _structure(raw, toc, doc.page_count)
-    title = _metadata_title(doc) or next((b.text for b in blocks if b.kind == HEADING), "")
+    blocks = _structure(raw, outline.toc, outline.page_count)
+    title = outline.title or next((b.text for b in blocks if b.kind == HEADING), "")
     return ExtractedDocument(
-        page_count=doc.page_count,
+        page_count=outline.page_count,
         blocks=blocks,
         extractor="pymupdf" + ("+ocr" if ocr_pages else ""),
         title=title[:200],
@@ -416,7 +512,7 @@ def _read_with_pdfminer(path: Path) -> ExtractedDocument:
                     if lines:
                         blocks.extend(_split_list_items(_RawBlock(count, lines, 0.0, 0.0)))
     except Exception as exc:
-        raise RejectedFile(f"damaged PDF: no page could be read ({_short(exc)})") from exc
+        raise RejectedFile(f"damaged PDF: no page could be read ({short_error(exc)})") from exc
     if count == 0:
         raise RejectedFile("damaged PDF: no page could be read")
     if not blocks:
@@ -424,6 +520,7 @@ def _read_with_pdfminer(path: Path) -> ExtractedDocument:
     return ExtractedDocument(page_count=count, blocks=blocks, extractor="pdfminer")
 
 
-def _short(exc: Exception) -> str:
+def short_error(exc: BaseException) -> str:
+    """The first line of an error, short enough for a table cell."""
     text = str(exc).strip() or type(exc).__name__
     return text.splitlines()[0][:120]

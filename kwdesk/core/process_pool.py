@@ -1,9 +1,13 @@
 """A pool of worker processes shared by the jobs that parse files.
 
 Parsing runs in other processes for two reasons: a long PDF is read on all cores, and a
-file that crashes the native PDF library takes down a worker, never the app. Workers come
-from a fork server (a clean single-threaded process), never from a fork of the app, whose
-threads (Qt, torch) make a plain fork unsafe.
+file that crashes or hangs the native PDF library takes down a worker, never the app.
+Workers come from a fork server (a clean single-threaded process), never from a fork of
+the app, whose threads (Qt, torch) make a plain fork unsafe.
+
+A task shows it is alive through a heartbeat file that it touches after every page
+(``Heartbeat``); ``wait_for`` kills the pool when a running task stops beating, because a
+process stuck inside a C library cannot be interrupted any other way.
 """
 
 from __future__ import annotations
@@ -12,16 +16,29 @@ import atexit
 import multiprocessing
 import os
 import threading
-from concurrent.futures import ProcessPoolExecutor
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+from typing import Callable
 
-__all__ = ["BrokenProcessPool", "context", "shared_pool", "reset_pool"]
+__all__ = ["BrokenProcessPool", "Heartbeat", "Stalled", "context", "kill_pool", "shared_pool", "reset_pool", "wait_for"]
 
 MAX_WORKERS = 4
+POLL_S = 0.2
 
 _lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
 _in_worker = False
+
+
+class Stalled(Exception):
+    """A task made no progress for its time limit; its pool was killed."""
+
+    def __init__(self, seconds: float, progress: str) -> None:
+        self.seconds = seconds
+        self.progress = progress  # the last thing the task reported, e.g. "12 40" (page, pages)
+        super().__init__(f"no progress for {seconds:.0f} s")
 
 
 def _mark_worker() -> None:
@@ -31,10 +48,12 @@ def _mark_worker() -> None:
 
 
 def worker_count() -> int:
+    """Workers in the pool; 0 (KWDESK_WORKERS=0) reads files in the app's own process."""
     env = os.environ.get("KWDESK_WORKERS")
     if env:
-        return max(1, int(env))
-    return max(1, min(MAX_WORKERS, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+        return max(0, int(env))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, min(MAX_WORKERS, cores))
 
 
 def context():
@@ -45,17 +64,25 @@ def context():
 
 
 def shared_pool() -> ProcessPoolExecutor | None:
-    """The pool, started on first use; None on a single core (or KWDESK_WORKERS=1)."""
+    """The pool, started on first use; None inside a worker or with KWDESK_WORKERS=0.
+
+    Even one core gets a pool of one worker: the isolation matters more than the cost of
+    sending a file's text back.
+    """
     global _pool
     if _in_worker:
         return None
     with _lock:
         if _pool is None:
             workers = worker_count()
-            if workers < 2:
+            if workers < 1:
                 return None
             _pool = ProcessPoolExecutor(workers, mp_context=context(), initializer=_mark_worker)
         return _pool
+
+
+def pool_size(pool: ProcessPoolExecutor) -> int:
+    return pool._max_workers
 
 
 def reset_pool() -> None:
@@ -65,6 +92,85 @@ def reset_pool() -> None:
         pool, _pool = _pool, None
     if pool is not None:
         pool.shutdown(wait=False, cancel_futures=True)
+
+
+def kill_pool() -> None:
+    """Kill every worker (one is stuck in native code) and drop the pool.
+
+    Python 3.11 has no public way to stop a running task: the executor's process table is
+    the only handle (3.14 adds ProcessPoolExecutor.kill_workers). Other tasks in flight end
+    with BrokenProcessPool, which their callers already handle by reading again alone.
+    """
+    global _pool
+    with _lock:
+        pool, _pool = _pool, None
+    if pool is None:
+        return
+    for process in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            process.kill()
+        except (OSError, ValueError, AttributeError):
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+class Heartbeat:
+    """A file a worker task rewrites with its progress; the parent reads its age."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+
+    def beat(self, progress: str = "") -> None:
+        try:
+            self.path.write_text(progress)
+        except OSError:  # a full disk must not fail the reading itself
+            pass
+
+    def last(self) -> tuple[float | None, str]:
+        """(time of the last beat, what it said); (None, "") before the first."""
+        try:
+            return self.path.stat().st_mtime, self.path.read_text()
+        except OSError:
+            return None, ""
+
+
+def wait_for(
+    future: Future,
+    stall_limit: float | None,
+    heartbeat: Heartbeat | None = None,
+    check: Callable[[], None] | None = None,
+    on_progress: Callable[[str], None] | None = None,
+):
+    """FUTURE's result. A running task that goes STALL_LIMIT seconds without a heartbeat
+    (or without finishing, when it has none) is killed with its pool: raises Stalled.
+
+    CHECK runs between polls (it may raise to cancel); ON_PROGRESS gets each new heartbeat.
+    Time spent queued behind other tasks does not count.
+    """
+    started: float | None = None
+    seen = ""
+    while True:
+        if check is not None:
+            check()
+        try:
+            return future.result(timeout=POLL_S)
+        except TimeoutError:
+            pass
+        if not future.running() or stall_limit is None:
+            continue
+        now = time.time()
+        if started is None:
+            started = now
+        beat_at, said = heartbeat.last() if heartbeat else (None, "")
+        if said and said != seen:
+            seen = said
+            if on_progress is not None:
+                on_progress(said)
+        # The task began at most one poll before we saw it running; a beat moves the clock.
+        alive_at = max(started, beat_at or 0.0)
+        if now - alive_at > stall_limit:
+            kill_pool()
+            raise Stalled(stall_limit, seen)
 
 
 atexit.register(reset_pool)
