@@ -106,7 +106,7 @@ def test_a_file_that_hangs_the_reader_is_rejected_and_the_batch_goes_on(workspac
     # The files read beside it lost their worker too; they were read again and imported.
     assert [r.status for r in results[1:]] == [IMPORTED] * 3
     assert elapsed < 3 + 30
-    assert not list(workspace.tmp_dir.glob("import-*")), "heartbeat files left behind"
+    assert not list(workspace.tmp_dir.glob("p*/import-*")), "heartbeat files left behind"
 
 
 def test_a_file_that_crashes_the_reader_is_rejected_and_the_batch_goes_on(workspace, db, tmp_path):
@@ -120,7 +120,7 @@ def test_a_file_that_crashes_the_reader_is_rejected_and_the_batch_goes_on(worksp
         # A native crash of the PDF library, whenever a worker starts on this file.
         seen = None
         while not done.is_set():
-            for beat in workspace.tmp_dir.glob(f"import-*/{prefix}-*"):
+            for beat in workspace.tmp_dir.glob(f"p*/import-*/{prefix}-*"):
                 try:
                     state = (beat.stat().st_mtime_ns, beat.read_text())
                 except OSError:

@@ -1,4 +1,5 @@
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -85,3 +86,57 @@ def test_pair_status_and_split_are_checked(db):
     with pytest.raises(sqlite3.IntegrityError):
         with write_transaction(db):
             db["pairs"].insert({"question": "Q?", "answer": "A.", "split": "test"})
+
+
+_HOLD_SCRATCH = """
+import sys, time
+from kwdesk.core.workspace import Workspace
+folder = Workspace.open(sys.argv[1]).scratch_dir()
+(folder / "export.gguf.part").write_bytes(b"x" * 100)
+print(folder, flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_live_process_keeps_its_scratch_folder_and_a_killed_ones_is_removed(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", _HOLD_SCRATCH, str(tmp_path / "w")], stdout=subprocess.PIPE, text=True)
+    try:
+        folder = Path(child.stdout.readline().strip())
+        assert (folder / "export.gguf.part").is_file()
+        # Another window or command opening the workspace leaves a running export alone.
+        Workspace.open(tmp_path / "w")
+        assert (folder / "export.gguf.part").is_file()
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    Workspace.open(tmp_path / "w")  # the next start after the kill
+    assert not folder.exists()
+    assert list((tmp_path / "w" / "tmp").iterdir()) == []
+
+
+def test_a_writer_that_waits_too_long_hears_the_workspace_is_busy(tmp_path, monkeypatch):
+    import kwdesk.core.workspace as workspace_module
+
+    ws = Workspace.open(tmp_path / "w")
+    holder = ws.connect()
+    holder.conn.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
+    try:
+        waiter = sqlite_utils_db(ws, timeout_s=0.2)
+        with pytest.raises(workspace_module.WorkspaceBusy, match="The workspace is busy"):
+            with write_transaction(waiter):
+                pass
+        # The CLI and the app show WorkspaceError messages as they are.
+        assert isinstance(workspace_module.WorkspaceBusy(), WorkspaceError)
+    finally:
+        holder.conn.rollback()
+
+
+def sqlite_utils_db(ws, timeout_s: float):
+    """A connection like Workspace.connect's, with a short busy timeout."""
+    db = ws.connect()
+    db.conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+    return db

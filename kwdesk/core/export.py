@@ -135,7 +135,7 @@ class ExportJob(Job):
             run_id, run_dir, config = self._find_run(db)
             adapter = run_dir / "adapter"
             name = safe_name(f"{config['base_name']}-run{run_id}")
-            work = self.workspace.tmp_dir / f"export-{run_id}-{os.getpid()}"
+            work = self.workspace.scratch_dir() / f"export-{run_id}"
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True)
             try:

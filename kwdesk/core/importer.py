@@ -212,7 +212,7 @@ class ImportJob(Job):
         ahead = 2 * (pool_size(pool) if pool else 0)
         prepared: dict[int, _Prepared | ImportResult] = {}
         # Heartbeat files of the workers; under tmp/, which the next start clears after a kill.
-        self._beats = Path(tempfile.mkdtemp(prefix="import-", dir=self.workspace.tmp_dir))
+        self._beats = Path(tempfile.mkdtemp(prefix="import-", dir=self.workspace.scratch_dir()))
         db = self.workspace.connect()
         try:
             for index, (path, named) in enumerate(files):
@@ -220,7 +220,7 @@ class ImportJob(Job):
                 self.report(index, len(files), f"Reading {path.name}", file=str(path))
                 for upcoming in range(index, min(len(files), index + ahead + 1)):
                     if upcoming not in prepared:
-                        prepared[upcoming] = self._prepare(db, *files[upcoming], pool)
+                        prepared[upcoming] = self._prepare(db, *files[upcoming], pool is not None)
                 item = prepared.pop(index)
 
                 def on_page(page: int, pages: int, _name=path.name, _index=index) -> None:
@@ -242,7 +242,7 @@ class ImportJob(Job):
             shutil.rmtree(self._beats, ignore_errors=True)
         return results
 
-    def _prepare(self, db, path: Path, named: bool, pool) -> _Prepared | ImportResult:
+    def _prepare(self, db, path: Path, named: bool, in_worker: bool) -> _Prepared | ImportResult:
         """Cheap checks (type, hash, duplicate); then reading starts in a worker."""
         source = str(path.resolve())
         if not named and path.suffix.lower() not in SUPPORTED_SUFFIXES:
@@ -266,15 +266,18 @@ class ImportJob(Job):
         except RejectedFile as exc:
             return self._store_rejected(db, path, source, sha, size, path.suffix.lower().lstrip(".") or "unknown", str(exc))
         item = _Prepared(path, source, sha, size, file_type)
-        if pool is not None:
+        if in_worker:
             item.heartbeat = Heartbeat(self._beats / f"{sha[:16]}-{id(item)}")
-            item.future = self._submit(pool, item)
+            item.future = self._submit(item)
         return item
 
-    def _submit(self, pool, item: _Prepared) -> Future:
-        return pool.submit(
-            _extract_in_worker, item.path, item.file_type, self.options, self._tesseract, str(item.heartbeat.path)
-        )
+    def _submit(self, item: _Prepared) -> Future:
+        args = (_extract_in_worker, item.path, item.file_type, self.options, self._tesseract, str(item.heartbeat.path))
+        try:
+            return shared_pool().submit(*args)
+        except (BrokenProcessPool, RuntimeError):  # killed or shut down a moment ago: a new one
+            reset_pool()
+            return shared_pool().submit(*args)
 
     def _duplicate(self, db, source: str, sha: str) -> ImportResult | None:
         existing = db.execute(
@@ -347,7 +350,7 @@ class ImportJob(Job):
                 # Read this file alone in a new pool; if that dies too, this file is the cause.
                 reset_pool()
                 try:
-                    return wait(self._submit(shared_pool(), item))
+                    return wait(self._submit(item))
                 except (BrokenProcessPool, CancelledError):
                     reset_pool()
                     raise RejectedFile("damaged file: it crashed the PDF reader") from None

@@ -4,7 +4,9 @@
         kwdesk.db        documents, pages, chunks, pairs, runs, models (+ full-text indexes)
         runs/            one folder per training or generation run
         models/          merged models and GGUF exports
-        tmp/             files being written; cleared when the workspace opens
+        tmp/             files being written, one folder per live process (p<pid>/,
+                         locked by p<pid>.lock); a folder whose process is gone is
+                         removed when the workspace opens
 
 Each thread opens its own connection (``Workspace.connect``): SQLite connections must not
 cross threads, and WAL lets readers go on while one writer writes.
@@ -12,6 +14,7 @@ cross threads, and WAL lets readers go on while one writer writes.
 
 from __future__ import annotations
 
+import os
 import shutil
 import sqlite3
 from contextlib import contextmanager
@@ -20,15 +23,31 @@ from typing import Iterator
 
 import sqlite_utils
 
+from kwdesk.core.locks import ProcessLock
 from kwdesk.core.paths import default_workspace_dir
 from kwdesk.core.schema import MIGRATIONS, SCHEMA_VERSION
 
 DB_NAME = "kwdesk.db"
-BUSY_TIMEOUT_MS = 10_000
+# How long a writer waits for another (the app and the CLI on one workspace) before it
+# says the workspace is busy.
+BUSY_TIMEOUT_MS = int(float(os.environ.get("KWDESK_BUSY_TIMEOUT_S", "10")) * 1000)
+
+# This process's scratch folders, by workspace: their locks live as long as the process.
+_scratch_locks: dict[Path, ProcessLock] = {}
 
 
 class WorkspaceError(Exception):
     """A workspace that cannot be opened or used; the message is for people."""
+
+
+class WorkspaceBusy(WorkspaceError):
+    """Another process held the write lock for longer than the busy timeout."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"The workspace is busy: another kwdesk window or command is writing to it "
+            f"(waited {BUSY_TIMEOUT_MS / 1000:.0f} s). Try again when it has finished."
+        )
 
 
 class Workspace:
@@ -84,9 +103,40 @@ class Workspace:
         conn.execute("PRAGMA synchronous = NORMAL")
         return sqlite_utils.Database(conn, execute_plugins=False)
 
+    def scratch_dir(self) -> Path:
+        """This process's folder under tmp/ for files being written (moved out when whole)."""
+        folder = self.tmp_dir / f"p{os.getpid()}"
+        lock = _scratch_locks.get(folder)
+        if lock is None:
+            lock = ProcessLock(self.tmp_dir / f"p{os.getpid()}.lock")
+            if not lock.try_acquire():  # another object of this process holds it already
+                raise WorkspaceError(f"The scratch folder {folder} is in use.")
+            _scratch_locks[folder] = lock
+            shutil.rmtree(folder, ignore_errors=True)  # a dead process with the same pid left it
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
     def _clear_tmp(self) -> None:
-        # Files under tmp/ belong to jobs that did not finish; nothing refers to them.
+        """Remove what killed or crashed processes left under tmp/; live ones keep theirs."""
+        live = set()
+        for lock_file in self.tmp_dir.glob("p*.lock"):
+            folder = lock_file.with_suffix("")
+            if folder in _scratch_locks:
+                live.add(folder.name)
+                continue
+            probe = ProcessLock(lock_file)
+            if probe.try_acquire():
+                # Its process is gone. Remove the folder while holding the lock, so that a
+                # new process with the same pid cannot start on it half-removed.
+                shutil.rmtree(folder, ignore_errors=True)
+                lock_file.unlink(missing_ok=True)
+                probe.release()
+            else:
+                live.add(folder.name)
+                live.add(lock_file.name)
         for child in self.tmp_dir.iterdir():
+            if child.name in live or child.name.endswith(".lock"):
+                continue
             if child.is_dir() and not child.is_symlink():
                 shutil.rmtree(child, ignore_errors=True)
             else:
@@ -127,7 +177,12 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
     BEGIN IMMEDIATE takes the write lock up front, so a second writer waits (up to the busy
     timeout) instead of failing half way.
     """
-    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        db.conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if is_busy(exc):
+            raise WorkspaceBusy() from exc
+        raise
     try:
         # sqlite-utils' own writes nest inside as savepoints (Database.atomic).
         yield db
@@ -136,3 +191,9 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
         raise
     else:
         db.conn.execute("COMMIT")
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether EXC is SQLite saying that another connection holds the lock."""
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
