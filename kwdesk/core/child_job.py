@@ -14,6 +14,7 @@ The job is built in the child from a picklable factory and arguments.
 from __future__ import annotations
 
 import logging
+import os
 import pickle
 import threading
 import traceback
@@ -28,7 +29,10 @@ class ChildProcessError(RuntimeError):
     """The child ended without a result (a crash, or killed for memory)."""
 
 
-def _child_main(conn, cancel_event, factory, args, kwargs) -> None:
+def _child_main(conn, cancel_event, app_pid, factory, args, kwargs) -> None:
+    from kwdesk.core.process_pool import exit_with
+
+    exit_with(app_pid)  # a killed app takes its training with it; the checkpoint stays
     job: Job = factory(*args, **kwargs)
 
     def watch_cancel() -> None:
@@ -67,7 +71,7 @@ class ChildProcessJob(Job):
         parent_conn, child_conn = ctx.Pipe(duplex=False)
         cancel_event = ctx.Event()
         process = ctx.Process(
-            target=_child_main, args=(child_conn, cancel_event, self.factory, self.args, self.kwargs),
+            target=_child_main, args=(child_conn, cancel_event, os.getpid(), self.factory, self.args, self.kwargs),
             name=f"kwdesk-{self.name}", daemon=True,
         )
         process.start()

@@ -71,6 +71,20 @@ class _RawBlock:
         return all(line.bold for line in self.lines if line.text.strip())
 
 
+def _quiet_mupdf():
+    """pymupdf, with MuPDF's error and warning messages kept off stdout.
+
+    MuPDF prints a line for every oddity of a damaged file; on the CLI's stdout that breaks
+    --json output, and in the app nobody reads it. The reasons that matter reach the user
+    as the file's verdict; MuPDF's messages stay available through TOOLS.mupdf_warnings().
+    """
+    import pymupdf
+
+    pymupdf.TOOLS.mupdf_display_errors(False)
+    pymupdf.TOOLS.mupdf_display_warnings(False)
+    return pymupdf
+
+
 def tesseract_available() -> bool:
     return shutil.which("tesseract") is not None
 
@@ -124,7 +138,7 @@ def read_pdf_or_outline(
 ) -> ExtractedDocument | PdfOutline:
     """The whole document, or only its outline when it has LONG_AT pages or more (the
     caller then reads its page ranges on several cores with ``read_long_pdf``)."""
-    import pymupdf
+    pymupdf = _quiet_mupdf()
 
     try:
         doc = pymupdf.open(path, filetype="pdf")
@@ -193,7 +207,7 @@ def _has_images(doc) -> bool:
 
 
 def _read_pages_in_worker(path: str, start: int, stop: int, use_ocr: bool, beat: str | None) -> _PagesRead:
-    import pymupdf
+    pymupdf = _quiet_mupdf()
 
     from kwdesk.core.process_pool import Heartbeat
 
@@ -205,7 +219,7 @@ def _read_pages_in_worker(path: str, start: int, stop: int, use_ocr: bool, beat:
 
 
 def _has_images_in_worker(path: str) -> bool:
-    import pymupdf
+    pymupdf = _quiet_mupdf()
 
     with pymupdf.open(path, filetype="pdf") as doc:
         return _has_images(doc)
@@ -241,7 +255,7 @@ def read_long_pdf(
 
     use_ocr = ocr and tesseract
     if shared_pool() is None:
-        import pymupdf
+        pymupdf = _quiet_mupdf()
 
         with pymupdf.open(path, filetype="pdf") as doc:
             pages = _read_pages(doc, 0, doc.page_count, use_ocr, on_page)

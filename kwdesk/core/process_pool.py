@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import multiprocessing
 import os
+import select
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -41,10 +42,38 @@ class Stalled(Exception):
         super().__init__(f"no progress for {seconds:.0f} s")
 
 
-def _mark_worker() -> None:
+def _mark_worker(app_pid: int) -> None:
     # A worker never starts a pool of its own.
     global _in_worker
     _in_worker = True
+    exit_with(app_pid)
+
+
+def exit_with(pid: int) -> None:
+    """End this process when process PID ends, however it ends (kill -9 included).
+
+    Children of the fork server are not children of the app: without this, workers and
+    training processes of a killed app would live on, idle or training for nobody.
+    """
+
+    def watch() -> None:
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            os._exit(1)
+        except (AttributeError, OSError):  # no pidfd (not Linux): poll instead
+            while True:
+                time.sleep(1.0)
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    os._exit(1)
+                except PermissionError:
+                    pass
+        select.select([fd], [], [])  # readable when the process has ended
+        os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-app", daemon=True).start()
 
 
 def worker_count() -> int:
@@ -77,7 +106,9 @@ def shared_pool() -> ProcessPoolExecutor | None:
             workers = worker_count()
             if workers < 1:
                 return None
-            _pool = ProcessPoolExecutor(workers, mp_context=context(), initializer=_mark_worker)
+            _pool = ProcessPoolExecutor(
+                workers, mp_context=context(), initializer=_mark_worker, initargs=(os.getpid(),)
+            )
         return _pool
 
 

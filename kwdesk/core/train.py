@@ -23,6 +23,7 @@ from pathlib import Path
 
 from kwdesk.core.base_models import BaseModel, resolve_base
 from kwdesk.core.jobs import Cancelled, Job, ProgressCallback
+from kwdesk.core.locks import ProcessLock, held_elsewhere
 from kwdesk.core.ml import import_ml
 from kwdesk.core.presets import TrainConfig
 from kwdesk.core.train_data import (
@@ -41,6 +42,7 @@ from kwdesk.core.workspace import Workspace, write_transaction
 log = logging.getLogger(__name__)
 
 STATE_FILE = "trainer_state.pt"
+RUN_LOCK = "train.lock"  # held by the process training the run
 
 
 class TrainingError(Exception):
@@ -160,8 +162,13 @@ class TrainJob(Job):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         db = self.workspace.connect()
+        lock = None
         try:
             run_id, run_dir, state = self._open_run(db)
+            # One trainer per run: the app and the CLI could both try to resume it.
+            lock = ProcessLock(run_dir / RUN_LOCK)
+            if not lock.try_acquire():
+                raise TrainingError(f"Run {run_id} is being trained by another kwdesk window or command.")
             cfg = self.config
             self.report(0, None, "Loading the base model…")
             base = resolve_base(self.base_spec, lambda m: self.report(0, None, m))
@@ -263,6 +270,8 @@ class TrainJob(Job):
             self._finish(db, run_id, result, base, order_log)
             return result
         finally:
+            if lock is not None:
+                lock.release()
             db.close()
 
     def _micro_batches(self, examples, step: int):
@@ -522,7 +531,10 @@ def training_runs(workspace: Workspace, db) -> list[RunSummary]:
         out.append(
             RunSummary(
                 run_id, status, config.get("preset", ""), int(metrics.get("steps") or len(losses)), total, losses,
-                resumable=status in ("cancelled", "running", "created", "failed") and run_dir is not None,
+                # A run whose process was killed still says "running"; its lock is free.
+                resumable=status in ("cancelled", "running", "created", "failed")
+                and run_dir is not None
+                and not held_elsewhere(run_dir / RUN_LOCK),
                 exported=run_id in exported_runs,
             )
         )
