@@ -145,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "settings":
         return cmd_settings(args)
 
+    import sqlite3
+
+    from kwdesk.core.errors import storage_problem
     from kwdesk.core.workspace import Workspace, WorkspaceError
 
     try:
@@ -165,6 +168,12 @@ def main(argv: list[str] | None = None) -> int:
         return handler(workspace, args)
     except WorkspaceError as exc:
         print(f"kwdesk: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_DONE
+    except (OSError, sqlite3.Error) as exc:
+        problem = storage_problem(exc)
+        if problem is None:
+            raise
+        print(f"kwdesk: {problem}", file=sys.stderr)
         return EXIT_NOTHING_DONE
     except KeyboardInterrupt:
         print("kwdesk: stopped", file=sys.stderr)

@@ -23,6 +23,7 @@ from typing import Iterator
 
 import sqlite_utils
 
+from kwdesk.core.errors import human_error, storage_problem
 from kwdesk.core.locks import ProcessLock
 from kwdesk.core.paths import default_workspace_dir
 from kwdesk.core.schema import MIGRATIONS, SCHEMA_VERSION
@@ -63,12 +64,15 @@ class Workspace:
                 folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise WorkspaceError(f"Cannot create the workspace folder {ws.root}: {exc.strerror or exc}") from exc
-        ws._clear_tmp()
-        db = ws.connect()
         try:
-            migrate(db)
-        finally:
-            db.close()
+            ws._clear_tmp()
+            db = ws.connect()
+            try:
+                migrate(db)
+            finally:
+                db.close()
+        except (OSError, sqlite3.Error) as exc:
+            raise WorkspaceError(f"Cannot open the workspace {ws.root}: {human_error(exc)}") from exc
         return ws
 
     @property
@@ -182,15 +186,21 @@ def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Databa
     except sqlite3.OperationalError as exc:
         if is_busy(exc):
             raise WorkspaceBusy() from exc
+        problem = storage_problem(exc)
+        if problem:
+            raise WorkspaceError(problem) from exc
         raise
     try:
         # sqlite-utils' own writes nest inside as savepoints (Database.atomic).
         yield db
-    except BaseException:
-        db.rollback()
-        raise
-    else:
         db.conn.execute("COMMIT")
+    except BaseException as exc:
+        if db.conn.in_transaction:
+            db.rollback()
+        problem = storage_problem(exc) if isinstance(exc, sqlite3.Error) else None
+        if problem:  # a full or read-only disk: nothing of this write was kept
+            raise WorkspaceError(problem) from exc
+        raise
 
 
 def is_busy(exc: BaseException) -> bool:

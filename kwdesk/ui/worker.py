@@ -13,6 +13,7 @@ import weakref
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
+from kwdesk.core.errors import human_error
 from kwdesk.core.jobs import Cancelled, Job, Progress
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ class _Worker(QObject):
         except Cancelled:
             self.cancelled.emit()
         except Exception as exc:  # a worker error must never take the app down
-            self.failed.emit(str(exc) or type(exc).__name__, traceback.format_exc())
+            self.failed.emit(human_error(exc), traceback.format_exc())
         else:
             self.succeeded.emit(result)
         finally:
