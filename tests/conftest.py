@@ -49,6 +49,14 @@ def own_settings(tmp_path, monkeypatch):
     QSettings().remove("main_window")  # window state: every test starts as a first run
 
 
+@pytest.fixture(scope="session")
+def bundled_base():
+    """The bundled model as a safetensors base (converted once per machine, then cached)."""
+    from kwdesk.core.base_models import resolve_base
+
+    return resolve_base()
+
+
 @pytest.fixture
 def workspace(tmp_path):
     from kwdesk.core.workspace import Workspace

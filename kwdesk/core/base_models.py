@@ -17,6 +17,7 @@ from typing import Callable
 
 from kwdesk.core.files import file_sha256
 from kwdesk.core.ml import import_ml
+from kwdesk.core.model_files import ModelFileError, check_gguf, check_safetensors_folder
 from kwdesk.core.paths import user_cache_dir
 
 log = logging.getLogger(__name__)
@@ -84,13 +85,18 @@ def resolve_base(spec: str | None = None, on_status: Callable[[str], None] | Non
         return BaseModel(BUNDLED_NAME, gguf_as_hf_folder(gguf, on_status), "bundled")
     path = Path(spec).expanduser()
     if path.is_file():
-        with path.open("rb") as fh:
-            if fh.read(4) != b"GGUF":
-                raise BaseModelError(f"{path.name} is neither a GGUF file nor a model folder.")
+        try:
+            check_gguf(path)
+        except ModelFileError as exc:
+            raise BaseModelError(f"{exc} Name a GGUF file or a model folder.") from exc
         return BaseModel(path.stem, gguf_as_hf_folder(path, on_status), str(path))
     if path.is_dir():
         if not (path / "config.json").is_file():
             raise BaseModelError(f"{path} has no config.json: not a Hugging Face model folder.")
+        try:
+            check_safetensors_folder(path, what="base model")
+        except ModelFileError as exc:
+            raise BaseModelError(str(exc)) from exc
         return BaseModel(path.name, path, str(path))
     if "/" in spec and not spec.startswith((".", "/", "~")):
         return _from_hub(spec, on_status)

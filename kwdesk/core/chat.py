@@ -94,20 +94,19 @@ class ChatEngine:
 
     def __init__(self, workspace: Workspace, model_path: Path, model_name: str = "", *, n_ctx: int = 4096,
                  n_threads: int | None = None, lora_path: Path | None = None) -> None:
-        from llama_cpp import Llama
-
+        from kwdesk.core.model_files import load_llama
         from kwdesk.core.teacher import default_threads
 
         self.workspace = workspace
         self.model_path = Path(model_path)
         self.model_name = model_name or self.model_path.stem
         try:
-            self.llm = Llama(
-                model_path=str(self.model_path), n_ctx=n_ctx, n_threads=n_threads or default_threads(), verbose=False,
+            self.llm = load_llama(
+                self.model_path, n_ctx=n_ctx, n_threads=n_threads or default_threads(), verbose=False,
                 lora_path=str(lora_path) if lora_path else None,
             )
         except Exception as exc:
-            raise ChatError(f"llama.cpp cannot load {self.model_path.name}: {exc}") from exc
+            raise ChatError(str(exc)) from exc
         if not self.llm.metadata.get("tokenizer.chat_template"):
             raise ChatError(f"{self.model_path.name} has no chat template; kwdesk cannot format a conversation for it.")
         self.n_ctx = n_ctx

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from kwdesk.core.jobs import Job, ProgressCallback
 from kwdesk.core.ml import import_ml
+from kwdesk.core.model_files import check_safetensors_folder
 from kwdesk.core.verify import VerificationFailed, VerifyReport, verify_gguf
 from kwdesk.core.workspace import Workspace, write_transaction
 
@@ -75,7 +76,9 @@ def merge_adapter(base_folder: Path, adapter_dir: Path, out_dir: Path) -> Path:
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    model = AutoModelForCausalLM.from_pretrained(base_folder, dtype=torch.float32)
+    check_safetensors_folder(base_folder, what="base model")
+    check_safetensors_folder(adapter_dir, what="adapter")
+    model = AutoModelForCausalLM.from_pretrained(base_folder, dtype=torch.float32, use_safetensors=True)
     model = PeftModel.from_pretrained(model, adapter_dir).merge_and_unload()
     tokenizer = AutoTokenizer.from_pretrained(base_folder)
     model.save_pretrained(out_dir, safe_serialization=True)

@@ -13,7 +13,7 @@ def greedy_chat(folder: Path, prompts: list[str], max_new_tokens: int) -> list[t
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(folder)
-    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32).eval()
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=torch.float32, use_safetensors=True).eval()
     out = []
     with torch.inference_mode():
         for prompt in prompts:

@@ -64,11 +64,10 @@ def _gguf_of(base: BaseModel) -> Path | None:
 
 
 def _answers_llama(gguf: Path, prompts: list[str]) -> list[str]:
-    from llama_cpp import Llama
-
+    from kwdesk.core.model_files import load_llama
     from kwdesk.core.teacher import default_threads
 
-    llm = Llama(model_path=str(gguf), n_ctx=1024, n_threads=default_threads(), verbose=False, seed=0)
+    llm = load_llama(gguf, n_ctx=1024, n_threads=default_threads(), verbose=False, seed=0)
     try:
         return [
             llm.create_chat_completion(messages=[{"role": "user", "content": p}], max_tokens=MAX_ANSWER_TOKENS, temperature=0)[

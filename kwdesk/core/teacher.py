@@ -59,20 +59,15 @@ class LlamaCppTeacher:
     """
 
     def __init__(self, model_path: Path | str, *, n_ctx: int = 4096, n_threads: int | None = None, name: str | None = None):
-        from llama_cpp import Llama
+        from kwdesk.core.model_files import ModelFileError, load_llama
 
         path = Path(model_path)
         if not path.is_file():
             raise TeacherError(f"Teacher model not found: {path}")
-        with path.open("rb") as fh:
-            if fh.read(4) != b"GGUF":
-                raise TeacherError(f"{path.name} is not a GGUF model file.")
         try:
-            self.llm = Llama(
-                model_path=str(path), n_ctx=n_ctx, n_threads=n_threads or default_threads(), verbose=False, seed=0
-            )
-        except Exception as exc:  # llama.cpp raises ValueError with little detail
-            raise TeacherError(f"llama.cpp could not load {path.name}: {exc}") from exc
+            self.llm = load_llama(path, n_ctx=n_ctx, n_threads=n_threads or default_threads(), verbose=False, seed=0)
+        except ModelFileError as exc:
+            raise TeacherError(str(exc)) from exc
         self.name = name or path.stem
         self.path = path
         self._lock = threading.Lock()

@@ -25,6 +25,7 @@ from kwdesk.core.base_models import BaseModel, resolve_base
 from kwdesk.core.jobs import Cancelled, Job, ProgressCallback
 from kwdesk.core.locks import ProcessLock, held_elsewhere
 from kwdesk.core.ml import import_ml
+from kwdesk.core.model_files import check_safetensors_folder
 from kwdesk.core.presets import TrainConfig
 from kwdesk.core.train_data import (
     Example,
@@ -175,7 +176,10 @@ class TrainJob(Job):
             device, dtype = device_and_dtype()
             tokenizer = AutoTokenizer.from_pretrained(base.folder)
             pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-            model = AutoModelForCausalLM.from_pretrained(base.folder, dtype=dtype, **self._quantization(device))
+            check_safetensors_folder(base.folder, what="base model")
+            model = AutoModelForCausalLM.from_pretrained(
+                base.folder, dtype=dtype, use_safetensors=True, **self._quantization(device)
+            )
             model.to(device)
             examples, n_replay, data_hash = self.build_examples(db, tokenizer, base)
             if state is not None and state["dataset_sha256"] != data_hash:
@@ -188,6 +192,7 @@ class TrainJob(Job):
             torch.manual_seed(cfg.seed)
             random.seed(cfg.seed)
             if state is not None:
+                check_safetensors_folder(state["checkpoint"], what="checkpoint")
                 model = PeftModel.from_pretrained(model, state["checkpoint"], is_trainable=True)
             else:
                 lora = LoraConfig(

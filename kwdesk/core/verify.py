@@ -63,15 +63,15 @@ def _reference_paths(merged_folder: Path, prompts: list[str]):
 def verify_gguf(merged_folder: Path, gguf: Path, prompts: list[str], quantization: str) -> VerifyReport:
     import_ml()
     import numpy as np
-    from llama_cpp import Llama
 
+    from kwdesk.core.model_files import ModelFileError, load_llama
     from kwdesk.core.teacher import default_threads
 
     tolerance = TOLERANCE.get(quantization, 0.80)
     try:
-        llm = Llama(model_path=str(gguf), n_ctx=1024, n_threads=default_threads(), logits_all=True, verbose=False)
-    except Exception as exc:
-        raise VerificationFailed(f"llama.cpp cannot load the exported file: {exc}") from exc
+        llm = load_llama(gguf, n_ctx=1024, n_threads=default_threads(), logits_all=True, verbose=False)
+    except ModelFileError as exc:
+        raise VerificationFailed(f"The exported file does not load: {exc}") from exc
     try:
         has_template = bool(llm.metadata.get("tokenizer.chat_template"))
         references = _reference_paths(merged_folder, prompts)
