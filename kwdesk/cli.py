@@ -136,7 +136,10 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     from kwdesk.core.settings import load_settings
 
+    from kwdesk.core.network import apply_network_policy
+
     settings = load_settings()
+    apply_network_policy(settings)
     _apply_settings(args, settings)
     if args.command is None:
         from kwdesk.ui.app import run_app

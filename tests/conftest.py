@@ -19,6 +19,20 @@ TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
 sys.path.insert(0, str(TESTS))
 
+# Offline by default, proven: no process of the tests may reach beyond this machine
+# (tests/network_guard/sitecustomize.py); attempts are logged, and the session fails on one.
+NETWORK_LOG = _HOME / "network-attempts.log"
+os.environ["KWDESK_NETWORK_LOG"] = str(NETWORK_LOG)
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS / "network_guard"), os.environ.get("PYTHONPATH")]))
+sys.path.insert(0, str(TESTS / "network_guard"))
+import sitecustomize  # noqa: E402,F401  (installs the guard in this process)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if NETWORK_LOG.is_file() and NETWORK_LOG.read_text().strip():
+        print(f"\nNetwork access was attempted during the tests:\n{NETWORK_LOG.read_text()[:4000]}")
+        session.exitstatus = 1
+
 
 def _corpus_dir() -> Path | None:
     env = os.environ.get("KWDESK_PDF_CORPUS")

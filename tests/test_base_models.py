@@ -48,5 +48,5 @@ def test_bad_specs_give_readable_errors(tmp_path):
     (tmp_path / "folder").mkdir()
     with pytest.raises(BaseModelError, match="no config.json"):
         resolve_base(str(tmp_path / "folder"))
-    with pytest.raises(BaseModelError, match="offline"):
+    with pytest.raises(BaseModelError, match="downloading models is off"):
         resolve_base("someone/not-downloaded-model")

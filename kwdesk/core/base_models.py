@@ -18,6 +18,7 @@ from typing import Callable
 from kwdesk.core.files import file_sha256
 from kwdesk.core.ml import import_ml
 from kwdesk.core.model_files import ModelFileError, check_gguf, check_safetensors_folder
+from kwdesk.core.network import downloads_allowed
 from kwdesk.core.paths import user_cache_dir
 
 log = logging.getLogger(__name__)
@@ -107,14 +108,15 @@ def _from_hub(repo_id: str, on_status) -> BaseModel:
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError
 
-    offline = os.environ.get("HF_HUB_OFFLINE") == "1"
+    offline = not downloads_allowed()
     if on_status:
         on_status(f"Downloading {repo_id}…" if not offline else f"Looking for {repo_id} in the local cache…")
     try:
         folder = snapshot_download(repo_id, allow_patterns=["*.json", "*.safetensors", "*.txt", "*.model", "*.jinja"], local_files_only=offline)
     except LocalEntryNotFoundError as exc:
         raise BaseModelError(
-            f"{repo_id} is not downloaded yet, and kwdesk is offline. Connect to the internet once, or pick a local model."
+            f"{repo_id} is not on this machine, and downloading models is off (kwdesk works offline). Allow "
+            f"downloads in Settings (or `kwdesk settings allow_downloads true`), or pick a local model."
         ) from exc
     except Exception as exc:  # network errors of every kind
         raise BaseModelError(f"Cannot download {repo_id}: {exc}") from exc

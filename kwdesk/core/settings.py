@@ -28,6 +28,8 @@ class Settings:
     per_chunk: int = 4
     strategies: str = "qa,entities,rephrase,paraphrase"
     export_after_training: bool = True
+    # Off: kwdesk makes no network call (models come from disk). On: a hub id may be downloaded.
+    allow_downloads: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -16,7 +16,11 @@ def run_app(workspace_dir: str | None = None, argv: list[str] | None = None) -> 
     from kwdesk.core.workspace import Workspace, WorkspaceError
     from kwdesk.ui.main_window import MainWindow
 
+    from kwdesk.core.network import apply_network_policy
+    from kwdesk.core.settings import load_settings
+
     setup_logging()
+    apply_network_policy(load_settings())  # the CLI did this already when it started the app
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("kwdesk")
     app.setOrganizationName("kwdesk")

@@ -70,6 +70,8 @@ class SettingsDialog(QDialog):
             strategies_layout.addWidget(check)
         self.export_after = QCheckBox("Make the model file as soon as training ends")
         self.export_after.setChecked(current.export_after_training)
+        self.allow_downloads = QCheckBox("Allow downloading base models from the Hugging Face hub (kwdesk is offline otherwise)")
+        self.allow_downloads.setChecked(current.allow_downloads)
         self.error = QLabel()
         self.error.setStyleSheet("color: #b3261e;")
 
@@ -84,6 +86,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.export_after)
         form.addRow("Questions per passage", self.per_chunk)
         form.addRow("Kinds of data", strategies_box)
+        form.addRow("Network", self.allow_downloads)
         form.addRow(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.save)
@@ -102,6 +105,7 @@ class SettingsDialog(QDialog):
             per_chunk=self.per_chunk.value(),
             strategies=",".join(s for s, check in self.strategies.items() if check.isChecked()),
             export_after_training=self.export_after.isChecked(),
+            allow_downloads=self.allow_downloads.isChecked(),
         )
 
     def save(self) -> None:
