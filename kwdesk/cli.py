@@ -109,6 +109,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="FILE", help="also write the report here: .html, .svg or .png")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("backup", help="write the whole workspace into one archive (.zip)")
+    p.add_argument("archive", metavar="FILE")
+    p.add_argument("--no-models", action="store_true", help="leave out the model files (GGUF), which are large")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("restore", help="unpack a backup archive into a new workspace folder")
+    p.add_argument("archive", metavar="FILE")
+    p.add_argument("folder", metavar="FOLDER", help="a new or empty folder")
+
     p = sub.add_parser("models", help="list the models of the workspace, or delete one")
     p.add_argument("action", nargs="?", choices=["list", "delete"], default="list")
     p.add_argument("ids", nargs="*", type=int, metavar="ID")
@@ -147,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_app(args.workspace)
     if args.command == "settings":
         return cmd_settings(args)
+    if args.command == "restore":
+        return cmd_restore(args)
 
     import sqlite3
 
@@ -167,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
             "chat": cmd_chat,
             "models": cmd_models,
             "eval": cmd_eval,
+            "backup": cmd_backup,
         }[args.command]
         return handler(workspace, args)
     except WorkspaceError as exc:
@@ -570,6 +582,33 @@ def cmd_chat(workspace, args) -> int:
         return EXIT_OK
     finally:
         engine.close()
+
+
+def cmd_backup(workspace, args) -> int:
+    from kwdesk.core.backup import BackupJob
+
+    bar = _Bar(not args.json, unit="file")
+    try:
+        result = BackupJob(workspace, args.archive, include_models=not args.no_models).run(bar)
+    finally:
+        bar.close()
+    if args.json:
+        _print_json(result.to_dict())
+    else:
+        print(f"{result.path}  ({result.files} files, {result.bytes / 1e6:.1f} MB before compression)")
+    return EXIT_OK
+
+
+def cmd_restore(args) -> int:
+    from kwdesk.core.backup import BackupError, restore_workspace
+
+    try:
+        workspace = restore_workspace(args.archive, args.folder)
+    except BackupError as exc:
+        print(f"kwdesk: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_DONE
+    print(f"Restored into {workspace.root}. Open it with: kwdesk --workspace {workspace.root}")
+    return EXIT_OK
 
 
 def cmd_eval(workspace, args) -> int:
