@@ -1,0 +1,90 @@
+"""Untrusted text (PDF text, generated pairs, model answers, chat templates, names) is
+shown as plain text, rendered in a sandbox, or made safe: it never runs or loads anything."""
+
+from __future__ import annotations
+
+import pytest
+from docgen import make_pdf
+
+from kwdesk.core.export import safe_name
+from kwdesk.core.importer import ImportJob
+from kwdesk.core.workspace import write_transaction
+from kwdesk.ui.main_window import MainWindow
+
+HOSTILE = '<img src="http://192.0.2.1/track.png"> <a href="file:///etc/passwd">open me</a> <b>bold</b> <script>x()</script>'
+EVIL_TEMPLATE = "{{ cycler.__init__.__globals__.os.popen('touch /tmp/kwdesk-template-ran').read() }}"
+
+
+@pytest.fixture
+def hostile_workspace(workspace, tmp_path):
+    pdf = make_pdf(tmp_path / "hostile.pdf", [("Markup in a PDF", [f"The manual says {HOSTILE} and nothing more."])])
+    (result,) = ImportJob(workspace, [pdf]).run()
+    assert result.status == "imported"
+    db = workspace.connect()
+    doc_id, chunk_id = db.execute("SELECT document_id, id FROM chunks LIMIT 1").fetchone()
+    with write_transaction(db):
+        db["pairs"].insert({"question": f"What does {HOSTILE} do?", "answer": HOSTILE, "document_id": doc_id,
+                            "chunk_id": chunk_id, "strategy": "qa", "made_by": "teacher"})
+    db.close()
+    return workspace
+
+
+def _no_markup(view) -> None:
+    """A text view shows the markup as characters: no image, no link, no bold."""
+    text = view.toPlainText()
+    assert "<img" in text and "<a href" in text and "<b>" in text
+    html = view.document().toHtml()
+    assert "<img" not in html and 'href="file' not in html and "font-weight:700" not in html
+
+
+def test_pdf_text_and_pairs_show_as_plain_text(qtbot, hostile_workspace, no_threads_left):
+    window = MainWindow(hostile_workspace, "test model")
+    qtbot.addWidget(window)
+    window.show()
+    window.documents.table.selectRow(0)
+    _no_markup(window.documents.page_view)
+    window.steps.setCurrentRow(1)
+    page = window.data
+    page.table.selectRow(0)
+    _no_markup(page.source_view)
+    assert page.model.index(0, 3).data() == HOSTILE  # the table cell holds the characters
+    window.close()
+
+
+def test_chat_templates_run_in_a_sandbox():
+    # Both places where kwdesk renders a model's chat template: llama.cpp's formatter (chat,
+    # teacher, verify) and the tokenizer (training data).
+    from jinja2.exceptions import SecurityError
+    from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+    formatter = Jinja2ChatFormatter(template=EVIL_TEMPLATE, eos_token="</s>", bos_token="<s>")
+    with pytest.raises(SecurityError):
+        formatter(messages=[{"role": "user", "content": "hi"}])
+
+    from transformers import PreTrainedTokenizerFast
+    from tokenizers import Tokenizer, models
+
+    tokenizer = PreTrainedTokenizerFast(tokenizer_object=Tokenizer(models.WordLevel({"[UNK]": 0}, unk_token="[UNK]")))
+    with pytest.raises(SecurityError):
+        tokenizer.apply_chat_template([{"role": "user", "content": "hi"}], chat_template=EVIL_TEMPLATE, tokenize=False)
+
+
+def test_kwdesk_renders_no_template_of_its_own_outside_a_sandbox():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "kwdesk"
+    for source in root.rglob("*.py"):
+        text = source.read_text()
+        assert "jinja2.Environment" not in text and "from jinja2 import Environment" not in text, source
+        assert "jinja2.Template(" not in text and "from jinja2 import Template" not in text, source
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ["../../etc/passwd", "/abs/path", "..", "a/../../b", "C:\\Windows\\evil", "name\x00.gguf", "   ", "<script>", "…" * 200],
+)
+def test_file_names_from_model_names_cannot_leave_their_folder(hostile, tmp_path):
+    name = safe_name(hostile)
+    assert name and "/" not in name and "\\" not in name and "\x00" not in name
+    assert not name.startswith(".") and len(name) <= 80
+    assert (tmp_path / name).resolve().parent == tmp_path.resolve()
