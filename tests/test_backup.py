@@ -104,3 +104,26 @@ def test_restore_refuses_damaged_and_hostile_archives(pairs_workspace, tmp_path)
     (tmp_path / "not.zip").write_text("hello")
     with pytest.raises(BackupError, match="not a kwdesk backup"):
         restore_workspace(tmp_path / "not.zip", tmp_path / "n")
+
+
+def test_back_up_and_restore_from_the_window(qtbot, pairs_workspace, tmp_path, monkeypatch, no_threads_left, screenshot):
+    from PySide6.QtWidgets import QMessageBox
+
+    from kwdesk.core.settings import load_settings
+    from kwdesk.ui.main_window import MainWindow
+
+    window = MainWindow(pairs_workspace, "test model")
+    qtbot.addWidget(window)
+    window.show()
+    with qtbot.waitSignal(window.backup_bar.finished, timeout=60_000):
+        window.back_up(str(tmp_path / "from-app.zip"))
+    assert (tmp_path / "from-app.zip").is_file()
+    assert "Backed up to" in window.statusBar().currentMessage()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    with qtbot.waitSignal(window.backup_bar.finished, timeout=60_000):
+        window.restore(str(tmp_path / "from-app.zip"), str(tmp_path / "restored-in-app"))
+    assert (tmp_path / "restored-in-app" / "kwdesk.db").is_file()
+    assert load_settings().workspace == str((tmp_path / "restored-in-app").resolve())
+    assert window.backup_button.isEnabled() and window.running_label.text() == "Ready"
+    screenshot(window, "backup-buttons")
+    window.close()

@@ -168,3 +168,16 @@ def restore_workspace(archive: Path | str, target: Path | str) -> Workspace:
     except WorkspaceError as exc:
         raise BackupError(str(exc)) from exc
 
+
+
+class RestoreJob(Job):
+    """restore_workspace as a job, for the app's worker thread."""
+
+    def __init__(self, archive: Path | str, target: Path | str) -> None:
+        super().__init__()
+        self.archive, self.target = Path(archive), Path(target)
+
+    def run(self, progress: ProgressCallback | None = None) -> Workspace:
+        self._progress = progress
+        self.report(0, None, f"Restoring {self.archive.name}…")
+        return restore_workspace(self.archive, self.target)

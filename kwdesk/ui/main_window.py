@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -18,10 +20,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kwdesk.core.settings import update_setting
 from kwdesk.core.workspace import Workspace
 from kwdesk.ui.chat_page import ChatPage
 from kwdesk.ui.data_page import DataPage
 from kwdesk.ui.documents_page import DocumentsPage
+from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.library_page import LibraryPage
 from kwdesk.ui.settings_dialog import SettingsDialog
 from kwdesk.ui.train_page import TrainPage
@@ -60,6 +64,18 @@ class MainWindow(QMainWindow):
         self.steps.currentRowChanged.connect(self._step_shown)
         self.settings_button = QPushButton("Settings…")
         self.settings_button.clicked.connect(self.open_settings)
+        self.backup_button = QPushButton("Back up…")
+        self.backup_button.setToolTip("Write the whole workspace (documents, pairs, runs, models) into one .zip file")
+        self.backup_button.clicked.connect(lambda: self.back_up())
+        self.restore_button = QPushButton("Restore…")
+        self.restore_button.setToolTip("Unpack a backup into a new workspace folder")
+        self.restore_button.clicked.connect(lambda: self.restore())
+        # Backups run beside everything else; their progress shows in the status bar.
+        self.backup_bar = JobBar(show_idle_message=False)
+        self.backup_bar.setVisible(False)
+        self.backup_bar.busy_changed.connect(self._backup_busy)
+        self.backup_bar.succeeded.connect(self._backup_done)
+        self.backup_bar.failed.connect(lambda message: QMessageBox.warning(self, "kwdesk", message))
 
         # What one step does concerns the others.
         self.documents.import_finished.connect(lambda _results: self.data.reload())
@@ -73,6 +89,8 @@ class MainWindow(QMainWindow):
         column_layout = QVBoxLayout(column)
         column_layout.setContentsMargins(0, 0, 0, 0)
         column_layout.addWidget(self.steps, 1)
+        column_layout.addWidget(self.backup_button)
+        column_layout.addWidget(self.restore_button)
         column_layout.addWidget(self.settings_button)
         central = QWidget()
         layout = QHBoxLayout(central)
@@ -87,6 +105,7 @@ class MainWindow(QMainWindow):
 
         self.running_label = QLabel("Ready")
         self.statusBar().addWidget(self.running_label, 1)
+        self.statusBar().addWidget(self.backup_bar, 1)
         where = QLabel(f"Workspace: {workspace.root}   ·   Model: {model_name}")
         where.setTextFormat(Qt.TextFormat.PlainText)
         self.statusBar().addPermanentWidget(where)
@@ -129,6 +148,47 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         SettingsDialog(self).exec()
 
+    # --- backups ---------------------------------------------------------------------------
+
+    def back_up(self, archive: str | None = None) -> None:
+        from kwdesk.core.backup import BackupJob
+
+        if archive is None:
+            suggested = Path.home() / f"kwdesk-backup-{time.strftime('%Y-%m-%d')}.zip"
+            archive, _ = QFileDialog.getSaveFileName(self, "Back up the workspace", str(suggested), "kwdesk backup (*.zip)")
+        if archive:
+            self.backup_bar.start(BackupJob(self.workspace, archive), "Backing up the workspace")
+
+    def restore(self, archive: str | None = None, folder: str | None = None) -> None:
+        from kwdesk.core.backup import RestoreJob
+
+        if archive is None:
+            archive, _ = QFileDialog.getOpenFileName(self, "Restore a backup", str(Path.home()), "kwdesk backup (*.zip)")
+        if archive and folder is None:
+            folder = QFileDialog.getExistingDirectory(self, "An empty folder for the restored workspace", str(Path.home()))
+        if archive and folder:
+            self.backup_bar.start(RestoreJob(archive, folder), "Restoring a backup")
+
+    def _backup_busy(self, what: str) -> None:
+        self.backup_bar.setVisible(bool(what))
+        self.backup_button.setEnabled(not what)
+        self.restore_button.setEnabled(not what)
+        self._show_busy("backup", what)
+
+    def _backup_done(self, result) -> None:
+        from kwdesk.core.backup import BackupResult
+
+        if isinstance(result, BackupResult):
+            self.statusBar().showMessage(f"Backed up to {result.path} ({result.files} file{'' if result.files == 1 else 's'})", 15_000)
+            return
+        self.restored_workspace = result.root
+        answer = QMessageBox.question(
+            self, "Backup restored",
+            f"The backup is restored in {result.root}. Open that workspace the next time kwdesk starts?",
+        )
+        if answer == QMessageBox.StandardButton.Yes:
+            update_setting("workspace", str(result.root))
+
     def _show_busy(self, source: str, what: str) -> None:
         if what:
             self._busy[source] = what
@@ -137,7 +197,8 @@ class MainWindow(QMainWindow):
         self.running_label.setText("   ·   ".join(self._busy.values()) or "Ready")
 
     def is_busy(self) -> bool:
-        return any(page.is_busy() for page in self.all_pages.values() if hasattr(page, "is_busy"))
+        pages = any(page.is_busy() for page in self.all_pages.values() if hasattr(page, "is_busy"))
+        return pages or self.backup_bar.is_busy()
 
     # --- drag and drop anywhere on the window -------------------------------------------
 
@@ -174,4 +235,5 @@ class MainWindow(QMainWindow):
         QSettings().setValue("main_window/step", self.steps.currentRow())
         for page in self.all_pages.values():
             page.shutdown()
+        self.backup_bar.shutdown()
         event.accept()
