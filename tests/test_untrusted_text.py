@@ -88,3 +88,18 @@ def test_file_names_from_model_names_cannot_leave_their_folder(hostile, tmp_path
     assert name and "/" not in name and "\\" not in name and "\x00" not in name
     assert not name.startswith(".") and len(name) <= 80
     assert (tmp_path / name).resolve().parent == tmp_path.resolve()
+
+
+def test_the_evaluation_report_escapes_documents_and_answers():
+    from kwdesk.core.eval_report import report_html
+    from kwdesk.core.evaluate import CONFIGS
+
+    share = {"correct": 1, "total": 2, "share": 0.5}
+    summary = {"heldout": {c: share for c in CONFIGS}, "gap_closed": None, "facts_learned": 1, "facts_total": 2,
+               "probe_base": share, "probe_personal": share, "kept": share, "replay_kept": share}
+    item = {"item_set": "heldout", "config": "personal", "question": HOSTILE, "reference": HOSTILE,
+            "answer": HOSTILE, "correct": False, "missing": ["<script>x()</script>"]}
+    page = report_html({"id": 1, "model_name": "<b>model</b>", "created_at": "2026-11-26T12:00:00",
+                        "base_name": "<i>base</i>", "summary": summary, "items": [item]})
+    assert "<img" not in page and "<script>" not in page and "<a href" not in page and "<b>model" not in page
+    assert "&lt;img src=&quot;http://192.0.2.1/track.png&quot;&gt;" in page
