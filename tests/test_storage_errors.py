@@ -101,3 +101,24 @@ def test_a_read_only_workspace_gives_a_clear_error(tmp_path):
     finally:
         subprocess.run(["umount", "-l", str(view)], check=False)
     assert Workspace.open(tmp_path / "ws").connect().execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_the_app_says_the_disk_is_full_and_keeps_running(qtbot, small_disk, tmp_path, no_threads_left, screenshot):
+    from kwdesk.ui.main_window import MainWindow
+
+    ws = Workspace.open(small_disk / "ws")
+    ImportJob(ws, [facts_pdf(tmp_path / "handbook.pdf")]).run()
+    window = MainWindow(ws, "test model")
+    qtbot.addWidget(window)
+    window.show()
+    filler = _fill(small_disk)
+    big = large_pdf(tmp_path / "manual.pdf", 60)
+    window.documents.import_paths([big])
+    qtbot.waitUntil(lambda: not window.documents.is_busy(), timeout=60_000)
+    assert "Import stopped: The disk is full" in window.documents.status_label.text()
+    screenshot(window, "disk-full")
+    filler.unlink()
+    with qtbot.waitSignal(window.documents.import_finished, timeout=60_000):
+        window.documents.import_paths([big])
+    assert window.documents.model.rowCount() == 2
+    window.close()

@@ -26,7 +26,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from kwdesk.core.anchors import Anchor, anchors_for_text, entities_in
+from kwdesk.core.anchors import Anchor, anchors_for_text, entities_in, numbers_in
 from kwdesk.core.jobs import Job, ProgressCallback
 from kwdesk.core.pair_quality import (
     DuplicateFilter,
@@ -460,6 +460,9 @@ class GenerateJob(Job):
                 problem = "same as the original"
             if problem is None and not all(n in new.lower() for n in names):
                 problem = "drops a name of the original"
+            # "the water tower No. 1" asked as "the water tower" has no one right answer.
+            if problem is None and not numbers_in(question) <= numbers_in(new):
+                problem = "drops a number of the original"
             if problem is None:
                 problem = dedupe.problem(new, answer)
             if problem:
