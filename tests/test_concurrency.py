@@ -48,13 +48,15 @@ def test_windows_and_commands_on_one_workspace_at_once(pairs_workspace, pdf_corp
     saved_by_editors = [editor.kill() for editor in editors]
 
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    answers = dict(db.execute("SELECT id, answer FROM pairs").fetchall())
-    assert {pair: answers[pair] for pair in mine} == mine  # every edit of this process
-    for lines in saved_by_editors:
+    rows = {pair: (question, answer) for pair, question, answer in db.execute("SELECT id, question, answer FROM pairs")}
+    assert {pair: rows[pair][1] for pair in mine} == mine  # every edit of this process
+    for seed, lines in zip((101, 102), saved_by_editors):
         assert len(lines) > 20
         last = lines[-1]["seq"]
         for pair, want in _final_answers(lines).items():
-            have = answers.get(pair)
+            question, have = rows.get(pair, ("", None))
+            if want is None and not question.startswith(f"Question {seed}-"):
+                continue  # deleted, and its id taken since by another writer's new pair
             # Only the edit in flight when the editor was stopped may differ.
             assert have == want or have is None or have.endswith(f"-{last + 1}"), (pair, want, have)
     assert db.execute("SELECT count(*) FROM documents").fetchone()[0] >= len(pdfs)

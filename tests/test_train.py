@@ -124,10 +124,20 @@ def test_replay_is_mixed_in(fact_workspace, base, db):
     assert n_replay == len(FACTS)
     replay = [e for e in examples if e.source.startswith("replay:")]
     assert len(replay) == n_replay
-    from kwdesk.core.replay import replay_answers
+    # Each replay example is a different prompt, answered by the base model itself.
+    prompts = {tuple(e.input_ids) for e in replay}
+    assert len(prompts) == n_replay
+    assert len(job._replay_records) == n_replay and all(r["answer"].strip() for r in job._replay_records)
 
-    records = replay_answers(base)
-    assert len(records) >= 20 and all(r["answer"].strip() for r in records)
+
+def test_replay_prompts_are_many_and_never_a_probe_question():
+    from kwdesk.core.evaluate import probe_questions
+    from kwdesk.core.replay import replay_prompts
+
+    prompts = replay_prompts()
+    assert len(prompts) >= 200 and len({p.lower() for p in prompts}) == len(prompts)
+    probes = {item["question"].lower() for item in probe_questions()}
+    assert not [p for p in prompts if p.lower() in probes]  # trained prompts must not measure forgetting
 
 
 def test_same_data_seed_and_config_give_the_same_loss_curve(fact_workspace):

@@ -129,9 +129,9 @@ class EvaluateJob(Job):
             if base is not personal:
                 engines.append(base)
 
-            from kwdesk.core.replay import replay_prompts
+            from kwdesk.core.replay import EVAL_PROMPTS, replay_prompts
 
-            replay = replay_prompts()[: self.probe_limit]
+            replay = replay_prompts()[: min(EVAL_PROMPTS, self.probe_limit or EVAL_PROMPTS)]
             total = len(held) * len(CONFIGS) + 2 * len(probes) + 2 * len(replay)
             done = 0
             answers: dict[tuple, str] = {}  # the same model asked the same way answers the same (greedy)

@@ -28,29 +28,42 @@ def replay_prompts() -> list[str]:
     return list(data["prompts"])
 
 
-def _cache_file(base: BaseModel, prompts: list[str]) -> Path:
+# The replay check of an evaluation asks the first prompts, which every run trains on.
+EVAL_PROMPTS = 32
+
+
+def _cache_file(base: BaseModel) -> Path:
     weights = sorted(base.folder.glob("*.safetensors"))
     model_key = file_sha256(weights[0])[:16] if weights else hashlib.sha256(str(base.folder).encode()).hexdigest()[:16]
-    prompt_key = hashlib.sha256(json.dumps(prompts).encode()).hexdigest()[:12]
-    return bases_cache_dir() / "replay" / f"{model_key}-{prompt_key}.json"
+    return bases_cache_dir() / "replay" / f"{model_key}.json"
 
 
-def replay_answers(base: BaseModel, on_status: Callable[[str], None] | None = None) -> list[dict]:
-    """[{"prompt", "answer"}] by BASE itself, greedy; cached per base model and prompt set."""
-    prompts = replay_prompts()
-    cache = _cache_file(base, prompts)
+def replay_answers(base: BaseModel, count: int | None = None, on_status: Callable[[str], None] | None = None) -> list[dict]:
+    """[{"prompt", "answer"}] for the first COUNT prompts (all: None), by BASE itself, greedy.
+
+    Answers are cached per base model and prompt, so a run that wants more replay than the
+    last one only asks for the new prompts.
+    """
+    prompts = replay_prompts()[:count] if count is not None else replay_prompts()
+    cache = _cache_file(base)
+    known: dict[str, str] = {}
     if cache.is_file():
-        return json.loads(cache.read_text(encoding="utf-8"))
-    if on_status:
-        on_status(f"Writing the base model's own answers to {len(prompts)} general prompts (once per base model)…")
-    gguf = _gguf_of(base)
-    answers = _answers_llama(gguf, prompts) if gguf else _answers_transformers(base.folder, prompts)
-    records = [{"prompt": p, "answer": a} for p, a in zip(prompts, answers) if a.strip()]
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".part")
-    tmp.write_text(json.dumps(records, ensure_ascii=False, indent=1), encoding="utf-8")
-    tmp.replace(cache)
-    return records
+        try:
+            known = json.loads(cache.read_text(encoding="utf-8"))
+        except ValueError:
+            known = {}
+    missing = [p for p in prompts if p not in known]
+    if missing:
+        if on_status:
+            on_status(f"Writing the base model's own answers to {len(missing)} general prompts (once per base model)…")
+        gguf = _gguf_of(base)
+        answers = _answers_llama(gguf, missing) if gguf else _answers_transformers(base.folder, missing)
+        known.update(zip(missing, answers))
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".part")
+        tmp.write_text(json.dumps(known, ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.replace(cache)
+    return [{"prompt": p, "answer": known[p]} for p in prompts if known.get(p, "").strip()]
 
 
 def _gguf_of(base: BaseModel) -> Path | None:

@@ -109,7 +109,7 @@ class TrainJob(Job):
 
     def build_examples(self, db, tokenizer, base: BaseModel) -> tuple[list[Example], int, str]:
         """The examples of one epoch (documents, then replay) and the dataset hash."""
-        from kwdesk.core.replay import replay_answers
+        from kwdesk.core.replay import replay_answers, replay_prompts
 
         cfg = self.config
         items = []
@@ -125,9 +125,12 @@ class TrainJob(Job):
             raise TrainingError("There is nothing to train on: generate or add Q&A pairs first (rejected pairs are left out).")
         replay: list[Example] = []
         wanted = round(len(examples) * cfg.replay_ratio)
+        self._replay_records = []
         if wanted:
-            records = replay_answers(base, lambda m: self.report(0, None, m))
-            # Cycle through the prompts when more replay is wanted than there are prompts.
+            # As many different prompts as replay examples (each seen once an epoch), cycling
+            # only when more are wanted than there are prompts.
+            records = replay_answers(base, min(wanted, len(replay_prompts())), lambda m: self.report(0, None, m))
+            self._replay_records = records
             for index in range(wanted):
                 record = records[index % len(records)]
                 replay.append(encode_pair(tokenizer, record["prompt"], record["answer"], f"replay:{index}", cfg.max_seq_len))
@@ -353,8 +356,6 @@ class TrainJob(Job):
 
     def _save_snapshot(self, run_dir: Path, db, base: BaseModel) -> None:
         """The exact data of this run, as chat JSONL: what was trained can always be seen."""
-        from kwdesk.core.replay import replay_answers
-
         lines = []
         for pair_id, question, answer in pairs_for_training(db, self.config.accepted_only):
             record = {"text": answer} if not question else {
@@ -362,7 +363,7 @@ class TrainJob(Job):
             }
             lines.append(json.dumps({**record, "source": f"pair:{pair_id}"}, ensure_ascii=False))
         if self.config.replay_ratio:
-            for record in replay_answers(base):
+            for record in self._replay_records:  # what build_examples chose
                 lines.append(json.dumps({"messages": [{"role": "user", "content": record["prompt"]},
                                                       {"role": "assistant", "content": record["answer"]}], "source": "replay"},
                                         ensure_ascii=False))
