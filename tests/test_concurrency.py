@@ -60,3 +60,16 @@ def test_windows_and_commands_on_one_workspace_at_once(pairs_workspace, pdf_corp
             # Only the edit in flight when the editor was stopped may differ.
             assert have == want or have is None or have.endswith(f"-{last + 1}"), (pair, want, have)
     assert db.execute("SELECT count(*) FROM documents").fetchone()[0] >= len(pdfs)
+
+
+def test_undoing_a_delete_keeps_a_pair_that_took_the_freed_id(pairs_workspace):
+    from kwdesk.core.pairs import delete_pairs, reinsert_pairs
+
+    db = pairs_workspace.connect()
+    removed = delete_pairs(db, [3])  # the highest id: SQLite hands it out again
+    other = add_pair(db, "Added in another window?", "Yes.")
+    assert other == 3
+    reinsert_pairs(db, removed)  # undo
+    questions = {q for (q,) in db.execute("SELECT question FROM pairs")}
+    assert {"Added in another window?", removed[0]["question"]} <= questions
+    assert db.execute("SELECT count(*) FROM pairs").fetchone()[0] == 4

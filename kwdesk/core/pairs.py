@@ -214,8 +214,21 @@ def delete_pairs(db: sqlite_utils.Database, pair_ids: list[int]) -> list[dict]:
 
 
 def reinsert_pairs(db: sqlite_utils.Database, rows: list[dict]) -> None:
+    """Put deleted pairs back, under their old ids where those are still free.
+
+    SQLite gives the highest id again after a delete, so a pair added since (here or in
+    another window) may hold it: that pair stays, and the restored one gets a new id.
+    """
     with write_transaction(db):
-        db["pairs"].insert_all(rows, pk="id")
+        taken = {row[0] for row in db.execute(
+            f"SELECT id FROM pairs WHERE id IN ({','.join('?' * len(rows))})", [r["id"] for r in rows]
+        )} if rows else set()
+        free = [r for r in rows if r["id"] not in taken]
+        moved = [{k: v for k, v in r.items() if k != "id"} for r in rows if r["id"] in taken]
+        if free:
+            db["pairs"].insert_all(free, pk="id")
+        if moved:
+            db["pairs"].insert_all(moved)
 
 
 def filter_choices(db: sqlite_utils.Database) -> dict[str, list]:
