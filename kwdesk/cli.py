@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", metavar="FILE", help="also write the report here: .html, .svg or .png")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("doctor", help="versions, hardware and workspace health, for a bug report")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("backup", help="write the whole workspace into one archive (.zip)")
     p.add_argument("archive", metavar="FILE")
     p.add_argument("--no-models", action="store_true", help="leave out the model files (GGUF), which are large")
@@ -158,6 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         return cmd_settings(args)
     if args.command == "restore":
         return cmd_restore(args)
+    if args.command == "doctor":  # before opening: doctor must work on a workspace that will not open
+        return cmd_doctor(args)
 
     import sqlite3
 
@@ -596,6 +601,27 @@ def cmd_backup(workspace, args) -> int:
         _print_json(result.to_dict())
     else:
         print(f"{result.path}  ({result.files} files, {result.bytes / 1e6:.1f} MB before compression)")
+    return EXIT_OK
+
+
+def cmd_doctor(args) -> int:
+    from kwdesk.core.doctor import report
+    from kwdesk.core.paths import default_workspace_dir
+
+    root = Path(args.workspace).expanduser().resolve() if args.workspace else default_workspace_dir()
+    found = report(root)
+    if args.json:
+        _print_json(found)
+        return EXIT_OK
+
+    def show(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                show(f"{prefix}{key}." if prefix else f"{key}.", inner)
+        else:
+            print(f"{prefix.rstrip('.'):<32} {value}")
+
+    show("", found)
     return EXIT_OK
 
 
