@@ -55,6 +55,12 @@ def test_pdf_to_verified_gguf_that_answers_a_trained_fact(trained):
     assert path.is_file() and path.name.endswith("-Q8_0.gguf") and path.parent.parent == ws.models_dir
     assert exported["verification"]["passed"] and exported["verification"]["agreement"] >= 0.95
     assert not [p for p in ws.tmp_dir.rglob("*") if p.is_file() and p.suffix != ".lock"]  # nothing half-written left
+    # Beside it, the Modelfile for `ollama create`: the file, its chat template and stop words.
+    from kwdesk.core.ollama import parse_modelfile
+
+    parsed = parse_modelfile(path.with_suffix(".Modelfile").read_text())
+    assert parsed["FROM"] == f"./{path.name}" and "<|im_start|>assistant" in parsed["TEMPLATE"]
+    assert ("stop", "<|im_end|>") in parsed["PARAMETER"]
 
     db = ws.connect()
     kinds = {m.kind: m for m in list_models(db)}

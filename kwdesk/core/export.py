@@ -26,7 +26,8 @@ from pathlib import Path
 
 from kwdesk.core.jobs import Job, ProgressCallback
 from kwdesk.core.ml import import_ml
-from kwdesk.core.model_files import check_safetensors_folder
+from kwdesk.core.model_files import check_safetensors_folder, gguf_chat_template
+from kwdesk.core.ollama import write_modelfile
 from kwdesk.core.verify import VerificationFailed, VerifyReport, verify_gguf
 from kwdesk.core.workspace import Workspace, write_transaction
 
@@ -199,6 +200,8 @@ class ExportJob(Job):
         shutil.rmtree(merged_dir, ignore_errors=True)
         shutil.move(str(merged), merged_dir)
         path = out_dir / final.name
+        # For Ollama: `ollama create NAME -f <name>.Modelfile` (template and stop words).
+        write_modelfile(path, gguf_chat_template(final))
         os.replace(final, path)  # same file system: the file appears whole or not at all
         size = path.stat().st_size
         lineage = {

@@ -77,6 +77,15 @@ def load_llama(path: Path | str, **kwargs):
         raise ModelFileError(why_gguf_failed(path, exc)) from exc
 
 
+def gguf_chat_template(path: Path | str) -> str:
+    """The Jinja chat template a GGUF file carries ("" when it has none)."""
+    llm = load_llama(path, vocab_only=True, verbose=False)
+    try:
+        return llm.metadata.get("tokenizer.chat_template", "") or ""
+    finally:
+        llm.close()
+
+
 def check_safetensors_folder(folder: Path | str, *, what: str = "model") -> Path:
     """FOLDER, if its weights are safetensors; else ModelFileError (pickles are refused)."""
     folder = Path(folder)
