@@ -75,3 +75,12 @@ def _session_members(session: int) -> list[int]:
         if int(fields[3]) == session and fields[0] != "Z":
             members.append(int(stat.parent.name))
     return members
+
+
+def shown_answers(lines: list[dict]) -> dict[int, str | None]:
+    """Each pair's answer as an editor (kill_targets.py edit) last showed it saved; None: deleted."""
+    shown: dict[int, str | None] = {}
+    for line in lines:
+        kind = {"edit": "edited", "add": "added"}.get(line["saved"])
+        shown[line["id"]] = f"{kind} {line['mark']}" if kind else None
+    return shown

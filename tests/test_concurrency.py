@@ -9,16 +9,9 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from kill9_helpers import Child
+from kill9_helpers import Child, shown_answers
 
 from kwdesk.core.pairs import add_pair, update_pair
-
-
-def _final_answers(lines: list[dict]) -> dict[int, str | None]:
-    final: dict[int, str | None] = {}
-    for line in lines:
-        final[line["id"]] = None if line["saved"] == "delete" else f"{'edited' if line['saved'] == 'edit' else 'added'} {line['mark']}"
-    return final
 
 
 def test_windows_and_commands_on_one_workspace_at_once(pairs_workspace, pdf_corpus):
@@ -53,7 +46,7 @@ def test_windows_and_commands_on_one_workspace_at_once(pairs_workspace, pdf_corp
     for seed, lines in zip((101, 102), saved_by_editors):
         assert len(lines) > 20
         last = lines[-1]["seq"]
-        for pair, want in _final_answers(lines).items():
+        for pair, want in shown_answers(lines).items():
             question, have = rows.get(pair, ("", None))
             if want is None and not question.startswith(f"Question {seed}-"):
                 continue  # deleted, and its id taken since by another writer's new pair

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from kill9_helpers import Child
+from kill9_helpers import Child, shown_answers
 
 from kwdesk.core.workspace import Workspace
 
@@ -61,8 +61,8 @@ def _kill_during_editing(root: Path, rounds: int) -> dict:
     db = Workspace.open(root).connect()
     answers = dict(db.execute("SELECT id, answer FROM pairs").fetchall())
     explained = []
-    for pair_id in {line["id"] for line in saved}:
-        have, want_text = answers.get(pair_id), _answer_of(saved, pair_id)
+    for pair_id, want_text in shown_answers(saved).items():
+        have = answers.get(pair_id)
         if have == want_text:
             continue
         # Only the edit in flight at a kill may differ from what was shown: it committed
@@ -71,13 +71,6 @@ def _kill_during_editing(root: Path, rounds: int) -> dict:
         explained.append(pair_id)
     assert len(explained) <= rounds
     return {"kills": rounds, "edits_shown_saved": len(saved), "edits_lost": 0, "in_flight_at_kill": len(explained)}
-
-
-def _answer_of(saved: list[dict], pair_id: int) -> str | None:
-    last = [line for line in saved if line["id"] == pair_id][-1]
-    if last["saved"] == "delete":
-        return None
-    return f"{'edited' if last['saved'] == 'edit' else 'added'} {last['mark']}"
 
 
 def test_kill_9_during_pair_editing_loses_no_saved_edit(pairs_workspace):

@@ -18,6 +18,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from kwdesk.core.files import file_sha256
 from kwdesk.core.jobs import Job, ProgressCallback
 from kwdesk.core.workspace import DB_NAME, Workspace, WorkspaceError
 
@@ -39,14 +40,6 @@ class BackupResult:
 
     def to_dict(self) -> dict:
         return {"path": str(self.path), "files": self.files, "bytes": self.bytes}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class BackupJob(Job):
@@ -91,7 +84,7 @@ class BackupJob(Job):
             total = 0
             with zipfile.ZipFile(partial, "w", allowZip64=True) as zf:
                 zf.write(snapshot, DB_NAME, compress_type=zipfile.ZIP_DEFLATED)
-                manifest["files"][DB_NAME] = _sha256(snapshot)
+                manifest["files"][DB_NAME] = file_sha256(snapshot)
                 total += snapshot.stat().st_size
                 for index, path in enumerate(files, start=1):
                     self.check_cancelled()
@@ -100,7 +93,7 @@ class BackupJob(Job):
                     # Model weights do not compress; text and JSON do.
                     compress = zipfile.ZIP_STORED if path.suffix in {".gguf", ".safetensors"} else zipfile.ZIP_DEFLATED
                     zf.write(path, name, compress_type=compress)
-                    manifest["files"][name] = _sha256(path)
+                    manifest["files"][name] = file_sha256(path)
                     total += path.stat().st_size
                 zf.writestr(MANIFEST, json.dumps(manifest, indent=2))
             os.replace(partial, self.archive)

@@ -31,7 +31,7 @@ def storage_problem(exc: BaseException) -> str | None:
             return _OS_MESSAGES[exc.errno].format(where=_where(exc))
         if isinstance(exc, sqlite3.Error):
             text = str(exc).lower()
-            if "disk is full" in text or "disk i/o error" in text and "full" in text:
+            if "disk is full" in text:
                 return _OS_MESSAGES[errno.ENOSPC].format(where=" (the workspace database)")
             if "readonly database" in text or "read-only" in text:
                 return "The workspace database is read-only. Choose a workspace on a disk kwdesk can write to."

@@ -12,7 +12,7 @@ import logging
 import os
 import shutil
 import tempfile
-from concurrent.futures import CancelledError, Future
+from concurrent.futures import Future
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
@@ -25,9 +25,9 @@ from kwdesk.core.pdf_reader import (
     PdfOutline,
     RejectedFile,
     read_long_pdf,
-    short_error,
     read_pdf,
     read_pdf_or_outline,
+    short_error,
     stalled_reason,
     tesseract_available,
 )
@@ -35,6 +35,7 @@ from kwdesk.core.process_pool import (
     BrokenProcessPool,
     Heartbeat,
     Stalled,
+    again_if_the_pool_died,
     kill_pool,
     pool_size,
     reset_pool,
@@ -342,18 +343,9 @@ class ImportJob(Job):
             return wait_for(future, self.options.stall_limit_s, item.heartbeat, self.check_cancelled, heard)
 
         try:
-            try:
-                return wait(item.future)
-            except (BrokenProcessPool, CancelledError):
-                # A worker died: this file, or another one read beside it, crashed or hung
-                # the reader (a killed pool cancels the tasks it had not started yet).
-                # Read this file alone in a new pool; if that dies too, this file is the cause.
-                reset_pool()
-                try:
-                    return wait(self._submit(item))
-                except (BrokenProcessPool, CancelledError):
-                    reset_pool()
-                    raise RejectedFile("damaged file: it crashed the PDF reader") from None
+            return again_if_the_pool_died(lambda: wait(item.future), lambda: wait(self._submit(item)))
+        except BrokenProcessPool:
+            raise RejectedFile("damaged file: it crashed the PDF reader") from None
         except Stalled as exc:
             raise RejectedFile(stalled_reason(exc)) from None
 

@@ -249,9 +249,7 @@ def read_long_pdf(
     A range that crashes its worker, or makes no progress for STALL_LIMIT seconds, rejects
     the file. ON_PAGE (which may raise to cancel) hears after each range.
     """
-    from concurrent.futures import CancelledError
-
-    from kwdesk.core.process_pool import BrokenProcessPool, Stalled, reset_pool, shared_pool
+    from kwdesk.core.process_pool import BrokenProcessPool, Stalled, again_if_the_pool_died, shared_pool
 
     use_ocr = ocr and tesseract
     if shared_pool() is None:
@@ -260,18 +258,14 @@ def read_long_pdf(
         with pymupdf.open(path, filetype="pdf") as doc:
             pages = _read_pages(doc, 0, doc.page_count, use_ocr, on_page)
             return _assemble(pages, outline, lambda: _has_images(doc), use_ocr=use_ocr, tesseract=tesseract)
-    for attempt in (1, 2):
-        try:
-            pages, has_images = _read_ranges(path, outline, use_ocr, on_page, stall_limit, beat_dir, check)
-            break
-        except (BrokenProcessPool, CancelledError) as exc:
-            # The pool died under us: this file crashed it, or a file read beside it did
-            # (a killed pool also cancels tasks it had not started). Once more, then reject.
-            reset_pool()
-            if attempt == 2:
-                raise RejectedFile("damaged PDF: it crashed the PDF reader") from exc
-        except Stalled as exc:
-            raise RejectedFile(stalled_reason(exc)) from exc
+    try:
+        pages, has_images = again_if_the_pool_died(
+            lambda: _read_ranges(path, outline, use_ocr, on_page, stall_limit, beat_dir, check)
+        )
+    except BrokenProcessPool as exc:
+        raise RejectedFile("damaged PDF: it crashed the PDF reader") from exc
+    except Stalled as exc:
+        raise RejectedFile(stalled_reason(exc)) from exc
     return _assemble(pages, outline, lambda: bool(has_images), use_ocr=use_ocr, tesseract=tesseract)
 
 

@@ -18,12 +18,17 @@ import os
 import select
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
-__all__ = ["BrokenProcessPool", "Heartbeat", "Stalled", "context", "kill_pool", "shared_pool", "reset_pool", "wait_for"]
+T = TypeVar("T")
+
+__all__ = [
+    "BrokenProcessPool", "Heartbeat", "Stalled", "again_if_the_pool_died", "context", "kill_pool", "shared_pool",
+    "reset_pool", "wait_for",
+]
 
 MAX_WORKERS = 4
 POLL_S = 0.2
@@ -202,6 +207,25 @@ def wait_for(
         if now - alive_at > stall_limit:
             kill_pool()
             raise Stalled(stall_limit, seen)
+
+
+def again_if_the_pool_died(first: Callable[[], T], again: Callable[[], T] | None = None) -> T:
+    """FIRST(); if the pool died under it, AGAIN() (default: FIRST) once in a new pool.
+
+    A worker that dies takes every task in flight with it, and a killed pool cancels those
+    it had not started: the file being waited on may not be the one that crashed the
+    reader. Read once more alone; a second death raises BrokenProcessPool, and the caller
+    then knows this file is the cause.
+    """
+    try:
+        return first()
+    except (BrokenProcessPool, CancelledError):
+        reset_pool()
+    try:
+        return (again or first)()
+    except (BrokenProcessPool, CancelledError) as exc:
+        reset_pool()
+        raise BrokenProcessPool("the reader died twice on this file") from exc
 
 
 atexit.register(reset_pool)
