@@ -77,7 +77,12 @@ class TrainResult:
         }
 
 
-def peak_memory_mb() -> float:
+def peak_memory_mb(device: str = "cpu") -> float:
+    """The memory that limits training: the GPU's on CUDA, the process's RSS on the CPU."""
+    if device == "cuda":
+        import torch
+
+        return torch.cuda.max_memory_allocated() / 2**20
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -180,10 +185,18 @@ class TrainJob(Job):
             tokenizer = AutoTokenizer.from_pretrained(base.folder)
             pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
             check_safetensors_folder(base.folder, what="base model")
-            model = AutoModelForCausalLM.from_pretrained(
-                base.folder, dtype=dtype, use_safetensors=True, **self._quantization(device)
-            )
-            model.to(device)
+            quantization = self._quantization(device)
+            model = AutoModelForCausalLM.from_pretrained(base.folder, dtype=dtype, use_safetensors=True, **quantization)
+            if quantization:
+                from peft import prepare_model_for_kbit_training
+
+                # Norms and embeddings back to fp32 for stable 4-bit training; no gradient
+                # checkpointing: kwdesk's sequences are short, and speed matters more.
+                model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+            else:
+                model.to(device)
+            if device == "cuda":
+                torch.cuda.reset_peak_memory_stats()
             examples, n_replay, data_hash = self.build_examples(db, tokenizer, base)
             if state is not None and state["dataset_sha256"] != data_hash:
                 raise TrainingError(
@@ -221,6 +234,8 @@ class TrainJob(Job):
                 optimizer.load_state_dict(trainer["optimizer"])
                 scheduler.load_state_dict(trainer["scheduler"])
                 torch.set_rng_state(trainer["torch_rng"])
+                if device == "cuda" and "cuda_rng" in trainer:
+                    torch.cuda.set_rng_state_all(trainer["cuda_rng"])
                 step, losses, order_log = trainer["step"], list(trainer["losses"]), list(trainer["order"])
             self._save_config(run_dir, base, data_hash, total_steps, len(examples) - n_replay, n_replay)
             if state is None:
@@ -255,7 +270,7 @@ class TrainJob(Job):
                         step, total_steps, f"step {step}/{total_steps}, loss {step_loss:.3f}",
                         loss=step_loss, learning_rate=scheduler.get_last_lr()[0],
                         tokens_per_second=tokens_done / elapsed if elapsed else 0.0,
-                        memory_mb=peak_memory_mb(), run_id=run_id,
+                        memory_mb=peak_memory_mb(device), run_id=run_id,
                     )
                     if step % cfg.checkpoint_every == 0 and step < total_steps:
                         self._checkpoint(run_dir, model, optimizer, scheduler, step, losses, order_log)
@@ -272,7 +287,7 @@ class TrainJob(Job):
             tmp.rename(adapter_dir)
             elapsed = time.monotonic() - started
             result = TrainResult(
-                run_id, adapter_dir, step, losses, tokens_done / elapsed if elapsed else 0.0, peak_memory_mb(),
+                run_id, adapter_dir, step, losses, tokens_done / elapsed if elapsed else 0.0, peak_memory_mb(device),
                 len(examples) - n_replay, n_replay, data_hash,
             )
             self._finish(db, run_id, result, base, order_log)
@@ -301,15 +316,21 @@ class TrainJob(Job):
             return {}
         if device != "cuda":
             raise TrainingError("QLoRA needs an NVIDIA GPU; on this machine train without it.")
-        try:
-            import torch
-            from transformers import BitsAndBytesConfig
-        except ImportError as exc:  # pragma: no cover - depends on the machine
-            raise TrainingError("QLoRA needs the bitsandbytes package: pip install bitsandbytes") from exc
+        import importlib.util
+
+        import torch
+        from transformers import BitsAndBytesConfig
+
+        if importlib.util.find_spec("bitsandbytes") is None:  # transformers fails late and obscurely
+            raise TrainingError("QLoRA needs the bitsandbytes package: pip install bitsandbytes")
+        _, dtype = device_and_dtype()
         return {
             "quantization_config": BitsAndBytesConfig(
-                load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch.bfloat16
-            )
+                load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype,
+                bnb_4bit_use_double_quant=True,
+            ),
+            # A 4-bit model cannot be moved after loading: place it on the GPU while loading.
+            "device_map": {"": torch.cuda.current_device()},
         }
 
     # --- bookkeeping ---------------------------------------------------------------------------
@@ -388,6 +409,8 @@ class TrainJob(Job):
                 "optimizer": optimizer.state_dict(),
                 "scheduler": scheduler.state_dict(),
                 "torch_rng": torch.get_rng_state(),
+                # Dropout on a GPU draws from the CUDA generator: keep it for an exact resume.
+                **({"cuda_rng": torch.cuda.get_rng_state_all()} if torch.cuda.is_available() else {}),
                 "step": step,
                 "losses": losses,
                 "order": order_log,
