@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--replay-ratio", type=float, metavar="R", help="replay examples per document example")
     p.add_argument("--accepted-only", action="store_true", help="train only on accepted or edited pairs")
     p.add_argument("--no-packing", action="store_true")
+    p.add_argument("--micro-batch", type=int, metavar="N", help="packed sequences per forward pass (a GPU trains 4x faster at 8 than at 2)")
+    p.add_argument("--grad-accum", type=int, metavar="N", help="forward passes per optimizer step")
+    p.add_argument("--qlora", action="store_true", help="hold the base in 4 bits (NVIDIA GPU with bitsandbytes): less GPU memory")
     p.add_argument("--checkpoint-every", type=int, metavar="N")
     p.add_argument("--seed", type=int)
     p.add_argument("--resume", type=int, metavar="RUN", help="go on with an interrupted run")
@@ -467,6 +470,7 @@ def cmd_train(workspace, args) -> int:
         for key, value in {
             "max_steps": args.max_steps, "epochs": args.epochs, "learning_rate": args.learning_rate, "rank": args.rank,
             "replay_ratio": args.replay_ratio, "checkpoint_every": args.checkpoint_every, "seed": args.seed,
+            "micro_batch": args.micro_batch, "grad_accum": args.grad_accum, "qlora": args.qlora or None,
         }.items()
         if value is not None
     }

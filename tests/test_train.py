@@ -188,3 +188,20 @@ def test_resume_after_kill_9_continues_the_same_data_order(fact_workspace, tmp_p
     order = json.loads((run_dir / "order.json").read_text())
     reference = TrainJob(fact_workspace, preset("quick-try", max_steps=8, replay_ratio=0.0)).run()
     assert order == json.loads((reference.adapter_dir.parent / "order.json").read_text())
+
+
+def test_a_run_that_cannot_start_is_marked_failed_with_its_reason(fact_workspace, db):
+    """QLoRA asked for on a machine without an NVIDIA GPU: a readable error, in the CLI and
+    in the run list (not a run left "created" that looks resumable forever)."""
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU: QLoRA may run here")
+    proc = subprocess.run([sys.executable, "-m", "kwdesk", "--workspace", str(fact_workspace.root), "train", "--qlora",
+                           "--max-steps", "1"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0
+    assert "QLoRA needs an NVIDIA GPU" in proc.stderr and "Traceback" not in proc.stderr
+    from kwdesk.core.train import training_runs
+
+    (run,) = training_runs(fact_workspace, db)
+    assert run.status == "failed" and "NVIDIA GPU" in run.error

@@ -172,12 +172,14 @@ class TrainJob(Job):
 
         db = self.workspace.connect()
         lock = None
+        run_id, owned = None, False
         try:
             run_id, run_dir, state = self._open_run(db)
             # One trainer per run: the app and the CLI could both try to resume it.
             lock = ProcessLock(run_dir / RUN_LOCK)
             if not lock.try_acquire():
                 raise TrainingError(f"Run {run_id} is being trained by another kwdesk window or command.")
+            owned = True
             cfg = self.config
             self.report(0, None, "Loading the base model…")
             base = resolve_base(self.base_spec, lambda m: self.report(0, None, m))
@@ -270,6 +272,7 @@ class TrainJob(Job):
                         step, total_steps, f"step {step}/{total_steps}, loss {step_loss:.3f}",
                         loss=step_loss, learning_rate=scheduler.get_last_lr()[0],
                         tokens_per_second=tokens_done / elapsed if elapsed else 0.0,
+                        tokens=tokens_done,
                         memory_mb=peak_memory_mb(device), run_id=run_id,
                     )
                     if step % cfg.checkpoint_every == 0 and step < total_steps:
@@ -292,6 +295,12 @@ class TrainJob(Job):
             )
             self._finish(db, run_id, result, base, order_log)
             return result
+        except Cancelled:
+            raise
+        except Exception as exc:
+            if owned:  # say so in the run list instead of leaving it "created" or "running"
+                self._mark_failed(db, run_id, exc)
+            raise
         finally:
             if lock is not None:
                 lock.release()
@@ -396,6 +405,17 @@ class TrainJob(Job):
                 "UPDATE runs SET status = ?, dataset_sha256 = ?, metrics = coalesce(?, metrics) WHERE id = ?",
                 [status, data_hash, json.dumps(metrics) if metrics is not None else None, run_id],
             )
+
+    def _mark_failed(self, db, run_id: int, exc: Exception) -> None:
+        message = str(exc) if isinstance(exc, TrainingError) else f"{type(exc).__name__}: {exc}"
+        try:
+            with write_transaction(db):
+                db.execute(
+                    "UPDATE runs SET status = 'failed', metrics = json_set(coalesce(metrics, '{}'), '$.error', ?) WHERE id = ?",
+                    [message[:2000], run_id],
+                )
+        except Exception:  # the first error is the one to report (a full disk fails this too)
+            log.exception("could not mark run %s failed", run_id)
 
     def _checkpoint(self, run_dir: Path, model, optimizer, scheduler, step: int, losses, order_log) -> Path:
         import torch
@@ -538,6 +558,7 @@ class RunSummary:
     losses: list[float]
     resumable: bool
     exported: bool
+    error: str = ""  # why a failed run stopped
 
 
 def training_runs(workspace: Workspace, db) -> list[RunSummary]:
@@ -565,6 +586,7 @@ def training_runs(workspace: Workspace, db) -> list[RunSummary]:
                 and run_dir is not None
                 and not held_elsewhere(run_dir / RUN_LOCK),
                 exported=run_id in exported_runs,
+                error=str(metrics.get("error") or ""),
             )
         )
     return out

@@ -296,6 +296,8 @@ class TrainPage(QWidget):
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, run.id)
+                if run.error:
+                    item.setToolTip(run.error)
                 self.runs_table.setItem(row, column, item)
             if run.id == selected or (selected is None and row == 0):
                 self.runs_table.selectRow(row)  # the newest run, unless another was chosen
