@@ -67,10 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int)
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("dataset", help="export or import the dataset as JSONL")
+    p = sub.add_parser("dataset", help="export or import the dataset as JSONL or a Hugging Face dataset folder")
     p.add_argument("action", choices=["export", "import"])
-    p.add_argument("path")
-    p.add_argument("--format", choices=["openai", "sharegpt", "alpaca"], default="openai")
+    p.add_argument("path", help="a JSONL file, or a folder for --format hf (import reads either)")
+    p.add_argument("--format", choices=["openai", "sharegpt", "alpaca", "hf"], default="openai",
+                   help="hf: a folder with a dataset card and data/train.jsonl, data/test.jsonl")
     p.add_argument("--include-rejected", action="store_true")
     p.add_argument("--json", action="store_true")
 
@@ -437,19 +438,22 @@ def cmd_pairs(workspace, args) -> int:
 
 
 def cmd_dataset(workspace, args) -> int:
-    from kwdesk.core.dataset_io import DatasetError, export_jsonl, import_jsonl
+    from kwdesk.core.dataset_io import HF_FOLDER, DatasetError, export_hf_folder, export_jsonl, import_jsonl
 
     db = workspace.connect()
     try:
-        if args.action == "export":
-            count = export_jsonl(db, Path(args.path), args.format, include_rejected=args.include_rejected)
-            summary = {"path": str(Path(args.path).resolve()), "format": args.format, "records": count}
-        else:
-            try:
+        try:
+            if args.action == "export":
+                if args.format == HF_FOLDER:
+                    count = export_hf_folder(db, Path(args.path), include_rejected=args.include_rejected)
+                else:
+                    count = export_jsonl(db, Path(args.path), args.format, include_rejected=args.include_rejected)
+                summary = {"path": str(Path(args.path).resolve()), "format": args.format, "records": count}
+            else:
                 summary = import_jsonl(db, Path(args.path)).to_dict()
-            except DatasetError as exc:
-                print(f"kwdesk: {exc}", file=sys.stderr)
-                return EXIT_NOTHING_DONE
+        except DatasetError as exc:
+            print(f"kwdesk: {exc}", file=sys.stderr)
+            return EXIT_NOTHING_DONE
     finally:
         db.close()
     if args.json:

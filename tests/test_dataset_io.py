@@ -1,11 +1,11 @@
-"""JSONL export and import in the three formats, round trip without loss."""
+"""Dataset export and import: JSONL in three formats and a Hugging Face folder, round trip without loss."""
 
 import json
 
 import pytest
 
 from docgen import facts_pdf
-from kwdesk.core.dataset_io import FORMATS, DatasetError, export_jsonl, import_jsonl
+from kwdesk.core.dataset_io import FORMATS, DatasetError, export_hf_folder, export_jsonl, import_jsonl
 from kwdesk.core.importer import ImportJob, ImportOptions
 from kwdesk.core.pairs import list_pairs
 from kwdesk.core.workspace import Workspace, write_transaction
@@ -95,3 +95,52 @@ def test_a_broken_line_names_its_line_and_imports_nothing(db, tmp_path):
     with pytest.raises(DatasetError, match="line 2"):
         import_jsonl(db, path)
     assert db.execute("SELECT count(*) FROM pairs").fetchone()[0] == 0
+
+
+def test_hugging_face_folder_loads_in_datasets_and_round_trips(filled, tmp_path):
+    import datasets
+
+    ws, pdf = filled
+    db = ws.connect()
+    folder = tmp_path / "kwdesk-data"
+    assert export_hf_folder(db, folder) == 3
+    assert sorted(p.name for p in (folder / "data").iterdir()) == ["test.jsonl", "train.jsonl"]
+    card = (folder / "README.md").read_text()
+    assert "path: data/train.jsonl" in card and "handbook.pdf" in card
+
+    # The library reads the folder as the Hub would: splits from the card, one schema.
+    loaded = datasets.load_dataset(str(folder))
+    assert loaded["train"].num_rows == 2 and loaded["test"].num_rows == 1
+    assert loaded["train"][0]["messages"][1] == {"role": "assistant", "content": "The Larkspur Dam is 212 metres high."}
+    assert loaded["train"][1]["messages"] is None and loaded["train"][1]["text"].startswith("- The dam")
+    assert loaded["test"][0]["messages"][0]["content"] == "Can you tell me the height of the Larkspur Dam?"
+
+    other = Workspace.open(tmp_path / "b")
+    ImportJob(other, [pdf], ImportOptions(chunk_tokens=60)).run()
+    odb = other.connect()
+    report = import_jsonl(odb, folder)
+    assert (report.added, report.linked) == (3, 3)
+    original = {p["question"] + p["answer"]: p for p in list_pairs(db) if p["status"] != "rejected"}
+    for after in list_pairs(odb):
+        before = original[after["question"] + after["answer"]]
+        assert {k: before[k] for k in COMPARED} == {k: after[k] for k in COMPARED}
+
+
+def test_a_dataset_saved_by_the_datasets_library_imports_with_its_split(db, tmp_path):
+    """A folder from another tool: `to_json` per split, no kwdesk provenance."""
+    import datasets
+
+    folder = tmp_path / "theirs"
+    (folder / "data").mkdir(parents=True)
+    rows = [{"messages": [{"role": "user", "content": f"Q{i}?"}, {"role": "assistant", "content": f"A{i}."}]} for i in range(3)]
+    datasets.Dataset.from_list(rows[:2]).to_json(folder / "data" / "train-00000.jsonl")
+    datasets.Dataset.from_list(rows[2:]).to_json(folder / "data" / "validation-00000.jsonl")
+    assert import_jsonl(db, folder).added == 3
+    assert {p["question"]: p["split"] for p in list_pairs(db)} == {"Q0?": "train", "Q1?": "train", "Q2?": "eval"}
+
+
+def test_a_folder_without_jsonl_is_refused_with_a_reason(db, tmp_path):
+    (tmp_path / "arrow").mkdir()
+    (tmp_path / "arrow" / "data-00000-of-00001.arrow").write_bytes(b"\0" * 8)
+    with pytest.raises(DatasetError, match="Arrow files are not read"):
+        import_jsonl(db, tmp_path / "arrow")

@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kwdesk.core.dataset_io import FORMATS, DatasetJob
+from kwdesk.core.dataset_io import FORMATS, HF_FOLDER, DatasetJob
 from kwdesk.core.generate import STRATEGIES, GenerateJob, GenerateOptions, GenerateResult
 from kwdesk.core.pair_quality import content_words
 from kwdesk.core.pairs import (
@@ -486,15 +486,23 @@ class DataPage(QWidget):
         self.start_generation(options)
 
     def _choose_export(self) -> None:
-        filters = ";;".join(f"{fmt} JSONL (*.jsonl)" for fmt in FORMATS)
+        filters = ";;".join([*(f"{fmt} JSONL (*.jsonl)" for fmt in FORMATS), f"{HF_FOLDER} (Hugging Face dataset folder) (*)"])
         path, chosen = QFileDialog.getSaveFileName(self, "Export the dataset", str(Path.home() / "dataset.jsonl"), filters)
         if path:
-            self.export_dataset(Path(path), chosen.split()[0] if chosen else "openai")
+            fmt = chosen.split()[0] if chosen else "openai"
+            target = Path(path)
+            if fmt == HF_FOLDER and target.suffix == ".jsonl":
+                target = target.with_suffix("")  # a folder, named as the user typed it
+            self.export_dataset(target, fmt)
 
     def _choose_import(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import a dataset", str(Path.home()), "JSONL (*.jsonl *.json);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import a dataset", str(Path.home()),
+            "JSONL (*.jsonl *.json);;Hugging Face dataset folder: its README.md (README.md);;All files (*)")
         if path:
-            self.import_dataset(Path(path))
+            chosen = Path(path)
+            # A dataset folder is opened by its card, which a file dialog can show.
+            self.import_dataset(chosen.parent if chosen.name == "README.md" else chosen)
 
     def export_dataset(self, path: Path, fmt: str = "openai") -> None:
         self.dataset_bar.start(DatasetJob(self.workspace, "export", path, fmt), "Exporting the dataset")
