@@ -125,6 +125,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("archive", metavar="FILE")
     p.add_argument("folder", metavar="FOLDER", help="a new or empty folder")
 
+    p = sub.add_parser("publish", help="hand a personal model to LM Studio, or its LoRA adapter to a server (vLLM, SGLang)")
+    p.add_argument("target", choices=["lmstudio", "adapter"])
+    p.add_argument("--model", type=int, metavar="ID", help="lmstudio: a GGUF model id (default: the newest verified export)")
+    p.add_argument("--run", type=int, metavar="RUN", help="adapter: a training run (default: the newest finished one)")
+    p.add_argument("--dir", metavar="DIR", help="lmstudio: LM Studio's models folder (default: ~/.lmstudio/models); "
+                   "adapter: a new folder for the adapter (required)")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("models", help="list the models of the workspace, or delete one")
     p.add_argument("action", nargs="?", choices=["list", "delete"], default="list")
     p.add_argument("ids", nargs="*", type=int, metavar="ID")
@@ -186,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             "export": cmd_export,
             "chat": cmd_chat,
             "models": cmd_models,
+            "publish": cmd_publish,
             "eval": cmd_eval,
             "backup": cmd_backup,
         }[args.command]
@@ -696,6 +705,47 @@ def _write_report(workspace, eval_id: int, path: Path) -> None:
     else:
         path.write_text(report_html(report), encoding="utf-8")
     print(f"report written to {path}", file=sys.stderr)
+
+
+def cmd_publish(workspace, args) -> int:
+    from kwdesk.core.library import ModelNotRegistered, newest_gguf
+    from kwdesk.core.publish import PublishError, export_peft_adapter, publish_lmstudio
+
+    db = workspace.connect()
+    try:
+        if args.target == "lmstudio":
+            model_id = args.model
+            if model_id is None:
+                newest = newest_gguf(db)
+                if newest is None:
+                    print("kwdesk: there is no exported model yet: kwdesk export makes one.", file=sys.stderr)
+                    return EXIT_NOTHING_DONE
+                model_id = newest.id
+            path = publish_lmstudio(db, model_id, Path(args.dir) if args.dir else None)
+            summary = {"target": "lmstudio", "model_id": model_id, "path": str(path)}
+        else:
+            if not args.dir:
+                print("kwdesk: name a new folder for the adapter with --dir", file=sys.stderr)
+                return EXIT_USAGE
+            run_id = args.run
+            if run_id is None:
+                row = db.execute("SELECT max(id) FROM runs WHERE kind = 'train' AND status = 'done'").fetchone()
+                run_id = row[0] if row else None
+                if run_id is None:
+                    print("kwdesk: there is no finished training run yet: kwdesk train makes one.", file=sys.stderr)
+                    return EXIT_NOTHING_DONE
+            path = export_peft_adapter(db, run_id, Path(args.dir))
+            summary = {"target": "adapter", "run_id": run_id, "path": str(path.resolve())}
+    except (PublishError, ModelNotRegistered) as exc:
+        print(f"kwdesk: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_DONE
+    finally:
+        db.close()
+    if args.json:
+        _print_json(summary)
+    else:
+        print(f"{summary['path']}")
+    return EXIT_OK
 
 
 def cmd_models(workspace, args) -> int:

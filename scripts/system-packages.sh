@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Optional system packages that tests exercise: Tesseract (OCR of scanned pages) and the
+# Optional system packages that tests exercise: Tesseract (OCR of scanned pages), the
+# validators of the desktop entry and AppStream metainfo (packaging/), and the
 # X libraries that Qt's xcb platform needs, with Xvfb to run the window on a virtual
 # screen. Installed with apt-get when running as root; otherwise the script says what is
 # missing and the tests that need it are skipped.
 set -euo pipefail
 
-PACKAGES=(tesseract-ocr xvfb libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
+PACKAGES=(tesseract-ocr xvfb desktop-file-utils appstream libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 libxcb-image0
     libxcb-render-util0 libxcb-xinerama0 libxcb-xkb1 libxkbcommon-x11-0 libxcb-shape0
     libxcb-randr0 libegl1)
 

