@@ -18,6 +18,44 @@ EXIT_NOTHING_DONE = 1
 EXIT_USAGE = 2
 
 
+def _add_train_options(p) -> None:
+    p.add_argument("--base", metavar="MODEL", help="a GGUF file, an HF folder or a hub id (default: the bundled model)")
+    p.add_argument("--preset", choices=["quick-try", "learn-documents", "learn-gently"], help="default: the preset in the settings")
+    p.add_argument("--max-steps", type=int, metavar="N")
+    p.add_argument("--epochs", type=float)
+    p.add_argument("--learning-rate", type=float)
+    p.add_argument("--rank", type=int)
+    p.add_argument("--replay-ratio", type=float, metavar="R", help="replay examples per document example")
+    p.add_argument("--accepted-only", action="store_true", help="train only on accepted or edited pairs")
+    p.add_argument("--no-packing", action="store_true")
+    p.add_argument("--micro-batch", type=int, metavar="N", help="packed sequences per forward pass (a GPU trains 4x faster at 8 than at 2)")
+    p.add_argument("--grad-accum", type=int, metavar="N", help="forward passes per optimizer step")
+    p.add_argument("--qlora", action="store_true", help="hold the base in 4 bits (NVIDIA GPU with bitsandbytes): less GPU memory")
+    p.add_argument("--seed", type=int)
+
+
+def _train_config(args):
+    """The TrainConfig that the options of `train` and `bundle export` ask for."""
+    from kwdesk.core.presets import preset
+
+    overrides = {
+        key: value
+        for key, value in {
+            "max_steps": args.max_steps, "epochs": args.epochs, "learning_rate": args.learning_rate, "rank": args.rank,
+            "replay_ratio": args.replay_ratio, "checkpoint_every": getattr(args, "checkpoint_every", None), "seed": args.seed,
+            "micro_batch": args.micro_batch, "grad_accum": args.grad_accum, "qlora": args.qlora or None,
+        }.items()
+        if value is not None
+    }
+    if args.rank is not None:
+        overrides["alpha"] = 2 * args.rank
+    if args.accepted_only:
+        overrides["accepted_only"] = True
+    if args.no_packing:
+        overrides["packing"] = False
+    return preset(args.preset, **overrides)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kwdesk",
@@ -76,22 +114,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("train", help="train a LoRA adapter on the pairs (CPU works, slowly; a GPU is used when present)")
-    p.add_argument("--base", metavar="MODEL", help="a GGUF file, an HF folder or a hub id (default: the bundled model)")
-    p.add_argument("--preset", choices=["quick-try", "learn-documents", "learn-gently"], help="default: the preset in the settings")
-    p.add_argument("--max-steps", type=int, metavar="N")
-    p.add_argument("--epochs", type=float)
-    p.add_argument("--learning-rate", type=float)
-    p.add_argument("--rank", type=int)
-    p.add_argument("--replay-ratio", type=float, metavar="R", help="replay examples per document example")
-    p.add_argument("--accepted-only", action="store_true", help="train only on accepted or edited pairs")
-    p.add_argument("--no-packing", action="store_true")
-    p.add_argument("--micro-batch", type=int, metavar="N", help="packed sequences per forward pass (a GPU trains 4x faster at 8 than at 2)")
-    p.add_argument("--grad-accum", type=int, metavar="N", help="forward passes per optimizer step")
-    p.add_argument("--qlora", action="store_true", help="hold the base in 4 bits (NVIDIA GPU with bitsandbytes): less GPU memory")
+    _add_train_options(p)
     p.add_argument("--checkpoint-every", type=int, metavar="N")
-    p.add_argument("--seed", type=int)
     p.add_argument("--resume", type=int, metavar="RUN", help="go on with an interrupted run")
     p.add_argument("--plan", action="store_true", help="only say what would be trained, and how long it may take")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("bundle", help="a training bundle for another machine (accelerate launch), or its adapter brought back")
+    p.add_argument("action", choices=["export", "import"])
+    p.add_argument("folder", help="export: a new folder; import: a bundle folder trained elsewhere")
+    _add_train_options(p)
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("export", help="merge a run's adapter, write a GGUF, quantize it and verify it")
@@ -195,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             "chat": cmd_chat,
             "models": cmd_models,
             "publish": cmd_publish,
+            "bundle": cmd_bundle,
+            "publish": cmd_publish,
             "eval": cmd_eval,
             "backup": cmd_backup,
         }[args.command]
@@ -224,6 +258,7 @@ def _apply_settings(args, settings) -> None:
         "train": {"base": settings.base_model or None, "preset": settings.preset},
         "export": {"quant": settings.quantization},
     }
+    per_command["bundle"] = per_command["train"]
     for name, value in per_command.get(args.command, {}).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
@@ -475,25 +510,9 @@ def cmd_dataset(workspace, args) -> int:
 def cmd_train(workspace, args) -> int:
     from kwdesk.core.base_models import BaseModelError
     from kwdesk.core.jobs import Cancelled
-    from kwdesk.core.presets import preset
     from kwdesk.core.train import TrainingError, TrainJob, plan_training
 
-    overrides = {
-        key: value
-        for key, value in {
-            "max_steps": args.max_steps, "epochs": args.epochs, "learning_rate": args.learning_rate, "rank": args.rank,
-            "replay_ratio": args.replay_ratio, "checkpoint_every": args.checkpoint_every, "seed": args.seed,
-            "micro_batch": args.micro_batch, "grad_accum": args.grad_accum, "qlora": args.qlora or None,
-        }.items()
-        if value is not None
-    }
-    if args.rank is not None:
-        overrides["alpha"] = 2 * args.rank
-    if args.accepted_only:
-        overrides["accepted_only"] = True
-    if args.no_packing:
-        overrides["packing"] = False
-    job = TrainJob(workspace, preset(args.preset, **overrides), args.base, resume_run=args.resume)
+    job = TrainJob(workspace, _train_config(args), args.base, resume_run=args.resume)
     try:
         if args.plan:
             db = workspace.connect()
@@ -705,6 +724,36 @@ def _write_report(workspace, eval_id: int, path: Path) -> None:
     else:
         path.write_text(report_html(report), encoding="utf-8")
     print(f"report written to {path}", file=sys.stderr)
+
+
+def cmd_bundle(workspace, args) -> int:
+    from kwdesk.core.base_models import BaseModelError
+    from kwdesk.core.bundle import BundleError, export_bundle, import_bundle
+    from kwdesk.core.model_files import ModelFileError
+    from kwdesk.core.train import TrainingError
+
+    def status(message: str) -> None:
+        print(message, file=sys.stderr)
+
+    db = workspace.connect()
+    try:
+        if args.action == "export":
+            summary = export_bundle(workspace, db, Path(args.folder), _train_config(args), args.base, status)
+        else:
+            run_id = import_bundle(workspace, db, Path(args.folder), status)
+            summary = {"run_id": run_id, "next": f"kwdesk export {run_id}"}
+    except (BundleError, TrainingError, BaseModelError, ModelFileError) as exc:
+        print(f"kwdesk: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_DONE
+    finally:
+        db.close()
+    if args.json:
+        _print_json(summary)
+    elif args.action == "export":
+        print(f"{summary['records']} records written to {summary['path']}; train there with: {summary['command']}")
+    else:
+        print(f"The adapter is run {summary['run_id']}; make a model of it with: {summary['next']}")
+    return EXIT_OK
 
 
 def cmd_publish(workspace, args) -> int:

@@ -46,7 +46,7 @@ def _data_summary(db, run_dir: Path) -> tuple[Counter, Counter, list[tuple[str, 
             source = json.loads(line).get("source", "")
             if source.startswith("pair:"):
                 pair_ids.append(int(source[5:]))
-            elif source == "replay":
+            elif source.startswith("replay"):
                 replay += 1
     strategies, statuses, documents = Counter(), Counter(), Counter()
     for start in range(0, len(pair_ids), 500):

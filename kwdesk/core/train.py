@@ -31,12 +31,12 @@ from kwdesk.core.train_data import (
     Example,
     collate,
     dataset_sha256,
-    encode_pair,
-    encode_text,
+    encode_record,
     epoch_order,
     pack_examples,
     pairs_for_training,
     unpacked,
+    warmup_cosine,
 )
 from kwdesk.core.workspace import Workspace, write_transaction
 
@@ -94,6 +94,31 @@ def device_and_dtype():
     return "cpu", torch.float32
 
 
+def training_records(db, cfg: TrainConfig, base: BaseModel, on_status=None) -> tuple[list[dict], list[dict], str]:
+    """What a run trains, before tokenizing: [{"source", "question", "answer"}] (documents,
+    then replay; question "" for a training text), the replay prompts and answers chosen,
+    and the dataset hash. The training bundle writes the same records."""
+    from kwdesk.core.replay import replay_answers, replay_prompts
+
+    items, records = [], []
+    for pair_id, question, answer in pairs_for_training(db, cfg.accepted_only):
+        items.append([question, answer])
+        records.append({"source": f"pair:{pair_id}", "question": question, "answer": answer})
+    if not records:
+        raise TrainingError("There is nothing to train on: generate or add Q&A pairs first (rejected pairs are left out).")
+    wanted = round(len(records) * cfg.replay_ratio)
+    chosen: list[dict] = []
+    if wanted:
+        # As many different prompts as replay examples (each seen once an epoch), cycling
+        # only when more are wanted than there are prompts.
+        chosen = replay_answers(base, min(wanted, len(replay_prompts())), on_status)
+        for index in range(wanted):
+            record = chosen[index % len(chosen)]
+            records.append({"source": f"replay:{index}", "question": record["prompt"], "answer": record["answer"]})
+            items.append(["replay", record["prompt"], record["answer"]])
+    return records, chosen, dataset_sha256(items)
+
+
 class TrainJob(Job):
     """Train a LoRA adapter on the workspace's pairs; ``resume_run`` goes on with a run."""
 
@@ -114,33 +139,10 @@ class TrainJob(Job):
 
     def build_examples(self, db, tokenizer, base: BaseModel) -> tuple[list[Example], int, str]:
         """The examples of one epoch (documents, then replay) and the dataset hash."""
-        from kwdesk.core.replay import replay_answers, replay_prompts
-
-        cfg = self.config
-        items = []
-        examples: list[Example] = []
-        for pair_id, question, answer in pairs_for_training(db, cfg.accepted_only):
-            items.append([question, answer])
-            source = f"pair:{pair_id}"
-            if question:
-                examples.append(encode_pair(tokenizer, question, answer, source, cfg.max_seq_len))
-            else:
-                examples.append(encode_text(tokenizer, answer, source, cfg.max_seq_len))
-        if not examples:
-            raise TrainingError("There is nothing to train on: generate or add Q&A pairs first (rejected pairs are left out).")
-        replay: list[Example] = []
-        wanted = round(len(examples) * cfg.replay_ratio)
-        self._replay_records = []
-        if wanted:
-            # As many different prompts as replay examples (each seen once an epoch), cycling
-            # only when more are wanted than there are prompts.
-            records = replay_answers(base, min(wanted, len(replay_prompts())), lambda m: self.report(0, None, m))
-            self._replay_records = records
-            for index in range(wanted):
-                record = records[index % len(records)]
-                replay.append(encode_pair(tokenizer, record["prompt"], record["answer"], f"replay:{index}", cfg.max_seq_len))
-                items.append(["replay", record["prompt"], record["answer"]])
-        return examples + replay, len(replay), dataset_sha256(items)
+        records, replay_records, data_hash = training_records(db, self.config, base, lambda m: self.report(0, None, m))
+        self._replay_records = replay_records
+        examples = [encode_record(tokenizer, record, self.config.max_seq_len) for record in records]
+        return examples, sum(1 for r in records if r["source"].startswith("replay:")), data_hash
 
     def batches_for_epoch(self, examples: list[Example], epoch: int) -> list[list]:
         cfg = self.config
@@ -223,13 +225,7 @@ class TrainJob(Job):
             optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
             warmup = max(1, int(total_steps * cfg.warmup_ratio))
 
-            def schedule(step: int) -> float:  # linear warm-up, then cosine decay to 10%
-                if step < warmup:
-                    return (step + 1) / warmup
-                progress_ = (step - warmup) / max(1, total_steps - warmup)
-                return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress_)))
-
-            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, warmup, total_steps))
             step, losses, order_log = 0, [], []
             if state is not None:
                 trainer = torch.load(Path(state["checkpoint"]) / STATE_FILE, weights_only=True)
@@ -293,7 +289,7 @@ class TrainJob(Job):
                 run_id, adapter_dir, step, losses, tokens_done / elapsed if elapsed else 0.0, peak_memory_mb(device),
                 len(examples) - n_replay, n_replay, data_hash,
             )
-            self._finish(db, run_id, result, base, order_log)
+            record_finished_run(db, run_id, result, base, order_log)
             return result
         except Cancelled:
             raise
@@ -445,32 +441,33 @@ class TrainJob(Job):
                 shutil.rmtree(old, ignore_errors=True)
         return final
 
-    def _finish(self, db, run_id: int, result: TrainResult, base: BaseModel, order_log) -> None:
-        metrics = {**result.to_dict(), "losses": result.losses}
-        (result.adapter_dir.parent / "order.json").write_text(json.dumps(order_log))
-        size = sum(f.stat().st_size for f in result.adapter_dir.iterdir() if f.is_file())
-        with write_transaction(db):
-            db.execute(
-                "UPDATE runs SET status = 'done', metrics = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
-                [json.dumps(metrics), run_id],
-            )
-            base_row = db.execute("SELECT id FROM models WHERE kind = 'base' AND path = ?", [str(base.folder)]).fetchone()
-            base_id = base_row[0] if base_row else db["models"].insert(
-                {"kind": "base", "name": base.name, "path": str(base.folder),
-                 "size_bytes": sum(f.stat().st_size for f in base.folder.glob("*.safetensors")),
-                 "meta": json.dumps({"source": base.source})}
-            ).last_pk
-            db["models"].insert(
-                {
-                    "kind": "adapter",
-                    "name": f"{base.name} + run {run_id}",
-                    "path": str(result.adapter_dir),
-                    "run_id": run_id,
-                    "parent_model_id": base_id,
-                    "size_bytes": size,
-                    "meta": json.dumps({"base": base.source, "base_folder": str(base.folder), "dataset_sha256": result.dataset_sha256}),
-                }
-            )
+def record_finished_run(db, run_id: int, result: TrainResult, base: BaseModel, order_log) -> None:
+    """A finished run in the workspace: its metrics, and its adapter (and base) in the library."""
+    metrics = {**result.to_dict(), "losses": result.losses}
+    (result.adapter_dir.parent / "order.json").write_text(json.dumps(order_log))
+    size = sum(f.stat().st_size for f in result.adapter_dir.iterdir() if f.is_file())
+    with write_transaction(db):
+        db.execute(
+            "UPDATE runs SET status = 'done', metrics = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+            [json.dumps(metrics), run_id],
+        )
+        base_row = db.execute("SELECT id FROM models WHERE kind = 'base' AND path = ?", [str(base.folder)]).fetchone()
+        base_id = base_row[0] if base_row else db["models"].insert(
+            {"kind": "base", "name": base.name, "path": str(base.folder),
+             "size_bytes": sum(f.stat().st_size for f in base.folder.glob("*.safetensors")),
+             "meta": json.dumps({"source": base.source})}
+        ).last_pk
+        db["models"].insert(
+            {
+                "kind": "adapter",
+                "name": f"{base.name} + run {run_id}",
+                "path": str(result.adapter_dir),
+                "run_id": run_id,
+                "parent_model_id": base_id,
+                "size_bytes": size,
+                "meta": json.dumps({"base": base.source, "base_folder": str(base.folder), "dataset_sha256": result.dataset_sha256}),
+            }
+        )
 
 
 def latest_checkpoint(run_dir: Path) -> Path | None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import random
 from dataclasses import dataclass
 
@@ -46,6 +47,22 @@ def encode_text(tokenizer, text: str, source: str, max_len: int) -> Example:
     ids = tokenizer(text, add_special_tokens=False).input_ids + [tokenizer.eos_token_id]
     ids = ids[:max_len]
     return Example(ids, list(ids), source)
+
+
+def encode_record(tokenizer, record: dict, max_len: int) -> Example:
+    """A training record {"source", "question", "answer"}: a chat pair, or a text when the
+    question is empty."""
+    if record["question"]:
+        return encode_pair(tokenizer, record["question"], record["answer"], record["source"], max_len)
+    return encode_text(tokenizer, record["answer"], record["source"], max_len)
+
+
+def warmup_cosine(step: int, warmup: int, total: int) -> float:
+    """The learning-rate factor at STEP: linear warm-up, then cosine decay to 10%."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
 def pairs_for_training(db, accepted_only: bool = False) -> list[tuple[int, str, str]]:
