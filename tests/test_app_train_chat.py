@@ -22,7 +22,7 @@ def run_status(db, run_id):
     return db.execute("SELECT status FROM runs WHERE id = ?", [run_id]).fetchone()[0]
 
 
-def test_train_cancel_resume_export_and_chat_with_the_result(window, qtbot, db, screenshot):
+def test_train_cancel_resume_export_and_chat_with_the_result(window, qtbot, db, screenshot, tmp_path):
     page = window.train
     window.steps.setCurrentRow(TRAIN)
     qtbot.waitUntil(lambda: "examples from your documents" in page.plan_label.text(), timeout=120_000)
@@ -64,6 +64,18 @@ def test_train_cancel_resume_export_and_chat_with_the_result(window, qtbot, db, 
     window.steps.setCurrentRow(MODELS)
     assert any(entry.id == model_id for entry in window.library.entries)
     screenshot(window, "models")
+    # Use elsewhere: LM Studio's folder layout and the adapter in PEFT format, as jobs.
+    library = window.library
+    library.table.selectRow([e.id for e in library.entries].index(model_id))
+    assert library.share_button.isEnabled()
+    library.add_to_lmstudio(tmp_path / "lms")
+    qtbot.waitUntil(lambda: not library.share_bar.is_busy(), timeout=60_000)
+    assert "LM Studio" in library.share_bar.message.text()
+    assert len(list((tmp_path / "lms" / "kwdesk").glob("*/*.gguf"))) == 1
+    library.save_adapter(tmp_path / "adapter")
+    qtbot.waitUntil(lambda: not library.share_bar.is_busy(), timeout=60_000)
+    assert (tmp_path / "adapter" / "adapter_model.safetensors").is_file(), library.share_bar.message.text()
+    screenshot(window, "models-shared")
 
     page.chat_button.click()
     chat = window.chat

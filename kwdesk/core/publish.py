@@ -14,6 +14,7 @@ import os
 import shutil
 from pathlib import Path
 
+from kwdesk.core.jobs import Job, ProgressCallback
 from kwdesk.core.library import get_model
 from kwdesk.core.model_card import base_hub_id, write_model_card
 
@@ -99,3 +100,28 @@ def export_peft_adapter(db, run_id: int, target: Path) -> Path:
     partial.rename(target)
     return target
 
+
+
+class PublishJob(Job):
+    """publish_lmstudio or export_peft_adapter as a job: copying a GGUF can take seconds."""
+
+    def __init__(self, workspace, target: str, model_id: int, folder: Path | None = None) -> None:
+        super().__init__()
+        if target not in ("lmstudio", "adapter"):
+            raise ValueError(target)
+        self.workspace, self.target, self.model_id, self.folder = workspace, target, model_id, folder
+
+    def run(self, progress: ProgressCallback | None = None) -> dict:
+        self._progress = progress
+        db = self.workspace.connect()
+        try:
+            if self.target == "lmstudio":
+                self.report(0, None, "Placing the model file in LM Studio's folder…")
+                return {"target": "lmstudio", "path": str(publish_lmstudio(db, self.model_id, self.folder))}
+            run_id = get_model(db, self.model_id).run_id
+            if run_id is None:
+                raise PublishError("This model did not come from a training run of this workspace.")
+            self.report(0, None, "Writing the adapter…")
+            return {"target": "adapter", "path": str(export_peft_adapter(db, run_id, self.folder))}
+        finally:
+            db.close()

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QMenu,
     QMessageBox,
     QPushButton,
     QSplitter,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 from kwdesk.core.eval_report import load_eval, newest_eval_for_model, report_html, report_svg
 from kwdesk.core.evaluate import EvaluateJob, EvalResult
 from kwdesk.core.library import ModelEntry, delete_model, list_models
+from kwdesk.core.publish import PublishJob, lmstudio_models_dir
 from kwdesk.core.workspace import Workspace
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.report_image import svg_to_image
@@ -80,6 +82,15 @@ class LibraryPage(QWidget):
         self.open_report_button.clicked.connect(self._open_report)
         self.report_button = QPushButton("Export report…")
         self.report_button.clicked.connect(self._choose_report_file)
+        # Hand the model to the tools people already use (the Ollama Modelfile and the model
+        # card are beside every model file already).
+        self.share_button = QPushButton("Use elsewhere")
+        share_menu = QMenu(self.share_button)
+        self.lmstudio_action = share_menu.addAction("Add to LM Studio", self.add_to_lmstudio)
+        self.adapter_action = share_menu.addAction("Save the adapter for a server (PEFT)…", self._choose_adapter_folder)
+        self.share_button.setMenu(share_menu)
+        self.share_bar = JobBar()
+        self.share_bar.succeeded.connect(self._shared)
         self.eval_bar = JobBar()
         self.eval_bar.busy_changed.connect(self.busy_changed)
         self.eval_bar.succeeded.connect(self._evaluated)
@@ -91,8 +102,8 @@ class LibraryPage(QWidget):
         self.eval_summary.setWordWrap(True)
         self.eval_summary.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         buttons = QHBoxLayout()
-        for button in (self.chat_button, self.evaluate_button, self.open_report_button, self.report_button, self.folder_button,
-                       self.delete_button):
+        for button in (self.chat_button, self.evaluate_button, self.open_report_button, self.report_button, self.share_button,
+                       self.folder_button, self.delete_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         report = QWidget()
@@ -109,6 +120,7 @@ class LibraryPage(QWidget):
         top_layout.addWidget(self.details)
         top_layout.addLayout(buttons)
         top_layout.addWidget(self.eval_bar)
+        top_layout.addWidget(self.share_bar)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(top)
         splitter.addWidget(report)
@@ -143,6 +155,7 @@ class LibraryPage(QWidget):
         self._show_report(entry)
         self.folder_button.setEnabled(entry is not None)
         self.delete_button.setEnabled(entry is not None)
+        self.share_button.setEnabled(usable and entry.run_id is not None)
         if entry is None:
             self.details.setText("")
             return
@@ -216,6 +229,39 @@ class LibraryPage(QWidget):
             path.write_text(report_html(report), encoding="utf-8")
         return path
 
+    # --- use elsewhere ---------------------------------------------------------------------------
+
+    def add_to_lmstudio(self, folder: Path | None = None) -> None:
+        entry = self.selected()
+        if entry is None:
+            return
+        if folder is None and lmstudio_models_dir() is None:
+            chosen = QFileDialog.getExistingDirectory(self, "LM Studio's models folder (not found in ~/.lmstudio/models)",
+                                                      str(Path.home()))
+            if not chosen:
+                return
+            folder = Path(chosen)
+        self.share_bar.start(PublishJob(self.workspace, "lmstudio", entry.id, folder), "Adding to LM Studio")
+
+    def _choose_adapter_folder(self) -> None:
+        entry = self.selected()
+        if entry is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "A new folder for the adapter", str(Path.home() / f"kwdesk-adapter-run{entry.run_id}"))
+        if path:
+            self.save_adapter(Path(path))
+
+    def save_adapter(self, folder: Path) -> None:
+        entry = self.selected()
+        if entry is not None:
+            self.share_bar.start(PublishJob(self.workspace, "adapter", entry.id, folder), "Saving the adapter")
+
+    def _shared(self, result: dict) -> None:
+        if result["target"] == "lmstudio":
+            self.share_bar.show_message(f"In LM Studio's list now (restart it if it is open): {result['path']}")
+        else:
+            self.share_bar.show_message(f"Adapter saved in PEFT format, with its model card: {result['path']}")
+
     def _show_in_folder(self) -> None:
         entry = self.selected()
         if entry is not None:
@@ -239,8 +285,9 @@ class LibraryPage(QWidget):
         self.models_changed.emit()
 
     def is_busy(self) -> bool:
-        return self.eval_bar.is_busy()
+        return self.eval_bar.is_busy() or self.share_bar.is_busy()
 
     def shutdown(self) -> None:
         self.eval_bar.shutdown()
+        self.share_bar.shutdown()
         self.db.close()
