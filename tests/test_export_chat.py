@@ -87,7 +87,7 @@ def test_pdf_to_verified_gguf_that_answers_a_trained_fact(trained):
     assert not Path(extra).exists() and copy_id not in [m.id for m in list_models(db)]
 
 
-def test_model_card_lm_studio_folder_and_peft_adapter(trained, tmp_path):
+def test_model_card_lm_studio_folder_and_peft_adapter(trained, tmp_path, teacher):
     """What `kwdesk export` leaves beside the GGUF, and the model handed to other tools."""
     import torch
     from peft import PeftModel
@@ -137,6 +137,16 @@ def test_model_card_lm_studio_folder_and_peft_adapter(trained, tmp_path):
     # A second copy into the same folder is refused, not mixed.
     again = kwdesk(ws, "publish", "adapter", "--dir", str(folder))
     assert again.returncode == 1 and "not empty" in again.stderr
+
+    # An evaluation updates the card beside the model with its figures.
+    from kwdesk.core.evaluate import EvaluateJob
+
+    result = EvaluateJob(ws, str(gguf.id), probe_limit=3, teacher=teacher).run()
+    card = (Path(gguf.path).parent / "README.md").read_text()
+    personal = result.heldout["personal"]
+    assert "Not evaluated yet" not in card
+    assert f"| personal | {personal.correct}/{personal.total} (" in card
+    assert f"eval-{result.eval_id}/report.html" in card and (Path(gguf.path).parent / f"eval-{result.eval_id}" / "report.html").is_file()
 
 
 def test_streaming_cancel_and_history(trained):
