@@ -57,7 +57,7 @@ def test_bundle_trains_with_two_processes_and_comes_back(fact_workspace, tmp_pat
     )
     assert launch.returncode == 0, (launch.stdout + launch.stderr)[-4000:]
     metrics = json.loads((server / "output" / "metrics.json").read_text())
-    assert metrics["world_size"] == 2 and metrics["steps"] == 12
+    assert metrics["world_size"] == 2 and metrics["distributed_type"] == "MULTI_CPU" and metrics["steps"] == 12
     first, second = metrics["sources_by_process"]
     assert len(first) == len(second) == 12
     # An epoch is 3 steps (7 records, 6 used: 3 a process); each process trains its own share.

@@ -147,6 +147,7 @@ def main(argv: list[str] | None = None) -> None:
         tokenizer.save_pretrained(adapter)
         (output / "metrics.json").write_text(json.dumps({
             "steps": total_steps, "losses": losses, "world_size": world, "device": accelerator.device.type,
+            "distributed_type": str(accelerator.distributed_type).split(".")[-1],
             "tokens_per_second": round(tokens * world / elapsed, 1) if elapsed else 0.0,
             "sources_by_process": seen, "dataset_sha256": config["dataset_sha256"], "base": base,
         }))
