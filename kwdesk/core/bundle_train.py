@@ -96,11 +96,12 @@ def main(argv: list[str] | None = None) -> None:
     torch.manual_seed(cfg["seed"])
     model = get_peft_model(model, LoraConfig(r=cfg["rank"], lora_alpha=cfg["alpha"], lora_dropout=cfg["dropout"],
                                              target_modules=list(cfg["target_modules"]), task_type="CAUSAL_LM"))
-    # The model first, then the optimizer over the prepared model's parameters: FSDP replaces
-    # them with its shards.
-    model = accelerator.prepare(model)
+    # Model and optimizer prepared together: FSDP2 swaps the parameters for its shards and
+    # points the optimizer at them (it refuses them one at a time).
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg["learning_rate"],
+                                  weight_decay=cfg["weight_decay"])
+    model, optimizer = accelerator.prepare(model, optimizer)
     params = [p for p in model.parameters() if p.requires_grad]
-    optimizer = accelerator.prepare(torch.optim.AdamW(params, lr=cfg["learning_rate"], weight_decay=cfg["weight_decay"]))
     warmup = max(1, int(total_steps * cfg["warmup_ratio"]))
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, warmup, total_steps))
     model.train()
