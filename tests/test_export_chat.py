@@ -149,6 +149,22 @@ def test_model_card_lm_studio_folder_and_peft_adapter(trained, tmp_path, teacher
     assert f"eval-{result.eval_id}/report.html" in card and (Path(gguf.path).parent / f"eval-{result.eval_id}" / "report.html").is_file()
 
 
+def test_a_model_that_learned_nothing_keeps_every_general_answer(trained, teacher):
+    """The evaluation compares like with like: its base is converted and quantized the way
+    the personal model was, so an adapter that changes nothing forgets nothing (asked
+    against the bundled Q4_1 file, such a model kept 95.5%: the file format, not training)."""
+    from kwdesk.core.evaluate import EvaluateJob
+
+    ws, _ = trained
+    noop = TrainJob(ws, preset("quick-try", max_steps=1, learning_rate=0.0, replay_ratio=0.0)).run()
+    exported = ExportJob(ws, noop.run_id, "Q8_0").run()
+    result = EvaluateJob(ws, str(exported.model_id), probe_limit=20, teacher=teacher).run()
+    assert "converted like the personal model" in result.base_name
+    assert result.probe_base.correct >= 5
+    assert result.kept.correct == result.kept.total and result.replay_kept.correct == result.replay_kept.total
+    assert result.heldout["personal"].correct == result.heldout["base"].correct
+
+
 def test_streaming_cancel_and_history(trained):
     import threading
 

@@ -285,6 +285,39 @@ def base_of(db, spec: str | int | None) -> tuple[Path, str]:
     return _gguf_from_folder(base.folder, base.name), base.name
 
 
+def comparable_base(db, spec: str | int | None) -> tuple[Path, str] | None:
+    """The base model as a GGUF made the way SPEC was made (the same conversion, the same
+    quantization), so that an evaluation measures what training changed and not what a
+    different file format changes (a personal model that learned nothing, asked against the
+    bundled Q4_1 file, kept only 95.5% of its right answers). None when SPEC is not an
+    export of a training run whose base folder is here."""
+    from kwdesk.core.export import quantize
+    from kwdesk.core.library import get_model, newest_gguf
+
+    entry = newest_gguf(db) if spec is None else (get_model(db, int(spec)) if str(spec).isdigit() else None)
+    if entry is None or entry.kind != "gguf" or entry.run_id is None:
+        return None
+    row = db.execute("SELECT path FROM runs WHERE id = ?", [entry.run_id]).fetchone()
+    try:
+        config = json.loads((Path(row[0]) / "config.json").read_text())
+    except (TypeError, OSError, ValueError):
+        return None
+    folder = Path(config.get("base_folder") or "")
+    if not config.get("base_folder") or not folder.is_dir():
+        return None
+    name = config.get("base_name") or folder.name
+    f16 = _gguf_from_folder(folder, name)
+    quantization = entry.quantization or "F16"
+    if quantization == "F16":
+        return f16, f"{name} (F16, converted like the personal model)"
+    target = f16.with_name(f16.name.replace("-F16.gguf", f"-{quantization}.gguf"))
+    if not target.is_file():
+        partial = target.with_name(target.name + ".part")
+        quantize(f16, partial, quantization)
+        partial.replace(target)
+    return target, f"{name} ({quantization}, converted like the personal model)"
+
+
 def resolve_chat_spec(db, spec: str | None) -> tuple[Path, str]:
     """resolve_chat_model, with "bundled" for the bundled model."""
     if spec == "bundled":
