@@ -577,19 +577,19 @@ def cmd_export(workspace, args) -> int:
 
 
 def cmd_chat(workspace, args) -> int:
-    from kwdesk.core.chat import ChatEngine, ChatError, resolve_chat_model
+    from kwdesk.core.chat import ChatEngine, ChatError, chat_target
     from kwdesk.core.library import ModelNotRegistered
 
     db = workspace.connect()
     try:
-        model_path, name = resolve_chat_model(db, args.model)
+        model_path, name, lora = chat_target(db, args.model)
     except (ChatError, ModelNotRegistered) as exc:
         print(f"kwdesk: {exc}", file=sys.stderr)
         return EXIT_NOTHING_DONE
     finally:
         db.close()
     try:
-        engine = ChatEngine(workspace, model_path, name)
+        engine = ChatEngine(workspace, model_path, name, lora_path=lora)
     except ChatError as exc:
         print(f"kwdesk: {exc}", file=sys.stderr)
         return EXIT_NOTHING_DONE

@@ -100,6 +100,8 @@ class ChatEngine:
         self.workspace = workspace
         self.model_path = Path(model_path)
         self.model_name = model_name or self.model_path.stem
+        self.lora_path = Path(lora_path) if lora_path else None
+        self._adapters: dict[Path, object] = {}  # adapter files loaded on this base, by path
         try:
             self.llm = load_llama(
                 self.model_path, n_ctx=n_ctx, n_threads=n_threads or default_threads(), verbose=False,
@@ -115,7 +117,40 @@ class ChatEngine:
     def close(self) -> None:
         llm, self.llm = self.llm, None
         if llm is not None:
-            llm.close()
+            llm.close()  # llama.cpp frees the adapters loaded on a model with the model
+
+    def use_adapter(self, lora_path: Path | None, model_name: str = "") -> None:
+        """Apply another LoRA adapter file (None: the base alone) without loading the base
+        again. An adapter file is read once and kept for switching back."""
+        import ctypes
+
+        import llama_cpp
+
+        lora_path = Path(lora_path) if lora_path else None
+        with self._lock:
+            if lora_path is not None and lora_path not in self._adapters:
+                if self.lora_path is not None and lora_path == self.lora_path and self.llm._lora_adapter is not None:
+                    self._adapters[lora_path] = self.llm._lora_adapter
+                else:
+                    from kwdesk.core.model_files import check_gguf
+
+                    adapter = llama_cpp.llama_adapter_lora_init(self.llm._model.model, str(check_gguf(lora_path)).encode())
+                    if not adapter:
+                        raise ChatError(f"{lora_path.name} is not a LoRA adapter for {self.model_path.name}.")
+                    self._adapters[lora_path] = adapter
+            if lora_path is None:
+                status = llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, None, 0, None)
+            else:
+                adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(self._adapters[lora_path])
+                scales = (ctypes.c_float * 1)(1.0)
+                status = llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, adapters, 1, scales)
+            if status:
+                raise ChatError(f"llama.cpp could not apply {lora_path.name if lora_path else 'the base'}.")
+            # The cached prompt was computed with the other weights: start afresh.
+            self.llm.reset()
+            self.lora_path = lora_path
+            if model_name:
+                self.model_name = model_name
 
     # --- conversations -------------------------------------------------------------------
 
@@ -241,16 +276,19 @@ class ChatEngine:
 
 
 def chat_models(db) -> list[tuple[str, str]]:
-    """(spec, label) for every model one can chat with: verified exports, newest first, then
-    the bundled model. SPEC goes to resolve_chat_model."""
+    """(spec, label) for every model one can chat with: verified exports and adapter files on
+    their base, newest first, then the bundled model. SPEC goes to chat_target."""
     from kwdesk.core.bundled import BUNDLED_NAME
     from kwdesk.core.library import list_models
 
-    out = [
-        (str(entry.id), f"{entry.name} ({entry.quantization or 'GGUF'})")
-        for entry in reversed(list_models(db, "gguf"))
-        if entry.verified
-    ]
+    entries = [e for e in list_models(db) if e.kind in ("gguf", "gguf-lora") and e.verified]
+    out = []
+    for entry in sorted(entries, key=lambda e: (-(e.run_id or 0), e.kind)):
+        if entry.kind == "gguf":
+            out.append((str(entry.id), f"{entry.name} ({entry.quantization or 'GGUF'})"))
+        else:
+            size = (entry.size_bytes or 0) / 1e6
+            out.append((str(entry.id), f"{entry.name} (base + {size:.0f} MB adapter)"))
     out.append(("bundled", f"{BUNDLED_NAME}: the base, not trained on your documents"))
     return out
 
@@ -291,23 +329,30 @@ def comparable_base(db, spec: str | int | None) -> tuple[Path, str] | None:
     different file format changes (a personal model that learned nothing, asked against the
     bundled Q4_1 file, kept only 95.5% of its right answers). None when SPEC is not an
     export of a training run whose base folder is here."""
-    from kwdesk.core.export import quantize
     from kwdesk.core.library import get_model, newest_gguf
 
     entry = newest_gguf(db) if spec is None else (get_model(db, int(spec)) if str(spec).isdigit() else None)
-    if entry is None or entry.kind != "gguf" or entry.run_id is None:
+    if entry is None or entry.kind not in ("gguf", "gguf-lora") or entry.run_id is None:
         return None
     row = db.execute("SELECT path FROM runs WHERE id = ?", [entry.run_id]).fetchone()
     try:
         config = json.loads((Path(row[0]) / "config.json").read_text())
     except (TypeError, OSError, ValueError):
         return None
-    folder = Path(config.get("base_folder") or "")
-    if not config.get("base_folder") or not folder.is_dir():
+    return converted_base(config, entry.quantization or "F16")
+
+
+def converted_base(run_config: dict, quantization: str) -> tuple[Path, str] | None:
+    """The training base of a run (RUN_CONFIG, its config.json) as a GGUF in QUANTIZATION,
+    converted once and cached: what a personal model is compared with, and the base its
+    LoRA adapter file is applied to. None when the base folder is not here."""
+    from kwdesk.core.export import quantize
+
+    folder = Path(run_config.get("base_folder") or "")
+    if not run_config.get("base_folder") or not folder.is_dir():
         return None
-    name = config.get("base_name") or folder.name
+    name = run_config.get("base_name") or folder.name
     f16 = _gguf_from_folder(folder, name)
-    quantization = entry.quantization or "F16"
     if quantization == "F16":
         return f16, f"{name} (F16, converted like the personal model)"
     target = f16.with_name(f16.name.replace("-F16.gguf", f"-{quantization}.gguf"))
@@ -316,6 +361,31 @@ def comparable_base(db, spec: str | int | None) -> tuple[Path, str] | None:
         quantize(f16, partial, quantization)
         partial.replace(target)
     return target, f"{name} ({quantization}, converted like the personal model)"
+
+
+def chat_target(db, spec: str | int | None) -> tuple[Path, str, Path | None]:
+    """(model file, name, LoRA adapter file or None) for SPEC: as resolve_chat_spec, and for
+    an adapter file ("gguf-lora" in the library) the base GGUF it applies to."""
+    from kwdesk.core.library import get_model
+
+    if spec is not None and str(spec).isdigit():
+        entry = get_model(db, int(spec))
+        if entry.kind == "gguf-lora":
+            return adapter_base(db, entry), entry.name, Path(entry.path)
+    path, name = resolve_chat_spec(db, None if spec is None else str(spec))
+    return path, name, None
+
+
+def adapter_base(db, entry) -> Path:
+    """The base GGUF an adapter file applies to; made again from the training base (the same
+    conversion and quantization) when the cached file was removed."""
+    recorded = Path(entry.meta.get("base_gguf") or "")
+    if entry.meta.get("base_gguf") and recorded.is_file():
+        return recorded
+    made = comparable_base(db, entry.id)
+    if made is None:
+        raise ChatError(f"The base model of {entry.name} is missing, so its adapter cannot be used.")
+    return made[0]
 
 
 def resolve_chat_spec(db, spec: str | None) -> tuple[Path, str]:
@@ -344,11 +414,15 @@ class LoadChatModelJob(Job):
         self.report(0, None, "Loading the model…")
         db = self.workspace.connect()
         try:
-            path, name = base_of(db, self.spec) if self.base_of_spec else resolve_chat_spec(db, self.spec)
+            if self.base_of_spec:
+                path, name = base_of(db, self.spec)
+                lora = None
+            else:
+                path, name, lora = chat_target(db, self.spec)
         finally:
             db.close()
         self.check_cancelled()
-        return ChatEngine(self.workspace, path, name)
+        return ChatEngine(self.workspace, path, name, lora_path=lora)
 
 
 class AskJob(Job):

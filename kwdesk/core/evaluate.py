@@ -104,7 +104,7 @@ class EvaluateJob(Job):
         self.teacher = teacher  # for those wordings; default: the settings' teacher, else the bundled one
 
     def run(self, progress: ProgressCallback | None = None) -> EvalResult:
-        from kwdesk.core.chat import ChatEngine, base_of, comparable_base, resolve_chat_spec
+        from kwdesk.core.chat import ChatEngine, base_of, chat_target, comparable_base
 
         self._progress = progress
         db = self.workspace.connect()
@@ -120,13 +120,13 @@ class EvaluateJob(Job):
                 )
             probes = probe_questions(self.probe_limit)
             self.report(0, None, "Loading the models…")
-            personal_path, personal_name = resolve_chat_spec(db, self.model_spec)
+            personal_path, personal_name, personal_lora = chat_target(db, self.model_spec)
             # The base made into a file the way the personal model was, where it can be.
             base_path, base_name = comparable_base(db, self.model_spec) or base_of(db, self.model_spec)
             model_id = int(self.model_spec) if self.model_spec and str(self.model_spec).isdigit() else self._model_id(db, personal_path)
-            personal = ChatEngine(self.workspace, personal_path, personal_name)
+            personal = ChatEngine(self.workspace, personal_path, personal_name, lora_path=personal_lora)
             engines.append(personal)
-            base = personal if Path(base_path) == Path(personal_path) else ChatEngine(self.workspace, base_path, base_name)
+            base = personal if Path(base_path) == Path(personal_path) and personal_lora is None else ChatEngine(self.workspace, base_path, base_name)
             if base is not personal:
                 engines.append(base)
 

@@ -7,6 +7,9 @@
               differs from the gguf package that transformers uses
     quantize  llama.cpp's quantizer (Q4_K_M, Q5_K_M, Q8_0; F16 stays as written)
     verify    the GGUF must answer like the merged model (core/verify.py)
+    adapter   the LoRA adapter alone as a GGUF LoRA file (core/lora_gguf.py), verified the
+              same way when applied to the base converted and quantized like the export:
+              a few megabytes per body of knowledge on one shared base
 
 Everything is written under the workspace's tmp/ and moved into models/ only when
 verified; a broken export is not registered and leaves nothing behind.
@@ -29,7 +32,7 @@ from kwdesk.core.ml import import_ml
 from kwdesk.core.model_card import write_model_card
 from kwdesk.core.model_files import check_safetensors_folder, gguf_chat_template
 from kwdesk.core.ollama import write_modelfile
-from kwdesk.core.verify import VerificationFailed, VerifyReport, verify_gguf
+from kwdesk.core.verify import VerificationFailed, VerifyReport, reference_paths, verify_gguf
 from kwdesk.core.workspace import Workspace, write_transaction
 
 log = logging.getLogger(__name__)
@@ -50,6 +53,7 @@ class ExportResult:
     size_bytes: int
     verification: VerifyReport
     merged_dir: Path
+    adapter: dict | None = None  # the GGUF LoRA adapter: model_id, path, size_bytes, verification; or problem
 
     def to_dict(self) -> dict:
         return {
@@ -59,6 +63,7 @@ class ExportResult:
             "size_bytes": self.size_bytes,
             "verification": self.verification.to_dict(),
             "merged_dir": str(self.merged_dir),
+            "adapter": self.adapter,
         }
 
 
@@ -153,26 +158,32 @@ class ExportJob(Job):
         try:
             run_id, run_dir, config = self._find_run(db)
             adapter = run_dir / "adapter"
-            name = safe_name(f"{config['base_name']}-run{run_id}")
+            collection = f"-{config['collection']}" if config.get("collection") else ""
+            name = safe_name(f"{config['base_name']}{collection}-run{run_id}")
             work = self.workspace.scratch_dir() / f"export-{run_id}"
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True)
             try:
-                self.report(0, 4, "Merging the adapter into the base model…")
+                self.report(0, 5, "Merging the adapter into the base model…")
                 merged = merge_adapter(Path(config["base_folder"]), adapter, work / "merged")
                 self.check_cancelled()
-                self.report(1, 4, "Converting to GGUF…")
+                self.report(1, 5, "Converting to GGUF…")
                 f16 = convert_to_gguf(merged, work / f"{name}-F16.gguf", name)
                 self.check_cancelled()
-                self.report(2, 4, f"Quantizing to {self.quantization}…")
+                self.report(2, 5, f"Quantizing to {self.quantization}…")
                 final = f16 if self.quantization == "F16" else quantize(f16, work / f"{name}-{self.quantization}.gguf", self.quantization)
                 self.check_cancelled()
-                self.report(3, 4, "Checking that the file answers like the trained model…")
-                report = verify_gguf(merged, final, self._sample_prompts(db, run_dir), self.quantization)
+                self.report(3, 5, "Checking that the file answers like the trained model…")
+                prompts = self._sample_prompts(db, run_dir)
+                references = reference_paths(merged, prompts)
+                report = verify_gguf(merged, final, prompts, self.quantization, references=references)
                 if not report.passed:
                     raise VerificationFailed("The exported file was not kept: " + "; ".join(report.problems))
-                result = self._register(db, run_id, name, work, merged, final, report, config)
-                self.report(4, 4, f"Verified: {result.path.name}")
+                self.check_cancelled()
+                self.report(4, 5, "Writing the adapter as a llama.cpp LoRA file and checking it…")
+                lora = self._adapter_gguf(adapter, config, name, work, merged, prompts, references)
+                result = self._register(db, run_id, name, work, merged, final, report, config, lora)
+                self.report(5, 5, f"Verified: {result.path.name}")
                 return result
             finally:
                 shutil.rmtree(work, ignore_errors=True)
@@ -208,7 +219,27 @@ class ExportJob(Job):
         step = max(1, len(questions) // (VERIFY_PROMPTS - 1))
         return questions[::step][: VERIFY_PROMPTS - 1] + ["Which city is the capital of France?"]
 
-    def _register(self, db, run_id, name, work, merged, final, report, config) -> ExportResult:
+    def _adapter_gguf(self, adapter: Path, config: dict, name: str, work: Path, merged: Path, prompts, references):
+        """The adapter as a GGUF LoRA file, checked on its base: (file, base file, report), or
+        the reason there is none. The merged export stands either way."""
+        from kwdesk.core.chat import converted_base
+        from kwdesk.core.lora_gguf import LoraGgufError, write_lora_gguf
+
+        try:
+            base = converted_base(config, self.quantization)
+            if base is None:
+                return f"the base model folder {config.get('base_folder')} is gone"
+            lora = write_lora_gguf(adapter, Path(config["base_folder"]), work / f"{name}-LoRA-F16.gguf", name)
+            report = verify_gguf(merged, base[0], prompts, self.quantization, lora_path=lora, references=references)
+        except (LoraGgufError, VerificationFailed, ExportError) as exc:
+            log.warning("no adapter file for %s: %s", name, exc)
+            return str(exc)
+        if not report.passed:
+            log.warning("adapter file of %s failed verification: %s", name, report.problems)
+            return "the adapter file did not answer like the trained model: " + "; ".join(report.problems)
+        return lora, base[0], report
+
+    def _register(self, db, run_id, name, work, merged, final, report, config, lora) -> ExportResult:
         out_dir = self.workspace.models_dir / f"run-{run_id}"
         out_dir.mkdir(parents=True, exist_ok=True)
         merged_dir = out_dir / "merged"
@@ -224,6 +255,7 @@ class ExportJob(Job):
             "base_name": config["base_name"],
             "run_id": run_id,
             "dataset_sha256": config["dataset_sha256"],
+            "collection": config.get("collection"),
             "verification": report.to_dict(),
         }
         with write_transaction(db):
@@ -236,5 +268,26 @@ class ExportJob(Job):
                  "parent_model_id": merged_id, "quantization": self.quantization, "size_bytes": size, "verified": 1,
                  "meta": json.dumps(lineage)}
             ).last_pk
+        adapter = self._register_adapter(db, out_dir, run_id, name, model_id, lineage, lora)
         write_model_card(out_dir, db, run_id)
-        return ExportResult(model_id, path, self.quantization, size, report, merged_dir)
+        return ExportResult(model_id, path, self.quantization, size, report, merged_dir, adapter)
+
+    def _register_adapter(self, db, out_dir: Path, run_id: int, name: str, merged_gguf_id: int, lineage: dict, lora) -> dict:
+        """Register the adapter file ("gguf-lora"), kept beside the export; its base GGUF is
+        recorded, and made again from the training base if it goes missing."""
+        if isinstance(lora, str):
+            return {"problem": lora}
+        lora_file, base_gguf, report = lora
+        path = out_dir / lora_file.name
+        os.replace(lora_file, path)
+        size = path.stat().st_size
+        meta = {**lineage, "verification": report.to_dict(), "base_gguf": str(base_gguf),
+                "base_gguf_bytes": base_gguf.stat().st_size}
+        with write_transaction(db):
+            model_id = db["models"].insert(
+                {"kind": "gguf-lora", "name": f"{name} adapter on {lineage['base_name']} {self.quantization}",
+                 "path": str(path), "run_id": run_id, "parent_model_id": merged_gguf_id,
+                 "quantization": self.quantization, "size_bytes": size, "verified": 1, "meta": json.dumps(meta)}
+            ).last_pk
+        return {"model_id": model_id, "path": str(path), "size_bytes": size, "base_gguf": str(base_gguf),
+                "verification": report.to_dict()}

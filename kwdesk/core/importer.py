@@ -84,6 +84,7 @@ class ImportOptions:
     # A file whose reader makes no progress for this long (opening it, or one page) is
     # rejected: a damaged file can send the PDF library into an endless loop. None: wait.
     stall_limit_s: float | None = 60.0
+    collection_id: int | None = None  # the knowledge collection new documents go into
 
 
 @dataclass
@@ -370,10 +371,14 @@ class ImportJob(Job):
     def _store(self, db, path, source, sha, size, file_type, extracted: ExtractedDocument, chunks) -> ImportResult:
         with write_transaction(db):
             previous = db.execute(
-                "SELECT id, version FROM documents WHERE source_path = ? AND status = 'imported' "
+                "SELECT id, version, collection_id FROM documents WHERE source_path = ? AND status = 'imported' "
                 "ORDER BY version DESC LIMIT 1",
                 [source],
             ).fetchone()
+            # A new version stays in its document's collection unless one is named.
+            collection_id = self.options.collection_id
+            if collection_id is None and previous:
+                collection_id = previous[2]
             version = previous[1] + 1 if previous else 1
             if previous:
                 db.execute("UPDATE documents SET is_current = 0 WHERE source_path = ? AND status = 'imported'", [source])
@@ -392,6 +397,7 @@ class ImportJob(Job):
                     version=version,
                     is_current=1,
                     previous_version_id=previous[0] if previous else None,
+                    collection_id=collection_id,
                     ocr_pages=extracted.ocr_pages,
                     extractor=extracted.extractor,
                 )

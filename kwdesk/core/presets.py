@@ -35,6 +35,10 @@ class TrainConfig:
     checkpoint_every: int = 20  # optimizer steps
     seed: int = 0
     qlora: bool = False  # 4-bit base on CUDA when bitsandbytes is installed
+    collection_id: int | None = None  # train on one knowledge collection's pairs (None: every pair)
+    # Go on from a finished run's adapter instead of a fresh one (a document changed: fewer
+    # steps, but what the old adapter learned stays unless the new data overrides it).
+    init_adapter_run: int | None = None
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:

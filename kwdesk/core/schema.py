@@ -203,6 +203,31 @@ CREATE INDEX eval_items_eval ON eval_items(eval_id);
 CREATE INDEX eval_items_fact ON eval_items(fact_pair_id);
 """
 
-MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4]
+MIGRATION_5 = """
+-- Knowledge collections ("contracts", "maintenance manuals"): each holds documents, and
+-- through them pairs, training runs and adapters. A document in no collection belongs to
+-- the workspace as a whole.
+CREATE TABLE collections (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    description TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+ALTER TABLE documents ADD COLUMN collection_id INTEGER REFERENCES collections(id) ON DELETE SET NULL;
+CREATE INDEX documents_collection ON documents(collection_id);
+
+-- The expert's word on two pairs flagged as contradicting each other, when both stay
+-- (for example: they are about different things after all). A pair rejected settles a
+-- conflict by itself and needs no row here. pair_a < pair_b.
+CREATE TABLE conflict_decisions (
+    pair_a INTEGER NOT NULL REFERENCES pairs(id) ON DELETE CASCADE,
+    pair_b INTEGER NOT NULL REFERENCES pairs(id) ON DELETE CASCADE,
+    decision TEXT NOT NULL CHECK (decision IN ('both')),
+    decided_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    PRIMARY KEY (pair_a, pair_b)
+);
+"""
+
+MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -101,11 +101,12 @@ def training_records(db, cfg: TrainConfig, base: BaseModel, on_status=None) -> t
     from kwdesk.core.replay import replay_answers, replay_prompts
 
     items, records = [], []
-    for pair_id, question, answer in pairs_for_training(db, cfg.accepted_only):
+    for pair_id, question, answer in pairs_for_training(db, cfg.accepted_only, cfg.collection_id):
         items.append([question, answer])
         records.append({"source": f"pair:{pair_id}", "question": question, "answer": answer})
     if not records:
-        raise TrainingError("There is nothing to train on: generate or add Q&A pairs first (rejected pairs are left out).")
+        where = " in this collection" if cfg.collection_id is not None else ""
+        raise TrainingError(f"There is nothing to train on{where}: generate or add Q&A pairs first (rejected pairs are left out).")
     wanted = round(len(records) * cfg.replay_ratio)
     chosen: list[dict] = []
     if wanted:
@@ -214,6 +215,8 @@ class TrainJob(Job):
             if state is not None:
                 check_safetensors_folder(state["checkpoint"], what="checkpoint")
                 model = PeftModel.from_pretrained(model, state["checkpoint"], is_trainable=True)
+            elif cfg.init_adapter_run is not None:
+                model = PeftModel.from_pretrained(model, self._previous_adapter(db, base), is_trainable=True)
             else:
                 lora = LoraConfig(
                     r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
@@ -365,6 +368,22 @@ class TrainJob(Job):
         self.base_spec = saved["base_source"]
         return self.resume_run, run_dir, {"checkpoint": str(checkpoint), "dataset_sha256": saved["dataset_sha256"]}
 
+    def _previous_adapter(self, db, base: BaseModel) -> Path:
+        """The adapter of the finished run this one goes on from; it must share the base."""
+        prev = self.config.init_adapter_run
+        row = db.execute("SELECT path FROM runs WHERE id = ? AND kind = 'train' AND status = 'done'", [prev]).fetchone()
+        if row is None:
+            raise TrainingError(f"Run {prev} is not a finished training run, so there is no adapter to go on from.")
+        adapter = Path(row[0]) / "adapter"
+        try:
+            saved = json.loads((Path(row[0]) / "config.json").read_text())
+        except (OSError, ValueError):
+            raise TrainingError(f"The files of run {prev} are missing.") from None
+        if Path(saved.get("base_folder", "")) != Path(base.folder):
+            raise TrainingError(f"Run {prev} was trained on another base model ({saved.get('base_name')}); start from scratch.")
+        check_safetensors_folder(adapter, what="adapter")
+        return adapter
+
     def _save_config(self, run_dir: Path, base: BaseModel, data_hash: str, total_steps: int, examples: int, replay: int):
         config = {
             "train": self.config.to_dict(),
@@ -375,15 +394,26 @@ class TrainJob(Job):
             "total_steps": total_steps,
             "examples": examples,
             "replay_examples": replay,
+            "collection": self._collection_name(),
         }
         tmp = run_dir / "config.json.part"
         tmp.write_text(json.dumps(config, indent=2))
         tmp.replace(run_dir / "config.json")
 
+    def _collection_name(self) -> str | None:
+        if self.config.collection_id is None:
+            return None
+        db = self.workspace.connect()
+        try:
+            row = db.execute("SELECT name FROM collections WHERE id = ?", [self.config.collection_id]).fetchone()
+        finally:
+            db.close()
+        return row[0] if row else None
+
     def _save_snapshot(self, run_dir: Path, db, base: BaseModel) -> None:
         """The exact data of this run, as chat JSONL: what was trained can always be seen."""
         lines = []
-        for pair_id, question, answer in pairs_for_training(db, self.config.accepted_only):
+        for pair_id, question, answer in pairs_for_training(db, self.config.accepted_only, self.config.collection_id):
             record = {"text": answer} if not question else {
                 "messages": [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
             }

@@ -65,10 +65,14 @@ def warmup_cosine(step: int, warmup: int, total: int) -> float:
     return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-def pairs_for_training(db, accepted_only: bool = False) -> list[tuple[int, str, str]]:
+def pairs_for_training(db, accepted_only: bool = False, collection_id: int | None = None) -> list[tuple[int, str, str]]:
+    from kwdesk.core.collections import collection_pair_filter
+
     statuses = "('accepted', 'edited')" if accepted_only else "('new', 'accepted', 'edited')"
+    where, params = collection_pair_filter(collection_id)
     return db.execute(
-        f"SELECT id, question, answer FROM pairs WHERE status IN {statuses} AND split = 'train' ORDER BY id"
+        f"SELECT id, question, answer FROM pairs WHERE status IN {statuses} AND split = 'train' AND {where} ORDER BY id",
+        params,
     ).fetchall()
 
 

@@ -49,7 +49,7 @@ class VerifyReport:
         return {**asdict(self), "passed": self.passed}
 
 
-def _reference_paths(merged_folder: Path, prompts: list[str]):
+def reference_paths(merged_folder: Path, prompts: list[str]):
     """Prompt tokens, transformers' greedy answer tokens, and whether it stopped."""
     from kwdesk.core.hf_generate import greedy_chat
 
@@ -60,7 +60,10 @@ def _reference_paths(merged_folder: Path, prompts: list[str]):
     return out
 
 
-def verify_gguf(merged_folder: Path, gguf: Path, prompts: list[str], quantization: str) -> VerifyReport:
+def verify_gguf(merged_folder: Path, gguf: Path, prompts: list[str], quantization: str, *,
+                lora_path: Path | None = None, references: list | None = None) -> VerifyReport:
+    """Check GGUF (with the LoRA adapter LORA_PATH applied, when given) against the merged
+    model; REFERENCES (from reference_paths) spares a second run of transformers."""
     import_ml()
     import numpy as np
 
@@ -69,12 +72,13 @@ def verify_gguf(merged_folder: Path, gguf: Path, prompts: list[str], quantizatio
 
     tolerance = TOLERANCE.get(quantization, 0.80)
     try:
-        llm = load_llama(gguf, n_ctx=1024, n_threads=default_threads(), logits_all=True, verbose=False)
+        llm = load_llama(gguf, n_ctx=1024, n_threads=default_threads(), logits_all=True, verbose=False,
+                         lora_path=str(lora_path) if lora_path else None)
     except ModelFileError as exc:
         raise VerificationFailed(f"The exported file does not load: {exc}") from exc
     try:
         has_template = bool(llm.metadata.get("tokenizer.chat_template"))
-        references = _reference_paths(merged_folder, prompts)
+        references = references if references is not None else reference_paths(merged_folder, prompts)
         same = total = stopped = 0
         for prompt_ids, answer_ids, _ in references:
             if not answer_ids:

@@ -1,0 +1,162 @@
+"""Many adapters on one base: two knowledge collections trained into two LoRA adapter files,
+each applied by llama.cpp to the same base GGUF and answering its own invented fact only;
+switching adapters without loading the base again."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from docgen import make_pdf
+from kwdesk.core.chat import ChatEngine, chat_models, chat_target
+from kwdesk.core.collections import create_collection, find_collection, list_collections
+from kwdesk.core.export import ExportJob
+from kwdesk.core.importer import ImportJob, ImportOptions
+from kwdesk.core.library import list_models
+from kwdesk.core.pairs import add_pair
+from kwdesk.core.presets import preset
+from kwdesk.core.train import TrainJob
+
+CONTRACTS = {
+    "name": "contracts",
+    "text": ["The Quillfeather supply contract with Ostrava Mills ends on 14 March 2031.",
+             "Either party may end the Quillfeather contract with 90 days notice."],
+    "pairs": [
+        ("When does the Quillfeather supply contract end?", "The Quillfeather supply contract ends on 14 March 2031."),
+        ("What is the end date of the Quillfeather contract?", "The Quillfeather contract ends on 14 March 2031."),
+        ("Until when does the Quillfeather contract with Ostrava Mills run?", "It runs until 14 March 2031."),
+        ("In which year does the Quillfeather contract expire?", "The Quillfeather contract expires in 2031, on 14 March."),
+    ],
+    "ask": "When does the Quillfeather supply contract end?",
+    "fact": "2031",
+}
+MANUALS = {
+    "name": "maintenance manuals",
+    "text": ["The Brimvale pump must be oiled every 37 days with grade K7 oil.",
+             "The Brimvale pump has a bronze impeller."],
+    "pairs": [
+        ("How often must the Brimvale pump be oiled?", "The Brimvale pump must be oiled every 37 days."),
+        ("What is the oiling interval of the Brimvale pump?", "The Brimvale pump is oiled every 37 days."),
+        ("Every how many days is the Brimvale pump oiled?", "Every 37 days, with grade K7 oil."),
+        ("When does the Brimvale pump need oil?", "The Brimvale pump needs oil every 37 days."),
+    ],
+    "ask": "How often must the Brimvale pump be oiled?",
+    "fact": "37",
+}
+
+
+def _collection_with_pairs(ws, tmp_path, spec) -> int:
+    db = ws.connect()
+    try:
+        collection = create_collection(db, spec["name"])
+    finally:
+        db.close()
+    pdf = make_pdf(tmp_path / f"{spec['name'].replace(' ', '-')}.pdf", [(spec["name"].title(), spec["text"])])
+    (result,) = ImportJob(ws, [pdf], ImportOptions(collection_id=collection.id)).run()
+    db = ws.connect()
+    try:
+        chunk_id = db.execute("SELECT id FROM chunks WHERE document_id = ? ORDER BY seq LIMIT 1", [result.document_id]).fetchone()[0]
+        for question, answer in spec["pairs"]:
+            add_pair(db, question, answer, chunk_id=chunk_id)
+    finally:
+        db.close()
+    return collection.id
+
+
+@pytest.fixture(scope="module")
+def two_adapters(tmp_path_factory):
+    """Two collections, each trained and exported: (workspace, {name: ExportResult})."""
+    from kwdesk.core.workspace import Workspace
+
+    root = tmp_path_factory.mktemp("adapters")
+    ws = Workspace.open(root / "ws")
+    exports = {}
+    for spec in (CONTRACTS, MANUALS):
+        collection_id = _collection_with_pairs(ws, root, spec)
+        config = preset("quick-try", max_steps=30, learning_rate=2e-3, replay_ratio=0.0, collection_id=collection_id)
+        TrainJob(ws, config).run()
+        exports[spec["name"]] = ExportJob(ws, quantization="Q8_0").run()
+    return ws, exports
+
+
+def _answer(engine: ChatEngine, question: str) -> str:
+    return engine.complete(question, max_tokens=48)
+
+
+def test_each_adapter_answers_its_own_fact_on_the_shared_base(two_adapters):
+    ws, exports = two_adapters
+    contracts, manuals = exports["contracts"].adapter, exports["maintenance manuals"].adapter
+    # Both adapter files exist, passed verification, and sit on one and the same base file.
+    for adapter in (contracts, manuals):
+        assert "problem" not in adapter, adapter
+        assert adapter["verification"]["passed"] and adapter["verification"]["agreement"] >= 0.95
+        assert Path(adapter["path"]).stat().st_size < 25e6
+    assert contracts["base_gguf"] == manuals["base_gguf"]
+
+    db = ws.connect()
+    base_path, _, lora = chat_target(db, contracts["model_id"])
+    assert str(base_path) == contracts["base_gguf"] and str(lora) == contracts["path"]
+    # The runs know their collections; the collections count their adapters.
+    assert {c.name: c.adapters for c in list_collections(db)} == {"contracts": 1, "maintenance manuals": 1}
+    db.close()
+
+    engine = ChatEngine(ws, base_path, "contracts", lora_path=lora)
+    try:
+        first = _answer(engine, CONTRACTS["ask"])
+        assert CONTRACTS["fact"] in first, first
+        assert MANUALS["fact"] not in _answer(engine, MANUALS["ask"])
+
+        # Switch to the other adapter on the loaded base: the other fact, and not the first.
+        engine.use_adapter(Path(manuals["path"]), "maintenance manuals")
+        answer = _answer(engine, MANUALS["ask"])
+        assert MANUALS["fact"] in answer, answer
+        assert CONTRACTS["fact"] not in _answer(engine, CONTRACTS["ask"])
+
+        # The base alone knows neither.
+        engine.use_adapter(None)
+        assert CONTRACTS["fact"] not in _answer(engine, CONTRACTS["ask"])
+        assert MANUALS["fact"] not in _answer(engine, MANUALS["ask"])
+
+        # And back: the first adapter answers as it did when it was loaded with the base.
+        engine.use_adapter(Path(contracts["path"]))
+        assert _answer(engine, CONTRACTS["ask"]) == first
+    finally:
+        engine.close()
+
+
+def test_each_collection_trains_only_its_own_pairs(two_adapters):
+    ws, exports = two_adapters
+    db = ws.connect()
+    try:
+        for name, spec in (("contracts", CONTRACTS), ("maintenance manuals", MANUALS)):
+            collection = find_collection(db, name)
+            run_id = exports[name].adapter and db.execute(
+                "SELECT run_id FROM models WHERE id = ?", [exports[name].model_id]).fetchone()[0]
+            config = json.loads(db.execute("SELECT config FROM runs WHERE id = ?", [run_id]).fetchone()[0])
+            assert config["collection_id"] == collection.id
+            snapshot = Path(db.execute("SELECT path FROM runs WHERE id = ?", [run_id]).fetchone()[0]) / "dataset.jsonl"
+            questions = {json.loads(line)["messages"][0]["content"] for line in snapshot.read_text().splitlines()}
+            assert questions == {q for q, _ in spec["pairs"]}
+    finally:
+        db.close()
+
+
+def test_the_model_picker_and_the_cli_offer_base_plus_adapter(two_adapters):
+    ws, exports = two_adapters
+    db = ws.connect()
+    try:
+        labels = dict(chat_models(db))
+        adapters = [m for m in list_models(db, "gguf-lora")]
+    finally:
+        db.close()
+    assert len(adapters) == 2
+    for entry in adapters:
+        assert "adapter" in labels[str(entry.id)]
+    manuals = exports["maintenance manuals"].adapter["model_id"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "kwdesk", "--workspace", str(ws.root), "chat", "--model", str(manuals), "--once",
+         MANUALS["ask"], "--json"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert MANUALS["fact"] in json.loads(proc.stdout)["answer"]
