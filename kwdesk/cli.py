@@ -32,9 +32,14 @@ def _add_train_options(p) -> None:
     p.add_argument("--grad-accum", type=int, metavar="N", help="forward passes per optimizer step")
     p.add_argument("--qlora", action="store_true", help="hold the base in 4 bits (NVIDIA GPU with bitsandbytes): less GPU memory")
     p.add_argument("--seed", type=int)
+    p.add_argument("--collection", metavar="NAME", help="train only on this knowledge collection's pairs")
+    p.add_argument("--from-run", type=int, metavar="RUN",
+                   help="go on from a finished run's adapter (fewer steps; what it learned from removed passages can "
+                   "linger) instead of training from scratch")
+    p.add_argument("--allow-conflicts", action="store_true", help="train even when pairs contradict each other (kwdesk conflicts)")
 
 
-def _train_config(args):
+def _train_config(args, workspace=None):
     """The TrainConfig that the options of `train` and `bundle export` ask for."""
     from kwdesk.core.presets import preset
 
@@ -53,6 +58,18 @@ def _train_config(args):
         overrides["accepted_only"] = True
     if args.no_packing:
         overrides["packing"] = False
+    if args.from_run is not None:
+        overrides["init_adapter_run"] = args.from_run
+    if args.allow_conflicts:
+        overrides["allow_conflicts"] = True
+    if args.collection:
+        from kwdesk.core.collections import find_collection
+
+        db = workspace.connect()
+        try:
+            overrides["collection_id"] = find_collection(db, args.collection).id
+        finally:
+            db.close()
     return preset(args.preset, **overrides)
 
 
@@ -75,6 +92,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object per file, as a list")
     p.add_argument("--chunk-tokens", type=int, default=None, metavar="N", help="chunk size in tokens (default 300)")
     p.add_argument("--no-ocr", action="store_true", help="do not OCR pages without a text layer")
+    p.add_argument("--collection", metavar="NAME", help="put the files into this knowledge collection (made if new)")
+
+    p = sub.add_parser("collections", help="knowledge collections: list, create, rename, or move documents into one")
+    p.add_argument("action", nargs="?", choices=["list", "create", "rename", "add"], default="list")
+    p.add_argument("name", nargs="?", help="create/rename/add: the collection")
+    p.add_argument("args", nargs="*", help="rename: the new name; add: document ids")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("changes", help="what changed documents changed: pairs to retire, passages to generate for")
+    p.add_argument("document", nargs="?", type=int, metavar="ID", help="a document (default: every changed one)")
+    p.add_argument("--apply", action="store_true",
+                   help="move the pairs of unchanged passages to the new version and retire those of removed passages")
+    p.add_argument("--generate", action="store_true", help="then write pairs for the new passages (the settings' teacher)")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("conflicts", help="pairs whose questions mean the same but whose answers disagree")
+    p.add_argument("--collection", metavar="NAME")
+    p.add_argument("--keep", type=int, metavar="ID", help="settle: keep this pair and reject the other side(s) of its conflicts")
+    p.add_argument("--both", type=int, nargs=2, metavar="ID", help="settle: both pairs are right")
+    p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("docs", help="list the documents in the workspace")
     p.add_argument("--json", action="store_true")
@@ -218,6 +255,9 @@ def main(argv: list[str] | None = None) -> int:
         handler = {
             "import": cmd_import,
             "docs": cmd_docs,
+            "collections": cmd_collections,
+            "changes": cmd_changes,
+            "conflicts": cmd_conflicts,
             "search": cmd_search,
             "generate": cmd_generate,
             "pairs": cmd_pairs,
@@ -322,6 +362,20 @@ def cmd_import(workspace, args) -> int:
     from kwdesk.core.importer import DUPLICATE, IMPORTED, ImportJob, ImportOptions
 
     options = ImportOptions(ocr=not args.no_ocr)
+    if args.collection:
+        from kwdesk.core.collections import CollectionError, create_collection, find_collection
+
+        db = workspace.connect()
+        try:
+            try:
+                options.collection_id = find_collection(db, args.collection).id
+            except CollectionError:
+                options.collection_id = create_collection(db, args.collection).id
+        except CollectionError as exc:
+            print(f"kwdesk: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        finally:
+            db.close()
     if args.chunk_tokens is not None:
         if args.chunk_tokens < 16:
             print("kwdesk: --chunk-tokens must be at least 16", file=sys.stderr)
@@ -351,6 +405,150 @@ def cmd_import(workspace, args) -> int:
     return EXIT_OK
 
 
+def cmd_collections(workspace, args) -> int:
+    from kwdesk.core.collections import (
+        CollectionError, create_collection, find_collection, list_collections, move_documents, rename_collection)
+
+    db = workspace.connect()
+    try:
+        if args.action != "list" and not args.name:
+            print(f"kwdesk: collections {args.action} needs a collection name", file=sys.stderr)
+            return EXIT_USAGE
+        if args.action == "create":
+            made = create_collection(db, args.name)
+            print(f"Made collection {made.name} ({made.id}). Import into it: kwdesk import FILES --collection \"{made.name}\"")
+            return EXIT_OK
+        if args.action == "rename":
+            if len(args.args) != 1:
+                print("kwdesk: collections rename NAME NEW_NAME", file=sys.stderr)
+                return EXIT_USAGE
+            renamed = rename_collection(db, find_collection(db, args.name), args.args[0])
+            print(f"Renamed to {renamed.name}.")
+            return EXIT_OK
+        if args.action == "add":
+            ids = [int(x) for x in args.args if x.isdigit()]
+            if not ids or len(ids) != len(args.args):
+                print("kwdesk: collections add NAME DOCUMENT_ID...", file=sys.stderr)
+                return EXIT_USAGE
+            moved = move_documents(db, find_collection(db, args.name), ids)
+            print(f"{moved} document version(s) now in {args.name}.")
+            return EXIT_OK
+        collections = list_collections(db)
+    except CollectionError as exc:
+        print(f"kwdesk: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_DONE
+    finally:
+        db.close()
+    if args.json:
+        _print_json([c.to_dict() for c in collections])
+    elif not collections:
+        print("No collections yet: kwdesk collections create NAME", file=sys.stderr)
+    for c in [] if args.json else collections:
+        print(f"{c.id:>4}  {c.name:<30} {c.documents:>4} documents {c.pairs:>6} pairs {c.adapters:>3} adapters")
+    return EXIT_OK
+
+
+def cmd_changes(workspace, args) -> int:
+    from kwdesk.core.versions import TRAINING_CHOICE, VersionError, apply_changes, changed_documents, document_changes
+
+    db = workspace.connect()
+    try:
+        try:
+            found = [document_changes(db, args.document)] if args.document is not None else changed_documents(db)
+        except VersionError as exc:
+            print(f"kwdesk: {exc}", file=sys.stderr)
+            return EXIT_NOTHING_DONE
+        applied = [apply_changes(db, c) for c in found] if args.apply else []
+    finally:
+        db.close()
+    if args.json:
+        _print_json([{**c.to_dict(), **({"applied": a} if applied else {})} for c, a in zip(found, applied or [None] * len(found))])
+    else:
+        if not found:
+            print("No changed documents wait for sorting.")
+        for c in found:
+            print(f"{c.name} version {c.version} (document {c.document_id}, was {c.previous_id}): "
+                  f"{len(c.unchanged)} passages unchanged, {len(c.removed)} removed, {len(c.added)} new")
+            print(f"  pairs to retire (their passage is gone): {len(c.pairs_to_retire)} {c.pairs_to_retire[:20]}")
+            print(f"  pairs that still hold, to move to the new version: {len(c.pairs_to_carry)}")
+            print(f"  new passages without pairs, to generate for: {len(c.chunks_to_generate)} {c.chunks_to_generate[:20]}")
+        for c, a in zip(found, applied):
+            print(f"{c.name}: {a['carried']} pairs moved to version {c.version}, {a['retired']} retired.")
+        if found:
+            print("Then train the next adapter:\n  " + "\n  ".join(
+                f"{flag}: {text}" for flag, text in (("--from-run RUN", TRAINING_CHOICE["previous"]),
+                                                       ("(no flag)", TRAINING_CHOICE["scratch"]))))
+    if args.generate and found:
+        chunks = [cid for c in found for cid in c.chunks_to_generate]
+        if chunks:
+            return _generate_for_chunks(workspace, args, chunks)
+    return EXIT_OK
+
+
+def _generate_for_chunks(workspace, args, chunks: list[int]) -> int:
+    from kwdesk.core.generate import GenerateJob, GenerateOptions
+    from kwdesk.core.settings import load_settings
+    from kwdesk.core.teacher import TeacherError, open_teacher
+
+    settings = load_settings()
+    try:
+        teacher = open_teacher(settings.teacher or None, endpoint_model=settings.endpoint_model or None)
+    except TeacherError as exc:
+        print(f"kwdesk: {exc}", file=sys.stderr)
+        return EXIT_NOTHING_DONE
+    bar = _Bar(not args.json, unit="item")
+    try:
+        result = GenerateJob(workspace, teacher, GenerateOptions(strategies=("qa",), chunk_ids=chunks)).run(bar)
+    finally:
+        bar.close()
+        teacher.close()
+    print(f"{result.pairs_added} new pairs for {len(chunks)} new passages.", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_conflicts(workspace, args) -> int:
+    from kwdesk.core.collections import CollectionError, find_collection
+    from kwdesk.core.conflicts import find_conflicts, keep_both, keep_one
+
+    db = workspace.connect()
+    try:
+        try:
+            collection = find_collection(db, args.collection).id if args.collection else None
+        except CollectionError as exc:
+            print(f"kwdesk: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        conflicts = find_conflicts(db, collection)
+        if args.both:
+            keep_both(db, *args.both)
+            print(f"Pairs {args.both[0]} and {args.both[1]} both stay.")
+            return EXIT_OK
+        if args.keep is not None:
+            others = {c.b.pair_id if c.a.pair_id == args.keep else c.a.pair_id
+                      for c in conflicts if args.keep in (c.a.pair_id, c.b.pair_id)}
+            if not others:
+                print(f"kwdesk: pair {args.keep} is in no conflict", file=sys.stderr)
+                return EXIT_NOTHING_DONE
+            for other in sorted(others):
+                keep_one(db, args.keep, other)
+            print(f"Kept pair {args.keep}; rejected {', '.join(map(str, sorted(others)))}.")
+            return EXIT_OK
+    finally:
+        db.close()
+    if args.json:
+        _print_json([c.to_dict() for c in conflicts])
+        return EXIT_OK
+    if not conflicts:
+        print("No pairs contradict each other.")
+    for c in conflicts:
+        for side in (c.a, c.b):
+            where = f"{side.document} v{side.version}, p. {side.page}" if side.document else "added by hand"
+            print(f"{side.pair_id:>6}  {side.question}\n        -> {side.answer[:160]}\n        [{where}; key facts: {', '.join(side.facts)}]")
+        print()
+    if conflicts:
+        print("Settle each: kwdesk conflicts --keep ID (rejects the other side), or --both ID ID.", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_docs(workspace, args) -> int:
     from kwdesk.core.documents import list_documents
 
@@ -370,7 +568,8 @@ def cmd_docs(workspace, args) -> int:
             print(f"{d.id:>5}  rejected  {d.name}  [{d.reason}]")
         else:
             version = f" v{d.version}" if d.version > 1 else ""
-            print(f"{d.id:>5}  {d.pages:>4} p  {d.chunks:>5} chunks  {d.name}{version}  {d.title[:60]}")
+            collection = f"  [{d.collection}]" if d.collection else ""
+            print(f"{d.id:>5}  {d.pages:>4} p  {d.chunks:>5} chunks  {d.name}{version}  {d.title[:60]}{collection}")
     return EXIT_OK
 
 
@@ -512,7 +711,13 @@ def cmd_train(workspace, args) -> int:
     from kwdesk.core.jobs import Cancelled
     from kwdesk.core.train import TrainingError, TrainJob, plan_training
 
-    job = TrainJob(workspace, _train_config(args), args.base, resume_run=args.resume)
+    from kwdesk.core.collections import CollectionError
+
+    try:
+        job = TrainJob(workspace, _train_config(args, workspace), args.base, resume_run=args.resume)
+    except CollectionError as exc:
+        print(f"kwdesk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
     try:
         if args.plan:
             db = workspace.connect()
@@ -577,19 +782,20 @@ def cmd_export(workspace, args) -> int:
 
 
 def cmd_chat(workspace, args) -> int:
-    from kwdesk.core.chat import ChatEngine, ChatError, chat_target
+    from kwdesk.core.chat import ChatEngine, ChatError, chat_target, model_collection
     from kwdesk.core.library import ModelNotRegistered
 
     db = workspace.connect()
     try:
         model_path, name, lora = chat_target(db, args.model)
+        collection = model_collection(db, args.model)
     except (ChatError, ModelNotRegistered) as exc:
         print(f"kwdesk: {exc}", file=sys.stderr)
         return EXIT_NOTHING_DONE
     finally:
         db.close()
     try:
-        engine = ChatEngine(workspace, model_path, name, lora_path=lora)
+        engine = ChatEngine(workspace, model_path, name, lora_path=lora, collection_id=collection)
     except ChatError as exc:
         print(f"kwdesk: {exc}", file=sys.stderr)
         return EXIT_NOTHING_DONE
@@ -738,7 +944,7 @@ def cmd_bundle(workspace, args) -> int:
     db = workspace.connect()
     try:
         if args.action == "export":
-            summary = export_bundle(workspace, db, Path(args.folder), _train_config(args), args.base, status)
+            summary = export_bundle(workspace, db, Path(args.folder), _train_config(args, workspace), args.base, status)
         else:
             run_id = import_bundle(workspace, db, Path(args.folder), status)
             summary = {"run_id": run_id, "next": f"kwdesk export {run_id}"}

@@ -93,7 +93,7 @@ class ChatEngine:
     """One loaded model; conversations are stored in the workspace."""
 
     def __init__(self, workspace: Workspace, model_path: Path, model_name: str = "", *, n_ctx: int = 4096,
-                 n_threads: int | None = None, lora_path: Path | None = None) -> None:
+                 n_threads: int | None = None, lora_path: Path | None = None, collection_id: int | None = None) -> None:
         from kwdesk.core.model_files import load_llama
         from kwdesk.core.teacher import default_threads
 
@@ -101,6 +101,7 @@ class ChatEngine:
         self.model_path = Path(model_path)
         self.model_name = model_name or self.model_path.stem
         self.lora_path = Path(lora_path) if lora_path else None
+        self.collection_id = collection_id  # "with sources" searches this collection only
         self._adapters: dict[Path, object] = {}  # adapter files loaded on this base, by path
         try:
             self.llm = load_llama(
@@ -119,7 +120,7 @@ class ChatEngine:
         if llm is not None:
             llm.close()  # llama.cpp frees the adapters loaded on a model with the model
 
-    def use_adapter(self, lora_path: Path | None, model_name: str = "") -> None:
+    def use_adapter(self, lora_path: Path | None, model_name: str = "", collection_id: int | None = None) -> None:
         """Apply another LoRA adapter file (None: the base alone) without loading the base
         again. An adapter file is read once and kept for switching back."""
         import ctypes
@@ -149,6 +150,7 @@ class ChatEngine:
             # The cached prompt was computed with the other weights: start afresh.
             self.llm.reset()
             self.lora_path = lora_path
+            self.collection_id = collection_id
             if model_name:
                 self.model_name = model_name
 
@@ -236,7 +238,7 @@ class ChatEngine:
         """The system prompt with the passages that match QUESTION best, numbered for citing."""
         db = self.workspace.connect()
         try:
-            sources = search_chunks(db, question, SOURCES_TOP_K)
+            sources = search_chunks(db, question, SOURCES_TOP_K, self.collection_id)
         finally:
             db.close()
         if sources:
@@ -376,6 +378,20 @@ def chat_target(db, spec: str | int | None) -> tuple[Path, str, Path | None]:
     return path, name, None
 
 
+def model_collection(db, spec: str | int | None) -> int | None:
+    """The knowledge collection a registered model was trained on (None: the whole workspace)."""
+    from kwdesk.core.library import ModelNotRegistered, get_model
+
+    if spec is None or not str(spec).isdigit():
+        return None
+    try:
+        entry = get_model(db, int(spec))
+    except ModelNotRegistered:
+        return None
+    row = db.execute("SELECT config FROM runs WHERE id = ?", [entry.run_id]).fetchone() if entry.run_id else None
+    return json.loads(row[0] or "{}").get("collection_id") if row else None
+
+
 def adapter_base(db, entry) -> Path:
     """The base GGUF an adapter file applies to; made again from the training base (the same
     conversion and quantization) when the cached file was removed."""
@@ -419,10 +435,11 @@ class LoadChatModelJob(Job):
                 lora = None
             else:
                 path, name, lora = chat_target(db, self.spec)
+            collection = model_collection(db, self.spec)
         finally:
             db.close()
         self.check_cancelled()
-        return ChatEngine(self.workspace, path, name, lora_path=lora)
+        return ChatEngine(self.workspace, path, name, lora_path=lora, collection_id=collection)
 
 
 class AskJob(Job):

@@ -21,12 +21,16 @@ class DocumentRow:
     is_current: bool
     file_type: str
     imported_at: str
+    collection: str | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-_DOC_COLUMNS = "id, name, source_path, status, coalesce(reason, ''), coalesce(title, ''), pages, chunks, version, is_current, file_type, imported_at"
+_DOC_COLUMNS = (
+    "id, name, source_path, status, coalesce(reason, ''), coalesce(title, ''), pages, chunks, version, is_current, "
+    "file_type, imported_at, (SELECT name FROM collections WHERE collections.id = documents.collection_id)"
+)
 
 
 def list_documents(db: sqlite_utils.Database, *, include_old_versions: bool = False) -> list[DocumentRow]:
@@ -40,8 +44,9 @@ def page_text(db: sqlite_utils.Database, document_id: int, number: int) -> str |
     return row[0] if row else None
 
 
-def search_chunks(db: sqlite_utils.Database, query: str, limit: int = 5) -> list[dict]:
-    """Chunks that match QUERY best (BM25), with their document and pages for citing.
+def search_chunks(db: sqlite_utils.Database, query: str, limit: int = 5, collection_id: int | None = None) -> list[dict]:
+    """Chunks that match QUERY best (BM25), with their document and pages for citing; only
+    those of one knowledge collection when COLLECTION_ID is given.
 
     The query is taken as words, not as FTS5 syntax, so user text cannot break it.
     """
@@ -53,10 +58,10 @@ def search_chunks(db: sqlite_utils.Database, query: str, limit: int = 5) -> list
         """
         SELECT c.id, c.document_id, d.name, c.page_start, c.page_end, c.heading_path, c.text
         FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid JOIN documents d ON d.id = c.document_id
-        WHERE chunks_fts MATCH ? AND d.is_current = 1
+        WHERE chunks_fts MATCH ? AND d.is_current = 1 AND (? IS NULL OR d.collection_id = ?)
         ORDER BY bm25(chunks_fts) LIMIT ?
         """,
-        [match, limit],
+        [match, collection_id, collection_id, limit],
     ).fetchall()
     keys = ("chunk_id", "document_id", "document", "page_start", "page_end", "heading_path", "text")
     return [dict(zip(keys, row)) for row in rows]

@@ -39,6 +39,9 @@ class TrainConfig:
     # Go on from a finished run's adapter instead of a fresh one (a document changed: fewer
     # steps, but what the old adapter learned stays unless the new data overrides it).
     init_adapter_run: int | None = None
+    # Pairs that contradict each other (core/conflicts.py) stop training unless the expert
+    # says to train them anyway; the run then records them.
+    allow_conflicts: bool = False
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:

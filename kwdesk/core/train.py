@@ -107,6 +107,7 @@ def training_records(db, cfg: TrainConfig, base: BaseModel, on_status=None) -> t
     if not records:
         where = " in this collection" if cfg.collection_id is not None else ""
         raise TrainingError(f"There is nothing to train on{where}: generate or add Q&A pairs first (rejected pairs are left out).")
+    check_conflicts(db, cfg, [int(r["source"].split(":")[1]) for r in records])
     wanted = round(len(records) * cfg.replay_ratio)
     chosen: list[dict] = []
     if wanted:
@@ -118,6 +119,19 @@ def training_records(db, cfg: TrainConfig, base: BaseModel, on_status=None) -> t
             records.append({"source": f"replay:{index}", "question": record["prompt"], "answer": record["answer"]})
             items.append(["replay", record["prompt"], record["answer"]])
     return records, chosen, dataset_sha256(items)
+
+
+def check_conflicts(db, cfg: TrainConfig, pair_ids: list[int]) -> list:
+    """The conflicts among the pairs to train; TrainingError unless the config allows them."""
+    from kwdesk.core.conflicts import conflicts_summary, find_conflicts
+
+    conflicts = find_conflicts(db, cfg.collection_id, pair_ids=pair_ids)
+    if conflicts and not cfg.allow_conflicts:
+        raise TrainingError(
+            f"{conflicts_summary(conflicts)}. Training both sides would teach the model two answers: choose one "
+            "in Data > Conflicts (or `kwdesk conflicts`), or train them anyway with --allow-conflicts."
+        )
+    return conflicts
 
 
 class TrainJob(Job):
