@@ -88,6 +88,10 @@ def test_entities_subjects_and_kinds():
     assert entities_in("He built the Larkspur Dam.\nThe Larkspur Dam is high.") == ["Larkspur Dam"]
     assert subject_of("The town of Brisk Harbour exports slate.") == "The town of Brisk Harbour"
     assert subject_of("Valve assembly KX-9 must be inspected.") == "Valve assembly KX-9"
+    # The words between the name and the verb belong to the subject: without them every
+    # structure in Orvane became "The Orvane", and their heights contradicted each other.
+    assert subject_of("The Orvane water tower No. 1 was built in 1989.") == "The Orvane water tower No. 1"
+    assert subject_of("The Larkspur Dam on the Veltra River is 212 metres high.") == "The Larkspur Dam"
     assert restore_subject("Its crest is 300 metres long.", "The Larkspur Dam") == "The Larkspur Dam's crest is 300 metres long."
     assert restore_subject("It holds back Lake Orvane.", "The Larkspur Dam") == "The Larkspur Dam holds back Lake Orvane."
     assert restore_subject("This is important.", "The Larkspur Dam") is None

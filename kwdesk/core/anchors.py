@@ -71,10 +71,35 @@ def numbers_in(text: str) -> set[str]:
     return {n.replace(",", ".") for n in _NUMBER.findall(text)}
 
 
+# Words that end a subject when they follow it: "The Orvane water tower No. 1 | was built".
+_SUBJECT_ENDS = frozenset(
+    "is was are were has had have must can could will would may might should shall stands stood lies lay "
+    "holds held runs ran carries carried serves served needs needed".split()
+)
+_SUBJECT_WORD = re.compile(r"^(?:[a-z][a-z\-]*|No\.?|no\.|#?\d+[A-Za-z]?)$")
+_NOT_SUBJECT_WORDS = frozenset("of on in at to for from by with and or the a an near above below over under".split())
+
+
+def _subject_tail(rest: str) -> str:
+    """The words after a subject's name that still belong to it, when a verb follows them
+    within a few words ("water tower No. 1" in "The Orvane water tower No. 1 was built"):
+    without them, "It" in the next sentence would become "The Orvane", and every structure
+    in Orvane would get the same subject."""
+    words = rest.split()
+    for count, word in enumerate(words[:6]):
+        if word in _SUBJECT_ENDS:
+            return " ".join(words[:count])
+        if word in _NOT_SUBJECT_WORDS or not _SUBJECT_WORD.match(word):
+            return ""
+    return ""
+
+
 def subject_of(sentence: str) -> str | None:
-    """The noun phrase a sentence is about: its opening words up to its first name.
+    """The noun phrase a sentence is about: its opening words up to its first name, and the
+    words after the name that still belong to it.
 
     "The town of Brisk Harbour exports slate." -> "The town of Brisk Harbour"
+    "The Orvane water tower No. 1 was built in 1989." -> "The Orvane water tower No. 1"
     """
     if _PRONOUN_START.match(sentence):
         return None
@@ -85,7 +110,9 @@ def subject_of(sentence: str) -> str | None:
     prefix = sentence[:position].split()
     if position < 0 or len(prefix) > 4:
         return None
-    return sentence[: position + len(names[0])].strip()
+    end = position + len(names[0])
+    tail = _subject_tail(sentence[end:])
+    return (sentence[:end] + (" " + tail if tail else "")).strip()
 
 
 _TITLES = ("Engineer ", "Dr. ", "Dr ", "Mr ", "Mr. ", "Mrs ", "Mrs. ", "Ms ", "Ms. ", "Prof. ", "Professor ", "Sir ", "Judge ")
