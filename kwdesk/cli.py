@@ -180,6 +180,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", nargs="?", metavar="MODEL", help="a model id from 'kwdesk models' or a GGUF file (default: the newest)")
     p.add_argument("--probe-limit", type=int, metavar="N", help="ask only N of the general questions and N of the replay prompts (default: all)")
     p.add_argument("--report", metavar="FILE", help="also write the report here: .html, .svg or .png")
+    p.add_argument("--history", action="store_true",
+                   help="list every evaluation so far (model, run, collection, data), to compare versions")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("doctor", help="versions, hardware and workspace health, for a bug report")
@@ -883,6 +885,8 @@ def cmd_eval(workspace, args) -> int:
     from kwdesk.core.chat import ChatError
     from kwdesk.core.evaluate import CONFIGS, EvaluateJob, EvaluationError
 
+    if args.history:
+        return _eval_history(workspace, args)
     bar = _Bar(not args.json, unit="answer")
     try:
         result = EvaluateJob(workspace, args.model, probe_limit=args.probe_limit).run(bar)
@@ -909,6 +913,28 @@ def cmd_eval(workspace, args) -> int:
           f"the personal model keeps {result.kept.share:.0%} of the base model's right answers ({result.kept.correct}/{result.kept.total})")
     print(f"Replay prompts: the key points of the base model's answer kept in {result.replay_kept.correct}/{result.replay_kept.total}")
     print(f"Report: {result.report_path}")
+    return EXIT_OK
+
+
+def _eval_history(workspace, args) -> int:
+    from kwdesk.core.eval_report import eval_history
+
+    db = workspace.connect()
+    try:
+        history = eval_history(db)
+    finally:
+        db.close()
+    if args.json:
+        _print_json(history)
+        return EXIT_OK
+    if not history:
+        print("No evaluations yet: kwdesk eval MODEL", file=sys.stderr)
+    pct = lambda v: "" if v is None else f"{v:.0%}"
+    print(f"{'eval':>4}  {'model':<44} {'run':>4} {'from':>4} {'collection':<16} {'data':<8} {'base':>5} {'pers.':>5} {'+src':>5} {'gap':>5} {'kept':>5}")
+    for h in history:
+        print(f"{h['eval_id']:>4}  {h['model'][:44]:<44} {h['run_id'] or '':>4} {h['from_run'] or '':>4} "
+              f"{(h['collection'] or '')[:16]:<16} {(h['dataset_sha256'] or '')[:8]:<8} {pct(h['base']):>5} "
+              f"{pct(h['personal']):>5} {pct(h['personal+rag']):>5} {pct(h['gap_closed']):>5} {pct(h['kept']):>5}")
     return EXIT_OK
 
 
@@ -1004,10 +1030,11 @@ def cmd_publish(workspace, args) -> int:
 
 
 def cmd_models(workspace, args) -> int:
-    from kwdesk.core.library import ModelNotRegistered, delete_model, list_models
+    from kwdesk.core.library import ModelNotRegistered, adapter_savings, delete_model, list_models
 
     db = workspace.connect()
     try:
+        savings = adapter_savings(db)
         if args.action == "delete":
             if not args.ids:
                 print("kwdesk: name the model ids to delete", file=sys.stderr)
@@ -1031,7 +1058,9 @@ def cmd_models(workspace, args) -> int:
     for m in models:
         size = f"{m.size_bytes / 1e6:.0f} MB" if m.size_bytes else ""
         check = {True: "verified", False: "FAILED", None: ""}[m.verified]
-        print(f"{m.id:>4}  {m.kind:<8} {m.name:<48} {m.quantization or '':<7} {size:>7}  {check}  run {m.run_id}")
+        print(f"{m.id:>4}  {m.kind:<9} {m.name:<48} {m.quantization or '':<7} {size:>7}  {check}  run {m.run_id}")
+    for group in savings:
+        print(group.describe())
     return EXIT_OK
 
 

@@ -160,3 +160,68 @@ def test_the_model_picker_and_the_cli_offer_base_plus_adapter(two_adapters):
          MANUALS["ask"], "--json"], capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert MANUALS["fact"] in json.loads(proc.stdout)["answer"]
+
+
+def test_the_app_switches_adapters_on_the_loaded_base_and_shows_the_saving(two_adapters, qtbot, screenshot, no_threads_left):
+    from kwdesk.ui.main_window import CHAT, MODELS, MainWindow
+
+    ws, exports = two_adapters
+    win = MainWindow(ws, "test model")
+    qtbot.addWidget(win)
+    win.show()
+    win.resize(1200, 760)
+    try:
+        chat = win.chat
+        win.steps.setCurrentRow(CHAT)
+        contracts, manuals = (exports[n].adapter["model_id"] for n in ("contracts", "maintenance manuals"))
+        chat.model_combo.setCurrentIndex(chat.model_combo.findData(str(contracts)))
+        chat.input.setPlainText(CONTRACTS["ask"])
+        chat.send()
+        qtbot.waitUntil(lambda: chat.engine is not None and not chat.is_busy(), timeout=180_000)
+        engine = chat.engine
+        assert CONTRACTS["fact"] in chat.view.toPlainText()
+
+        # The other collection's adapter: the same engine (no base reload), its own answer.
+        chat.model_combo.setCurrentIndex(chat.model_combo.findData(str(manuals)))
+        assert chat.engine is engine and not chat.load_bar.is_busy()
+        assert chat.message.text().startswith("Switched to") and "ms" in chat.message.text()
+        chat.input.setPlainText(MANUALS["ask"])
+        chat.send()
+        qtbot.waitUntil(lambda: not chat.is_busy(), timeout=180_000)
+        assert MANUALS["fact"] in chat.view.toPlainText()
+        screenshot(win, "chat-adapters")
+
+        # The library shows the adapter files and what sharing the base saves.
+        win.steps.setCurrentRow(MODELS)
+        win.library.refresh()
+        assert "2 adapter file(s) on one base" in win.library.savings.text() and "saved" in win.library.savings.text()
+        screenshot(win, "library-adapters")
+    finally:
+        win.close()
+
+
+def test_the_next_version_can_start_from_the_previous_adapter(two_adapters):
+    """A document changed: the next run goes on from the previous run's adapter (its weights
+    are the starting point) or starts from scratch (LoRA's B matrices at zero)."""
+    import torch
+    from safetensors.torch import load_file
+
+    from kwdesk.core.train import TrainingError
+
+    ws, exports = two_adapters
+    db = ws.connect()
+    previous = db.execute("SELECT run_id FROM models WHERE id = ?", [exports["contracts"].model_id]).fetchone()[0]
+    collection = find_collection(db, "contracts").id
+    db.close()
+    still = dict(max_steps=1, learning_rate=1e-12, replay_ratio=0.0, collection_id=collection)
+    went_on = TrainJob(ws, preset("quick-try", init_adapter_run=previous, **still)).run()
+    fresh = TrainJob(ws, preset("quick-try", **still)).run()
+    old = load_file(str(ws.runs_dir / f"train-{previous}" / "adapter" / "adapter_model.safetensors"))
+    new = load_file(str(went_on.adapter_dir / "adapter_model.safetensors"))
+    scratch = load_file(str(fresh.adapter_dir / "adapter_model.safetensors"))
+    b_keys = [k for k in old if "lora_B" in k]
+    assert b_keys and all(torch.allclose(old[k], new[k], atol=1e-6) for k in old)
+    assert all(float(scratch[k].abs().max()) < 1e-6 for k in b_keys)
+    assert any(float(old[k].abs().max()) > 1e-4 for k in b_keys)
+    with pytest.raises(TrainingError, match="not a finished training run"):
+        TrainJob(ws, preset("quick-try", init_adapter_run=9999, **still)).run()

@@ -78,6 +78,12 @@ def test_base_model_does_not_know_invented_facts_but_knows_general_ones(facts_wo
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["heldout"]["base"]["total"] == 3 and report["probe_base"]["total"] == 4
+    # Both evaluations are listed, to compare versions of data and models.
+    listed = subprocess.run([sys.executable, "-m", "kwdesk", "--workspace", str(facts_workspace.root), "eval", "--history",
+                             "--json"], capture_output=True, text=True, timeout=600)
+    history = json.loads(listed.stdout)
+    assert [h["eval_id"] for h in history] == [result.eval_id, report["eval_id"]]
+    assert history[-1]["base"] == report["heldout"]["base"]["share"]
 
 
 def test_evaluate_from_the_models_step_shows_and_exports_the_report(qtbot, facts_workspace, tmp_path, screenshot,

@@ -84,8 +84,12 @@ def test_the_cli_lists_and_applies_changes(versioned):
                                     capture_output=True, text=True, timeout=300)
     listed = json.loads(run("changes", "--json").stdout)
     assert listed[0]["pairs_to_retire"] == [pairs["dam"]] and len(listed[0]["chunks_to_generate"]) == 2
-    proc = run("changes", "--apply")
-    assert proc.returncode == 0 and "1 retired" in proc.stdout and "--from-run" in proc.stdout, proc.stdout
+    proc = run("changes", "--apply", "--generate")
+    assert proc.returncode == 0 and "1 retired" in proc.stdout and "--from-run" in proc.stdout, proc.stdout + proc.stderr
+    # The teacher worked on exactly the new passages, and said what it made.
+    assert "new pairs for 2 new passages" in proc.stderr
+    worked = {item for (item,) in db.execute("SELECT DISTINCT item FROM generation_items WHERE strategy = 'qa'")}
+    assert worked == {f"chunk:{c}" for c in listed[0]["chunks_to_generate"]}
 
 
 def test_planted_contradictions_are_flagged_and_training_refuses_them(workspace, tmp_path):

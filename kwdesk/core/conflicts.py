@@ -142,7 +142,7 @@ def find_conflicts(db, collection_id: int | None = None, *, split: str | None = 
 
 def _side(db, pair_id: int) -> ConflictSide:
     row = db.execute(
-        """SELECT p.id, p.question, p.answer, p.status, d.name, d.version, c.page_start, p.source_span
+        """SELECT p.id, p.question, p.answer, p.status, d.name, d.version, c.page_start, coalesce(p.source_span, c.text)
            FROM pairs p LEFT JOIN documents d ON d.id = p.document_id LEFT JOIN chunks c ON c.id = p.chunk_id
            WHERE p.id = ?""",
         [pair_id],

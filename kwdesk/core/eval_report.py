@@ -170,3 +170,28 @@ def save_report(workspace: Workspace, db, eval_id: int) -> Path:
     partial.write_text(report_html(report), encoding="utf-8")
     partial.replace(target)
     return target
+
+
+def eval_history(db) -> list[dict]:
+    """Every evaluation, oldest first, with what was evaluated (model, run, collection, the
+    data it was trained on): versions of data and adapters side by side."""
+    rows = db.execute(
+        """SELECT e.id, e.created_at, e.model_name, e.summary, m.kind, m.run_id, r.config, r.dataset_sha256
+           FROM evals e LEFT JOIN models m ON m.id = e.model_id LEFT JOIN runs r ON r.id = m.run_id ORDER BY e.id"""
+    ).fetchall()
+    collections = dict(db.execute("SELECT id, name FROM collections").fetchall())
+    out = []
+    for eval_id, created, name, summary, kind, run_id, config, data_hash in rows:
+        summary = json.loads(summary or "{}")
+        config = json.loads(config or "{}")
+        heldout = summary.get("heldout", {})
+        out.append({
+            "eval_id": eval_id, "created_at": created, "model": name, "kind": kind, "run_id": run_id,
+            "collection": collections.get(config.get("collection_id")), "from_run": config.get("init_adapter_run"),
+            "dataset_sha256": data_hash,
+            "personal": (heldout.get("personal") or {}).get("share"),
+            "personal+rag": (heldout.get("personal+rag") or {}).get("share"),
+            "base": (heldout.get("base") or {}).get("share"),
+            "gap_closed": summary.get("gap_closed"), "kept": (summary.get("kept") or {}).get("share"),
+        })
+    return out

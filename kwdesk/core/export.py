@@ -285,7 +285,7 @@ class ExportJob(Job):
                 "base_gguf_bytes": base_gguf.stat().st_size}
         with write_transaction(db):
             model_id = db["models"].insert(
-                {"kind": "gguf-lora", "name": f"{name} adapter on {lineage['base_name']} {self.quantization}",
+                {"kind": "gguf-lora", "name": f"{name} adapter ({self.quantization} base)",
                  "path": str(path), "run_id": run_id, "parent_model_id": merged_gguf_id,
                  "quantization": self.quantization, "size_bytes": size, "verified": 1, "meta": json.dumps(meta)}
             ).last_pk

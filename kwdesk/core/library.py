@@ -73,3 +73,48 @@ def delete_model(workspace: Workspace, db: sqlite_utils.Database, model_id: int)
         else:
             path.unlink(missing_ok=True)
     return entry
+
+
+@dataclass
+class AdapterSavings:
+    """Adapters that share one base file, against one merged model file per adapter."""
+
+    base_gguf: str
+    base_bytes: int
+    adapters: int
+    adapter_bytes: int
+    merged_bytes: int  # the merged exports of the same runs (what the adapters stand in for)
+
+    @property
+    def shared_bytes(self) -> int:
+        return self.base_bytes + self.adapter_bytes
+
+    @property
+    def saved_bytes(self) -> int:
+        return self.merged_bytes - self.shared_bytes
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "shared_bytes": self.shared_bytes, "saved_bytes": self.saved_bytes}
+
+    def describe(self) -> str:
+        return (f"{self.adapters} adapter file(s) on one base: {self.shared_bytes / 1e6:.0f} MB "
+                f"(base {self.base_bytes / 1e6:.0f} MB + adapters {self.adapter_bytes / 1e6:.0f} MB), where one merged "
+                f"file each takes {self.merged_bytes / 1e6:.0f} MB: {max(0, self.saved_bytes) / 1e6:.0f} MB saved.")
+
+
+def adapter_savings(db: sqlite_utils.Database) -> list[AdapterSavings]:
+    """The disk that adapter files save, per shared base file."""
+    groups: dict[str, list[ModelEntry]] = {}
+    for entry in list_models(db, "gguf-lora"):
+        if entry.verified and entry.meta.get("base_gguf"):
+            groups.setdefault(entry.meta["base_gguf"], []).append(entry)
+    out = []
+    for base, entries in groups.items():
+        base_path = Path(base)
+        base_bytes = base_path.stat().st_size if base_path.is_file() else int(entries[0].meta.get("base_gguf_bytes") or 0)
+        merged = 0
+        for entry in entries:
+            parent = db.execute("SELECT size_bytes FROM models WHERE id = ?", [entry.parent_model_id]).fetchone()
+            merged += parent[0] if parent and parent[0] else base_bytes  # a merged file is the base's size
+        out.append(AdapterSavings(base, base_bytes, len(entries), sum(e.size_bytes or 0 for e in entries), merged))
+    return out

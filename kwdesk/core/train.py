@@ -600,11 +600,13 @@ class RunSummary:
     resumable: bool
     exported: bool
     error: str = ""  # why a failed run stopped
+    collection: str | None = None  # the knowledge collection it trained
 
 
 def training_runs(workspace: Workspace, db) -> list[RunSummary]:
     """The workspace's training runs, newest first, with what can be done with each."""
     exported_runs = {row[0] for row in db.execute("SELECT DISTINCT run_id FROM models WHERE kind = 'gguf' AND run_id IS NOT NULL")}
+    collections = dict(db.execute("SELECT id, name FROM collections").fetchall())
     out = []
     for run_id, status, config, path, metrics in db.execute(
         "SELECT id, status, config, path, metrics FROM runs WHERE kind = 'train' ORDER BY id DESC"
@@ -628,6 +630,7 @@ def training_runs(workspace: Workspace, db) -> list[RunSummary]:
                 and not held_elsewhere(run_dir / RUN_LOCK),
                 exported=run_id in exported_runs,
                 error=str(metrics.get("error") or ""),
+                collection=collections.get(config.get("collection_id")),
             )
         )
     return out

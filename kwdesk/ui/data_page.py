@@ -303,11 +303,16 @@ class DataPage(QWidget):
         self.export_button.clicked.connect(self._choose_export)
         self.import_button = QPushButton("Import JSONL…")
         self.import_button.clicked.connect(self._choose_import)
+        self.conflicts_button = QPushButton("Conflicts")
+        self.conflicts_button.setToolTip("Pairs whose questions ask the same thing but whose answers disagree: "
+                                         "choose which is right before training")
+        self.conflicts_button.clicked.connect(self.show_conflicts)
         buttons.addWidget(self.undo_button)
         buttons.addStretch(1)
         # A second row for making and moving data, so the passage beside the table keeps its room.
         data_buttons = QHBoxLayout()
-        for button in (self.add_button, self.generate_button, self.more_button, self.export_button, self.import_button):
+        for button in (self.add_button, self.generate_button, self.more_button, self.conflicts_button, self.export_button,
+                       self.import_button):
             data_buttons.addWidget(button)
         data_buttons.addStretch(1)
 
@@ -365,8 +370,30 @@ class DataPage(QWidget):
 
     # --- filters and reloading -----------------------------------------------------------------
 
+    def show_conflicts(self):
+        """The conflicting pairs, side by side with their sources (the dialog is returned)."""
+        from kwdesk.ui.conflicts_dialog import ConflictsDialog
+
+        dialog = ConflictsDialog(self.db, None, self)
+        dialog.finished.connect(lambda _result: self.reload())
+        dialog.open()
+        return dialog
+
+    def _count_conflicts(self) -> None:
+        from kwdesk.core.conflicts import find_conflicts
+
+        # Counted on the main thread while that stays quick (0.4 s for 10,000 pairs); a larger
+        # workspace finds them when the dialog opens, and training always checks.
+        if self.db.execute("SELECT count(*) FROM pairs WHERE status != 'rejected'").fetchone()[0] > 10_000:
+            self.conflicts_button.setText("Conflicts…")
+            return
+        count = len(find_conflicts(self.db))
+        self.conflicts_button.setText(f"Conflicts ({count})" if count else "Conflicts")
+        self.conflicts_button.setStyleSheet("color: #b3261e; font-weight: bold" if count else "")
+
     def reload(self) -> None:
         """Re-read the filter choices and the rows (after generation, import, undo of an add)."""
+        self._count_conflicts()
         choices = filter_choices(self.db)
         for combo, items in (
             (self.document_filter, [(f"{name}" + (f" (v{version})" if version > 1 else ""), doc_id) for doc_id, name, version in choices["documents"]]),

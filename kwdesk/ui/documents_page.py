@@ -7,7 +7,11 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
+    QComboBox,
     QFileDialog,
+    QInputDialog,
+    QMenu,
+    QMessageBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -22,8 +26,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kwdesk.core.collections import CollectionError, create_collection, list_collections, move_documents
 from kwdesk.core.documents import DocumentRow, list_documents, page_text
-from kwdesk.core.importer import ImportJob, ImportResult
+from kwdesk.core.importer import ImportJob, ImportOptions, ImportResult
 from kwdesk.core.workspace import Workspace
 from kwdesk.ui.worker import JobRunner
 
@@ -31,7 +36,7 @@ from kwdesk.ui.worker import JobRunner
 class DocumentsTableModel(QAbstractTableModel):
     """The workspace's documents, one row each; a few hundred rows at most, held whole."""
 
-    COLUMNS = ("Document", "Status", "Pages", "Chunks", "Reason / title")
+    COLUMNS = ("Document", "Status", "Pages", "Chunks", "Reason / title", "Collection")
 
     def __init__(self) -> None:
         super().__init__()
@@ -67,7 +72,9 @@ class DocumentsTableModel(QAbstractTableModel):
                 return row.pages if row.status == "imported" else ""
             if column == 3:
                 return row.chunks if row.status == "imported" else ""
-            return row.reason if row.status == "rejected" else row.title
+            if column == 4:
+                return row.reason if row.status == "rejected" else row.title
+            return row.collection or ""
         if role == Qt.ItemDataRole.ToolTipRole:
             return row.source_path + (f"\n{row.reason}" if row.reason else "")
         if role == Qt.ItemDataRole.ForegroundRole and row.status == "rejected" and column in (1, 4):
@@ -82,6 +89,9 @@ class DocumentsPage(QWidget):
 
     import_finished = Signal(list)  # list[ImportResult]
     busy_changed = Signal(str)  # what runs now, "" when idle
+    generate_requested = Signal(list)  # chunk ids: new passages of a changed document
+    collections_changed = Signal()
+    ALL = -1  # the collection combo's "all documents"
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -100,7 +110,8 @@ class DocumentsPage(QWidget):
         header = self.table.horizontalHeader()
         for column in range(4):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.ResizeToContents)
         self.table.selectionModel().currentRowChanged.connect(self._show_selected)
 
         self.empty_hint = QLabel(
@@ -124,6 +135,19 @@ class DocumentsPage(QWidget):
         self.cancel_button.hide()
         self.status_label = QLabel()
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # Knowledge collections: the table shows one (or all), and files added go into it.
+        self.collection_combo = QComboBox()
+        self.collection_combo.setToolTip("Show one knowledge collection; files you add go into it")
+        self.collection_combo.currentIndexChanged.connect(self._collection_chosen)
+        self.move_button = QPushButton("Move to…")
+        self.move_button.setToolTip("Put the selected document (all its versions) into a knowledge collection")
+        self.move_menu = QMenu(self.move_button)
+        self.move_menu.aboutToShow.connect(self._fill_move_menu)
+        self.move_button.setMenu(self.move_menu)
+        self.changes_button = QPushButton("What changed…")
+        self.changes_button.setToolTip("For a document imported again with new content: passages removed and added, "
+                                       "pairs to retire, passages to generate for")
+        self.changes_button.clicked.connect(self.show_changes)
 
         top = QHBoxLayout()
         top.addWidget(self.add_button)
@@ -131,6 +155,10 @@ class DocumentsPage(QWidget):
         top.addWidget(self.progress, 1)
         top.addWidget(self.cancel_button)
         top.addStretch(0)
+        top.addWidget(QLabel("Collection:"))
+        top.addWidget(self.collection_combo)
+        top.addWidget(self.move_button)
+        top.addWidget(self.changes_button)
 
         # The reader: a document's text page by page, as plain text (never HTML).
         self.page_spin = QSpinBox()
@@ -172,16 +200,96 @@ class DocumentsPage(QWidget):
 
     def refresh(self) -> None:
         selected = self._selected()
-        self.model.set_rows(list_documents(self._db))
+        self._fill_collections()
+        rows = list_documents(self._db)
+        wanted = self.collection_combo.currentData()
+        if wanted not in (None, self.ALL):
+            chosen = self.collection_combo.currentText()
+            rows = [r for r in rows if (r.collection or "") == ("" if wanted == 0 else chosen)]
+        self.model.set_rows(rows)
         self.stack.setCurrentIndex(1 if self.model.rows else 0)
         # Keep the reader on the same document, or show the first one.
         ids = [row.id for row in self.model.rows]
         if ids:
             row = ids.index(selected.id) if selected is not None and selected.id in ids else 0
             self.table.selectRow(row)
+        else:
+            self._show_selected()
 
     def is_busy(self) -> bool:
         return self._runner is not None
+
+    # --- collections -------------------------------------------------------------------
+
+    def _fill_collections(self) -> None:
+        current = self.collection_combo.currentData()
+        self.collection_combo.blockSignals(True)
+        self.collection_combo.clear()
+        self.collection_combo.addItem("All documents", self.ALL)
+        for collection in list_collections(self._db):
+            self.collection_combo.addItem(collection.name, collection.id)
+        self.collection_combo.addItem("In no collection", 0)
+        index = self.collection_combo.findData(current) if current is not None else 0
+        self.collection_combo.setCurrentIndex(max(0, index))
+        self.collection_combo.blockSignals(False)
+
+    def current_collection_id(self) -> int | None:
+        """The collection new files go into (None: no collection)."""
+        data = self.collection_combo.currentData()
+        return data if data not in (None, self.ALL, 0) else None
+
+    def select_collection(self, collection_id: int | None) -> None:
+        self._fill_collections()
+        index = self.collection_combo.findData(self.ALL if collection_id is None else collection_id)
+        self.collection_combo.setCurrentIndex(max(0, index))
+
+    def _collection_chosen(self, *_args) -> None:
+        self.refresh()
+
+    def _fill_move_menu(self) -> None:
+        self.move_menu.clear()
+        for collection in list_collections(self._db):
+            self.move_menu.addAction(collection.name, lambda c=collection: self.move_selected(c))
+        self.move_menu.addAction("No collection", lambda: self.move_selected(None))
+        self.move_menu.addSeparator()
+        self.move_menu.addAction("New collection…", self._new_collection_for_selected)
+
+    def new_collection(self, name: str):
+        try:
+            made = create_collection(self._db, name)
+        except CollectionError as exc:
+            QMessageBox.warning(self, "kwdesk", str(exc))
+            return None
+        self.collections_changed.emit()
+        return made
+
+    def _new_collection_for_selected(self) -> None:
+        name, ok = QInputDialog.getText(self, "New collection", "Name (for example: contracts, maintenance manuals):")
+        if ok and name.strip():
+            made = self.new_collection(name)
+            if made is not None:
+                self.move_selected(made)
+
+    def move_selected(self, collection) -> None:
+        doc = self._selected()
+        if doc is None:
+            return
+        move_documents(self._db, collection, [doc.id])
+        self.status_label.setText(f"{doc.name} is now in {collection.name if collection else 'no collection'}.")
+        self.refresh()
+        self.collections_changed.emit()
+
+    def show_changes(self):
+        """The changes of the selected document's newest version, in a dialog (returned)."""
+        from kwdesk.ui.changes_dialog import ChangesDialog
+
+        doc = self._selected()
+        if doc is None or doc.version < 2:
+            return None
+        dialog = ChangesDialog(self._db, doc.id, self)
+        dialog.generate_requested.connect(self.generate_requested)
+        dialog.open()
+        return dialog
 
     def shutdown(self) -> None:
         """Cancel a running import, wait for it, and let nothing of it arrive afterwards."""
@@ -201,7 +309,8 @@ class DocumentsPage(QWidget):
             self._queued.extend(paths)
             self.status_label.setText(f"{len(self._queued)} more waiting to be imported")
             return
-        self._runner = JobRunner(ImportJob(self.workspace, paths), self)
+        options = ImportOptions(collection_id=self.current_collection_id())
+        self._runner = JobRunner(ImportJob(self.workspace, paths, options), self)
         self._runner.progress.connect(self._on_progress)
         self._runner.succeeded.connect(self._on_done)
         self._runner.failed.connect(self._on_failed)
@@ -270,6 +379,8 @@ class DocumentsPage(QWidget):
 
     def _show_selected(self, *_args) -> None:
         doc = self._selected()
+        self.move_button.setEnabled(doc is not None and doc.status == "imported")
+        self.changes_button.setEnabled(doc is not None and doc.version > 1)
         if doc is None or doc.status != "imported":
             self.page_title.setText(doc.reason if doc else "")
             self.page_view.setPlainText("")

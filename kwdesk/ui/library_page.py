@@ -23,13 +23,15 @@ from PySide6.QtWidgets import (
 
 from kwdesk.core.eval_report import load_eval, newest_eval_for_model, report_html, report_svg
 from kwdesk.core.evaluate import EvaluateJob, EvalResult
-from kwdesk.core.library import ModelEntry, delete_model, list_models
+from kwdesk.core.library import ModelEntry, adapter_savings, delete_model, list_models
 from kwdesk.core.publish import PublishJob, lmstudio_models_dir
 from kwdesk.core.workspace import Workspace
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.report_image import svg_to_image
 
-KIND_LABELS = {"base": "base model", "adapter": "adapter (LoRA)", "merged": "merged model", "gguf": "model file (GGUF)"}
+KIND_LABELS = {"base": "base model", "adapter": "adapter (LoRA)", "merged": "merged model", "gguf": "model file (GGUF)",
+               "gguf-lora": "adapter file (GGUF LoRA)"}
+CHATTABLE = ("gguf", "gguf-lora")
 
 
 def _size(size_bytes: int | None) -> str:
@@ -63,6 +65,8 @@ class LibraryPage(QWidget):
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.empty = QLabel("No models yet. Train on your pairs (step 3) and the adapters and model files appear here.")
         self.empty.setWordWrap(True)
+        self.savings = QLabel()  # what adapter files on one base save against merged files
+        self.savings.setWordWrap(True)
         self.details = QLabel()
         self.details.setTextFormat(Qt.TextFormat.PlainText)
         self.details.setWordWrap(True)
@@ -116,6 +120,7 @@ class LibraryPage(QWidget):
         top_layout = QVBoxLayout(top)
         top_layout.setContentsMargins(0, 0, 0, 0)
         top_layout.addWidget(self.empty)
+        top_layout.addWidget(self.savings)
         top_layout.addWidget(self.table, 1)
         top_layout.addWidget(self.details)
         top_layout.addLayout(buttons)
@@ -141,6 +146,9 @@ class LibraryPage(QWidget):
             for column, value in enumerate(values):
                 self.table.setItem(row, column, QTableWidgetItem(value))
         self.empty.setVisible(not self.entries)
+        groups = adapter_savings(self.db)
+        self.savings.setText("\n".join(group.describe() for group in groups))
+        self.savings.setVisible(bool(groups))
         self._update_buttons()
 
     def selected(self) -> ModelEntry | None:
@@ -149,13 +157,13 @@ class LibraryPage(QWidget):
 
     def _update_buttons(self) -> None:
         entry = self.selected()
-        usable = entry is not None and entry.kind == "gguf" and bool(entry.verified)
+        usable = entry is not None and entry.kind in CHATTABLE and bool(entry.verified)
         self.chat_button.setEnabled(usable)
         self.evaluate_button.setEnabled(usable and not self.eval_bar.is_busy())
         self._show_report(entry)
         self.folder_button.setEnabled(entry is not None)
         self.delete_button.setEnabled(entry is not None)
-        self.share_button.setEnabled(usable and entry.run_id is not None)
+        self.share_button.setEnabled(usable and entry.kind == "gguf" and entry.run_id is not None)
         if entry is None:
             self.details.setText("")
             return
@@ -163,6 +171,8 @@ class LibraryPage(QWidget):
         self.details.setText(
             f"{entry.path}"
             + (f"\nTrained from {entry.meta.get('base_name') or entry.meta.get('base')}" if entry.meta.get("base") else "")
+            + (f" on the collection {entry.meta['collection']}" if entry.meta.get("collection") else "")
+            + (f"\nApplied at load time to the shared base {entry.meta['base_gguf']}" if entry.kind == "gguf-lora" else "")
             + (f"\nVerified: {verification.get('agreement', 0):.0%} next-token agreement with the trained model "
                f"(needed {verification.get('tolerance', 0):.0%})" if verification else "")
         )
@@ -194,7 +204,7 @@ class LibraryPage(QWidget):
         self.open_report_button.setEnabled(report is not None)
         if report is None:
             self.chart.clear()
-            self.eval_summary.setText("Not evaluated yet." if entry is not None and entry.kind == "gguf" else "")
+            self.eval_summary.setText("Not evaluated yet." if entry is not None and entry.kind in CHATTABLE else "")
             return
         s = report["summary"]
         self.chart.setPixmap(QPixmap.fromImage(svg_to_image(report_svg(s, width=560, height=240))))

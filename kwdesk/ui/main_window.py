@@ -79,6 +79,8 @@ class MainWindow(QMainWindow):
 
         # What one step does concerns the others.
         self.documents.import_finished.connect(lambda _results: self.data.reload())
+        self.documents.generate_requested.connect(self.generate_for_chunks)
+        self.documents.collections_changed.connect(self.train.refresh_collections)
         self.train.model_ready.connect(self._model_ready)
         self.train.chat_requested.connect(self.chat_with)
         self.library.chat_requested.connect(self.chat_with)
@@ -140,6 +142,13 @@ class MainWindow(QMainWindow):
     def chat_with(self, model_id: int) -> None:
         self.chat.refresh_models(select_model_id=model_id)
         self.steps.setCurrentRow(CHAT)
+
+    def generate_for_chunks(self, chunk_ids: list) -> None:
+        """Write pairs for new passages of a changed document (Documents > What changed)."""
+        from kwdesk.core.generate import GenerateOptions
+
+        self.steps.setCurrentRow(DATA)
+        self.data.start_generation(GenerateOptions(strategies=("qa",), chunk_ids=list(chunk_ids)))
 
     def show_source(self, document_id: int, page: int) -> None:
         self.steps.setCurrentRow(DOCUMENTS)

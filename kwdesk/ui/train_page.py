@@ -23,10 +23,12 @@ from PySide6.QtWidgets import (
 
 from kwdesk.core.bundled import BUNDLED_NAME
 from kwdesk.core.child_job import ChildProcessJob
+from kwdesk.core.collections import list_collections
 from kwdesk.core.export import ExportJob, ExportResult
 from kwdesk.core.presets import PRESET_DESCRIPTIONS, PRESETS, preset
 from kwdesk.core.settings import QUANTIZATIONS, load_settings
 from kwdesk.core.train import PlanJob, TrainJob, TrainPlan, TrainResult, training_runs
+from kwdesk.core.versions import TRAINING_CHOICE
 from kwdesk.core.workspace import Workspace
 from kwdesk.ui.job_bar import JobBar, format_duration
 from kwdesk.ui.loss_curve import LossCurve
@@ -68,7 +70,14 @@ class TrainPage(QWidget):
         self.resume_combo = QComboBox()
         self.resume_button = QPushButton("Resume")
         self.resume_button.clicked.connect(self.resume_training)
-        for combo in (self.base_combo, self.preset_combo):
+        # Which knowledge, and whether to go on from an earlier adapter (a document changed).
+        self.collection_combo = QComboBox()
+        self.collection_combo.setToolTip("Train one knowledge collection into its own adapter, or every pair into one")
+        self.start_from_combo = QComboBox()
+        self.start_from_combo.setToolTip(
+            "From scratch: " + TRAINING_CHOICE["scratch"] + "\nFrom an earlier adapter: " + TRAINING_CHOICE["previous"])
+        self.refresh_collections()
+        for combo in (self.base_combo, self.preset_combo, self.collection_combo, self.start_from_combo):
             combo.currentIndexChanged.connect(self._choice_changed)
 
         choose = QGroupBox("What to train")
@@ -81,6 +90,13 @@ class TrainPage(QWidget):
         row.addWidget(QLabel("Preset"))
         row.addWidget(self.preset_combo, 1)
         choose_layout.addLayout(row)
+        knowledge = QHBoxLayout()
+        knowledge.addWidget(QLabel("Knowledge"))
+        knowledge.addWidget(self.collection_combo, 2)
+        knowledge.addSpacing(16)
+        knowledge.addWidget(QLabel("Start from"))
+        knowledge.addWidget(self.start_from_combo, 2)
+        choose_layout.addLayout(knowledge)
         choose_layout.addWidget(self.preset_help)
         choose_layout.addWidget(self.plan_label)
         choose_layout.addWidget(self.plan_bar)
@@ -161,7 +177,27 @@ class TrainPage(QWidget):
     # --- what to train ---------------------------------------------------------------------------
 
     def config(self):
-        return preset(self.preset_combo.currentData())
+        return preset(self.preset_combo.currentData(), collection_id=self.collection_combo.currentData(),
+                      init_adapter_run=self.start_from_combo.currentData())
+
+    def refresh_collections(self) -> None:
+        """The collections to train, and the finished runs whose adapter a run can go on from."""
+        current, start = self.collection_combo.currentData(), self.start_from_combo.currentData()
+        for combo in (self.collection_combo, self.start_from_combo):
+            combo.blockSignals(True)
+            combo.clear()
+        self.collection_combo.addItem("All pairs in the workspace", None)
+        for collection in list_collections(self.db):
+            self.collection_combo.addItem(f"{collection.name} ({collection.pairs} pairs)", collection.id)
+        self.collection_combo.setCurrentIndex(max(0, self.collection_combo.findData(current)))
+        self.start_from_combo.addItem("A new adapter (from scratch)", None)
+        for run in training_runs(self.workspace, self.db):
+            if run.status == "done":
+                label = f"Run {run.id}'s adapter" + (f" ({run.collection})" if run.collection else "")
+                self.start_from_combo.addItem(label, run.id)
+        self.start_from_combo.setCurrentIndex(max(0, self.start_from_combo.findData(start)))
+        for combo in (self.collection_combo, self.start_from_combo):
+            combo.blockSignals(False)
 
     def base_spec(self) -> str | None:
         return self.base_combo.currentData()
@@ -257,6 +293,7 @@ class TrainPage(QWidget):
 
     def _after_training(self) -> None:
         self.refresh_runs()
+        self.refresh_collections()
         self._update_buttons()
         run_id, self._trained_run = self._trained_run, None
         if run_id is not None and self.auto_export.isChecked():
@@ -278,6 +315,13 @@ class TrainPage(QWidget):
             f"Verified {result.path.name}: {v.agreement:.0%} of next tokens agree with the trained model "
             f"(needed {v.tolerance:.0%}); {result.size_bytes / 1e6:.0f} MB."
         )
+        adapter = result.adapter or {}
+        if adapter.get("path"):
+            self.export_bar.show_message(
+                self.export_bar.message.text() + f"  Adapter file on the shared base: {adapter['size_bytes'] / 1e6:.0f} MB, "
+                f"{adapter['verification']['agreement']:.0%} agreement.")
+        elif adapter.get("problem"):
+            self.export_bar.show_message(self.export_bar.message.text() + f"  No adapter file: {adapter['problem']}")
         self._last_model_id = result.model_id
         self.chat_button.show()
         self.refresh_runs()
@@ -330,7 +374,8 @@ class TrainPage(QWidget):
         status = None
         run_id = self.selected_run()
         for row in range(self.runs_table.rowCount()):
-            if self.runs_table.item(row, 0).data(Qt.ItemDataRole.UserRole) == run_id:
+            item = self.runs_table.item(row, 0)  # None while refresh_runs is filling the rows
+            if item is not None and item.data(Qt.ItemDataRole.UserRole) == run_id and self.runs_table.item(row, 1):
                 status = self.runs_table.item(row, 1).text()
         self.export_button.setEnabled(not busy and status == "done")
 
