@@ -99,17 +99,28 @@ def main() -> int:
     question = "When does the Quillfeather supply contract end?"
     base = Path(adapters[0].meta["base_gguf"])
     engine = ChatEngine(ws, base, "bench", lora_path=Path(adapters[0].path))
-    switch_times = []
+    switch_times, apply_times = [], []
     try:
         engine.complete(question, max_tokens=1)
+        started = time.perf_counter()
+        engine.use_adapter(Path(adapters[1].path))
+        first_apply = time.perf_counter() - started  # reads the adapter file once
         for round_ in range(args.rounds):
             for adapter in (adapters[1], adapters[0]):
                 started = time.perf_counter()
                 engine.use_adapter(Path(adapter.path))
+                apply_times.append(time.perf_counter() - started)
                 engine.complete(question, max_tokens=1)
                 switch_times.append(time.perf_counter() - started)
     finally:
         engine.close()
+    fresh_times = []
+    for round_ in range(args.rounds):
+        started = time.perf_counter()
+        other = ChatEngine(ws, base, "bench", lora_path=Path(adapters[1].path))
+        other.complete(question, max_tokens=1)
+        fresh_times.append(time.perf_counter() - started)
+        other.close()
     load_times = []
     for round_ in range(args.rounds):
         for model in (merged[1], merged[0]):
@@ -118,10 +129,28 @@ def main() -> int:
             other.complete(question, max_tokens=1)
             load_times.append(time.perf_counter() - started)
             other.close()
+    # Decoding speed: llama.cpp computes the adapter's product at every step.
+    speeds = {}
+    for label, path, lora in (("base + adapter", base, Path(adapters[0].path)), ("merged file", Path(merged[0].path), None)):
+        eng = ChatEngine(ws, path, "bench", lora_path=lora)
+        try:
+            eng.complete("Write a long story about a dam.", max_tokens=8)
+            started = time.perf_counter()
+            tokens = 0
+            for chunk in eng.llm.create_completion("Once upon a time", max_tokens=128, temperature=0.0, stream=True):
+                tokens += 1
+            speeds[label] = tokens / (time.perf_counter() - started)
+        finally:
+            eng.close()
     switch, load = statistics.median(switch_times), statistics.median(load_times)
     print(f"  switch to the other adapter on the loaded base, to its first token: {switch * 1000:.0f} ms (median of {len(switch_times)})")
     print(f"  baseline, load the other merged file, to its first token:          {load * 1000:.0f} ms (median of {len(load_times)})")
     print(f"  ratio {load / switch:.1f}x faster to switch")
+    print(f"  of which applying the adapter: {statistics.median(apply_times) * 1000:.2f} ms "
+          f"(first time, reading the file: {first_apply * 1000:.0f} ms); the rest is the prompt read again")
+    print(f"  loading base + adapter afresh, to the first token: {statistics.median(fresh_times) * 1000:.0f} ms")
+    print(f"  decoding: base + adapter {speeds['base + adapter']:.0f} tokens/s, merged file {speeds['merged file']:.0f} tokens/s"
+          f"   ratio {speeds['base + adapter'] / speeds['merged file']:.2f}")
     return 0
 
 
