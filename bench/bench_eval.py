@@ -12,6 +12,7 @@ The baseline is in the same run: the base model, closed-book and with sources.
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -49,13 +50,18 @@ def main() -> None:
         times["generate"] += t
     t, held = kwdesk(ws, "generate", "--strategy", "heldout")
     times["generate"] += t
-    times["train"], trained = kwdesk(ws, "train", "--preset", args.preset)
+    # Contradicting pairs stop training; a reviewer would settle them, the benchmark counts
+    # them and trains anyway (the number says how clean the generated data is).
+    conflicts = json.loads(subprocess.run([sys.executable, "-m", "kwdesk", "--workspace", str(ws), "conflicts", "--json"],
+                                          check=True, capture_output=True, text=True).stdout)
+    times["train"], trained = kwdesk(ws, "train", "--preset", args.preset, *(["--allow-conflicts"] if conflicts else []))
     times["export"], _ = kwdesk(ws, "export", "--quant", args.quant)
     times["eval"], result = kwdesk(ws, "eval", "--probe-limit", str(args.probe_limit), "--report", str(tmp / "report.html"))
 
     h = result["heldout"]
     print(f"{args.pages}-page handbook, preset {args.preset}, strategies {args.strategies}, {args.quant}; "
-          f"{made['pairs_added']} training pairs, {held['pairs_added']} held-out questions")
+          f"{made['pairs_added']} training pairs, {held['pairs_added']} held-out questions, "
+          f"{len(conflicts)} conflicting pair(s) trained anyway")
     print(f"training: {trained['steps']} steps, loss {trained['first_loss']:.2f} -> {trained['last_loss']:.2f}")
     for config in ("base", "base+rag", "personal", "personal+rag"):
         print(f"  {config:<14} {h[config]['correct']:>4}/{h[config]['total']:<4} {h[config]['share']:6.1%}")

@@ -190,7 +190,10 @@ def test_kill_9_during_training_resumes_from_its_checkpoint_and_export_registers
     child.finish()
     assert child.proc.returncode == 0, child.stderr[-2000:]
     assert db.execute("SELECT count(*) FROM models WHERE kind = 'gguf'").fetchone()[0] == 1
-    ggufs = list((root / "models").rglob("*.gguf"))
+    ggufs = [p for p in (root / "models").rglob("*.gguf") if "-LoRA-" not in p.name]
     assert len(ggufs) == 1 and ggufs[0].stat().st_size > 1_000_000
+    # Beside it, the adapter file, registered once like the merged file.
+    assert db.execute("SELECT count(*) FROM models WHERE kind = 'gguf-lora'").fetchone()[0] == 1
+    assert len(list((root / "models").rglob("*-LoRA-*.gguf"))) == 1
     _record("training-export", {"training_kills": 1, "resumed_from_step": first_step - 1,
                                 "export_kills": _rounds(2), "half_models_registered": 0})

@@ -35,11 +35,13 @@ def small_disk(tmp_path):
 def _fill(disk: Path) -> Path:
     """Write until the disk is full; returns the filler file."""
     filler = disk / "filler"
-    with filler.open("wb") as fh:
+    # Unbuffered: a buffered file would try to flush a partial block on close, and fail there.
+    with filler.open("wb", buffering=0) as fh:
         try:
-            while True:
-                fh.write(b"\0" * 65536)
-                fh.flush()
+            while fh.write(b"\0" * 65536) == 65536:
+                pass
+            while fh.write(b"\0"):  # the last bytes, one at a time, until nothing more fits
+                pass
         except OSError:
             pass
     return filler
