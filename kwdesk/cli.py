@@ -26,6 +26,8 @@ def _add_train_options(p) -> None:
     p.add_argument("--learning-rate", type=float)
     p.add_argument("--rank", type=int)
     p.add_argument("--replay-ratio", type=float, metavar="R", help="replay examples per document example")
+    p.add_argument("--replay-kl", type=float, metavar="W",
+                   help="hold replay answers to the base model's whole distribution with this weight (0: off)")
     p.add_argument("--accepted-only", action="store_true", help="train only on accepted or edited pairs")
     p.add_argument("--no-packing", action="store_true")
     p.add_argument("--micro-batch", type=int, metavar="N", help="packed sequences per forward pass (a GPU trains 4x faster at 8 than at 2)")
@@ -47,7 +49,7 @@ def _train_config(args, workspace=None):
         key: value
         for key, value in {
             "max_steps": args.max_steps, "epochs": args.epochs, "learning_rate": args.learning_rate, "rank": args.rank,
-            "replay_ratio": args.replay_ratio, "checkpoint_every": getattr(args, "checkpoint_every", None), "seed": args.seed,
+            "replay_ratio": args.replay_ratio, "replay_kl": args.replay_kl, "checkpoint_every": getattr(args, "checkpoint_every", None), "seed": args.seed,
             "micro_batch": args.micro_batch, "grad_accum": args.grad_accum, "qlora": args.qlora or None,
         }.items()
         if value is not None
@@ -166,6 +168,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="merge a run's adapter, write a GGUF, quantize it and verify it")
     p.add_argument("run", nargs="?", type=int, metavar="RUN", help="a training run (default: the newest finished one)")
     p.add_argument("--quant", choices=["Q4_K_M", "Q5_K_M", "Q8_0", "F16"], help="default: the quantization in the settings")
+    p.add_argument("--strength", type=float, default=1.0, metavar="S",
+                   help="merge this share of what training changed (0 < S <= 1): below 1 keeps more general skills, fewer facts")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("chat", help="chat with a model (default: your newest personal model)")
@@ -488,24 +492,37 @@ def cmd_changes(workspace, args) -> int:
 
 
 def _generate_for_chunks(workspace, args, chunks: list[int]) -> int:
-    from kwdesk.core.generate import GenerateJob, GenerateOptions
+    from kwdesk.core.generate import GenerateOptions
     from kwdesk.core.settings import load_settings
-    from kwdesk.core.teacher import TeacherError, open_teacher
 
     settings = load_settings()
+    result = _run_generation(workspace, args, GenerateOptions(strategies=("qa",), chunk_ids=chunks),
+                             settings.teacher or None, settings.endpoint_model or None)
+    if isinstance(result, int):
+        return result
+    print(f"{result.pairs_added} new pairs for {len(chunks)} new passages.", file=sys.stderr)
+    return EXIT_OK
+
+
+def _run_generation(workspace, args, options, teacher_spec, endpoint_model):
+    """Open the teacher, generate with a progress bar, close the teacher: the GenerateResult,
+    or the exit code after saying why the teacher failed."""
+    from kwdesk.core.generate import GenerateJob
+    from kwdesk.core.teacher import TeacherError, open_teacher
+
+    bar = None
     try:
-        teacher = open_teacher(settings.teacher or None, endpoint_model=settings.endpoint_model or None)
+        teacher = open_teacher(teacher_spec, endpoint_model=endpoint_model)
+        try:
+            bar = _Bar(not args.json, unit="item")
+            return GenerateJob(workspace, teacher, options).run(bar)
+        finally:
+            if bar is not None:
+                bar.close()
+            teacher.close()
     except TeacherError as exc:
         print(f"kwdesk: {exc}", file=sys.stderr)
         return EXIT_NOTHING_DONE
-    bar = _Bar(not args.json, unit="item")
-    try:
-        result = GenerateJob(workspace, teacher, GenerateOptions(strategies=("qa",), chunk_ids=chunks)).run(bar)
-    finally:
-        bar.close()
-        teacher.close()
-    print(f"{result.pairs_added} new pairs for {len(chunks)} new passages.", file=sys.stderr)
-    return EXIT_OK
 
 
 def cmd_conflicts(workspace, args) -> int:
@@ -576,8 +593,7 @@ def cmd_docs(workspace, args) -> int:
 
 
 def cmd_generate(workspace, args) -> int:
-    from kwdesk.core.generate import HELD_OUT, STRATEGIES, GenerateJob, GenerateOptions
-    from kwdesk.core.teacher import TeacherError, open_teacher
+    from kwdesk.core.generate import HELD_OUT, STRATEGIES, GenerateOptions
 
     strategies = tuple(s.strip() for s in args.strategy.split(",") if s.strip())
     unknown = [s for s in strategies if s not in STRATEGIES and s != HELD_OUT]
@@ -587,11 +603,6 @@ def cmd_generate(workspace, args) -> int:
     if args.per_chunk < 1:
         print("kwdesk: --per-chunk must be at least 1", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        teacher = open_teacher(args.teacher, endpoint_model=args.endpoint_model)
-    except TeacherError as exc:
-        print(f"kwdesk: {exc}", file=sys.stderr)
-        return EXIT_NOTHING_DONE
     options = GenerateOptions(strategies=strategies, per_chunk=args.per_chunk, document_ids=args.document, again=args.again)
     if args.not_learned:
         from kwdesk.core.generate import more_for_not_learned
@@ -603,17 +614,10 @@ def cmd_generate(workspace, args) -> int:
             db.close()
         if options is None:
             print("kwdesk: no fact is marked as not learned (run kwdesk eval first)", file=sys.stderr)
-            teacher.close()
             return EXIT_NOTHING_DONE
-    bar = _Bar(not args.json, unit="item")
-    try:
-        result = GenerateJob(workspace, teacher, options).run(bar)
-    except TeacherError as exc:
-        print(f"kwdesk: {exc}", file=sys.stderr)
-        return EXIT_NOTHING_DONE
-    finally:
-        bar.close()
-        teacher.close()
+    result = _run_generation(workspace, args, options, args.teacher, args.endpoint_model)
+    if isinstance(result, int):
+        return result
     if args.json:
         _print_json(result.to_dict())
     else:
@@ -627,7 +631,7 @@ def cmd_generate(workspace, args) -> int:
             print(f"warning: {warning}", file=sys.stderr)
         print(
             f"{result.pairs_added} pairs and texts added in {result.seconds:.0f} s "
-            f"({result.tokens_per_second:.0f} tokens/s, teacher {teacher.name}).",
+            f"({result.tokens_per_second:.0f} tokens/s, teacher {result.teacher}).",
             file=sys.stderr,
         )
         if result.pairs_added == 0 and not any(r.attempts for r in result.reports.values()):
@@ -764,7 +768,7 @@ def cmd_export(workspace, args) -> int:
 
     bar = _Bar(not args.json, unit="stage")
     try:
-        result = ExportJob(workspace, args.run, args.quant).run(bar)
+        result = ExportJob(workspace, args.run, args.quant, args.strength).run(bar)
     except (ExportError, VerificationFailed) as exc:
         print(f"kwdesk: {exc}", file=sys.stderr)
         return EXIT_NOTHING_DONE

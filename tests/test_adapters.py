@@ -132,7 +132,7 @@ def test_each_collection_trains_only_its_own_pairs(two_adapters):
     try:
         for name, spec in (("contracts", CONTRACTS), ("maintenance manuals", MANUALS)):
             collection = find_collection(db, name)
-            run_id = exports[name].adapter and db.execute(
+            run_id = db.execute(
                 "SELECT run_id FROM models WHERE id = ?", [exports[name].model_id]).fetchone()[0]
             config = json.loads(db.execute("SELECT config FROM runs WHERE id = ?", [run_id]).fetchone()[0])
             assert config["collection_id"] == collection.id

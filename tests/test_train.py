@@ -140,6 +140,40 @@ def test_replay_prompts_are_many_and_never_a_probe_question():
     assert not [p for p in prompts if p.lower() in probes]  # trained prompts must not measure forgetting
 
 
+def replay_kl(job: TrainJob, base, adapter_dir) -> float:
+    """The mean KL divergence from the base to the trained model at the replay answer tokens."""
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from kwdesk.core.train_data import replay_answer_mask, training_loss
+
+    tokenizer = AutoTokenizer.from_pretrained(base.folder)
+    db = job.workspace.connect()
+    examples, _, _ = job.build_examples(db, tokenizer, base)
+    db.close()
+    model = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base.folder, dtype=torch.float32), adapter_dir)
+    packs = pack_examples([e for e in examples if e.source.startswith("replay:")], 512)
+    batch = collate(packs, tokenizer.eos_token_id)
+    mask = replay_answer_mask(packs, batch["input_ids"].shape[1])
+    with torch.no_grad():
+        return float(training_loss(model, batch, mask, 1.0) - model(**batch).loss)
+
+
+def test_replay_kl_keeps_the_base_distribution_at_replay_answers(fact_workspace, base):
+    config = preset("quick-try", max_steps=12, learning_rate=1e-3, replay_ratio=1.0, micro_batch=1)
+    plain = TrainJob(fact_workspace, config)
+    plain_result = plain.run()
+    held = TrainJob(fact_workspace, preset("quick-try", max_steps=12, learning_rate=1e-3, replay_ratio=1.0, micro_batch=1,
+                                           replay_kl=2.0))
+    held_result = held.run()
+    # At the first step the adapter changes nothing, so the KL term is zero: the losses agree.
+    assert held_result.losses[0] == pytest.approx(plain_result.losses[0], rel=1e-4)
+    drift_plain = replay_kl(plain, base, plain_result.adapter_dir)
+    drift_held = replay_kl(held, base, held_result.adapter_dir)
+    assert drift_held < drift_plain * 0.7, (drift_held, drift_plain)
+
+
 def test_same_data_seed_and_config_give_the_same_loss_curve(fact_workspace):
     config = preset("quick-try", max_steps=4, replay_ratio=0.0, micro_batch=1)
     first = TrainJob(fact_workspace, config).run()

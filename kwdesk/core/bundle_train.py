@@ -25,10 +25,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 if __package__:  # imported as part of kwdesk
-    from kwdesk.core.train_data import collate, encode_record, epoch_order, pack_examples, unpacked, warmup_cosine
+    from kwdesk.core.train_data import (collate, encode_record, epoch_order, pack_examples, replay_answer_mask, training_loss,
+                                         unpacked, warmup_cosine)
 else:  # run as a bundle's train.py: its own copy of train_data.py, beside it
     sys.path.insert(0, str(HERE))
-    from train_data import collate, encode_record, epoch_order, pack_examples, unpacked, warmup_cosine  # type: ignore
+    from train_data import (collate, encode_record, epoch_order, pack_examples, replay_answer_mask,  # type: ignore
+                            training_loss, unpacked, warmup_cosine)
 
 
 def load_bundle(folder: Path) -> tuple[dict, list[dict]]:
@@ -126,7 +128,9 @@ def main(argv: list[str] | None = None) -> None:
             # Gradients are averaged across processes only on the last micro-batch of a step.
             sync = micro == cfg["grad_accum"] - 1
             with accelerator.no_sync(model) if not sync else _nothing():
-                loss = model(**batch).loss / cfg["grad_accum"]
+                kl = cfg.get("replay_kl") or 0.0
+                replay = replay_answer_mask(packs, batch["input_ids"].shape[1]) if kl else None
+                loss = training_loss(model, batch, replay, kl) / cfg["grad_accum"]
                 accelerator.backward(loss)
             step_loss += loss.detach()
         accelerator.clip_grad_norm_(params, 1.0)

@@ -95,6 +95,7 @@ class GenerateResult:
     warnings: list[str]
     completion_tokens: int
     seconds: float
+    teacher: str = ""  # the teacher's name
 
     @property
     def tokens_per_second(self) -> float:
@@ -109,6 +110,7 @@ class GenerateResult:
             "completion_tokens": self.completion_tokens,
             "seconds": round(self.seconds, 2),
             "tokens_per_second": round(self.tokens_per_second, 1),
+            "teacher": self.teacher,
         }
 
 
@@ -188,7 +190,8 @@ class GenerateJob(Job):
                 status = "cancelled" if isinstance(exc, Cancelled) else "failed"
                 raise
             finally:
-                result = GenerateResult(run_id, added, reports, warnings, self._tokens, time.monotonic() - started)
+                result = GenerateResult(run_id, added, reports, warnings, self._tokens, time.monotonic() - started,
+                                        self.teacher.name)
                 self._finish_run(db, run_id, status, result)
             return result
         finally:

@@ -43,9 +43,9 @@ def _permute_rows(weights, n_head: int):
     )
 
 
-def write_lora_gguf(adapter_dir: Path, base_folder: Path, out_file: Path, name: str) -> Path:
+def write_lora_gguf(adapter_dir: Path, base_folder: Path, out_file: Path, name: str, strength: float = 1.0) -> Path:
     """Write the PEFT adapter in ADAPTER_DIR (trained on the HF model in BASE_FOLDER) to
-    OUT_FILE as a float16 GGUF LoRA adapter."""
+    OUT_FILE as a float16 GGUF LoRA adapter, applied at STRENGTH (as export.merge_adapter)."""
     import gguf
     import numpy as np
     from safetensors.numpy import load_file
@@ -68,7 +68,7 @@ def write_lora_gguf(adapter_dir: Path, base_folder: Path, out_file: Path, name: 
     n_kv_head = base_config.get("num_key_value_heads") or n_head
     rank = int(config["r"])
     # llama.cpp scales by alpha / rank; rsLoRA scales by alpha / sqrt(rank).
-    alpha = float(config["lora_alpha"]) * (math.sqrt(rank) if config.get("use_rslora") else 1.0)
+    alpha = float(config["lora_alpha"]) * (math.sqrt(rank) if config.get("use_rslora") else 1.0) * strength
 
     weights_file = adapter_dir / "adapter_model.safetensors"
     if not weights_file.is_file():

@@ -29,6 +29,9 @@ class TrainConfig:
     micro_batch: int = 2  # sequences per forward pass
     grad_accum: int = 1
     replay_ratio: float = 0.3  # replay examples per example from the documents
+    # Weight of the KL divergence to the base model's distribution at replay answers
+    # (train_data.training_loss); 0 trains replay on the base's answers alone.
+    replay_kl: float = 0.0
     packing: bool = True
     accepted_only: bool = False  # default: every pair not rejected
     max_steps: int | None = None

@@ -35,6 +35,8 @@ from kwdesk.core.train_data import (
     epoch_order,
     pack_examples,
     pairs_for_training,
+    replay_answer_mask,
+    training_loss,
     unpacked,
     warmup_cosine,
 )
@@ -198,6 +200,9 @@ class TrainJob(Job):
                 raise TrainingError(f"Run {run_id} is being trained by another kwdesk window or command.")
             owned = True
             cfg = self.config
+            # Contradicting pairs refuse the run before the base model loads (seconds to
+            # minutes on a large base); training_records checks again for bundles.
+            check_conflicts(db, cfg, [row[0] for row in pairs_for_training(db, cfg.accepted_only, cfg.collection_id)])
             self.report(0, None, "Loading the base model…")
             base = resolve_base(self.base_spec, lambda m: self.report(0, None, m))
             device, dtype = device_and_dtype()
@@ -270,7 +275,8 @@ class TrainJob(Job):
                         batch_packs = next(micro)
                         names.append("|".join(",".join(p.sources) for p in batch_packs))
                         batch = {k: v.to(device) for k, v in collate(batch_packs, pad_id).items()}
-                        loss = model(**batch).loss / cfg.grad_accum
+                        replay = replay_answer_mask(batch_packs, batch["input_ids"].shape[1]) if cfg.replay_kl else None
+                        loss = training_loss(model, batch, replay, cfg.replay_kl) / cfg.grad_accum
                         loss.backward()
                         step_loss += loss.item()
                         tokens_done += sum(len(p.input_ids) for p in batch_packs)  # real tokens, not padding

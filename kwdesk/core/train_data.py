@@ -140,6 +140,46 @@ def collate(packs: list[Pack], pad_id: int):
     return {"input_ids": input_ids, "labels": labels, "position_ids": positions, "attention_mask": allowed[:, None]}
 
 
+def replay_answer_mask(packs: list[Pack], length: int):
+    """True at the answer tokens of replay examples (where a label is learned), per row of
+    the collated batch: where the personal model is held to the base model's distribution."""
+    import torch
+
+    mask = torch.zeros((len(packs), length), dtype=torch.bool)
+    for row, pack in enumerate(packs):
+        replay = [source.startswith("replay:") for source in pack.sources]
+        for t, (segment, label) in enumerate(zip(pack.segments, pack.labels)):
+            mask[row, t] = replay[segment] and label != IGNORE
+    return mask
+
+
+def training_loss(model, batch: dict, replay_mask=None, kl_weight: float = 0.0):
+    """The next-token loss on the batch's labels, plus KL_WEIGHT times the KL divergence from
+    the base model's next-token distribution to the trained one at the replay answer tokens.
+
+    Replay alone trains on the base's greedy answers (one token per position); the KL term
+    keeps the whole distribution there, the base's "manners", which is what forgetting
+    loses (Learning without Forgetting, Li & Hoiem 2017; the same idea as distillation). The
+    base is the same network with the LoRA adapter switched off, so no second copy is held.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    out = model(**batch)
+    if not kl_weight or replay_mask is None or not bool(replay_mask.any()):
+        return out.loss
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    peft_model = getattr(model, "module", model)  # under accelerate, the wrapped PeftModel
+    with torch.no_grad(), peft_model.disable_adapter():
+        base_logits = model(**inputs).logits
+    # The logits at position t predict token t + 1, which is where the mask is set.
+    at = replay_mask[:, 1:].to(out.logits.device)
+    trained = F.log_softmax(out.logits[:, :-1][at].float(), dim=-1)
+    base = F.log_softmax(base_logits[:, :-1][at].float(), dim=-1)
+    kl = F.kl_div(trained, base, log_target=True, reduction="batchmean")
+    return out.loss + kl_weight * kl
+
+
 def epoch_order(count: int, seed: int, epoch: int) -> list[int]:
     """The order of examples in an epoch: the same for the same seed, also after a resume."""
     order = list(range(count))

@@ -233,6 +233,7 @@ class DataPage(QWidget):
         super().__init__(parent)
         self.workspace = workspace
         self.db = workspace.connect()
+        self._conflicts_counted_for = None  # the pairs' state when conflicts were last counted
         self.model = PairsTableModel(self.db)
         self.undo_stack = QUndoStack(self)
         self.model.edited.connect(lambda before, after: self.undo_stack.push(SnapshotCommand(self, before, after, "edit a pair")))
@@ -382,10 +383,19 @@ class DataPage(QWidget):
     def _count_conflicts(self) -> None:
         from kwdesk.core.conflicts import find_conflicts
 
-        # Counted on the main thread while that stays quick (0.4 s for 10,000 pairs); a larger
-        # workspace finds them when the dialog opens, and training always checks.
-        if self.db.execute("SELECT count(*) FROM pairs WHERE status != 'rejected'").fetchone()[0] > 10_000:
+        # Counted on the main thread while that stays quick (0.4 s for 10,000 pairs), and only
+        # when a pair or a decision changed since the last count (edits, rejections and undo
+        # all move updated_at); a larger workspace finds them when the dialog opens, and
+        # training always checks.
+        key = self.db.execute(
+            "SELECT count(*), max(updated_at), (SELECT count(*) FROM conflict_decisions) FROM pairs WHERE status != 'rejected'"
+        ).fetchone()
+        if key == self._conflicts_counted_for:
+            return
+        self._conflicts_counted_for = key
+        if key[0] > 10_000:
             self.conflicts_button.setText("Conflicts…")
+            self.conflicts_button.setStyleSheet("")
             return
         count = len(find_conflicts(self.db))
         self.conflicts_button.setText(f"Conflicts ({count})" if count else "Conflicts")
