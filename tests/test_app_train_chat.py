@@ -2,6 +2,8 @@
 train in a worker with a live loss curve, cancel and resume, export to a verified GGUF,
 chat with it (streamed), the base model's answer beside it, and citations that open pages."""
 
+import json
+
 import pytest
 from PySide6.QtCore import QUrl
 
@@ -55,11 +57,13 @@ def test_train_cancel_resume_export_and_chat_with_the_result(window, qtbot, db, 
     page.runs_table.selectRow(0)
     assert page.export_button.isEnabled()
     page.quant_combo.setCurrentText("Q8_0")
+    page.strength_spin.setValue(90)  # merge 90% of the trained change, as after an evaluation showed forgetting
     page.export_button.click()
     qtbot.waitUntil(lambda: not page.export_bar.is_busy(), timeout=600_000)
     assert "Verified" in page.export_bar.message.text(), page.export_bar.message.text()
     assert page.chat_button.isVisible()
-    model_id = db.execute("SELECT id FROM models WHERE kind = 'gguf' AND verified = 1").fetchone()[0]
+    model_id, meta = db.execute("SELECT id, meta FROM models WHERE kind = 'gguf' AND verified = 1").fetchone()
+    assert json.loads(meta)["strength"] == 0.9
 
     window.steps.setCurrentRow(MODELS)
     assert any(entry.id == model_id for entry in window.library.entries)

@@ -251,3 +251,41 @@ def test_a_broken_export_fails_loudly_and_is_not_registered(trained, monkeypatch
     assert len(list_models(db)) == before
     assert not [p for p in ws.tmp_dir.rglob("*") if p.is_file() and p.suffix != ".lock"]
     assert not list(ws.models_dir.rglob("*-Q8_0.gguf.part"))
+
+
+def test_a_partial_merge_lies_between_the_base_and_the_trained_model(trained, tmp_path):
+    """--strength 0.5: every merged weight is the base plus half of what training changed, the
+    llama.cpp adapter file carries half the scale, and the library records the strength."""
+    import gguf
+    from safetensors.numpy import load_file
+
+    from kwdesk.core.lora_gguf import write_lora_gguf
+
+    ws, run = trained
+    base_folder = Path(json.loads((run.adapter_dir.parent / "config.json").read_text())["base_folder"])
+    full = export_module.merge_adapter(base_folder, run.adapter_dir, tmp_path / "full")
+    half = export_module.merge_adapter(base_folder, run.adapter_dir, tmp_path / "half", strength=0.5)
+    base_w, full_w, half_w = (load_file(str(next(folder.glob("*.safetensors")))) for folder in (base_folder, full, half))
+    changed = 0
+    for name in base_w:
+        if name.endswith(("q_proj.weight", "down_proj.weight")):
+            delta = full_w[name] - base_w[name]
+            assert abs(half_w[name] - base_w[name] - 0.5 * delta).max() < 1e-5, name
+            changed += abs(delta).max() > 1e-4
+    assert changed  # the run did change the weights, so the check above means something
+
+    def alpha(path):
+        return float(gguf.GGUFReader(str(path)).fields["adapter.lora.alpha"].parts[-1][0])
+
+    whole = write_lora_gguf(run.adapter_dir, base_folder, tmp_path / "full.gguf", "t")
+    halved = write_lora_gguf(run.adapter_dir, base_folder, tmp_path / "half.gguf", "t", strength=0.5)
+    assert alpha(halved) == pytest.approx(alpha(whole) / 2)
+
+    result = ExportJob(ws, run.run_id, "Q8_0", strength=0.5).run()
+    assert result.verification.passed and "-s0.5" in result.path.name
+    db = ws.connect()
+    meta = json.loads(db["models"].get(result.model_id)["meta"])
+    db.close()
+    assert meta["strength"] == 0.5
+    with pytest.raises(export_module.ExportError, match="strength"):
+        ExportJob(ws, run.run_id, "Q8_0", strength=1.5)

@@ -111,10 +111,13 @@ def model_card(db, run_id: int) -> str:
         "|---|---|---|---|",
     ]
     for fname, path, quant, size, verified, fmeta in files:
-        check = json.loads(fmeta or "{}").get("verification", {})
+        fields = json.loads(fmeta or "{}")
+        check = fields.get("verification", {})
         agreement = check.get("agreement")
         detail = f"yes, {agreement:.0%} of tokens agree" if verified and agreement is not None else ("yes" if verified else "no")
-        out.append(f"| {Path(path).name} | {quant} | {_size(size)} | {detail} |")
+        strength = fields.get("strength", 1.0)
+        partial = f" ({strength:.0%} of the trained change)" if strength != 1.0 else ""
+        out.append(f"| {Path(path).name}{partial} | {quant} | {_size(size)} | {detail} |")
     if not files:
         out.append("| (not exported yet: `kwdesk export`) | | | |")
     out += [

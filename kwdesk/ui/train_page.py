@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -123,6 +124,18 @@ class TrainPage(QWidget):
         self.quant_combo = QComboBox()
         self.quant_combo.addItems(QUANTIZATIONS)
         self.quant_combo.setCurrentText(settings.quantization)
+        # How much of the trained change goes into the file (ExportJob strength): lower keeps
+        # more of the base model's general answers and fewer of the documents' facts.
+        self.strength_spin = QSpinBox()
+        self.strength_spin.setRange(10, 100)
+        self.strength_spin.setSingleStep(10)
+        self.strength_spin.setValue(100)
+        self.strength_spin.setSuffix(" %")
+        self.strength_spin.setToolTip(
+            "How much of what training changed goes into the model file. Lower keeps more of the base model's "
+            "general answers and fewer of your documents' facts: if the evaluation shows general answers forgotten, "
+            "export again at 50-70 % and evaluate that file."
+        )
         self.auto_export = QCheckBox("Export as soon as training ends")
         self.auto_export.setChecked(settings.export_after_training)
         self.export_button = QPushButton("Export the selected run")
@@ -136,6 +149,8 @@ class TrainPage(QWidget):
         export_row = QHBoxLayout()
         export_row.addWidget(QLabel("Quantization"))
         export_row.addWidget(self.quant_combo)
+        export_row.addWidget(QLabel("Strength"))
+        export_row.addWidget(self.strength_spin)
         export_row.addWidget(self.auto_export)
         export_row.addStretch(1)
         export_row.addWidget(self.export_button)
@@ -305,7 +320,8 @@ class TrainPage(QWidget):
         if run_id is None or self.train_bar.is_busy() or self.export_bar.is_busy():
             return
         self.chat_button.hide()
-        job = ChildProcessJob(ExportJob, self.workspace, run_id, self.quant_combo.currentText())
+        job = ChildProcessJob(ExportJob, self.workspace, run_id, self.quant_combo.currentText(),
+                              self.strength_spin.value() / 100)
         self.export_bar.start(job, f"Exporting run {run_id}")
         self._update_buttons()
 
