@@ -32,6 +32,8 @@ def main() -> None:
     parser.add_argument("--strategies", default="qa,paraphrase")
     parser.add_argument("--probe-limit", type=int, default=100)
     parser.add_argument("--quant", default="Q8_0")
+    parser.add_argument("--strength", type=float, help="export this share of the trained change (default: the preset's)")
+    parser.add_argument("--replay-kl", type=float, help="weight of the KL term at replay answers (default: the preset's)")
     parser.add_argument("--keep", metavar="DIR", help="keep the workspace here")
     args = parser.parse_args()
     tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="kwdesk-bench-eval-"))
@@ -54,8 +56,10 @@ def main() -> None:
     # them and trains anyway (the number says how clean the generated data is).
     conflicts = json.loads(subprocess.run([sys.executable, "-m", "kwdesk", "--workspace", str(ws), "conflicts", "--json"],
                                           check=True, capture_output=True, text=True).stdout)
-    times["train"], trained = kwdesk(ws, "train", "--preset", args.preset, *(["--allow-conflicts"] if conflicts else []))
-    times["export"], _ = kwdesk(ws, "export", "--quant", args.quant)
+    times["train"], trained = kwdesk(ws, "train", "--preset", args.preset, *(["--allow-conflicts"] if conflicts else []),
+                                     *(["--replay-kl", str(args.replay_kl)] if args.replay_kl is not None else []))
+    times["export"], _ = kwdesk(ws, "export", "--quant", args.quant,
+                                *(["--strength", str(args.strength)] if args.strength is not None else []))
     times["eval"], result = kwdesk(ws, "eval", "--probe-limit", str(args.probe_limit), "--report", str(tmp / "report.html"))
 
     h = result["heldout"]

@@ -168,8 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export", help="merge a run's adapter, write a GGUF, quantize it and verify it")
     p.add_argument("run", nargs="?", type=int, metavar="RUN", help="a training run (default: the newest finished one)")
     p.add_argument("--quant", choices=["Q4_K_M", "Q5_K_M", "Q8_0", "F16"], help="default: the quantization in the settings")
-    p.add_argument("--strength", type=float, default=1.0, metavar="S",
-                   help="merge this share of what training changed (0 < S <= 1): below 1 keeps more general skills, fewer facts")
+    p.add_argument("--strength", type=float, metavar="S",
+                   help="merge this share of what training changed (0 < S <= 1; default: the run's preset's): "
+                   "lower keeps more general skills and fewer facts")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("chat", help="chat with a model (default: your newest personal model)")

@@ -155,13 +155,15 @@ def quantize(src: Path, dst: Path, quantization: str) -> Path:
 
 class ExportJob(Job):
     def __init__(self, workspace: Workspace, run_id: int | None = None, quantization: str = "Q4_K_M",
-                 strength: float = 1.0) -> None:
+                 strength: float | None = None) -> None:
+        """STRENGTH: the share of the trained change to merge; None takes the run's preset's."""
         super().__init__()
         if quantization not in QUANTIZATIONS:
             raise ExportError(f"Unknown quantization {quantization}; choose from {', '.join(QUANTIZATIONS)}.")
-        if not 0.0 < strength <= 1.0:
+        if strength is not None and not 0.0 < strength <= 1.0:
             raise ExportError(f"The adapter strength must be above 0 and at most 1 (it is {strength}).")
-        self.strength = strength
+        self.requested_strength = strength
+        self.strength = 1.0
         self.workspace = workspace
         self.run_id = run_id
         self.quantization = quantization
@@ -172,6 +174,7 @@ class ExportJob(Job):
         db = self.workspace.connect()
         try:
             run_id, run_dir, config = self._find_run(db)
+            self.strength = self.requested_strength or float(config.get("train", {}).get("export_strength", 1.0))
             adapter = run_dir / "adapter"
             collection = f"-{config['collection']}" if config.get("collection") else ""
             partial = f"-s{self.strength:g}" if self.strength != 1.0 else ""

@@ -32,6 +32,8 @@ class TrainConfig:
     # Weight of the KL divergence to the base model's distribution at replay answers
     # (train_data.training_loss); 0 trains replay on the base's answers alone.
     replay_kl: float = 0.0
+    # The share of the trained change that an export merges by default (ExportJob strength).
+    export_strength: float = 1.0
     packing: bool = True
     accepted_only: bool = False  # default: every pair not rejected
     max_steps: int | None = None

@@ -607,6 +607,7 @@ class RunSummary:
     exported: bool
     error: str = ""  # why a failed run stopped
     collection: str | None = None  # the knowledge collection it trained
+    export_strength: float = 1.0  # the share of the trained change its preset exports
 
 
 def training_runs(workspace: Workspace, db) -> list[RunSummary]:
@@ -637,6 +638,7 @@ def training_runs(workspace: Workspace, db) -> list[RunSummary]:
                 exported=run_id in exported_runs,
                 error=str(metrics.get("error") or ""),
                 collection=collections.get(config.get("collection_id")),
+                export_strength=float(config.get("export_strength", 1.0)),
             )
         )
     return out

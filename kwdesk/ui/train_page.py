@@ -380,6 +380,7 @@ class TrainPage(QWidget):
         for run in training_runs(self.workspace, self.db):
             if run.id == run_id:
                 self.curve.set_losses(run.losses, run.total_steps)
+                self.strength_spin.setValue(round(run.export_strength * 100))  # its preset's, until changed
         self._update_buttons()
 
     def _update_buttons(self) -> None:
