@@ -17,7 +17,7 @@ from pathlib import Path
 
 RESOURCES = Path(__file__).resolve().parents[1] / "resources"
 
-# The first prompts, kept in their order (a factual question after each).
+# The first prompts, kept in their order: the evaluation's replay check asks the first 32.
 FIRST = [
     "Explain in two sentences why the sky is blue.",
     "Give me three tips for sleeping better.",
@@ -104,48 +104,6 @@ CHAT = [
 ]
 
 
-# Questions about well-known real things in the forms the documents' pairs take (who designed
-# or wrote it, when, how tall or long, where, what is it): training on invented "who designed
-# X" facts taught the small model to answer "Who painted The Starry Night?" with an invented
-# name; the base's own answers to such questions, replayed, hold that form to what the base
-# knew. None shares a subject with a probe question (the probe set measures forgetting).
-FACTUAL = [
-    "Who designed the Sydney Opera House?", "Who designed the Statue of Liberty?", "Who built the Great Wall of China?",
-    "Who designed the Golden Gate Bridge?", "Who designed the Sagrada Familia?", "Who designed the Brooklyn Bridge?",
-    "Who built the Taj Mahal?", "Who designed the Empire State Building?", "Who designed the Louvre Pyramid?",
-    "Who designed Tower Bridge in London?", "Who designed the Burj Khalifa?", "Who designed the Guggenheim Museum in Bilbao?",
-    "Who wrote War and Peace?", "Who wrote The Odyssey?", "Who wrote Moby-Dick?", "Who wrote The Divine Comedy?",
-    "Who wrote Oliver Twist?", "Who wrote The Little Prince?", "Who wrote Frankenstein?",
-    "Who wrote Alice's Adventures in Wonderland?", "Who painted Guernica?", "Who painted The Last Supper?",
-    "Who painted The Scream?", "Who painted the ceiling of the Sistine Chapel?", "Who painted Girl with a Pearl Earring?",
-    "Who sculpted the statue of David in Florence?", "Who composed The Four Seasons?", "Who composed The Magic Flute?",
-    "Who composed the Moonlight Sonata?", "Who invented the light bulb?", "Who invented the printing press?",
-    "Who invented the World Wide Web?", "Who discovered radium?", "Who invented dynamite?",
-    "Who made the first powered aeroplane flight?", "Who discovered the electron?", "Who invented the radio?",
-    "When was the Golden Gate Bridge opened?", "When was the Sydney Opera House opened?",
-    "In which year was the Statue of Liberty dedicated?", "When was the Empire State Building finished?",
-    "When was the Panama Canal opened?", "In which year did the French Revolution begin?",
-    "In which year was the United Nations founded?", "When did the Great Fire of London happen?",
-    "In which year was the American Declaration of Independence signed?", "When was the Suez Canal opened?",
-    "When was the Channel Tunnel opened?", "When was the Brooklyn Bridge completed?",
-    "How tall is the Statue of Liberty?", "How tall is the Burj Khalifa?", "How long is the Great Wall of China?",
-    "How long is the Golden Gate Bridge?", "How tall is the Empire State Building?", "How deep is the Mariana Trench?",
-    "How long is the Amazon River?", "How high is Mont Blanc?", "How long is the Panama Canal?",
-    "How high is Mount Kilimanjaro?", "How long is the Channel Tunnel?", "How tall is the Leaning Tower of Pisa?",
-    "Where is the Sagrada Familia?", "Where is the Taj Mahal?", "Where is Angkor Wat?", "Where is the Acropolis?",
-    "Where is the Leaning Tower of Pisa?", "Where is the Great Barrier Reef?", "Where is Mount Kilimanjaro?",
-    "In which country is Petra?", "In which city is the Brandenburg Gate?", "In which city is the Kremlin?",
-    "In which country is Stonehenge?", "In which city is the Golden Gate Bridge?", "Where is the Hoover Dam?",
-    "What is the Hoover Dam?", "What is the Rosetta Stone?", "What is the Suez Canal?", "What is the Panama Canal used for?",
-    "What is the Hubble Space Telescope?", "What is the International Space Station?", "What is the Magna Carta?",
-    "What is the Great Barrier Reef?", "What is Stonehenge?", "What is the Sistine Chapel?",
-    "How often does Halley's Comet return?", "How often is the president of the United States elected?",
-    "How often does the football World Cup take place?", "How often is there a full moon?",
-    "What was the Hoover Dam built for?", "What river flows through London?", "What river flows through Paris?",
-    "What river flows through Cairo?", "Which sea lies between Europe and Africa?", "Which mountains separate Europe and Asia?",
-]
-
-
 def build() -> list[str]:
     rng = random.Random(7)
     rest = [t.format(t=topic) for topic in TOPICS for t in rng.sample(TEMPLATES_TOPIC, 2)]
@@ -155,16 +113,8 @@ def build() -> list[str]:
     rest += [rng.choice(ARITHMETIC).format(a=rng.randint(3, 40), b=rng.randint(2, 12)) for _ in range(20)]
     rest += CHAT
     rng.shuffle(rest)
-    factual = list(FACTUAL)
-    rng.shuffle(factual)
-    # Every other prompt is factual, so that a run of any size replays both kinds.
-    mixed = []
-    for index, prompt in enumerate(FIRST + rest):
-        mixed.append(prompt)
-        if index < len(factual):
-            mixed.append(factual[index])
     out, seen = [], set()
-    for prompt in mixed:
+    for prompt in FIRST + rest:
         if prompt.lower() not in seen:
             seen.add(prompt.lower())
             out.append(prompt)

@@ -26,7 +26,7 @@ from kwdesk.core.jobs import Cancelled, Job, ProgressCallback
 from kwdesk.core.locks import ProcessLock, held_elsewhere
 from kwdesk.core.ml import import_ml
 from kwdesk.core.model_files import check_safetensors_folder
-from kwdesk.core.presets import TrainConfig
+from kwdesk.core.presets import PRESETS, TrainConfig
 from kwdesk.core.train_data import (
     Example,
     collate,
@@ -148,7 +148,7 @@ class TrainJob(Job):
     ) -> None:
         super().__init__()
         self.workspace = workspace
-        self.config = config or TrainConfig()
+        self.config = config or PRESETS["learn-documents"]
         self.base_spec = base
         self.resume_run = resume_run
 

@@ -320,8 +320,10 @@ class TrainPage(QWidget):
         if run_id is None or self.train_bar.is_busy() or self.export_bar.is_busy():
             return
         self.chat_button.hide()
-        job = ChildProcessJob(ExportJob, self.workspace, run_id, self.quant_combo.currentText(),
-                              self.strength_spin.value() / 100)
+        # The strength box shows the selected run's; another run (an export straight after
+        # training) takes its own preset's.
+        strength = self.strength_spin.value() / 100 if run_id == self.selected_run() else None
+        job = ChildProcessJob(ExportJob, self.workspace, run_id, self.quant_combo.currentText(), strength)
         self.export_bar.start(job, f"Exporting run {run_id}")
         self._update_buttons()
 
