@@ -105,6 +105,9 @@ def test_planted_contradictions_are_flagged_and_training_refuses_them(workspace,
     tower = _chunk_of(db, doc.document_id, "Orvane")
     add_pair(db, "How high is the Orvane water tower No. 2?", "It is 40 metres high.", chunk_id=tower)
     add_pair(db, "How high is the Orvane water tower No. 3?", "It is 55 metres high.", chunk_id=tower)
+    # A long subject makes two different questions share most words; they ask for different things.
+    add_pair(db, "What was the Orvane water tower No. 2 built for?",
+             "The Orvane water tower No. 2 was built in 1977 to a design by Maren Oskarsdottir.", chunk_id=tower)
 
     conflicts = find_conflicts(db, contracts.id)
     flagged = {frozenset((c.a.pair_id, c.b.pair_id)) for c in conflicts}

@@ -2,7 +2,9 @@
 
 Two pairs conflict when
   - their questions share most of their content words (Jaccard >= QUESTION_OVERLAP, each
-    with at least two content words) and name the same things (numbers, names), and
+    with at least two content words), name the same things (numbers, names) and ask for
+    the same kind of answer (a number, a name, other: with a long subject "What was the
+    Melkvik turbine hall No. 37 built for?" and "How tall is ...?" share most words), and
   - neither answer holds the key facts of the other (the evaluation's grader decides, so a
     conflict and a wrong answer are the same judgement), and at least one of them states a
     number or a name: two differently worded explanations are not a contradiction.
@@ -18,7 +20,7 @@ from dataclasses import asdict, dataclass
 
 from kwdesk.core.anchors import entities_in, numbers_in
 from kwdesk.core.collections import collection_pair_filter
-from kwdesk.core.grading import grade_against_reference, key_facts
+from kwdesk.core.grading import asked_for, grade_against_reference, key_facts
 from kwdesk.core.pair_quality import content_words
 from kwdesk.core.workspace import write_transaction
 
@@ -88,6 +90,15 @@ def same_subject(question_a: str, question_b: str) -> bool:
     return names_a <= names_b or names_b <= names_a
 
 
+def asks_the_same(question_a: str, question_b: str) -> bool:
+    """Both want the same kind of answer, and no two different measures (height, length)."""
+    if asked_for(question_a) != asked_for(question_b):
+        return False
+    measures_a = {_SAME_MEASURE[w] for w in content_words(question_a) if w in _SAME_MEASURE}
+    measures_b = {_SAME_MEASURE[w] for w in content_words(question_b) if w in _SAME_MEASURE}
+    return not (measures_a and measures_b and not measures_a & measures_b)
+
+
 def answers_disagree(question: str, answer_a: str, answer_b: str) -> bool:
     if not (_states_a_fact(answer_a) or _states_a_fact(answer_b)):
         return False
@@ -135,7 +146,8 @@ def find_conflicts(db, collection_id: int | None = None, *, split: str | None = 
             if overlap < QUESTION_OVERLAP or (pair_id, other) in settled:
                 continue
             question = text[pair_id][0]
-            if same_subject(question, text[other][0]) and answers_disagree(question, text[pair_id][1], text[other][1]):
+            if (same_subject(question, text[other][0]) and asks_the_same(question, text[other][0])
+                    and answers_disagree(question, text[pair_id][1], text[other][1])):
                 found.append((pair_id, other, overlap))
     return [Conflict(_side(db, a), _side(db, b), overlap) for a, b, overlap in found]
 

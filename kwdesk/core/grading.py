@@ -55,6 +55,16 @@ class Grade:
         return {"correct": self.correct, "found": self.found, "missing": self.missing}
 
 
+def asked_for(question: str) -> str:
+    """What kind of answer QUESTION wants: "number" (how high, when...), "name" (who, where,
+    which...) or "other" (what for, why, explain...)."""
+    if _WANTS_NUMBER.search(question):
+        return "number"
+    if _WANTS_NAME.search(question):
+        return "name"
+    return "other"
+
+
 def key_facts(reference: str, question: str = "") -> tuple[list[str], int]:
     """The key facts of REFERENCE for QUESTION, and how many of them a right answer needs:
     every number the question asks for; half the names a who/where question asks for (a
