@@ -235,7 +235,9 @@ class TrainPage(QWidget):
         cfg = self.config()
         self.preset_help.setText(
             f"{PRESET_DESCRIPTIONS[cfg.preset]}  (rank {cfg.rank}, learning rate {cfg.learning_rate:g}, "
-            f"{cfg.epochs:g} passes, {cfg.replay_ratio:.0%} replay of the model's own answers)"
+            f"{cfg.epochs:g} passes, {cfg.replay_ratio:.0%} replay of the model's own answers"
+            + (", held to its word choices" if cfg.replay_kl else "")
+            + (f"; exports {cfg.export_strength:.0%} of the change" if cfg.export_strength != 1.0 else "") + ")"
         )
 
     def refresh_plan(self) -> None:
