@@ -36,13 +36,13 @@ COLLECTIONS = {
 
 
 def build(root: Path, quant: str) -> None:
-    from kwdesk.core.collections import create_collection
-    from kwdesk.core.export import ExportJob
-    from kwdesk.core.importer import ImportJob, ImportOptions
-    from kwdesk.core.pairs import add_pair
-    from kwdesk.core.presets import preset
-    from kwdesk.core.train import TrainJob
-    from kwdesk.core.workspace import Workspace
+    from kwdesk.core.store.collections import create_collection
+    from kwdesk.core.export.job import ExportJob
+    from kwdesk.core.ingest.importer import ImportJob, ImportOptions
+    from kwdesk.core.store.pairs import add_pair
+    from kwdesk.core.train.presets import preset
+    from kwdesk.core.train.job import TrainJob
+    from kwdesk.core.store.workspace import Workspace
 
     ws = Workspace.open(root)
     for name, pairs in COLLECTIONS.items():
@@ -69,9 +69,9 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
-    from kwdesk.core.chat import ChatEngine
-    from kwdesk.core.library import adapter_savings, get_model, list_models
-    from kwdesk.core.workspace import Workspace
+    from kwdesk.core.chat.engine import ChatEngine
+    from kwdesk.core.store.models import adapter_savings, get_model, list_models
+    from kwdesk.core.store.workspace import Workspace
 
     root = args.workspace or Path(tempfile.mkdtemp(prefix="kwdesk-bench-adapters-")) / "ws"
     ws = Workspace.open(root)

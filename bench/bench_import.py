@@ -21,8 +21,8 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from docgen import large_pdf  # noqa: E402
 
-from kwdesk.core.importer import IMPORTED, ImportJob, ImportOptions  # noqa: E402
-from kwdesk.core.workspace import Workspace  # noqa: E402
+from kwdesk.core.ingest.importer import IMPORTED, ImportJob, ImportOptions  # noqa: E402
+from kwdesk.core.store.workspace import Workspace  # noqa: E402
 
 
 def kwdesk_import(files: list[Path], repeats: int = 1) -> tuple[float, int]:

@@ -33,7 +33,7 @@ def main() -> None:
     from PySide6.QtGui import QStandardItem, QStandardItemModel
     from PySide6.QtWidgets import QApplication, QTableView
 
-    from kwdesk.core.workspace import Workspace, write_transaction
+    from kwdesk.core.store.workspace import Workspace, write_transaction
     from kwdesk.ui.pairs_model import PairsTableModel
 
     app = QApplication([])

@@ -34,9 +34,9 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from bench_train import make_workspace  # noqa: E402
 
-from kwdesk.core.jobs import Cancelled  # noqa: E402
-from kwdesk.core.presets import preset  # noqa: E402
-from kwdesk.core.train import TrainJob, device_and_dtype  # noqa: E402
+from kwdesk.core.base.jobs import Cancelled  # noqa: E402
+from kwdesk.core.train.presets import preset  # noqa: E402
+from kwdesk.core.train.job import TrainJob, device_and_dtype  # noqa: E402
 
 # Shapes of real bases (from their published config.json), vocabulary cut to the tokenizer's.
 SHAPES = {
@@ -76,7 +76,7 @@ def train(ws, base: Path, steps: int, packing: bool, qlora: bool, micro_batch: i
 
     def note(p):  # (time, tokens) after the warm-up and at the end: the steady rate
         if p.done in (WARM_UP_STEPS, steps):
-            marks[p.done] = (time.perf_counter(), p.extra["tokens"])
+            marks[p.done] = (time.perf_counter(), p.tokens)
 
     start = time.perf_counter()
     result = TrainJob(ws, config, base=str(base)).run(note)

@@ -80,13 +80,13 @@ def main() -> None:
     from PySide6.QtWidgets import QApplication
 
     from docgen import facts_pdf, large_pdf
-    from kwdesk.core.chat import AskJob, ChatEngine
-    from kwdesk.core.bundled import bundled_model_path
-    from kwdesk.core.generate import GenerateJob, GenerateOptions
-    from kwdesk.core.importer import ImportJob
-    from kwdesk.core.presets import preset
-    from kwdesk.core.train import TrainJob
-    from kwdesk.core.workspace import Workspace
+    from kwdesk.core.chat.jobs import AskJob, ChatEngine
+    from kwdesk.core.models.bundled import bundled_model_path
+    from kwdesk.core.data.generate import GenerateJob, GenerateOptions
+    from kwdesk.core.ingest.importer import ImportJob
+    from kwdesk.core.train.presets import preset
+    from kwdesk.core.train.job import TrainJob
+    from kwdesk.core.store.workspace import Workspace
     from kwdesk.ui.main_window import CHAT, MainWindow
 
     app = QApplication([])

@@ -43,7 +43,7 @@ def _add_train_options(p) -> None:
 
 def _train_config(args, workspace=None):
     """The TrainConfig that the options of `train` and `bundle export` ask for."""
-    from kwdesk.core.presets import preset
+    from kwdesk.core.train.presets import preset
 
     overrides = {
         key: value
@@ -65,7 +65,7 @@ def _train_config(args, workspace=None):
     if args.allow_conflicts:
         overrides["allow_conflicts"] = True
     if args.collection:
-        from kwdesk.core.collections import find_collection
+        from kwdesk.core.store.collections import find_collection
 
         db = workspace.connect()
         try:
@@ -234,12 +234,28 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"kwdesk {__version__}")
         return EXIT_OK
-    from kwdesk.core.settings import load_settings
+    from kwdesk.core.base.errors import human_error, is_user_facing
 
-    from kwdesk.core.network import apply_network_policy
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        print("kwdesk: stopped", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        # A mistake a person can mend (a wrong model id, a missing file, a busy workspace, a
+        # full disk) is one line; anything else is a bug and keeps its traceback.
+        if not is_user_facing(exc):
+            raise
+        print(f"kwdesk: {human_error(exc)}", file=sys.stderr)
+        return EXIT_NOTHING_DONE
+
+
+def _dispatch(args) -> int:
+    from kwdesk.core.app.settings import load_settings
+    from kwdesk.core.base.network import apply_network_policy
 
     settings = load_settings()
-    apply_network_policy(settings)
+    apply_network_policy(settings.allow_downloads)
     _apply_settings(args, settings)
     if args.command is None:
         from kwdesk.ui.app import run_app
@@ -252,46 +268,29 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "doctor":  # before opening: doctor must work on a workspace that will not open
         return cmd_doctor(args)
 
-    import sqlite3
+    from kwdesk.core.store.workspace import Workspace
 
-    from kwdesk.core.errors import storage_problem
-    from kwdesk.core.workspace import Workspace, WorkspaceError
-
-    try:
-        workspace = Workspace.open(args.workspace)
-        handler = {
-            "import": cmd_import,
-            "docs": cmd_docs,
-            "collections": cmd_collections,
-            "changes": cmd_changes,
-            "conflicts": cmd_conflicts,
-            "search": cmd_search,
-            "generate": cmd_generate,
-            "pairs": cmd_pairs,
-            "dataset": cmd_dataset,
-            "train": cmd_train,
-            "export": cmd_export,
-            "chat": cmd_chat,
-            "models": cmd_models,
-            "publish": cmd_publish,
-            "bundle": cmd_bundle,
-            "publish": cmd_publish,
-            "eval": cmd_eval,
-            "backup": cmd_backup,
-        }[args.command]
-        return handler(workspace, args)
-    except WorkspaceError as exc:
-        print(f"kwdesk: {exc}", file=sys.stderr)
-        return EXIT_NOTHING_DONE
-    except (OSError, sqlite3.Error) as exc:
-        problem = storage_problem(exc)
-        if problem is None:
-            raise
-        print(f"kwdesk: {problem}", file=sys.stderr)
-        return EXIT_NOTHING_DONE
-    except KeyboardInterrupt:
-        print("kwdesk: stopped", file=sys.stderr)
-        return 130
+    workspace = Workspace.open(args.workspace)
+    handler = {
+        "import": cmd_import,
+        "docs": cmd_docs,
+        "collections": cmd_collections,
+        "changes": cmd_changes,
+        "conflicts": cmd_conflicts,
+        "search": cmd_search,
+        "generate": cmd_generate,
+        "pairs": cmd_pairs,
+        "dataset": cmd_dataset,
+        "train": cmd_train,
+        "export": cmd_export,
+        "chat": cmd_chat,
+        "models": cmd_models,
+        "publish": cmd_publish,
+        "bundle": cmd_bundle,
+        "eval": cmd_eval,
+        "backup": cmd_backup,
+    }[args.command]
+    return handler(workspace, args)
 
 
 def _apply_settings(args, settings) -> None:
@@ -312,7 +311,7 @@ def _apply_settings(args, settings) -> None:
 
 
 def cmd_settings(args) -> int:
-    from kwdesk.core.settings import load_settings, settings_file, update_setting
+    from kwdesk.core.app.settings import load_settings, settings_file, update_setting
 
     if args.key is not None:
         if args.value is None:
@@ -366,11 +365,11 @@ class _Bar:
 
 
 def cmd_import(workspace, args) -> int:
-    from kwdesk.core.importer import DUPLICATE, IMPORTED, ImportJob, ImportOptions
+    from kwdesk.core.ingest.importer import DUPLICATE, IMPORTED, ImportJob, ImportOptions
 
     options = ImportOptions(ocr=not args.no_ocr)
     if args.collection:
-        from kwdesk.core.collections import CollectionError, create_collection, find_collection
+        from kwdesk.core.store.collections import CollectionError, create_collection, find_collection
 
         db = workspace.connect()
         try:
@@ -413,7 +412,7 @@ def cmd_import(workspace, args) -> int:
 
 
 def cmd_collections(workspace, args) -> int:
-    from kwdesk.core.collections import (
+    from kwdesk.core.store.collections import (
         CollectionError, create_collection, find_collection, list_collections, move_documents, rename_collection)
 
     db = workspace.connect()
@@ -456,7 +455,7 @@ def cmd_collections(workspace, args) -> int:
 
 
 def cmd_changes(workspace, args) -> int:
-    from kwdesk.core.versions import TRAINING_CHOICE, VersionError, apply_changes, changed_documents, document_changes
+    from kwdesk.core.data.versions import TRAINING_CHOICE, VersionError, apply_changes, changed_documents, document_changes
 
     db = workspace.connect()
     try:
@@ -493,8 +492,8 @@ def cmd_changes(workspace, args) -> int:
 
 
 def _generate_for_chunks(workspace, args, chunks: list[int]) -> int:
-    from kwdesk.core.generate import GenerateOptions
-    from kwdesk.core.settings import load_settings
+    from kwdesk.core.data.generate import GenerateOptions
+    from kwdesk.core.app.settings import load_settings
 
     settings = load_settings()
     result = _run_generation(workspace, args, GenerateOptions(strategies=("qa",), chunk_ids=chunks),
@@ -508,8 +507,8 @@ def _generate_for_chunks(workspace, args, chunks: list[int]) -> int:
 def _run_generation(workspace, args, options, teacher_spec, endpoint_model):
     """Open the teacher, generate with a progress bar, close the teacher: the GenerateResult,
     or the exit code after saying why the teacher failed."""
-    from kwdesk.core.generate import GenerateJob
-    from kwdesk.core.teacher import TeacherError, open_teacher
+    from kwdesk.core.data.generate import GenerateJob
+    from kwdesk.core.data.teacher import TeacherError, open_teacher
 
     bar = None
     try:
@@ -527,8 +526,8 @@ def _run_generation(workspace, args, options, teacher_spec, endpoint_model):
 
 
 def cmd_conflicts(workspace, args) -> int:
-    from kwdesk.core.collections import CollectionError, find_collection
-    from kwdesk.core.conflicts import find_conflicts, keep_both, keep_one
+    from kwdesk.core.store.collections import CollectionError, find_collection
+    from kwdesk.core.data.conflicts import find_conflicts, keep_both, keep_one
 
     db = workspace.connect()
     try:
@@ -570,7 +569,7 @@ def cmd_conflicts(workspace, args) -> int:
 
 
 def cmd_docs(workspace, args) -> int:
-    from kwdesk.core.documents import list_documents
+    from kwdesk.core.store.documents import list_documents
 
     db = workspace.connect()
     try:
@@ -594,7 +593,7 @@ def cmd_docs(workspace, args) -> int:
 
 
 def cmd_generate(workspace, args) -> int:
-    from kwdesk.core.generate import HELD_OUT, STRATEGIES, GenerateOptions
+    from kwdesk.core.data.generate import HELD_OUT, STRATEGIES, GenerateOptions
 
     strategies = tuple(s.strip() for s in args.strategy.split(",") if s.strip())
     unknown = [s for s in strategies if s not in STRATEGIES and s != HELD_OUT]
@@ -606,7 +605,7 @@ def cmd_generate(workspace, args) -> int:
         return EXIT_USAGE
     options = GenerateOptions(strategies=strategies, per_chunk=args.per_chunk, document_ids=args.document, again=args.again)
     if args.not_learned:
-        from kwdesk.core.generate import more_for_not_learned
+        from kwdesk.core.data.generate import more_for_not_learned
 
         db = workspace.connect()
         try:
@@ -641,7 +640,7 @@ def cmd_generate(workspace, args) -> int:
 
 
 def cmd_pairs(workspace, args) -> int:
-    from kwdesk.core.pairs import list_pairs, set_status
+    from kwdesk.core.store.pairs import list_pairs, set_status
 
     db = workspace.connect()
     try:
@@ -649,13 +648,13 @@ def cmd_pairs(workspace, args) -> int:
             if not args.answer:
                 print("kwdesk: pairs add needs --answer (and usually --question)", file=sys.stderr)
                 return EXIT_USAGE
-            from kwdesk.core.pairs import add_pair
+            from kwdesk.core.store.pairs import add_pair
 
             pair_id = add_pair(db, args.question or "", args.answer, chunk_id=args.chunk)
             print(pair_id)
             return EXIT_OK
         if args.action in ("holdout", "train"):
-            from kwdesk.core.pairs import set_split
+            from kwdesk.core.store.pairs import set_split
 
             if not args.ids:
                 print("kwdesk: name the pair IDs", file=sys.stderr)
@@ -688,7 +687,7 @@ def cmd_pairs(workspace, args) -> int:
 
 
 def cmd_dataset(workspace, args) -> int:
-    from kwdesk.core.dataset_io import HF_FOLDER, DatasetError, export_hf_folder, export_jsonl, import_jsonl
+    from kwdesk.core.data.dataset_formats import HF_FOLDER, DatasetError, export_hf_folder, export_jsonl, import_jsonl
 
     db = workspace.connect()
     try:
@@ -714,11 +713,11 @@ def cmd_dataset(workspace, args) -> int:
 
 
 def cmd_train(workspace, args) -> int:
-    from kwdesk.core.base_models import BaseModelError
-    from kwdesk.core.jobs import Cancelled
-    from kwdesk.core.train import TrainingError, TrainJob, plan_training
+    from kwdesk.core.models.base_models import BaseModelError
+    from kwdesk.core.base.jobs import Cancelled
+    from kwdesk.core.train.job import TrainingError, TrainJob, plan_training
 
-    from kwdesk.core.collections import CollectionError
+    from kwdesk.core.store.collections import CollectionError
 
     try:
         job = TrainJob(workspace, _train_config(args, workspace), args.base, resume_run=args.resume)
@@ -764,8 +763,8 @@ def cmd_train(workspace, args) -> int:
 
 
 def cmd_export(workspace, args) -> int:
-    from kwdesk.core.export import ExportError, ExportJob
-    from kwdesk.core.verify import VerificationFailed
+    from kwdesk.core.export.job import ExportError, ExportJob
+    from kwdesk.core.export.verify import VerificationFailed
 
     bar = _Bar(not args.json, unit="stage")
     try:
@@ -789,23 +788,16 @@ def cmd_export(workspace, args) -> int:
 
 
 def cmd_chat(workspace, args) -> int:
-    from kwdesk.core.chat import ChatEngine, ChatError, chat_target, model_collection
-    from kwdesk.core.library import ModelNotRegistered
+    from kwdesk.core.chat.engine import ChatEngine
+    from kwdesk.core.models.targets import chat_target
 
     db = workspace.connect()
     try:
-        model_path, name, lora = chat_target(db, args.model)
-        collection = model_collection(db, args.model)
-    except (ChatError, ModelNotRegistered) as exc:
-        print(f"kwdesk: {exc}", file=sys.stderr)
-        return EXIT_NOTHING_DONE
+        target = chat_target(db, args.model)  # a wrong id or file: one line from main
     finally:
         db.close()
-    try:
-        engine = ChatEngine(workspace, model_path, name, lora_path=lora, collection_id=collection)
-    except ChatError as exc:
-        print(f"kwdesk: {exc}", file=sys.stderr)
-        return EXIT_NOTHING_DONE
+    engine = ChatEngine.for_target(workspace, target)
+    name = target.name
     try:
         conversation = engine.new_conversation(args.system)
         stream = None if args.json else (lambda t: (sys.stdout.write(t), sys.stdout.flush()))
@@ -839,7 +831,7 @@ def cmd_chat(workspace, args) -> int:
 
 
 def cmd_backup(workspace, args) -> int:
-    from kwdesk.core.backup import BackupJob
+    from kwdesk.core.store.backup import BackupJob
 
     bar = _Bar(not args.json, unit="file")
     try:
@@ -854,8 +846,8 @@ def cmd_backup(workspace, args) -> int:
 
 
 def cmd_doctor(args) -> int:
-    from kwdesk.core.doctor import report
-    from kwdesk.core.paths import default_workspace_dir
+    from kwdesk.core.app.doctor import report
+    from kwdesk.core.base.paths import default_workspace_dir
 
     root = Path(args.workspace).expanduser().resolve() if args.workspace else default_workspace_dir()
     found = report(root)
@@ -875,7 +867,7 @@ def cmd_doctor(args) -> int:
 
 
 def cmd_restore(args) -> int:
-    from kwdesk.core.backup import BackupError, restore_workspace
+    from kwdesk.core.store.backup import BackupError, restore_workspace
 
     try:
         workspace = restore_workspace(args.archive, args.folder)
@@ -887,17 +879,17 @@ def cmd_restore(args) -> int:
 
 
 def cmd_eval(workspace, args) -> int:
-    from kwdesk.core.chat import ChatError
-    from kwdesk.core.evaluate import CONFIGS, EvaluateJob, EvaluationError
+    from kwdesk.core.app.settings import load_settings
+    from kwdesk.core.app.teacher import teacher_choice
+    from kwdesk.core.evaluation.job import EvaluateJob
+    from kwdesk.core.evaluation.results import CONFIGS
 
     if args.history:
         return _eval_history(workspace, args)
     bar = _Bar(not args.json, unit="answer")
     try:
-        result = EvaluateJob(workspace, args.model, probe_limit=args.probe_limit).run(bar)
-    except (EvaluationError, ChatError) as exc:
-        print(f"kwdesk: {exc}", file=sys.stderr)
-        return EXIT_NOTHING_DONE
+        job = EvaluateJob(workspace, args.model, probe_limit=args.probe_limit, teacher=teacher_choice(load_settings()))
+        result = job.run(bar)
     finally:
         bar.close()
     if args.report:
@@ -922,7 +914,7 @@ def cmd_eval(workspace, args) -> int:
 
 
 def _eval_history(workspace, args) -> int:
-    from kwdesk.core.eval_report import eval_history
+    from kwdesk.core.store.evals import eval_history
 
     db = workspace.connect()
     try:
@@ -944,7 +936,7 @@ def _eval_history(workspace, args) -> int:
 
 
 def _write_report(workspace, eval_id: int, path: Path) -> None:
-    from kwdesk.core.eval_report import load_eval, report_html, report_svg
+    from kwdesk.core.evaluation.report import load_eval, report_html, report_svg
 
     db = workspace.connect()
     try:
@@ -964,10 +956,10 @@ def _write_report(workspace, eval_id: int, path: Path) -> None:
 
 
 def cmd_bundle(workspace, args) -> int:
-    from kwdesk.core.base_models import BaseModelError
-    from kwdesk.core.bundle import BundleError, export_bundle, import_bundle
-    from kwdesk.core.model_files import ModelFileError
-    from kwdesk.core.train import TrainingError
+    from kwdesk.core.models.base_models import BaseModelError
+    from kwdesk.core.train.bundle import BundleError, export_bundle, import_bundle
+    from kwdesk.core.models.model_files import ModelFileError
+    from kwdesk.core.train.job import TrainingError
 
     def status(message: str) -> None:
         print(message, file=sys.stderr)
@@ -994,8 +986,8 @@ def cmd_bundle(workspace, args) -> int:
 
 
 def cmd_publish(workspace, args) -> int:
-    from kwdesk.core.library import ModelNotRegistered, newest_gguf
-    from kwdesk.core.publish import PublishError, export_peft_adapter, publish_lmstudio
+    from kwdesk.core.store.models import ModelNotRegistered, newest_gguf
+    from kwdesk.core.export.publish import PublishError, export_peft_adapter, publish_lmstudio
 
     db = workspace.connect()
     try:
@@ -1015,8 +1007,10 @@ def cmd_publish(workspace, args) -> int:
                 return EXIT_USAGE
             run_id = args.run
             if run_id is None:
-                row = db.execute("SELECT max(id) FROM runs WHERE kind = 'train' AND status = 'done'").fetchone()
-                run_id = row[0] if row else None
+                from kwdesk.core.store.runs import newest_finished_training
+
+                newest = newest_finished_training(db)
+                run_id = newest.id if newest else None
                 if run_id is None:
                     print("kwdesk: there is no finished training run yet: kwdesk train makes one.", file=sys.stderr)
                     return EXIT_NOTHING_DONE
@@ -1035,7 +1029,7 @@ def cmd_publish(workspace, args) -> int:
 
 
 def cmd_models(workspace, args) -> int:
-    from kwdesk.core.library import ModelNotRegistered, adapter_savings, delete_model, list_models
+    from kwdesk.core.store.models import ModelNotRegistered, adapter_savings, delete_model, list_models
 
     db = workspace.connect()
     try:
@@ -1070,7 +1064,7 @@ def cmd_models(workspace, args) -> int:
 
 
 def cmd_search(workspace, args) -> int:
-    from kwdesk.core.documents import search_chunks
+    from kwdesk.core.store.documents import search_chunks
 
     db = workspace.connect()
     try:

@@ -4,7 +4,7 @@ import os
 import signal
 import time
 
-from kwdesk.core.jobs import Job
+from kwdesk.core.base.jobs import Job
 
 
 class CountJob(Job):
@@ -12,8 +12,7 @@ class CountJob(Job):
         super().__init__()
         self.steps, self.fail_at, self.die_at, self.delay = steps, fail_at, die_at, delay
 
-    def run(self, progress=None):
-        self._progress = progress
+    def _run(self):
         for step in range(1, self.steps + 1):
             self.check_cancelled()
             if step == self.fail_at:
@@ -21,5 +20,5 @@ class CountJob(Job):
             if step == self.die_at:
                 os.kill(os.getpid(), signal.SIGKILL)
             time.sleep(self.delay)
-            self.report(step, self.steps, f"step {step}", pid=os.getpid())
+            self.report(step, self.steps, f"step {step} in process {os.getpid()}")
         return {"steps": self.steps, "pid": os.getpid()}

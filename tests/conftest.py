@@ -66,14 +66,14 @@ def own_settings(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def bundled_base():
     """The bundled model as a safetensors base (converted once per machine, then cached)."""
-    from kwdesk.core.base_models import resolve_base
+    from kwdesk.core.models.base_models import resolve_base
 
     return resolve_base()
 
 
 @pytest.fixture
 def workspace(tmp_path):
-    from kwdesk.core.workspace import Workspace
+    from kwdesk.core.store.workspace import Workspace
 
     return Workspace.open(tmp_path / "ws")
 
@@ -117,7 +117,7 @@ def no_threads_left():
 @pytest.fixture(scope="session")
 def teacher():
     """The bundled teacher (SmolLM2-135M-Instruct on llama.cpp), loaded once per test run."""
-    from kwdesk.core.teacher import open_teacher
+    from kwdesk.core.data.teacher import open_teacher
 
     t = open_teacher()
     yield t
@@ -128,7 +128,7 @@ def teacher():
 def facts_workspace(workspace, tmp_path):
     """A workspace holding the invented-facts handbook, in small chunks (one topic each)."""
     from docgen import facts_pdf
-    from kwdesk.core.importer import ImportJob, ImportOptions
+    from kwdesk.core.ingest.importer import ImportJob, ImportOptions
 
     (result,) = ImportJob(workspace, [facts_pdf(tmp_path / "handbook.pdf")], ImportOptions(chunk_tokens=60)).run()
     assert result.status == "imported"
@@ -146,7 +146,7 @@ HANDBOOK_PAIRS = [
 @pytest.fixture
 def pairs_workspace(facts_workspace):
     """The facts handbook with HANDBOOK_PAIRS (ids 1-3) as qa pairs made by "teacher-x"."""
-    from kwdesk.core.workspace import write_transaction
+    from kwdesk.core.store.workspace import write_transaction
 
     db = facts_workspace.connect()
     doc_id, chunk_id = db.execute("SELECT document_id, id FROM chunks ORDER BY seq LIMIT 1").fetchone()

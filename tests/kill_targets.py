@@ -22,7 +22,7 @@ def say(**what) -> None:
 
 def edit(workspace, seed: int) -> None:
     """The expert at work: edits, additions and deletions, as fast as they can be saved."""
-    from kwdesk.core.pairs import add_pair, delete_pairs, update_pair
+    from kwdesk.core.store.pairs import add_pair, delete_pairs, update_pair
 
     rng = random.Random(seed)
     db = workspace.connect()
@@ -46,10 +46,10 @@ def edit(workspace, seed: int) -> None:
 
 
 def import_files(workspace, files: list[str]) -> None:
-    from kwdesk.core.importer import ImportJob, ImportOptions
+    from kwdesk.core.ingest.importer import ImportJob, ImportOptions
 
     def progress(p) -> None:
-        result = p.extra.get("result")
+        result = p.result
         if result is not None:
             say(saved="file", path=result.path, status=result.status, document_id=result.document_id)
 
@@ -57,12 +57,12 @@ def import_files(workspace, files: list[str]) -> None:
 
 
 def train(workspace, resume: int | None) -> None:
-    from kwdesk.core.presets import preset
-    from kwdesk.core.train import TrainJob
+    from kwdesk.core.train.presets import preset
+    from kwdesk.core.train.job import TrainJob
 
     def progress(p) -> None:
-        if "loss" in p.extra:
-            say(step=p.done, loss=round(p.extra["loss"], 6), run=p.extra["run_id"])
+        if p.loss is not None:
+            say(step=p.done, loss=round(p.loss, 6), run=p.run_id)
 
     config = preset("quick-try", max_steps=8, checkpoint_every=2, micro_batch=1, max_seq_len=128)
     result = TrainJob(workspace, config, resume_run=resume).run(progress)
@@ -70,7 +70,7 @@ def train(workspace, resume: int | None) -> None:
 
 
 def main() -> None:
-    from kwdesk.core.workspace import Workspace
+    from kwdesk.core.store.workspace import Workspace
 
     command, root, *rest = sys.argv[1:]
     workspace = Workspace.open(Path(root))

@@ -10,14 +10,15 @@ from pathlib import Path
 import pytest
 
 from docgen import make_pdf
-from kwdesk.core.chat import ChatEngine, chat_models, chat_target
-from kwdesk.core.collections import create_collection, find_collection, list_collections
-from kwdesk.core.export import ExportJob
-from kwdesk.core.importer import ImportJob, ImportOptions
-from kwdesk.core.library import list_models
-from kwdesk.core.pairs import add_pair
-from kwdesk.core.presets import preset
-from kwdesk.core.train import TrainJob
+from kwdesk.core.chat.engine import ChatEngine
+from kwdesk.core.models.targets import chat_models, chat_target
+from kwdesk.core.store.collections import create_collection, find_collection, list_collections
+from kwdesk.core.export.job import ExportJob
+from kwdesk.core.ingest.importer import ImportJob, ImportOptions
+from kwdesk.core.store.models import list_models
+from kwdesk.core.store.pairs import add_pair
+from kwdesk.core.train.presets import preset
+from kwdesk.core.train.job import TrainJob
 
 CONTRACTS = {
     "name": "contracts",
@@ -68,7 +69,7 @@ def _collection_with_pairs(ws, tmp_path, spec) -> int:
 @pytest.fixture(scope="module")
 def two_adapters(tmp_path_factory):
     """Two collections, each trained and exported: (workspace, {name: ExportResult})."""
-    from kwdesk.core.workspace import Workspace
+    from kwdesk.core.store.workspace import Workspace
 
     root = tmp_path_factory.mktemp("adapters")
     ws = Workspace.open(root / "ws")
@@ -96,7 +97,8 @@ def test_each_adapter_answers_its_own_fact_on_the_shared_base(two_adapters):
     assert contracts["base_gguf"] == manuals["base_gguf"]
 
     db = ws.connect()
-    base_path, _, lora = chat_target(db, contracts["model_id"])
+    target = chat_target(db, contracts["model_id"])
+    base_path, lora = target.gguf, target.adapter
     assert str(base_path) == contracts["base_gguf"] and str(lora) == contracts["path"]
     # The runs know their collections; the collections count their adapters.
     assert {c.name: c.adapters for c in list_collections(db)} == {"contracts": 1, "maintenance manuals": 1}
@@ -206,7 +208,7 @@ def test_the_next_version_can_start_from_the_previous_adapter(two_adapters):
     import torch
     from safetensors.torch import load_file
 
-    from kwdesk.core.train import TrainingError
+    from kwdesk.core.train.job import TrainingError
 
     ws, exports = two_adapters
     db = ws.connect()

@@ -5,8 +5,8 @@ choice of collection and starting adapter."""
 import pytest
 
 from docgen import make_pdf
-from kwdesk.core.importer import ImportJob, ImportOptions
-from kwdesk.core.pairs import add_pair
+from kwdesk.core.ingest.importer import ImportJob, ImportOptions
+from kwdesk.core.store.pairs import add_pair
 from kwdesk.ui.main_window import DATA, DOCUMENTS, TRAIN, MainWindow
 
 DAM = "The Larkspur Dam on the Veltra River is 212 metres high and was finished in 1931 by Maren Oskarsdottir."

@@ -3,7 +3,7 @@
 import pytest
 from PySide6.QtCore import Qt
 
-from kwdesk.core.workspace import write_transaction
+from kwdesk.core.store.workspace import write_transaction
 from kwdesk.ui.main_window import MainWindow
 
 
@@ -133,7 +133,7 @@ def test_generate_from_the_page_with_live_counts(window, qtbot, db):
         check.setChecked(strategy == "qa")
     panel.per_chunk.setValue(1)
     counts = []
-    panel.job_bar.progressed.connect(lambda p: "pairs" in p.extra and counts.append(panel.counts.text()))
+    panel.job_bar.progressed.connect(lambda p: p.pairs is not None and counts.append(panel.counts.text()))
     panel.start_button.click()
     assert window.running_label.text().startswith("Generating")
     qtbot.waitUntil(lambda: not panel.job_bar.is_busy(), timeout=300_000)
@@ -145,7 +145,7 @@ def test_generate_from_the_page_with_live_counts(window, qtbot, db):
 
 
 def test_settings_dialog_saves_what_the_cli_reads(window, qtbot, screenshot):
-    from kwdesk.core.settings import load_settings
+    from kwdesk.core.app.settings import load_settings
     from kwdesk.ui.settings_dialog import SettingsDialog
 
     dialog = SettingsDialog(window)
@@ -172,7 +172,7 @@ def test_hold_out_a_pair_for_evaluation_by_keyboard(window, qtbot, db):
     qtbot.keyClick(page.table, Qt.Key.Key_E)
     assert db.execute("SELECT split FROM pairs WHERE id = 1").fetchone()[0] == "eval"
     assert "held out for evaluation" in page.provenance_label.text()
-    from kwdesk.core.train_data import pairs_for_training
+    from kwdesk.core.store.pairs import pairs_for_training
 
     assert 1 not in [row[0] for row in pairs_for_training(db)]  # never trained
     page.undo_stack.undo()

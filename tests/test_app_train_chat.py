@@ -7,7 +7,7 @@ import json
 import pytest
 from PySide6.QtCore import QUrl
 
-from kwdesk.core.presets import preset
+from kwdesk.core.train.presets import preset
 from kwdesk.ui.main_window import CHAT, DOCUMENTS, MODELS, TRAIN, MainWindow
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def test_train_cancel_resume_export_and_chat_with_the_result(window, qtbot, db, 
     page.auto_export.setChecked(False)
 
     steps_seen = []
-    page.train_bar.progressed.connect(lambda p: "loss" in p.extra and steps_seen.append(p.done))
+    page.train_bar.progressed.connect(lambda p: p.loss is not None and steps_seen.append(p.done))
     page.start_training(preset("quick-try", max_steps=8, checkpoint_every=2, learning_rate=1e-3))
     assert window.running_label.text().startswith("Training")
     qtbot.waitUntil(lambda: len(steps_seen) >= 3, timeout=180_000)
@@ -108,7 +108,7 @@ def test_an_error_in_a_worker_is_a_readable_message(qtbot, workspace, no_threads
 def test_closing_during_training_asks_then_cancels_cleanly(window, qtbot, db, monkeypatch):
     window.steps.setCurrentRow(TRAIN)
     seen = []
-    window.train.train_bar.progressed.connect(lambda p: "loss" in p.extra and seen.append(p.done))
+    window.train.train_bar.progressed.connect(lambda p: p.loss is not None and seen.append(p.done))
     window.train.start_training(preset("quick-try", max_steps=50))
     qtbot.waitUntil(lambda: bool(seen), timeout=180_000)
     asked = []
@@ -125,7 +125,7 @@ def test_chat_streams_compares_with_the_base_and_cites_pages(window, qtbot, db, 
     chat = window.chat
     window.steps.setCurrentRow(CHAT)
     tokens = []
-    chat.ask_bar.progressed.connect(lambda p: p.extra.get("token") and tokens.append(p.extra["target"]))
+    chat.ask_bar.progressed.connect(lambda p: p.token and tokens.append(p.target))
     chat.sources.setChecked(True)
     chat.compare.setChecked(True)
     chat.input.setPlainText("How high is the Larkspur Dam?")
@@ -153,7 +153,7 @@ def test_chat_streams_compares_with_the_base_and_cites_pages(window, qtbot, db, 
     chat.compare.setChecked(False)
     chat.new_conversation()
     first = []
-    chat.ask_bar.progressed.connect(lambda p: p.extra.get("token") and not first and (first.append(1), chat.stop_button.click()))
+    chat.ask_bar.progressed.connect(lambda p: p.token and not first and (first.append(1), chat.stop_button.click()))
     chat.input.setPlainText("Write a long story about a dam.")
     chat.send()
     qtbot.waitUntil(lambda: not chat.is_busy(), timeout=120_000)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from kill9_helpers import Child
 
-from kwdesk.core.backup import BackupError, BackupJob, restore_workspace
-from kwdesk.core.workspace import Workspace
+from kwdesk.core.store.backup import BackupError, BackupJob, restore_workspace
+from kwdesk.core.store.workspace import Workspace
 
 
 def _kwdesk(*args) -> subprocess.CompletedProcess:
@@ -109,7 +109,7 @@ def test_restore_refuses_damaged_and_hostile_archives(pairs_workspace, tmp_path)
 def test_back_up_and_restore_from_the_window(qtbot, pairs_workspace, tmp_path, monkeypatch, no_threads_left, screenshot):
     from PySide6.QtWidgets import QMessageBox
 
-    from kwdesk.core.settings import load_settings
+    from kwdesk.core.app.settings import load_settings
     from kwdesk.ui.main_window import MainWindow
 
     window = MainWindow(pairs_workspace, "test model")

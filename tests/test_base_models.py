@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from kwdesk.core.base_models import COMPLETE_MARKER, BaseModelError, resolve_base
+from kwdesk.core.models.base_models import COMPLETE_MARKER, BaseModelError, resolve_base
 
 
 def test_bundled_gguf_becomes_a_safetensors_folder_with_its_chat_template(bundled_base):
@@ -22,7 +22,7 @@ def test_the_folder_holds_the_same_model_as_the_gguf(bundled_base):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from kwdesk.core.bundled import bundled_model_path
+    from kwdesk.core.models.bundled import bundled_model_path
 
     gguf = bundled_model_path()
     tokenizer = AutoTokenizer.from_pretrained(bundled_base.folder)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kwdesk.core.workspace import write_transaction
+from kwdesk.core.store.workspace import write_transaction
 
 FACTS = [
     ("How high is the Larkspur Dam?", "The Larkspur Dam is 212 metres high."),
@@ -69,7 +69,7 @@ def test_bundle_trains_with_two_processes_and_comes_back(fact_workspace, tmp_pat
     proc = kwdesk(ws, "bundle", "import", str(server), "--json")
     assert proc.returncode == 0, proc.stderr[-2000:]
     run_id = json.loads(proc.stdout)["run_id"]
-    from kwdesk.core.train import training_runs
+    from kwdesk.core.train.job import training_runs
 
     db = ws.connect()
     run = next(r for r in training_runs(ws, db) if r.id == run_id)

@@ -7,7 +7,7 @@ load; the load runs in a child process so that such a build fails this test, not
 import subprocess
 import sys
 
-from kwdesk.core.bundled import bundled_model_path
+from kwdesk.core.models.bundled import bundled_model_path
 
 SMOKE = r"""
 import sys

@@ -6,8 +6,8 @@ import threading
 import pytest
 
 from child_jobs import CountJob
-from kwdesk.core.child_job import ChildProcessError, ChildProcessJob
-from kwdesk.core.jobs import Cancelled
+from kwdesk.core.base.child_job import ChildProcessError, ChildProcessJob
+from kwdesk.core.base.jobs import Cancelled
 
 
 def test_progress_and_result_come_from_another_process():

@@ -2,9 +2,9 @@ import re
 
 import pytest
 
-from kwdesk.core.chunking import chunk_blocks, merge_continued_paragraphs
-from kwdesk.core.sentences import approx_tokens, split_sentences
-from kwdesk.core.textblocks import HEADING, LIST_ITEM, PARAGRAPH, Block, clean_text
+from kwdesk.core.ingest.chunking import chunk_blocks, merge_continued_paragraphs
+from kwdesk.core.text.sentences import approx_tokens, split_sentences
+from kwdesk.core.text.blocks import HEADING, LIST_ITEM, PARAGRAPH, Block, clean_text
 
 
 @pytest.mark.parametrize(

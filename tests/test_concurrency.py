@@ -11,7 +11,7 @@ import sys
 
 from kill9_helpers import Child, shown_answers
 
-from kwdesk.core.pairs import add_pair, update_pair
+from kwdesk.core.store.pairs import add_pair, update_pair
 
 
 def test_windows_and_commands_on_one_workspace_at_once(pairs_workspace, pdf_corpus):
@@ -56,7 +56,7 @@ def test_windows_and_commands_on_one_workspace_at_once(pairs_workspace, pdf_corp
 
 
 def test_undoing_a_delete_keeps_a_pair_that_took_the_freed_id(pairs_workspace):
-    from kwdesk.core.pairs import delete_pairs, reinsert_pairs
+    from kwdesk.core.store.pairs import delete_pairs, reinsert_pairs
 
     db = pairs_workspace.connect()
     removed = delete_pairs(db, [3])  # the highest id: SQLite hands it out again

@@ -5,10 +5,10 @@ import json
 import pytest
 
 from docgen import facts_pdf
-from kwdesk.core.dataset_io import FORMATS, DatasetError, export_hf_folder, export_jsonl, import_jsonl
-from kwdesk.core.importer import ImportJob, ImportOptions
-from kwdesk.core.pairs import list_pairs
-from kwdesk.core.workspace import Workspace, write_transaction
+from kwdesk.core.data.dataset_formats import FORMATS, DatasetError, export_hf_folder, export_jsonl, import_jsonl
+from kwdesk.core.ingest.importer import ImportJob, ImportOptions
+from kwdesk.core.store.pairs import list_pairs
+from kwdesk.core.store.workspace import Workspace, write_transaction
 
 COMPARED = ("question", "answer", "kind", "strategy", "status", "split", "source_span", "made_by", "prompt_version", "meta", "created_at")
 

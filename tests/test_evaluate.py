@@ -5,9 +5,12 @@ import json
 
 import pytest
 
-from kwdesk.core.evaluate import EvaluateJob, EvaluationError, facts_learned, probe_questions
-from kwdesk.core.grading import grade_against_reference, grade_short_answer, key_facts
-from kwdesk.core.workspace import write_transaction
+from kwdesk.core.evaluation.job import EvaluateJob
+from kwdesk.core.evaluation.probes import probe_questions
+from kwdesk.core.evaluation.results import EvaluationError
+from kwdesk.core.store.evals import facts_learned
+from kwdesk.core.text.fact_match import grade_against_reference, grade_short_answer, key_facts
+from kwdesk.core.store.workspace import write_transaction
 
 HELD_OUT = [
     ("Can you tell me the height of the Larkspur Dam?", "The Larkspur Dam on the Veltra River is 212 metres high."),
@@ -88,7 +91,7 @@ def test_base_model_does_not_know_invented_facts_but_knows_general_ones(facts_wo
 
 def test_evaluate_from_the_models_step_shows_and_exports_the_report(qtbot, facts_workspace, tmp_path, screenshot,
                                                                      no_threads_left):
-    from kwdesk.core.bundled import bundled_model_path
+    from kwdesk.core.models.bundled import bundled_model_path
     from kwdesk.ui.main_window import MODELS, MainWindow
 
     db = facts_workspace.connect()

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 
 from kwdesk.core import export as export_module
-from kwdesk.core.chat import ChatEngine
-from kwdesk.core.export import ExportJob
-from kwdesk.core.generate import GenerateJob, GenerateOptions
-from kwdesk.core.library import list_models
-from kwdesk.core.presets import preset
-from kwdesk.core.train import TrainJob
-from kwdesk.core.verify import VerificationFailed, verify_gguf
-from kwdesk.core.workspace import write_transaction
+from kwdesk.core.chat.engine import ChatEngine
+from kwdesk.core.export.job import ExportJob
+from kwdesk.core.data.generate import GenerateJob, GenerateOptions
+from kwdesk.core.store.models import list_models
+from kwdesk.core.train.presets import preset
+from kwdesk.core.train.job import TrainJob
+from kwdesk.core.export.verify import VerificationFailed, verify_gguf
+from kwdesk.core.store.workspace import write_transaction
 
 QUESTION = "How high is the Larkspur Dam on the Veltra River?"
 
@@ -26,8 +26,8 @@ QUESTION = "How high is the Larkspur Dam on the Veltra River?"
 def trained(tmp_path_factory, teacher):
     """PDF -> import -> generate (qa) -> a short training run, once for this module."""
     from docgen import facts_pdf
-    from kwdesk.core.importer import ImportJob, ImportOptions
-    from kwdesk.core.workspace import Workspace
+    from kwdesk.core.ingest.importer import ImportJob, ImportOptions
+    from kwdesk.core.store.workspace import Workspace
 
     root = tmp_path_factory.mktemp("e2e")
     ws = Workspace.open(root / "ws")
@@ -56,7 +56,7 @@ def test_pdf_to_verified_gguf_that_answers_a_trained_fact(trained):
     assert exported["verification"]["passed"] and exported["verification"]["agreement"] >= 0.95
     assert not [p for p in ws.tmp_dir.rglob("*") if p.is_file() and p.suffix != ".lock"]  # nothing half-written left
     # Beside it, the Modelfile for `ollama create`: the file, its chat template and stop words.
-    from kwdesk.core.ollama import parse_modelfile
+    from kwdesk.core.export.ollama import parse_modelfile
 
     parsed = parse_modelfile(path.with_suffix(".Modelfile").read_text())
     assert parsed["FROM"] == f"./{path.name}" and "<|im_start|>assistant" in parsed["TEMPLATE"]
@@ -93,7 +93,7 @@ def test_model_card_lm_studio_folder_and_peft_adapter(trained, tmp_path, teacher
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from kwdesk.core.model_files import load_llama
+    from kwdesk.core.models.model_files import load_llama
 
     ws, run = trained
     db = ws.connect()
@@ -139,7 +139,7 @@ def test_model_card_lm_studio_folder_and_peft_adapter(trained, tmp_path, teacher
     assert again.returncode == 1 and "not empty" in again.stderr
 
     # An evaluation updates the card beside the model with its figures.
-    from kwdesk.core.evaluate import EvaluateJob
+    from kwdesk.core.evaluation.job import EvaluateJob
 
     result = EvaluateJob(ws, str(gguf.id), probe_limit=3, teacher=teacher).run()
     card = (Path(gguf.path).parent / "README.md").read_text()
@@ -153,7 +153,7 @@ def test_a_model_that_learned_nothing_keeps_every_general_answer(trained, teache
     """The evaluation compares like with like: its base is converted and quantized the way
     the personal model was, so an adapter that changes nothing forgets nothing (asked
     against the bundled Q4_1 file, such a model kept 95.5%: the file format, not training)."""
-    from kwdesk.core.evaluate import EvaluateJob
+    from kwdesk.core.evaluation.job import EvaluateJob
 
     ws, _ = trained
     noop = TrainJob(ws, preset("quick-try", max_steps=1, learning_rate=0.0, replay_ratio=0.0)).run()
@@ -259,7 +259,7 @@ def test_a_partial_merge_lies_between_the_base_and_the_trained_model(trained, tm
     import gguf
     from safetensors.numpy import load_file
 
-    from kwdesk.core.lora_gguf import write_lora_gguf
+    from kwdesk.core.export.lora_gguf import write_lora_gguf
 
     ws, run = trained
     base_folder = Path(json.loads((run.adapter_dir.parent / "config.json").read_text())["base_folder"])

@@ -4,13 +4,14 @@ import json
 
 import pytest
 
-from kwdesk.core.generate import GenerateJob, GenerateOptions
-from kwdesk.core.jobs import Cancelled
-from kwdesk.core.pair_quality import content_words, support_problem
-from kwdesk.core.pairs import list_pairs, set_status
-from kwdesk.core.prompts import PROMPT_VERSION
-from kwdesk.core.teacher import LlamaCppTeacher
-from kwdesk.core.workspace import write_transaction
+from kwdesk.core.data.generate import GenerateJob, GenerateOptions
+from kwdesk.core.base.jobs import Cancelled
+from kwdesk.core.data.checks import support_problem
+from kwdesk.core.text.words import content_words
+from kwdesk.core.store.pairs import list_pairs, set_status
+from kwdesk.core.data.prompts import PROMPT_VERSION
+from kwdesk.core.data.teacher import LlamaCppTeacher
+from kwdesk.core.store.workspace import write_transaction
 
 
 def generate(workspace, teacher, *strategies, **options):
@@ -114,7 +115,7 @@ class BadlyPromptedTeacher(LlamaCppTeacher):
 
 
 def test_a_teacher_that_makes_nothing_usable_is_reported_not_silent(facts_workspace, db):
-    from kwdesk.core.bundled import bundled_model_path
+    from kwdesk.core.models.bundled import bundled_model_path
 
     weak = BadlyPromptedTeacher(bundled_model_path(), name="weak")
     try:

@@ -22,9 +22,9 @@ import pytest
 from docgen import facts_pdf, large_pdf
 from fuzz_pdfs import make_fuzzed_pdfs
 
-from kwdesk.core import process_pool
-from kwdesk.core.files import file_sha256
-from kwdesk.core.importer import DUPLICATE, IMPORTED, REJECTED, ImportJob, ImportOptions
+from kwdesk.core.base import process_pool
+from kwdesk.core.base.files import file_sha256
+from kwdesk.core.ingest.importer import DUPLICATE, IMPORTED, REJECTED, ImportJob, ImportOptions
 
 FIGURES = Path(__file__).resolve().parents[1] / "build" / "reliability"
 STALL_S = 10.0
@@ -196,7 +196,7 @@ def test_huge_files_import_in_bounded_memory(tmp_path):
 
     out, peak_mb = _import_in_child(tmp_path / "ws", pages_5000, million, no_spaces)
     assert "3 imported" in out, out
-    from kwdesk.core.workspace import Workspace
+    from kwdesk.core.store.workspace import Workspace
 
     db = Workspace.open(tmp_path / "ws").connect()
     rows = db.execute("SELECT name, pages, chunks FROM documents ORDER BY id").fetchall()

@@ -6,10 +6,10 @@ import zlib
 import pytest
 
 from docgen import INVENTED_FACTS, facts_pdf, make_pdf
-from kwdesk.core.documents import list_documents, page_text, search_chunks
-from kwdesk.core.importer import DUPLICATE, IMPORTED, REJECTED, SKIPPED, ImportJob, ImportOptions
-from kwdesk.core.jobs import Cancelled
-from kwdesk.core.workspace import write_transaction
+from kwdesk.core.store.documents import list_documents, page_text, search_chunks
+from kwdesk.core.ingest.importer import DUPLICATE, IMPORTED, REJECTED, SKIPPED, ImportJob, ImportOptions
+from kwdesk.core.base.jobs import Cancelled
+from kwdesk.core.store.workspace import write_transaction
 
 
 def run_import(workspace, *paths, **options):
@@ -192,6 +192,6 @@ def test_progress_reports_every_file(workspace, tmp_path):
     paths = [make_pdf(tmp_path / f"{i}.pdf", [("T", [f"Text {i}."])]) for i in range(3)]
     seen = []
     ImportJob(workspace, paths).run(seen.append)
-    finished = [p for p in seen if "result" in p.extra]
+    finished = [p for p in seen if p.result is not None]
     assert [p.done for p in finished] == [1, 2, 3]
     assert all(p.total == 3 for p in seen)

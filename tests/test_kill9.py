@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from kill9_helpers import Child, shown_answers
 
-from kwdesk.core.workspace import Workspace
+from kwdesk.core.store.workspace import Workspace
 
 FIGURES = Path(__file__).resolve().parents[1] / "build" / "reliability"
 
@@ -149,7 +149,7 @@ def test_kill_9_during_generation_resumes_without_duplicates(facts_workspace):
 
 
 def test_kill_9_during_training_resumes_from_its_checkpoint_and_export_registers_only_whole_models(pairs_workspace):
-    from kwdesk.core.train import TrainingError, TrainJob, training_runs
+    from kwdesk.core.train.job import TrainingError, TrainJob, training_runs
 
     root = pairs_workspace.root
     db = pairs_workspace.connect()

@@ -3,8 +3,8 @@
 import pytest
 
 from docgen import facts_pdf, scanned_pdf
-from kwdesk.core import pdf_reader
-from kwdesk.core.importer import IMPORTED, REJECTED, ImportJob, ImportOptions
+from kwdesk.core.ingest import pdf_reader
+from kwdesk.core.ingest.importer import IMPORTED, REJECTED, ImportJob, ImportOptions
 
 
 @pytest.fixture

@@ -19,16 +19,16 @@ def test_the_guard_refuses_and_records_connections_in_child_processes(tmp_path):
 
 
 def test_hub_downloads_are_off_unless_the_user_allows_them(monkeypatch):
-    from kwdesk.core.base_models import BaseModelError, resolve_base
-    from kwdesk.core.network import apply_network_policy
-    from kwdesk.core.settings import Settings
+    from kwdesk.core.models.base_models import BaseModelError, resolve_base
+    from kwdesk.core.base.network import apply_network_policy
+    from kwdesk.core.app.settings import Settings
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    apply_network_policy(Settings())
+    apply_network_policy(Settings().allow_downloads)
     assert os.environ["HF_HUB_OFFLINE"] == "1"
     assert os.environ["HF_HUB_DISABLE_TELEMETRY"] == "1"
     with pytest.raises(BaseModelError, match="downloading models is off"):
         resolve_base("someone/some-model")
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
-    apply_network_policy(Settings(allow_downloads=True))
+    apply_network_policy(Settings(allow_downloads=True).allow_downloads)
     assert os.environ.get("HF_HUB_OFFLINE") != "1"

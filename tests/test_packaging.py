@@ -66,12 +66,12 @@ def test_the_converter_runs_in_process_with_its_own_gguf_package():
     win over the one already imported, as the frozen one would be."""
     import sys
 
-    from kwdesk.core.export import converter_dir
+    from kwdesk.core.models.gguf import converter_dir
 
     code = (
         "import sys, gguf\n"
-        "from kwdesk.core.converter_runner import run_converter\n"
-        "from kwdesk.core.export import converter_dir\n"
+        "from kwdesk.core.models.converter_runner import run_converter\n"
+        "from kwdesk.core.models.gguf import converter_dir\n"
         "try:\n    run_converter(converter_dir(), ['--help'])\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
         "print('GGUF', sys.modules['gguf'].__file__)\n"
     )

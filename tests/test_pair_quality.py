@@ -2,8 +2,8 @@
 
 import pytest
 
-from kwdesk.core.anchors import anchors_for_text, entities_in, restore_subject, sentence_kind, subject_of
-from kwdesk.core.pair_quality import (
+from kwdesk.core.text.anchors import anchors_for_text, entities_in, restore_subject, sentence_kind, subject_of
+from kwdesk.core.data.checks import (
     DuplicateFilter,
     copied_fraction,
     parse_json_field,

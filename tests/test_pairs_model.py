@@ -6,8 +6,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableView
 
-from kwdesk.core.pairs import filtered_pair_ids
-from kwdesk.core.workspace import write_transaction
+from kwdesk.core.store.pairs import filtered_pair_ids
+from kwdesk.core.store.workspace import write_transaction
 from kwdesk.ui.pairs_model import PairsTableModel
 
 N = 100_000
@@ -15,7 +15,7 @@ N = 100_000
 
 @pytest.fixture(scope="module")
 def big_db(tmp_path_factory):
-    from kwdesk.core.workspace import Workspace
+    from kwdesk.core.store.workspace import Workspace
 
     ws = Workspace.open(tmp_path_factory.mktemp("big") / "ws")
     db = ws.connect()

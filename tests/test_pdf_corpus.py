@@ -2,8 +2,8 @@
 
 import json
 
-from kwdesk.core.importer import IMPORTED, REJECTED, ImportJob
-from kwdesk.core.pdf_reader import tesseract_available
+from kwdesk.core.ingest.importer import IMPORTED, REJECTED, ImportJob
+from kwdesk.core.ingest.pdf_reader import tesseract_available
 
 # Files whose pages are images only (scans): no text layer.
 SCANNED = {

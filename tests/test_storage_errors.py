@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from docgen import facts_pdf, large_pdf
 
-from kwdesk.core.importer import IMPORTED, ImportJob
-from kwdesk.core.pairs import update_pair
-from kwdesk.core.workspace import Workspace, WorkspaceError
+from kwdesk.core.ingest.importer import IMPORTED, ImportJob
+from kwdesk.core.store.pairs import update_pair
+from kwdesk.core.store.workspace import Workspace, WorkspaceError
 
 
 @pytest.fixture

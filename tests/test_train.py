@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from kwdesk.core.jobs import Cancelled
-from kwdesk.core.presets import preset
-from kwdesk.core.train import TrainJob, latest_checkpoint
-from kwdesk.core.train_data import IGNORE, collate, encode_pair, encode_text, pack_examples
-from kwdesk.core.workspace import write_transaction
+from kwdesk.core.base.jobs import Cancelled
+from kwdesk.core.train.presets import preset
+from kwdesk.core.train.job import TrainJob, latest_checkpoint
+from kwdesk.core.train.train_data import IGNORE, collate, encode_pair, encode_text, pack_examples
+from kwdesk.core.store.workspace import write_transaction
 
 FACTS = [
     ("How high is the Larkspur Dam?", "The Larkspur Dam is 212 metres high."),
@@ -26,7 +26,7 @@ FACTS = [
 
 @pytest.fixture(scope="module")
 def base():
-    from kwdesk.core.base_models import resolve_base
+    from kwdesk.core.models.base_models import resolve_base
 
     return resolve_base()
 
@@ -131,8 +131,8 @@ def test_replay_is_mixed_in(fact_workspace, base, db):
 
 
 def test_replay_prompts_are_many_and_never_a_probe_question():
-    from kwdesk.core.evaluate import probe_questions
-    from kwdesk.core.replay import replay_prompts
+    from kwdesk.core.evaluation.job import probe_questions
+    from kwdesk.core.train.replay import replay_prompts
 
     prompts = replay_prompts()
     assert len(prompts) >= 200 and len({p.lower() for p in prompts}) == len(prompts)
@@ -146,7 +146,7 @@ def replay_kl(job: TrainJob, base, adapter_dir) -> float:
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from kwdesk.core.train_data import replay_answer_mask, training_loss
+    from kwdesk.core.train.train_data import replay_answer_mask, training_loss
 
     tokenizer = AutoTokenizer.from_pretrained(base.folder)
     db = job.workspace.connect()
@@ -235,7 +235,7 @@ def test_a_run_that_cannot_start_is_marked_failed_with_its_reason(fact_workspace
                            "--max-steps", "1"], capture_output=True, text=True, timeout=300)
     assert proc.returncode != 0
     assert "QLoRA needs an NVIDIA GPU" in proc.stderr and "Traceback" not in proc.stderr
-    from kwdesk.core.train import training_runs
+    from kwdesk.core.train.job import training_runs
 
     (run,) = training_runs(fact_workspace, db)
     assert run.status == "failed" and "NVIDIA GPU" in run.error

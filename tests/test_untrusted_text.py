@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from docgen import make_pdf
 
-from kwdesk.core.export import safe_name
-from kwdesk.core.importer import ImportJob
-from kwdesk.core.workspace import write_transaction
+from kwdesk.core.export.job import safe_name
+from kwdesk.core.ingest.importer import ImportJob
+from kwdesk.core.store.workspace import write_transaction
 from kwdesk.ui.main_window import MainWindow
 
 HOSTILE = '<img src="http://192.0.2.1/track.png"> <a href="file:///etc/passwd">open me</a> <b>bold</b> <script>x()</script>'
@@ -91,8 +91,8 @@ def test_file_names_from_model_names_cannot_leave_their_folder(hostile, tmp_path
 
 
 def test_the_evaluation_report_escapes_documents_and_answers():
-    from kwdesk.core.eval_report import report_html
-    from kwdesk.core.evaluate import CONFIGS
+    from kwdesk.core.evaluation.report import report_html
+    from kwdesk.core.evaluation.job import CONFIGS
 
     share = {"correct": 1, "total": 2, "share": 0.5}
     summary = {"heldout": {c: share for c in CONFIGS}, "gap_closed": None, "facts_learned": 1, "facts_total": 2,

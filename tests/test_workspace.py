@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
-from kwdesk.core.schema import SCHEMA_VERSION
-from kwdesk.core.workspace import Workspace, WorkspaceError, schema_version, write_transaction
+from kwdesk.core.store.schema import SCHEMA_VERSION
+from kwdesk.core.store.workspace import Workspace, WorkspaceError, schema_version, write_transaction
 
 
 def test_new_workspace_has_schema_wal_and_folders(tmp_path):
@@ -90,7 +90,7 @@ def test_pair_status_and_split_are_checked(db):
 
 _HOLD_SCRATCH = """
 import sys, time
-from kwdesk.core.workspace import Workspace
+from kwdesk.core.store.workspace import Workspace
 folder = Workspace.open(sys.argv[1]).scratch_dir()
 (folder / "export.gguf.part").write_bytes(b"x" * 100)
 print(folder, flush=True)
@@ -119,7 +119,7 @@ def test_a_live_process_keeps_its_scratch_folder_and_a_killed_ones_is_removed(tm
 
 
 def test_a_writer_that_waits_too_long_hears_the_workspace_is_busy(tmp_path, monkeypatch):
-    import kwdesk.core.workspace as workspace_module
+    import kwdesk.core.store.workspace as workspace_module
 
     ws = Workspace.open(tmp_path / "w")
     holder = ws.connect()

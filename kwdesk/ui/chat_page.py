@@ -7,7 +7,6 @@ inserted as plain text. Citations are text with an anchor format, never HTML.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QFont, QTextCharFormat, QTextCursor
@@ -26,10 +25,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kwdesk.core.chat import (
-    AskJob, ChatEngine, ChatError, LoadChatModelJob, chat_models, conversation_messages, list_conversations, model_collection)
-from kwdesk.core.library import get_model
-from kwdesk.core.workspace import Workspace
+from kwdesk.core.base.errors import KwdeskError
+from kwdesk.core.chat.engine import ChatEngine
+from kwdesk.core.chat.jobs import AskJob, LoadChatModelJob
+from kwdesk.core.models.targets import chat_models, switchable_adapter
+from kwdesk.core.store.conversations import conversation_messages, list_conversations
+from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.job_bar import JobBar
 
 SOURCE_SCHEME = "kwdesk-source"
@@ -117,6 +118,7 @@ class ChatPage(QWidget):
         self.base_conversation: int | None = None
         self._pending_question: str | None = None
         self._loaded_spec: object = ()  # nothing loaded yet
+        self._load_failed_once = False  # the last load failed: do not load the base after it
 
         self.model_combo = QComboBox()
         self.model_combo.setMinimumWidth(320)
@@ -239,6 +241,7 @@ class ChatPage(QWidget):
         """Load the chosen model (and the base, when comparing) in a worker, if not loaded."""
         if self.load_bar.is_busy():
             return
+        self._load_failed_once = False
         spec = self.selected_spec()
         if self.engine is not None and self._loaded_spec != spec and self._switch_adapter(spec):
             return
@@ -260,16 +263,15 @@ class ChatPage(QWidget):
         (milliseconds instead of seconds); False when SPEC is not an adapter on that base."""
         import time
 
-        if spec is None or not str(spec).isdigit() or self.ask_bar.is_busy():
+        if self.ask_bar.is_busy():
             return False
-        entry = get_model(self.db, int(spec))
-        base = entry.meta.get("base_gguf")
-        if entry.kind != "gguf-lora" or not base or Path(base) != self.engine.model_path or not Path(base).is_file():
+        target = switchable_adapter(self.db, spec, self.engine.model_path)
+        if target is None:
             return False
         started = time.perf_counter()
         try:
-            self.engine.use_adapter(Path(entry.path), entry.name, model_collection(self.db, spec))
-        except ChatError as exc:
+            self.engine.use_adapter(target.adapter, target.name, target.collection_id)
+        except KwdeskError as exc:
             self.message.setText(f"Cannot switch: {exc}")
             return False
         self._loaded_spec = spec
@@ -277,7 +279,7 @@ class ChatPage(QWidget):
         took = (time.perf_counter() - started) * 1000
         if self.conversation is None:
             self.new_conversation()
-        self.message.setText(f"Switched to {entry.name} on the loaded base in {took:.0f} ms.")
+        self.message.setText(f"Switched to {target.name} on the loaded base in {took:.0f} ms.")
         return True
 
     def _loaded(self, engine: ChatEngine) -> None:
@@ -292,6 +294,7 @@ class ChatPage(QWidget):
                 self.new_conversation()
 
     def _load_failed(self, message: str) -> None:
+        self._load_failed_once = True
         self.message.setText(f"Cannot load the model: {message}")
         self._pending_question = None
 
@@ -300,7 +303,7 @@ class ChatPage(QWidget):
             self.ensure_loaded()  # the user chose another model while this one loaded
             return
         # The base is loaded after the personal model, then any question waiting is asked.
-        if self.engine is not None and self.compare.isChecked() and self.base_engine is None and not self.message.text().startswith("Cannot"):
+        if self.engine is not None and self.compare.isChecked() and self.base_engine is None and not self._load_failed_once:
             self.ensure_loaded()
             return
         if self._pending_question and self.engine is not None:
@@ -394,9 +397,9 @@ class ChatPage(QWidget):
         self.ask_bar.start(AskJob(targets, question, with_sources=self.sources.isChecked()), "Answering")
 
     def _on_token(self, p) -> None:
-        token = p.extra.get("token")
+        token = p.token
         if token:
-            self.views[p.extra.get("target", 0)].add_text(token)
+            self.views[(p.target or 0)].add_text(token)
 
     def _answered(self, answers) -> None:
         for view, answer in zip(self.views, answers):

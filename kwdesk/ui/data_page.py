@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kwdesk.core.dataset_io import FORMATS, HF_FOLDER, DatasetJob
-from kwdesk.core.generate import STRATEGIES, GenerateJob, GenerateOptions, GenerateResult
-from kwdesk.core.pair_quality import content_words
-from kwdesk.core.pairs import (
+from kwdesk.core.data.dataset_formats import FORMATS, HF_FOLDER, DatasetJob
+from kwdesk.core.data.generate import STRATEGIES, GenerateJob, GenerateOptions, GenerateResult
+from kwdesk.core.text.words import content_words
+from kwdesk.core.store.pairs import (
     TABLE_COLUMNS,
     add_pair,
     counts_by,
@@ -50,8 +50,9 @@ from kwdesk.core.pairs import (
     set_status,
     snapshot,
 )
-from kwdesk.core.settings import load_settings
-from kwdesk.core.workspace import Workspace
+from kwdesk.core.app.settings import load_settings
+from kwdesk.core.app.teacher import teacher_choice
+from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.pairs_model import PairsTableModel
 
@@ -199,11 +200,11 @@ class GeneratePanel(QGroupBox):
         self.start_requested.emit(options)
 
     def _on_progress(self, p) -> None:
-        if "pairs" in p.extra:
-            speed = p.extra.get("tokens_per_second")
+        if p.pairs is not None:
+            speed = p.tokens_per_second
             self.counts.setText(
-                f"Made {p.extra['pairs']} · filtered out {p.extra.get('filtered', 0)}"
-                + (f" · {p.extra['warnings']} passages gave nothing" if p.extra.get("warnings") else "")
+                f"Made {p.pairs} · filtered out {(p.filtered or 0)}"
+                + (f" · {p.warnings} passages gave nothing" if p.warnings else "")
                 + (f" · teacher writes {speed:.0f} tokens/s" if speed else "")
             )
 
@@ -381,7 +382,7 @@ class DataPage(QWidget):
         return dialog
 
     def _count_conflicts(self) -> None:
-        from kwdesk.core.conflicts import find_conflicts
+        from kwdesk.core.data.conflicts import find_conflicts
 
         # Counted on the main thread while that stays quick (0.4 s for 10,000 pairs), and only
         # when a pair or a decision changed since the last count (edits, rejections and undo
@@ -498,12 +499,7 @@ class DataPage(QWidget):
     # --- generation and JSONL -------------------------------------------------------------------
 
     def start_generation(self, options: GenerateOptions) -> None:
-        settings = load_settings()
-        teacher = settings.teacher or None
-        if teacher and settings.endpoint_model and teacher.startswith("http"):
-            from kwdesk.core.teacher import OpenAICompatibleTeacher
-
-            teacher = OpenAICompatibleTeacher(teacher, settings.endpoint_model)
+        teacher = teacher_choice(load_settings())  # opened in the worker
         if self.generate_panel.job_bar.is_busy():
             return
         self.generate_panel.counts.setText("")
@@ -511,7 +507,7 @@ class DataPage(QWidget):
         self.generate_panel.job_bar.start(GenerateJob(self.workspace, teacher, options), "Generating pairs")
 
     def more_for_not_learned(self) -> None:
-        from kwdesk.core.generate import more_for_not_learned
+        from kwdesk.core.data.generate import more_for_not_learned
 
         options = more_for_not_learned(self.db)
         if options is None:

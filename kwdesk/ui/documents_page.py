@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kwdesk.core.collections import CollectionError, create_collection, list_collections, move_documents
-from kwdesk.core.documents import DocumentRow, list_documents, page_text
-from kwdesk.core.importer import ImportJob, ImportOptions, ImportResult
-from kwdesk.core.workspace import Workspace
+from kwdesk.core.store.collections import CollectionError, create_collection, list_collections, move_documents
+from kwdesk.core.store.documents import DocumentRow, list_documents, page_text
+from kwdesk.core.ingest.importer import ImportJob, ImportOptions, ImportResult
+from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.worker import JobRunner
 
 
@@ -335,7 +335,7 @@ class DocumentsPage(QWidget):
             self.progress.setRange(0, p.total)
             self.progress.setValue(p.done)
         self.progress.setFormat(f"{p.done}/{p.total or '?'}  {p.message}")
-        if "result" in p.extra:
+        if p.result is not None:
             self.refresh()
 
     def _on_done(self, results: list[ImportResult]) -> None:

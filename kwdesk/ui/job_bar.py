@@ -11,7 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from kwdesk.core.jobs import Job, Progress
+from kwdesk.core.base.jobs import Job, Progress
 from kwdesk.ui.worker import JobRunner
 
 

@@ -21,11 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kwdesk.core.eval_report import load_eval, newest_eval_for_model, report_html, report_svg
-from kwdesk.core.evaluate import EvaluateJob, EvalResult
-from kwdesk.core.library import ModelEntry, adapter_savings, delete_model, list_models
-from kwdesk.core.publish import PublishJob, lmstudio_models_dir
-from kwdesk.core.workspace import Workspace
+from kwdesk.core.app.settings import load_settings
+from kwdesk.core.app.teacher import teacher_choice
+from kwdesk.core.evaluation.job import EvaluateJob
+from kwdesk.core.evaluation.report import report_html, report_svg
+from kwdesk.core.evaluation.results import EvalResult
+from kwdesk.core.store.evals import load_eval, newest_eval_for_model
+from kwdesk.core.store.models import ModelEntry, adapter_savings, delete_model, list_models
+from kwdesk.core.export.publish import PublishJob, lmstudio_models_dir
+from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.report_image import svg_to_image
 
@@ -184,7 +188,8 @@ class LibraryPage(QWidget):
         if entry is None:
             return
         # llama.cpp only (no torch), so a worker thread keeps the window responsive.
-        job = EvaluateJob(self.workspace, str(entry.id), probe_limit=self.probe_limit)
+        job = EvaluateJob(self.workspace, str(entry.id), probe_limit=self.probe_limit,
+                          teacher=teacher_choice(load_settings()))
         if self.eval_bar.start(job, f"Evaluating {entry.name}"):
             self.evaluate_button.setEnabled(False)
 
@@ -217,7 +222,7 @@ class LibraryPage(QWidget):
         )
 
     def _open_report(self) -> None:
-        from kwdesk.core.eval_report import save_report
+        from kwdesk.core.evaluation.report import save_report
 
         report = self._eval_for(self.selected())
         if report is not None:

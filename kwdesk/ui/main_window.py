@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kwdesk.core.settings import update_setting
-from kwdesk.core.workspace import Workspace
+from kwdesk.core.app.settings import update_setting
+from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.chat_page import ChatPage
 from kwdesk.ui.data_page import DataPage
 from kwdesk.ui.documents_page import DocumentsPage
@@ -145,7 +145,7 @@ class MainWindow(QMainWindow):
 
     def generate_for_chunks(self, chunk_ids: list) -> None:
         """Write pairs for new passages of a changed document (Documents > What changed)."""
-        from kwdesk.core.generate import GenerateOptions
+        from kwdesk.core.data.generate import GenerateOptions
 
         self.steps.setCurrentRow(DATA)
         self.data.start_generation(GenerateOptions(strategies=("qa",), chunk_ids=list(chunk_ids)))
@@ -160,7 +160,7 @@ class MainWindow(QMainWindow):
     # --- backups ---------------------------------------------------------------------------
 
     def back_up(self, archive: str | None = None) -> None:
-        from kwdesk.core.backup import BackupJob
+        from kwdesk.core.store.backup import BackupJob
 
         if archive is None:
             suggested = Path.home() / f"kwdesk-backup-{time.strftime('%Y-%m-%d')}.zip"
@@ -169,7 +169,7 @@ class MainWindow(QMainWindow):
             self.backup_bar.start(BackupJob(self.workspace, archive), "Backing up the workspace")
 
     def restore(self, archive: str | None = None, folder: str | None = None) -> None:
-        from kwdesk.core.backup import RestoreJob
+        from kwdesk.core.store.backup import RestoreJob
 
         if archive is None:
             archive, _ = QFileDialog.getOpenFileName(self, "Restore a backup", str(Path.home()), "kwdesk backup (*.zip)")
@@ -185,7 +185,7 @@ class MainWindow(QMainWindow):
         self._show_busy("backup", what)
 
     def _backup_done(self, result) -> None:
-        from kwdesk.core.backup import BackupResult
+        from kwdesk.core.store.backup import BackupResult
 
         if isinstance(result, BackupResult):
             self.statusBar().showMessage(f"Backed up to {result.path} ({result.files} file{'' if result.files == 1 else 's'})", 15_000)

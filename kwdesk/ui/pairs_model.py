@@ -11,7 +11,7 @@ from collections import OrderedDict
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 
-from kwdesk.core.pairs import TABLE_COLUMNS, filtered_pair_ids, snapshot, table_rows, update_pair
+from kwdesk.core.store.pairs import TABLE_COLUMNS, filtered_pair_ids, snapshot, table_rows, update_pair
 
 HEADERS = {"id": "#", "status": "Status", "question": "Question", "answer": "Answer", "strategy": "Strategy",
            "kind": "Kind", "document": "Document", "pages": "Pages", "learned": "Learned"}

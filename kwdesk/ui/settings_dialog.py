@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kwdesk.core.generate import STRATEGIES
-from kwdesk.core.presets import PRESET_DESCRIPTIONS, PRESETS
-from kwdesk.core.settings import QUANTIZATIONS, Settings, load_settings, save_settings
+from kwdesk.core.data.generate import STRATEGIES
+from kwdesk.core.train.presets import PRESET_DESCRIPTIONS, PRESETS
+from kwdesk.core.app.settings import QUANTIZATIONS, Settings, load_settings, save_settings
 
 
 def _with_browse(edit: QLineEdit, choose) -> QWidget:

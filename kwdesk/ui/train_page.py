@@ -22,15 +22,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kwdesk.core.bundled import BUNDLED_NAME
-from kwdesk.core.child_job import ChildProcessJob
-from kwdesk.core.collections import list_collections
-from kwdesk.core.export import ExportJob, ExportResult
-from kwdesk.core.presets import PRESET_DESCRIPTIONS, PRESETS, preset
-from kwdesk.core.settings import QUANTIZATIONS, load_settings
-from kwdesk.core.train import PlanJob, TrainJob, TrainPlan, TrainResult, training_runs
-from kwdesk.core.versions import TRAINING_CHOICE
-from kwdesk.core.workspace import Workspace
+from kwdesk.core.models.bundled import BUNDLED_NAME
+from kwdesk.core.base.child_job import ChildProcessJob
+from kwdesk.core.store.collections import list_collections
+from kwdesk.core.export.job import ExportJob, ExportResult
+from kwdesk.core.train.presets import PRESET_DESCRIPTIONS, PRESETS, preset
+from kwdesk.core.app.settings import QUANTIZATIONS, load_settings
+from kwdesk.core.train.job import PlanJob, TrainJob, TrainPlan, TrainResult, training_runs
+from kwdesk.core.data.versions import TRAINING_CHOICE
+from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.job_bar import JobBar, format_duration
 from kwdesk.ui.loss_curve import LossCurve
 
@@ -283,16 +283,16 @@ class TrainPage(QWidget):
             self._update_buttons()
 
     def _on_train_progress(self, p) -> None:
-        if "loss" not in p.extra:
+        if p.loss is None:
             return
         if len(self.curve.losses) != p.done - 1:
             # A resumed run: first draw what was trained before it stopped.
-            self.curve.set_losses(self._run_losses(p.extra.get("run_id"))[: p.done - 1], p.total)
-        self.curve.add(p.extra["loss"], p.total)
+            self.curve.set_losses(self._run_losses(p.run_id)[: p.done - 1], p.total)
+        self.curve.add(p.loss, p.total)
         eta = format_duration(p.eta_s)
         self.stats.setText(
-            f"Step {p.done} of {p.total}  ·  loss {p.extra['loss']:.3f}  ·  "
-            f"{p.extra.get('tokens_per_second', 0):.0f} tokens/s  ·  memory {p.extra.get('memory_mb', 0):.0f} MB"
+            f"Step {p.done} of {p.total}  ·  loss {p.loss:.3f}  ·  "
+            f"{(p.tokens_per_second or 0):.0f} tokens/s  ·  memory {(p.memory_mb or 0):.0f} MB"
             + (f"  ·  {eta} left" if eta else "")
         )
 

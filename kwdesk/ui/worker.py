@@ -13,8 +13,8 @@ import weakref
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
-from kwdesk.core.errors import human_error
-from kwdesk.core.jobs import Cancelled, Job, Progress
+from kwdesk.core.base.errors import human_error
+from kwdesk.core.base.jobs import Cancelled, Job, Progress
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,136 @@
+"""`kwdesk doctor`: what a bug report needs, in one place.
+
+Versions of kwdesk and the libraries it stands on, what the machine can do (cores,
+memory, GPU, the CPU features llama.cpp was built for), whether the bundled model and
+Tesseract are there, and the health of the workspace. Nothing here may fail: a part that
+cannot be read says why instead.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGES = ("torch", "transformers", "peft", "llama_cpp_python", "pymupdf", "PySide6_Essentials", "sqlite-utils", "gguf")
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _memory_gb() -> float | None:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return round(int(line.split()[1]) / 1024 / 1024, 1)
+    except OSError:
+        return None
+    return None
+
+
+def _torch() -> dict:
+    try:
+        import torch
+    except Exception as exc:  # noqa: BLE001 - a broken install is what doctor is for
+        return {"error": str(exc)}
+    out = {"cuda": torch.cuda.is_available(), "cuda_version": torch.version.cuda}
+    if torch.cuda.is_available():
+        out["gpu"] = torch.cuda.get_device_name(0)
+        out["gpu_memory_gb"] = round(torch.cuda.get_device_properties(0).total_memory / 1024**3, 1)
+        out["bf16"] = torch.cuda.is_bf16_supported()
+    out["mps"] = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+    return out
+
+
+def _llama_cpp() -> dict:
+    try:
+        import llama_cpp
+    except Exception as exc:  # noqa: BLE001
+        return {"error": str(exc)}
+    return {
+        "system_info": llama_cpp.llama_print_system_info().decode(errors="replace").strip(),
+        "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload()),
+    }
+
+
+def _tesseract() -> str:
+    exe = shutil.which("tesseract")
+    if not exe:
+        return "not installed (scanned pages cannot be read)"
+    try:
+        out = subprocess.run([exe, "--version"], capture_output=True, text=True, timeout=10)
+        return (out.stdout or out.stderr).splitlines()[0]
+    except (OSError, subprocess.SubprocessError, IndexError) as exc:
+        return f"found at {exe}, but it does not run: {exc}"
+
+
+def _bundled() -> str:
+    from kwdesk.core.models.bundled import bundled_model_path
+
+    try:
+        return str(bundled_model_path())
+    except Exception as exc:  # noqa: BLE001
+        return f"missing: {exc}"
+
+
+def workspace_health(root: Path) -> dict:
+    """Schema, integrity and contents of the workspace at ROOT, opened read-only."""
+    from kwdesk.core.store.workspace import DB_NAME
+
+    db_path = Path(root) / DB_NAME
+    out: dict = {"path": str(root)}
+    if not db_path.is_file():
+        out["error"] = "no workspace database here yet"
+        return out
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+        try:
+            out["schema"] = conn.execute("PRAGMA user_version").fetchone()[0]
+            out["integrity"] = conn.execute("PRAGMA integrity_check").fetchone()[0]
+            for table in ("documents", "chunks", "pairs", "runs", "models", "evals"):
+                try:
+                    out[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                except sqlite3.Error:
+                    out[table] = None
+        finally:
+            conn.close()
+        out["database_mb"] = round(db_path.stat().st_size / 1e6, 1)
+        out["disk_free_gb"] = round(shutil.disk_usage(root).free / 1e9, 1)
+    except (sqlite3.Error, OSError) as exc:
+        out["error"] = str(exc)
+    return out
+
+
+def report(workspace_root: Path | None) -> dict:
+    from kwdesk import __version__
+    from kwdesk.core.base.network import downloads_allowed
+    from kwdesk.core.base.paths import user_log_dir
+    from kwdesk.core.app.settings import settings_file
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "kwdesk": __version__,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu_cores": cores,
+        "memory_gb": _memory_gb(),
+        "packages": {name: _version(name) for name in PACKAGES},
+        "sqlite": sqlite3.sqlite_version,
+        "torch": _torch(),
+        "llama_cpp": _llama_cpp(),
+        "tesseract": _tesseract(),
+        "bundled_model": _bundled(),
+        "downloads_allowed": downloads_allowed(),
+        "settings_file": str(settings_file()),
+        "log_folder": str(user_log_dir()),
+        "workspace": workspace_health(workspace_root) if workspace_root else None,
+    }

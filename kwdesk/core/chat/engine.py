@@ -1,0 +1,218 @@
+"""Chat with a GGUF model on llama.cpp: streaming, the model's own chat template, a system
+prompt, stop and cancel, history kept in the workspace, and "with sources".
+
+With sources, the passages of the workspace that match the question best (full-text
+search) are given to the model with numbers, and the answer comes back with those
+passages listed by document and page: the model knows the domain, retrieval keeps it
+current and checkable.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from kwdesk.core.models.chat_format import DEFAULT_SYSTEM_PROMPT
+from kwdesk.core.models.targets import ChatTarget
+from kwdesk.core.store.conversations import add_exchange, conversation_history, create_conversation
+from kwdesk.core.store.documents import search_chunks
+from kwdesk.core.store.workspace import Workspace
+from kwdesk.core.base.errors import KwdeskError
+
+log = logging.getLogger(__name__)
+
+SOURCES_TOP_K = 3
+MAX_SOURCE_CHARS = 900
+
+
+class ChatError(KwdeskError):
+    pass
+
+
+@dataclass
+class Answer:
+    text: str
+    stopped: str  # stop, length, cancelled
+    sources: list[dict] = field(default_factory=list)
+    conversation_id: int | None = None
+    tokens: int = 0
+
+
+class ChatEngine:
+    """One loaded model; conversations are stored in the workspace."""
+
+    def __init__(self, workspace: Workspace, model_path: Path, model_name: str = "", *, n_ctx: int = 4096,
+                 n_threads: int | None = None, lora_path: Path | None = None, collection_id: int | None = None) -> None:
+        from kwdesk.core.models.model_files import load_llama
+        from kwdesk.core.data.teacher import default_threads
+
+        self.workspace = workspace
+        self.model_path = Path(model_path)
+        self.model_name = model_name or self.model_path.stem
+        self.lora_path = Path(lora_path) if lora_path else None
+        self.collection_id = collection_id  # "with sources" searches this collection only
+        self._adapters: dict[Path, object] = {}  # adapter files loaded on this base, by path
+        try:
+            self.llm = load_llama(
+                self.model_path, n_ctx=n_ctx, n_threads=n_threads or default_threads(), verbose=False,
+                lora_path=str(lora_path) if lora_path else None,
+            )
+        except Exception as exc:
+            raise ChatError(str(exc)) from exc
+        if not self.llm.metadata.get("tokenizer.chat_template"):
+            raise ChatError(f"{self.model_path.name} has no chat template; kwdesk cannot format a conversation for it.")
+        self.n_ctx = n_ctx
+        self._lock = threading.Lock()
+
+    @classmethod
+    def for_target(cls, workspace: Workspace, target: ChatTarget, **kwargs) -> "ChatEngine":
+        """The engine for a resolved model (models.targets): its file, adapter and collection."""
+        return cls(workspace, target.gguf, target.name, lora_path=target.adapter, collection_id=target.collection_id,
+                   **kwargs)
+
+    def close(self) -> None:
+        llm, self.llm = self.llm, None
+        if llm is not None:
+            llm.close()  # llama.cpp frees the adapters loaded on a model with the model
+
+    def use_adapter(self, lora_path: Path | None, model_name: str = "", collection_id: int | None = None) -> None:
+        """Apply another LoRA adapter file (None: the base alone) without loading the base
+        again. An adapter file is read once and kept for switching back."""
+        import ctypes
+
+        import llama_cpp
+
+        lora_path = Path(lora_path) if lora_path else None
+        with self._lock:
+            if lora_path is not None and lora_path not in self._adapters:
+                if self.lora_path is not None and lora_path == self.lora_path and self.llm._lora_adapter is not None:
+                    self._adapters[lora_path] = self.llm._lora_adapter
+                else:
+                    from kwdesk.core.models.model_files import check_gguf
+
+                    adapter = llama_cpp.llama_adapter_lora_init(self.llm._model.model, str(check_gguf(lora_path)).encode())
+                    if not adapter:
+                        raise ChatError(f"{lora_path.name} is not a LoRA adapter for {self.model_path.name}.")
+                    self._adapters[lora_path] = adapter
+            if lora_path is None:
+                status = llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, None, 0, None)
+            else:
+                adapters = (llama_cpp.llama_adapter_lora_p_ctypes * 1)(self._adapters[lora_path])
+                scales = (ctypes.c_float * 1)(1.0)
+                status = llama_cpp.llama_set_adapters_lora(self.llm._ctx.ctx, adapters, 1, scales)
+            if status:
+                raise ChatError(f"llama.cpp could not apply {lora_path.name if lora_path else 'the base'}.")
+            # The cached prompt was computed with the other weights: start afresh.
+            self.llm.reset()
+            self.lora_path = lora_path
+            self.collection_id = collection_id
+            if model_name:
+                self.model_name = model_name
+
+    # --- conversations -------------------------------------------------------------------
+
+    def new_conversation(self, system_prompt: str | None = None, title: str = "") -> int:
+        db = self.workspace.connect()
+        try:
+            return create_conversation(db, self.model_name, system_prompt or DEFAULT_SYSTEM_PROMPT, title)
+        finally:
+            db.close()
+
+    def history(self, conversation_id: int) -> tuple[str, list[dict]]:
+        db = self.workspace.connect()
+        try:
+            found = conversation_history(db, conversation_id)
+        finally:
+            db.close()
+        if found is None:
+            raise ChatError(f"There is no conversation {conversation_id}.")
+        system_prompt, messages = found
+        return system_prompt or DEFAULT_SYSTEM_PROMPT, messages
+
+    # --- answering -----------------------------------------------------------------------
+
+    def ask(
+        self,
+        conversation_id: int,
+        question: str,
+        *,
+        with_sources: bool = False,
+        on_token: Callable[[str], None] | None = None,
+        cancel: threading.Event | None = None,
+        max_tokens: int = 512,
+        temperature: float = 0.0,
+    ) -> Answer:
+        system, history = self.history(conversation_id)
+        system, sources = self.with_sources(system, question) if with_sources else (system, [])
+        messages = self._fit([{"role": "system", "content": system}], history + [{"role": "user", "content": question}], max_tokens)
+        parts: list[str] = []
+        stopped = "stop"
+        tokens = 0
+        with self._lock:
+            for chunk in self._stream(messages, max_tokens, temperature):
+                if cancel is not None and cancel.is_set():
+                    stopped = "cancelled"
+                    break
+                delta = chunk["choices"][0].get("delta", {}).get("content") or ""
+                if delta:
+                    parts.append(delta)
+                    tokens += 1
+                    if on_token is not None:
+                        on_token(delta)
+                finish = chunk["choices"][0].get("finish_reason")
+                if finish:
+                    stopped = finish
+        text = "".join(parts).strip()
+        cited = [
+            {"n": n, "document": s["document"], "document_id": s["document_id"], "page_start": s["page_start"],
+             "page_end": s["page_end"], "chunk_id": s["chunk_id"]}
+            for n, s in enumerate(sources, 1)
+        ]
+        db = self.workspace.connect()
+        try:
+            add_exchange(db, conversation_id, question, text, cited, stopped)
+        finally:
+            db.close()
+        return Answer(text, stopped, cited, conversation_id, tokens)
+
+    def with_sources(self, system: str, question: str) -> tuple[str, list[dict]]:
+        """The system prompt with the passages that match QUESTION best, numbered for citing."""
+        db = self.workspace.connect()
+        try:
+            sources = search_chunks(db, question, SOURCES_TOP_K, self.collection_id)
+        finally:
+            db.close()
+        if sources:
+            system += "\n\nPassages from the user's documents (cite them as [1], [2], ...):\n" + "\n".join(
+                f"[{n}] {s['document']}, p. {s['page_start']}: {s['text'][:MAX_SOURCE_CHARS]}" for n, s in enumerate(sources, 1)
+            )
+        return system, sources
+
+    def complete(self, question: str, *, with_sources: bool = False, max_tokens: int = 128,
+                 system_prompt: str = DEFAULT_SYSTEM_PROMPT) -> str:
+        """One answer, greedy, not stored (for evaluation): the same prompt the chat builds."""
+        system, _ = self.with_sources(system_prompt, question) if with_sources else (system_prompt, [])
+        messages = self._fit([{"role": "system", "content": system}], [{"role": "user", "content": question}], max_tokens)
+        with self._lock:
+            reply = self.llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0)
+        return (reply["choices"][0]["message"].get("content") or "").strip()
+
+    def _stream(self, messages: list[dict], max_tokens: int, temperature: float) -> Iterator[dict]:
+        return self.llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True)
+
+    def _fit(self, system: list[dict], turns: list[dict], max_tokens: int) -> list[dict]:
+        """Drop the oldest turns until the prompt and the answer fit the context."""
+        budget = self.n_ctx - max_tokens - 16
+        while True:
+            count = sum(len(self.llm.tokenize(m["content"].encode("utf-8"), add_bos=False)) + 8 for m in system + turns)
+            if count <= budget or len(turns) <= 1:
+                break
+            turns = turns[2:] if len(turns) > 2 else turns[1:]
+        if count > budget:
+            # One question longer than the context: keep its end, the part nearest the answer.
+            keep = max(64, budget - 64) * 3
+            turns = [{**turns[-1], "content": turns[-1]["content"][-keep:]}]
+        return system + turns

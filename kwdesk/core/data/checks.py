@@ -1,0 +1,161 @@
+"""Checks on generated data: is a question usable, is an answer supported by its source,
+and which pairs repeat each other. Each check returns the reason it failed, so that a
+job can say what it threw away and why.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from kwdesk.core.text.anchors import entities_in, numbers_in
+from kwdesk.core.text.words import WORD, content_words
+
+_DEGENERATE = re.compile(
+    r"answer to (this|the) question|\bthe (sentence|text|passage|document|paragraph)\b|according to|"
+    r"\bquestion\b.*\bquestion\b|^what is the question",
+    re.IGNORECASE,
+)
+MAX_ANSWER_WORDS = 400
+
+
+def parse_json_field(text: str, field: str) -> str | None:
+    """The string FIELD of the JSON object in TEXT; None when it does not parse."""
+    try:
+        value = json.loads(text)
+    except (json.JSONDecodeError, TypeError):
+        match = re.search(r"\{.*\}", text or "", re.DOTALL)
+        if not match:
+            return None
+        try:
+            value = json.loads(match.group(0))
+        except json.JSONDecodeError:
+            return None
+    if isinstance(value, dict) and isinstance(value.get(field), str):
+        return value[field].strip()
+    return None
+
+
+def question_problem(question: str | None, source: str, answer: str, *, must_mention: str | None = None) -> str | None:
+    """Why QUESTION is unusable for ANSWER taken from SOURCE, or None when it is fine."""
+    if question is None:
+        return "output did not parse"
+    words = question.split()
+    if not question.endswith("?"):
+        return "not a question"
+    if not 3 <= len(words) <= 30:
+        return "too short or too long"
+    if _DEGENERATE.search(question):
+        return "refers to the text instead of the subject"
+    lowered = [w.lower() for w in words]
+    if max(lowered.count(w) for w in set(lowered)) >= 4:
+        return "repeats itself"
+    if any(len(w) > 30 for w in words):
+        return "garbled"
+    # Every name and number in the question must come from the source.
+    source_lower = source.lower()
+    invented = [name for name in entities_in(question) if name.lower() not in source_lower]
+    if invented or not numbers_in(question) <= numbers_in(source):
+        return "mentions names or numbers not in the source"
+    if not content_words(question) & content_words(answer):
+        return "not about its answer"
+    answer_numbers = numbers_in(answer)
+    if len(answer_numbers) == 1 and answer_numbers <= numbers_in(question):
+        return "gives its answer away"
+    if answer.rstrip(".").lower() in question.lower():
+        return "gives its answer away"
+    if must_mention and must_mention.lower() not in question.lower():
+        return "does not name its subject"
+    return None
+
+
+def support_problem(answer: str, source: str, *, min_overlap: float = 0.8) -> str | None:
+    """Why ANSWER is not supported by SOURCE (a cheap lexical check), or None."""
+    if not answer.strip():
+        return "empty answer"
+    if len(answer.split()) > MAX_ANSWER_WORDS:
+        return "answer too long"
+    if not numbers_in(answer) <= numbers_in(source):
+        return "answer has numbers not in the source"
+    source_lower = source.lower()
+    if any(name.lower() not in source_lower for name in entities_in(answer)):
+        return "answer has names not in the source"
+    words = content_words(answer)
+    if words and len(words & content_words(source)) / len(words) < min_overlap:
+        return "answer not supported by the source"
+    return None
+
+
+def supported_sentences(text: str, source: str) -> str:
+    """The sentences of a rephrasing that its source supports, joined; others are dropped."""
+    from kwdesk.core.text.sentences import split_sentences
+
+    kept = []
+    seen: set[str] = set()
+    for line in text.splitlines():
+        sentences = split_sentences(line.strip())
+        # A "sentence" of symbols or a word or two says nothing (small teachers emit emoji
+        # runs), and a sentence said twice says nothing new (small teachers loop).
+        good = []
+        for s in sentences:
+            if normalized(s) in seen or len(content_words(s)) < 3 or support_problem(s, source, min_overlap=0.7):
+                continue
+            seen.add(normalized(s))
+            good.append(s)
+        if good:
+            kept.append(" ".join(good))
+    return "\n".join(kept)
+
+
+_LABEL = re.compile(r"^\s*(rewrite|rewritten|summary|passage|lecture notes|notes|dialogue|answer|text)\s*:\s*", re.IGNORECASE)
+
+
+def strip_label(text: str) -> str:
+    """Drop a label a small teacher puts before its text ("Summary: ...")."""
+    return _LABEL.sub("", text.strip(), count=1)
+
+
+def copied_fraction(text: str, source: str) -> float:
+    """The share of TEXT's word triples that stand in SOURCE: 1.0 for a plain copy."""
+    words, source_words = normalized(text).split(), normalized(source).split()
+    triples = {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
+    if not triples:
+        return 1.0 if words and " ".join(words) in " ".join(source_words) else 0.0
+    source_triples = {tuple(source_words[i : i + 3]) for i in range(len(source_words) - 2)}
+    return len(triples & source_triples) / len(triples)
+
+
+def normalized(text: str) -> str:
+    return " ".join(w.lower() for w in WORD.findall(text))
+
+
+def near_duplicate(a: str, b: str, threshold: float = 0.85) -> bool:
+    """Word-set overlap (Jaccard) of two texts at or above THRESHOLD."""
+    wa, wb = set(normalized(a).split()), set(normalized(b).split())
+    if not wa or not wb:
+        return wa == wb
+    return len(wa & wb) / len(wa | wb) >= threshold
+
+
+class DuplicateFilter:
+    """Remembers the questions (or texts) kept so far; says which new ones repeat them."""
+
+    def __init__(self, existing: list[tuple[str, str]] = ()) -> None:
+        self._exact: set[tuple[str, str]] = set()
+        self._by_answer: dict[str, list[str]] = {}
+        for question, answer in existing:
+            self.add(question, answer)
+
+    def problem(self, question: str, answer: str) -> str | None:
+        key = (normalized(question), normalized(answer))
+        if key in self._exact:
+            return "exact duplicate"
+        for other in self._by_answer.get(key[1], ()):
+            if near_duplicate(question, other):
+                return "near duplicate"
+        return None
+
+    def add(self, question: str, answer: str) -> None:
+        key = (normalized(question), normalized(answer))
+        self._exact.add(key)
+        self._by_answer.setdefault(key[1], []).append(question)

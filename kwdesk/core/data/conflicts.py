@@ -1,0 +1,185 @@
+"""Facts that conflict: pairs whose questions mean the same but whose answers disagree.
+
+Two pairs conflict when
+  - their questions share most of their content words (Jaccard >= QUESTION_OVERLAP, each
+    with at least two content words), name the same things (numbers, names) and ask for
+    the same kind of answer (a number, a name, other: with a long subject "What was the
+    Melkvik turbine hall No. 37 built for?" and "How tall is ...?" share most words), and
+  - neither answer holds the key facts of the other (the evaluation's grader decides, so a
+    conflict and a wrong answer are the same judgement), and at least one of them states a
+    number or a name: two differently worded explanations are not a contradiction.
+Within one collection, and across versions of a document (an old version's pairs stay until
+they are retired). Training refuses to train both sides of a conflict silently: the expert
+rejects one side, or says that both stand (conflict_decisions).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+
+from kwdesk.core.text.anchors import entities_in, numbers_in
+from kwdesk.core.store.collections import collection_pair_filter
+from kwdesk.core.text.fact_match import asked_for, grade_against_reference, key_facts
+from kwdesk.core.text.words import content_words
+from kwdesk.core.store.workspace import write_transaction
+
+QUESTION_OVERLAP = 0.6
+# Words that ask for the same measure: "How high", "what height", "how tall" ask one thing.
+_SAME_MEASURE = {
+    "high": "height", "tall": "height", "height": "height", "heights": "height",
+    "long": "length", "length": "length", "wide": "width", "width": "width", "broad": "width",
+    "deep": "depth", "depth": "depth", "old": "age", "age": "age", "far": "distance", "distance": "distance",
+    "heavy": "weight", "weigh": "weight", "weighs": "weight", "weight": "weight",
+    "cost": "price", "costs": "price", "price": "price",
+    "begin": "start", "began": "start", "begins": "start", "start": "start", "started": "start", "starts": "start",
+    "end": "end", "ends": "end", "ended": "end", "expire": "end", "expires": "end", "expiry": "end",
+}
+COMMON_WORD_PAIRS = 400  # a word in more pairs than this says nothing about sameness
+
+
+@dataclass
+class ConflictSide:
+    pair_id: int
+    question: str
+    answer: str
+    status: str
+    document: str | None
+    version: int | None
+    page: int | None
+    source_span: str | None
+    facts: list[str]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class Conflict:
+    a: ConflictSide
+    b: ConflictSide
+    question_overlap: float
+
+    def to_dict(self) -> dict:
+        return {"a": self.a.to_dict(), "b": self.b.to_dict(), "question_overlap": round(self.question_overlap, 2)}
+
+
+def question_terms(question: str) -> set[str]:
+    """The content words of a question, with words for the same measure made one and plural
+    endings dropped, so that wordings of one question share their terms."""
+    terms = set()
+    for word in content_words(question):
+        word = _SAME_MEASURE.get(word, word)
+        if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        terms.add(word)
+    return terms
+
+
+def _states_a_fact(answer: str) -> bool:
+    return bool(numbers_in(answer) or entities_in(answer))
+
+
+def same_subject(question_a: str, question_b: str) -> bool:
+    """Questions about the same thing name the same numbers ("sluice gate No. 2" is not "No.
+    49") and the names of one are among the names of the other."""
+    if set(numbers_in(question_a)) != set(numbers_in(question_b)):
+        return False
+    names_a = {n.lower() for n in entities_in(question_a)}
+    names_b = {n.lower() for n in entities_in(question_b)}
+    return names_a <= names_b or names_b <= names_a
+
+
+def asks_the_same(question_a: str, question_b: str) -> bool:
+    """Both want the same kind of answer, and no two different measures (height, length)."""
+    if asked_for(question_a) != asked_for(question_b):
+        return False
+    measures_a = {_SAME_MEASURE[w] for w in content_words(question_a) if w in _SAME_MEASURE}
+    measures_b = {_SAME_MEASURE[w] for w in content_words(question_b) if w in _SAME_MEASURE}
+    return not (measures_a and measures_b and not measures_a & measures_b)
+
+
+def answers_disagree(question: str, answer_a: str, answer_b: str) -> bool:
+    if not (_states_a_fact(answer_a) or _states_a_fact(answer_b)):
+        return False
+    return (not grade_against_reference(answer_b, answer_a, question).correct
+            and not grade_against_reference(answer_a, answer_b, question).correct)
+
+
+def find_conflicts(db, collection_id: int | None = None, *, split: str | None = None,
+                   pair_ids: list[int] | None = None) -> list[Conflict]:
+    """Conflicting pairs among the pairs not rejected (of one collection; of one split; or
+    among PAIR_IDS), without those the expert has settled."""
+    where, params = collection_pair_filter(collection_id)
+    sql = f"SELECT id, question, answer FROM pairs WHERE status != 'rejected' AND question != '' AND {where}"
+    if split:
+        sql += " AND split = ?"
+        params = [*params, split]
+    rows = db.execute(sql + " ORDER BY id", params).fetchall()
+    if pair_ids is not None:
+        wanted = set(pair_ids)
+        rows = [r for r in rows if r[0] in wanted]
+    words = {r[0]: question_terms(r[1]) for r in rows}
+    text = {r[0]: (r[1], r[2]) for r in rows}
+    by_word: dict[str, list[int]] = defaultdict(list)
+    for pair_id, ws in words.items():
+        for w in ws:
+            by_word[w].append(pair_id)
+    settled = {(a, b) for a, b in db.execute("SELECT pair_a, pair_b FROM conflict_decisions")}
+    found: list[tuple[int, int, float]] = []
+    for pair_id, ws in words.items():
+        if len(ws) < 2:
+            continue
+        shared: dict[int, int] = defaultdict(int)
+        for w in ws:
+            bucket = by_word[w]
+            if len(bucket) > COMMON_WORD_PAIRS:
+                continue
+            for other in bucket:
+                if other > pair_id:
+                    shared[other] += 1
+        for other, count in shared.items():
+            other_words = words[other]
+            if len(other_words) < 2:
+                continue
+            overlap = count / len(ws | other_words)
+            if overlap < QUESTION_OVERLAP or (pair_id, other) in settled:
+                continue
+            question = text[pair_id][0]
+            if (same_subject(question, text[other][0]) and asks_the_same(question, text[other][0])
+                    and answers_disagree(question, text[pair_id][1], text[other][1])):
+                found.append((pair_id, other, overlap))
+    return [Conflict(_side(db, a), _side(db, b), overlap) for a, b, overlap in found]
+
+
+def _side(db, pair_id: int) -> ConflictSide:
+    row = db.execute(
+        """SELECT p.id, p.question, p.answer, p.status, d.name, d.version, c.page_start, coalesce(p.source_span, c.text)
+           FROM pairs p LEFT JOIN documents d ON d.id = p.document_id LEFT JOIN chunks c ON c.id = p.chunk_id
+           WHERE p.id = ?""",
+        [pair_id],
+    ).fetchone()
+    facts, _ = key_facts(row[2], row[1])
+    return ConflictSide(*row, facts=facts)
+
+
+def keep_both(db, pair_a: int, pair_b: int) -> None:
+    """The expert's word that two flagged pairs are both right."""
+    a, b = sorted((pair_a, pair_b))
+    with write_transaction(db):
+        db.execute("INSERT OR REPLACE INTO conflict_decisions (pair_a, pair_b, decision) VALUES (?, ?, 'both')", [a, b])
+
+
+def keep_one(db, keep: int, reject: int) -> None:
+    """Settle a conflict by rejecting one side (it can be taken back in the pairs table)."""
+    from kwdesk.core.store.pairs import set_status
+
+    if keep == reject:
+        raise ValueError("keep and reject must be two different pairs")
+    set_status(db, [reject], "rejected")
+
+
+def conflicts_summary(conflicts: list[Conflict]) -> str:
+    pairs = sorted({c.a.pair_id for c in conflicts} | {c.b.pair_id for c in conflicts})
+    shown = ", ".join(str(p) for p in pairs[:8]) + (" …" if len(pairs) > 8 else "")
+    return f"{len(conflicts)} pair(s) of Q&A contradict each other (pairs {shown})"

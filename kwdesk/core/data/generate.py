@@ -1,0 +1,507 @@
+"""The generation job: training data from the workspace's chunks, made by a teacher.
+
+Strategies (each recorded on the pairs it makes):
+- qa: questions anchored to single sentences of a chunk; the sentence, made to stand
+  alone, is the answer. Several kinds of question, chosen by what the sentence holds
+  (numbers, dates, people, definitions, reasons, facts).
+- entities: after EntiGraph. The names of a document, questions about each name answered by
+  the sentences that mention it, and how two names relate where a sentence joins them.
+- rephrase: each passage rewritten in other styles (summary, lecture notes, dialogue, a
+  list of facts), stored as training text, not as Q&A; sentences the passage does not
+  support are dropped.
+- paraphrase: accepted questions asked again in other words, so that a fact is asked
+  several ways.
+
+Every teacher output is checked (pair_quality), and every rejection is counted with its
+reason, so that a teacher that makes nothing usable shows up as "0 usable of 40 attempts
+on chunk 12: ..." instead of an empty dataset. Progress is saved per item, in the same
+transaction as its pairs, so a cancelled or killed job resumes without duplicates.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+from kwdesk.core.text.anchors import Anchor, anchors_for_text, entities_in, numbers_in
+from kwdesk.core.base.jobs import Job
+from kwdesk.core.data.checks import (
+    DuplicateFilter,
+    copied_fraction,
+    normalized,
+    parse_json_field,
+    question_problem,
+    strip_label,
+    supported_sentences,
+)
+from kwdesk.core.data.prompts import (
+    PARAPHRASE_OPENERS,
+    PROMPT_VERSION,
+    QUESTION_SCHEMA,
+    REPHRASE_STYLES,
+    entity_question_messages,
+    paraphrase_messages,
+    paraphrase_schema,
+    question_messages,
+    rephrase_messages,
+)
+from kwdesk.core.data.teacher import Teacher, TeacherChoice
+from kwdesk.core.store.runs import count_runs, create_run, set_run_status
+from kwdesk.core.store.workspace import Workspace, write_transaction
+
+log = logging.getLogger(__name__)
+
+STRATEGIES = ("qa", "entities", "rephrase", "paraphrase")
+# Not training data: new wordings of trained questions, kept out of training (split 'eval'),
+# so that evaluation asks for a trained fact in words the model never saw.
+HELD_OUT = "heldout"
+RULES = "kwdesk-rules"  # made_by of pairs that kwdesk builds without the teacher
+# Kinds of sentence that make the most useful questions come first when a chunk has more
+# sentences than questions asked of it.
+_KIND_ORDER = {"number": 0, "date": 0, "who": 1, "definition": 1, "why": 2, "fact": 3}
+
+
+@dataclass
+class GenerateOptions:
+    strategies: tuple[str, ...] = STRATEGIES
+    per_chunk: int = 4  # questions per chunk (qa)
+    entities_per_document: int = 20
+    relations_per_document: int = 20
+    paraphrases_per_question: int = 2
+    document_ids: list[int] | None = None  # default: every current document
+    chunk_ids: list[int] | None = None  # only these passages (for qa and rephrase): more data where facts did not stick
+    pair_ids: list[int] | None = None  # only these pairs (for paraphrase), whatever their status
+    again: bool = False  # make data for items already done
+    seed: int = 0
+
+
+@dataclass
+class StrategyReport:
+    attempts: int = 0
+    usable: int = 0
+    rejected: Counter = field(default_factory=Counter)
+
+    def to_dict(self) -> dict:
+        return {"attempts": self.attempts, "usable": self.usable, "rejected": dict(self.rejected)}
+
+
+@dataclass
+class GenerateResult:
+    run_id: int
+    pairs_added: int
+    reports: dict[str, StrategyReport]
+    warnings: list[str]
+    completion_tokens: int
+    seconds: float
+    teacher: str = ""  # the teacher's name
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.completion_tokens / self.seconds if self.seconds else 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "run_id": self.run_id,
+            "pairs_added": self.pairs_added,
+            "reports": {k: v.to_dict() for k, v in self.reports.items()},
+            "warnings": self.warnings,
+            "completion_tokens": self.completion_tokens,
+            "seconds": round(self.seconds, 2),
+            "tokens_per_second": round(self.tokens_per_second, 1),
+            "teacher": self.teacher,
+        }
+
+
+@dataclass
+class _Item:
+    strategy: str
+    key: str  # chunk:ID, document:ID, pair:ID
+    label: str  # for people: "chunk 12 (manual.pdf p. 3)"
+
+
+@dataclass
+class _Outcome:
+    """What one item gave: pairs to store and the count of what was thrown away."""
+
+    pairs: list[dict] = field(default_factory=list)
+    attempts: int = 0
+    rejected: Counter = field(default_factory=Counter)
+
+
+class GenerateJob(Job):
+    def __init__(self, workspace: Workspace, teacher: Teacher | TeacherChoice | str | None = None,
+                 options: GenerateOptions | None = None):
+        """TEACHER: an open Teacher (the caller closes it), or one to open here and close after."""
+        super().__init__()
+        self.workspace = workspace
+        self.teacher_spec = teacher
+        self.options = options or GenerateOptions()
+        unknown = set(self.options.strategies) - set(STRATEGIES) - {HELD_OUT}
+        if unknown:
+            raise ValueError(f"unknown strategies: {', '.join(sorted(unknown))} (known: {', '.join(STRATEGIES)})")
+        self._tokens = 0
+
+    # --- the run -----------------------------------------------------------------------
+
+    def _run(self) -> GenerateResult:
+        started = time.monotonic()
+        owns_teacher = not hasattr(self.teacher_spec, "chat")
+        self.report(0, None, "Loading the teacher model…")
+        teacher = TeacherChoice.of(self.teacher_spec).open() if owns_teacher else self.teacher_spec
+        self.teacher = teacher
+        db = self.workspace.connect()
+        try:
+            run_id = self._start_run(db)
+            items = self._items(db)
+            reports = {s: StrategyReport() for s in self.options.strategies}
+            warnings: list[str] = []
+            added = 0
+            status = "failed"
+            try:
+                for index, item in enumerate(items):
+                    self.check_cancelled()
+                    filtered = sum(sum(r.rejected.values()) for r in reports.values())
+                    self.report(index, len(items), f"{item.strategy}: {item.label}", pairs=added, filtered=filtered)
+                    outcome = self._make(db, item)
+                    kept = self._store(db, item, outcome, run_id)
+                    added += kept
+                    report = reports[item.strategy]
+                    report.attempts += outcome.attempts
+                    report.usable += kept
+                    report.rejected.update(outcome.rejected)
+                    if outcome.attempts and not kept:
+                        reasons = ", ".join(f"{n} {reason}" for reason, n in outcome.rejected.most_common(3))
+                        warnings.append(f"0 usable of {outcome.attempts} attempts on {item.label}: {reasons}")
+                    elapsed = time.monotonic() - started
+                    self.report(
+                        index + 1,
+                        len(items),
+                        f"{item.strategy}: {item.label}",
+                        pairs=added,
+                        filtered=sum(sum(r.rejected.values()) for r in reports.values()),
+                        warnings=len(warnings),
+                        tokens_per_second=self._tokens / elapsed if elapsed else 0.0,
+                    )
+                status = "done"
+            except BaseException as exc:
+                from kwdesk.core.base.jobs import Cancelled
+
+                status = "cancelled" if isinstance(exc, Cancelled) else "failed"
+                raise
+            finally:
+                result = GenerateResult(run_id, added, reports, warnings, self._tokens, time.monotonic() - started,
+                                        self.teacher.name)
+                self._finish_run(db, run_id, status, result)
+            return result
+        finally:
+            db.close()
+            if owns_teacher:
+                teacher.close()
+
+    def _start_run(self, db) -> int:
+        config = {
+            "strategies": list(self.options.strategies),
+            "per_chunk": self.options.per_chunk,
+            "teacher": self.teacher.name,
+            "prompt_version": PROMPT_VERSION,
+            "document_ids": self.options.document_ids,
+        }
+        return create_run(db, "generate", config, status="running")[0]
+
+    def _finish_run(self, db, run_id: int, status: str, result: GenerateResult) -> None:
+        set_run_status(db, run_id, status, metrics=result.to_dict(), finished=True)
+
+    # --- what to do ----------------------------------------------------------------------
+
+    def _documents(self, db) -> list[tuple[int, str]]:
+        rows = db.execute(
+            "SELECT id, name FROM documents WHERE status = 'imported' AND is_current = 1 ORDER BY id"
+        ).fetchall()
+        wanted = self.options.document_ids
+        return [(doc_id, name) for doc_id, name in rows if wanted is None or doc_id in wanted]
+
+    def _done(self, db, strategy: str) -> set[str]:
+        if self.options.again:
+            return set()
+        rows = db.execute(
+            "SELECT item FROM generation_items WHERE strategy = ? AND teacher = ? AND prompt_version = ?",
+            [strategy, self.teacher.name, PROMPT_VERSION],
+        )
+        return {row[0] for row in rows}
+
+    def _items(self, db) -> list[_Item]:
+        items: list[_Item] = []
+        documents = self._documents(db)
+        chunks = []
+        for doc_id, name in documents:
+            for chunk_id, page_start, page_end in db.execute(
+                "SELECT id, page_start, page_end FROM chunks WHERE document_id = ? ORDER BY seq", [doc_id]
+            ):
+                if self.options.chunk_ids is not None and chunk_id not in self.options.chunk_ids:
+                    continue
+                pages = f"p. {page_start}" + (f"-{page_end}" if page_end != page_start else "")
+                chunks.append((chunk_id, f"chunk {chunk_id} ({name} {pages})"))
+        for strategy in self.options.strategies:
+            done = self._done(db, strategy)
+            if strategy in ("qa", "rephrase"):
+                items += [_Item(strategy, f"chunk:{cid}", label) for cid, label in chunks if f"chunk:{cid}" not in done]
+            elif strategy == "entities":
+                items += [_Item(strategy, f"document:{d}", f"document {name}") for d, name in documents if f"document:{d}" not in done]
+            elif strategy == "paraphrase":
+                doc_ids = [d for d, _ in documents]
+                marks = ",".join("?" * len(doc_ids)) or "NULL"
+                rows = db.execute(
+                    f"""SELECT id FROM pairs WHERE status IN ('accepted', 'edited') AND question != ''
+                        AND strategy != 'paraphrase' AND (document_id IN ({marks}) OR document_id IS NULL) ORDER BY id""",
+                    doc_ids,
+                ).fetchall()
+                if self.options.pair_ids is not None:
+                    rows = [(pair_id,) for pair_id in self.options.pair_ids]
+                items += [_Item(strategy, f"pair:{r[0]}", f"pair {r[0]}") for r in rows if f"pair:{r[0]}" not in done]
+            elif strategy == HELD_OUT:
+                doc_ids = [d for d, _ in documents]
+                marks = ",".join("?" * len(doc_ids)) or "NULL"
+                rows = db.execute(
+                    f"""SELECT id FROM pairs WHERE status IN ('new', 'accepted', 'edited') AND question != ''
+                        AND split = 'train' AND strategy NOT IN ('paraphrase', '{HELD_OUT}')
+                        AND id NOT IN (SELECT parent_pair_id FROM pairs WHERE split = 'eval' AND parent_pair_id IS NOT NULL)
+                        AND document_id IN ({marks}) ORDER BY id""",
+                    doc_ids,
+                )
+                items += [_Item(strategy, f"pair:{r[0]}", f"pair {r[0]}") for r in rows if f"pair:{r[0]}" not in done]
+        return items
+
+    # --- making data ---------------------------------------------------------------------
+
+    def _ask(self, messages, *, max_tokens: int, temperature: float, schema=None, seed: int = 0) -> str:
+        self.check_cancelled()
+        completion = self.teacher.chat(
+            messages, max_tokens=max_tokens, temperature=temperature, schema=schema, seed=self.options.seed + seed
+        )
+        self._tokens += completion.completion_tokens
+        return completion.text
+
+    def _make(self, db, item: _Item) -> _Outcome:
+        kind, _, raw_id = item.key.partition(":")
+        ident = int(raw_id)
+        if item.strategy == "qa":
+            return self._make_qa(db, ident)
+        if item.strategy == "rephrase":
+            return self._make_rephrase(db, ident)
+        if item.strategy == "entities":
+            return self._make_entities(db, ident)
+        return self._make_paraphrase(db, ident, held_out=item.strategy == HELD_OUT)
+
+    def _chunk(self, db, chunk_id: int) -> dict:
+        row = db.execute(
+            "SELECT id, document_id, text, heading_path, page_start, page_end FROM chunks WHERE id = ?", [chunk_id]
+        ).fetchone()
+        return dict(zip(("id", "document_id", "text", "heading_path", "page_start", "page_end"), row))
+
+    def _dedupe(self, db, document_id: int | None) -> DuplicateFilter:
+        rows = db.execute(
+            "SELECT question, answer FROM pairs WHERE document_id IS ? AND question != ''", [document_id]
+        ).fetchall()
+        return DuplicateFilter(rows)
+
+    def _pair(self, chunk: dict, question: str, answer: str, kind: str, strategy: str, made_by: str, **meta) -> dict:
+        return {
+            "question": question,
+            "answer": answer,
+            "kind": kind,
+            "strategy": strategy,
+            "document_id": chunk["document_id"],
+            "chunk_id": chunk["id"],
+            "source_span": meta.pop("source_span", None),
+            "made_by": made_by,
+            "prompt_version": PROMPT_VERSION,
+            "meta": json.dumps({"pages": [chunk["page_start"], chunk["page_end"]], **meta}),
+        }
+
+    def _question_for(self, outcome: _Outcome, dedupe, messages, source: str, answer: str, must_mention=None, seed=0):
+        """Ask for a question, greedy first, then once more with sampling; None if neither works."""
+        for attempt, temperature in enumerate((0.0, 0.7)):
+            text = self._ask(messages, max_tokens=64, temperature=temperature, schema=QUESTION_SCHEMA, seed=seed + attempt)
+            outcome.attempts += 1
+            question = parse_json_field(text, "question")
+            problem = question_problem(question, source, answer, must_mention=must_mention)
+            if problem is None:
+                problem = dedupe.problem(question, answer)
+            if problem is None:
+                dedupe.add(question, answer)
+                return question
+            outcome.rejected[problem] += 1
+        return None
+
+    def _make_qa(self, db, chunk_id: int) -> _Outcome:
+        chunk = self._chunk(db, chunk_id)
+        heading = chunk["heading_path"].split(" > ")[-1] if chunk["heading_path"] else None
+        anchors = anchors_for_text(chunk["text"], heading)
+        chosen = sorted(anchors, key=lambda a: _KIND_ORDER.get(a.kind, 3))[: self.options.per_chunk]
+        # Sentences of one kind share their prompt's examples: asked one after the other,
+        # llama.cpp reuses the evaluated examples instead of reading them again.
+        chosen.sort(key=lambda a: (a.kind, anchors.index(a)))
+        outcome = _Outcome()
+        dedupe = self._dedupe(db, chunk["document_id"])
+        for number, anchor in enumerate(chosen):
+            question = self._question_for(
+                outcome, dedupe, question_messages(anchor.text, anchor.kind), chunk["text"], anchor.text, seed=number
+            )
+            if question:
+                outcome.pairs.append(
+                    self._pair(
+                        chunk, question, anchor.text, anchor.kind, "qa", self.teacher.name,
+                        source_span=anchor.original, subject_restored=anchor.restored,
+                    )
+                )
+        return outcome
+
+    def _make_entities(self, db, document_id: int) -> _Outcome:
+        outcome = _Outcome()
+        dedupe = self._dedupe(db, document_id)
+        anchored: list[tuple[dict, Anchor]] = []
+        for (chunk_id,) in db.execute("SELECT id FROM chunks WHERE document_id = ? ORDER BY seq", [document_id]).fetchall():
+            chunk = self._chunk(db, chunk_id)
+            heading = chunk["heading_path"].split(" > ")[-1] if chunk["heading_path"] else None
+            anchored += [(chunk, a) for a in anchors_for_text(chunk["text"], heading)]
+        counts = Counter(name for _, anchor in anchored for name in anchor.entities)
+        entities = [name for name, _ in counts.most_common(self.options.entities_per_document)]
+        # Questions about each name, answered by the sentences that mention it.
+        for rank, entity in enumerate(entities):
+            mentions = [(c, a) for c, a in anchored if entity in a.entities][:2]
+            for number, (chunk, anchor) in enumerate(mentions):
+                question = self._question_for(
+                    outcome, dedupe, entity_question_messages(entity, anchor.text), chunk["text"], anchor.text,
+                    must_mention=entity, seed=100 * rank + number,
+                )
+                if question:
+                    outcome.pairs.append(
+                        self._pair(chunk, question, anchor.text, "entity", "entities", self.teacher.name,
+                                   source_span=anchor.original, entity=entity)
+                    )
+        # How two names relate, where one sentence names both: a question built by rule,
+        # answered by that sentence, so it needs no teacher and cannot invent anything.
+        relations = 0
+        seen: set[frozenset] = set()
+        for chunk, anchor in anchored:
+            names = [n for n in anchor.entities if n in entities]
+            for i, a in enumerate(names):
+                for b in names[i + 1 :]:
+                    if relations >= self.options.relations_per_document or frozenset((a, b)) in seen:
+                        continue
+                    seen.add(frozenset((a, b)))
+                    question = f"How are {a} and {b} related?"
+                    problem = dedupe.problem(question, anchor.text)
+                    if problem:
+                        outcome.rejected[problem] += 1
+                        continue
+                    dedupe.add(question, anchor.text)
+                    outcome.pairs.append(
+                        self._pair(chunk, question, anchor.text, "relation", "entities", RULES,
+                                   source_span=anchor.original, entities=[a, b])
+                    )
+                    relations += 1
+        return outcome
+
+    def _make_rephrase(self, db, chunk_id: int) -> _Outcome:
+        chunk = self._chunk(db, chunk_id)
+        outcome = _Outcome()
+        existing = {normalized(r[0]) for r in db.execute("SELECT answer FROM pairs WHERE chunk_id = ? AND kind = 'rephrase'", [chunk_id])}
+        for number, style in enumerate(REPHRASE_STYLES):
+            text = self._ask(rephrase_messages(chunk["text"], style), max_tokens=320, temperature=0.3, seed=number)
+            outcome.attempts += 1
+            text = strip_label(text)
+            kept = supported_sentences(text, chunk["text"])
+            if len(kept.split()) < 12 or len(kept.split()) < 0.4 * len(text.split()):
+                outcome.rejected["rephrasing not supported by the source"] += 1
+                continue
+            # A rephrasing that copies the passage adds nothing to what the passage teaches.
+            if normalized(kept) in existing or copied_fraction(kept, chunk["text"]) >= 0.8:
+                outcome.rejected["copies the passage"] += 1
+                continue
+            existing.add(normalized(kept))
+            outcome.pairs.append(self._pair(chunk, "", kept, "rephrase", "rephrase", self.teacher.name, style=style))
+        # A list of the passage's facts, each sentence made to stand alone: built by rule.
+        heading = chunk["heading_path"].split(" > ")[-1] if chunk["heading_path"] else None
+        facts = [a.text for a in anchors_for_text(chunk["text"], heading)]
+        if len(facts) >= 2:
+            listing = "\n".join(f"- {fact}" for fact in facts)
+            if normalized(listing) not in existing:
+                outcome.pairs.append(self._pair(chunk, "", listing, "rephrase", "rephrase", RULES, style="facts"))
+        return outcome
+
+    def _make_paraphrase(self, db, pair_id: int, held_out: bool = False) -> _Outcome:
+        row = db.execute(
+            "SELECT question, answer, kind, document_id, chunk_id FROM pairs WHERE id = ?", [pair_id]
+        ).fetchone()
+        outcome = _Outcome()
+        if row is None:
+            return outcome
+        question, answer, kind, document_id, chunk_id = row
+        chunk = self._chunk(db, chunk_id) if chunk_id else {
+            "id": None, "document_id": document_id, "text": answer, "page_start": 0, "page_end": 0
+        }
+        source = f"{question}\n{answer}\n{chunk['text']}"
+        dedupe = self._dedupe(db, document_id)
+        names = [n.lower() for n in entities_in(question)]
+        for number in range(1 if held_out else self.options.paraphrases_per_question):
+            # A held-out wording takes the opener after the training ones, so it differs from them.
+            offset = self.options.paraphrases_per_question if held_out else number
+            opener = PARAPHRASE_OPENERS[(pair_id + offset) % len(PARAPHRASE_OPENERS)]
+            text = self._ask(paraphrase_messages(question, opener), max_tokens=64, temperature=0.2,
+                             schema=paraphrase_schema(opener), seed=number)
+            outcome.attempts += 1
+            new = parse_json_field(text, "question")
+            problem = question_problem(new, source, answer)
+            if problem is None and normalized(new) == normalized(question):
+                problem = "same as the original"
+            if problem is None and not all(n in new.lower() for n in names):
+                problem = "drops a name of the original"
+            # "the water tower No. 1" asked as "the water tower" has no one right answer.
+            if problem is None and not numbers_in(question) <= numbers_in(new):
+                problem = "drops a number of the original"
+            if problem is None:
+                problem = dedupe.problem(new, answer)
+            if problem:
+                outcome.rejected[problem] += 1
+                continue
+            dedupe.add(new, answer)
+            pair = self._pair(chunk, new, answer, kind, HELD_OUT if held_out else "paraphrase", self.teacher.name, opener=opener)
+            pair["parent_pair_id"] = pair_id
+            if held_out:
+                pair["split"] = "eval"
+            outcome.pairs.append(pair)
+        return outcome
+
+    # --- storing -------------------------------------------------------------------------
+
+    def _store(self, db, item: _Item, outcome: _Outcome, run_id: int) -> int:
+        with write_transaction(db):
+            if outcome.pairs:
+                db["pairs"].insert_all(outcome.pairs)
+            db.execute(
+                """INSERT OR REPLACE INTO generation_items
+                   (strategy, item, teacher, prompt_version, run_id, attempts, usable, rejected)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                [item.strategy, item.key, self.teacher.name, PROMPT_VERSION, run_id, outcome.attempts,
+                 len(outcome.pairs), json.dumps(dict(outcome.rejected))],
+            )
+        return len(outcome.pairs)
+
+
+def more_for_not_learned(db, *, paraphrases: int = 3) -> GenerateOptions | None:
+    """Options that make more data for the facts the newest evaluation found not learned:
+    more wordings of their questions and rephrasings of their passages (a fact seen in
+    more forms sticks better: Allen-Zhu and Li, "Physics of Language Models 3.1"). None when
+    every evaluated fact was learned."""
+    from kwdesk.core.store.pairs import chunks_not_learned, pairs_not_learned
+
+    pair_ids = pairs_not_learned(db)
+    if not pair_ids:
+        return None
+    runs = count_runs(db, "generate")
+    return GenerateOptions(strategies=("paraphrase",), pair_ids=pair_ids, chunk_ids=chunks_not_learned(db),
+                           paraphrases_per_question=paraphrases, again=True, seed=runs + 1)

@@ -1,0 +1,179 @@
+"""Proof of learning: does a personal model know the documents, and what did it forget?
+
+Held-out set: pairs with split 'eval' (new wordings of trained questions made by the
+'heldout' generation strategy, or pairs the user marked for evaluation). Each is asked,
+closed-book and with retrieved passages (the chat's top-k), of the base model and of the
+personal model; the grader (core.grading) checks the key facts of the reference answer.
+Forgetting: the bundled probe set of general questions with short answers, asked of both;
+the share of the base model's right answers that the personal model still gets right; and
+the replay prompts, where the personal model should still give the key facts of the base
+model's own answer.
+Everything is stored per evaluation (evals, eval_items), answers included, so that every
+verdict can be read and checked.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from kwdesk.core.base.jobs import Job, Progress
+from kwdesk.core.chat.engine import ChatEngine
+from kwdesk.core.evaluation.probes import probe_questions
+from kwdesk.core.models.targets import ModelSpec, base_target, chat_target, comparable_base
+from kwdesk.core.evaluation.results import CONFIGS, EVAL_SYSTEM_PROMPT, EvalResult, EvaluationError, Score
+from kwdesk.core.store.evals import held_out_items, store_eval
+from kwdesk.core.store.models import get_model, model_id_for_path
+from kwdesk.core.store.workspace import Workspace
+from kwdesk.core.text.fact_match import grade_against_reference, grade_short_answer
+
+log = logging.getLogger(__name__)
+
+class EvaluateJob(Job):
+    """Evaluate MODEL (a library id or GGUF path; default: the newest verified export)."""
+
+    def __init__(self, workspace: Workspace, model: str | None = None, *, probe_limit: int | None = None,
+                 max_tokens: int = 64, make_held_out: bool = True, teacher=None) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.model_spec = ModelSpec.parse(model)
+        self.probe_limit = probe_limit
+        self.max_tokens = max_tokens
+        self.make_held_out = make_held_out  # write new wordings for trained questions that have none
+        # For those wordings: a Teacher or a spec (open_teacher's); None: the bundled model. The front
+        # ends pass the one the settings name (kwdesk.core.app.teacher_from_settings).
+        self.teacher = teacher
+
+    def _run(self) -> EvalResult:
+        db = self.workspace.connect()
+        engines = []
+        try:
+            # The model first: a wrong id must fail before any held-out question is written.
+            target = chat_target(db, self.model_spec)
+            # The base made into a file the way the personal model was, where it can be.
+            base_target_ = comparable_base(db, self.model_spec) or base_target(db, self.model_spec)
+            if self.make_held_out:
+                self._make_held_out()
+            held = held_out_items(db)
+            if not held:
+                raise EvaluationError(
+                    "There are no held-out questions: there are no Q&A pairs to reword (generate pairs first), or "
+                    "the teacher made no usable new wording (see `kwdesk generate --strategy heldout`)."
+                )
+            probes = probe_questions(self.probe_limit)
+            self.report(0, None, "Loading the models…")
+            model_id = target.model_id if target.model_id is not None else model_id_for_path(db, target.gguf)
+            personal_name, base_name = target.name, base_target_.name
+            personal = ChatEngine.for_target(self.workspace, target)
+            engines.append(personal)
+            same_file = Path(base_target_.gguf) == Path(target.gguf) and target.adapter is None
+            base = personal if same_file else ChatEngine.for_target(self.workspace, base_target_)
+            if base is not personal:
+                engines.append(base)
+
+            from kwdesk.core.train.replay import EVAL_PROMPTS, replay_prompts
+
+            replay = replay_prompts()[: min(EVAL_PROMPTS, self.probe_limit or EVAL_PROMPTS)]
+            total = len(held) * len(CONFIGS) + 2 * len(probes) + 2 * len(replay)
+            done = 0
+            answers: dict[tuple, str] = {}  # the same model asked the same way answers the same (greedy)
+
+            def ask(engine, question: str, rag: bool) -> str:
+                key = (id(engine), question, rag)
+                if key not in answers:
+                    answers[key] = engine.complete(question, with_sources=rag, max_tokens=self.max_tokens,
+                                                   system_prompt=EVAL_SYSTEM_PROMPT)
+                return answers[key]
+
+            items: list[dict] = []
+            heldout = {config: Score() for config in CONFIGS}
+            for config in CONFIGS:
+                engine = personal if config.startswith("personal") else base
+                for item in held:
+                    self.check_cancelled()
+                    answer = ask(engine, item["question"], config.endswith("+rag"))
+                    grade = grade_against_reference(answer, item["reference"], item["question"])
+                    heldout[config].total += 1
+                    heldout[config].correct += grade.correct
+                    items.append({"item_set": "heldout", "config": config, "pair_id": item["pair_id"],
+                                  "fact_pair_id": item["fact_pair_id"], "question": item["question"],
+                                  "reference": item["reference"], "answer": answer, **self._grade_columns(grade)})
+                    done += 1
+                    self.report(done, total, f"{config}: held-out question {len(items)}")
+            probe_scores = {"base": [], "personal": []}
+            for config, engine in (("base", base), ("personal", personal)):
+                for probe in probes:
+                    self.check_cancelled()
+                    answer = ask(engine, probe["question"], False)
+                    grade = grade_short_answer(answer, probe["answers"])
+                    probe_scores[config].append(grade.correct)
+                    items.append({"item_set": "probe", "config": config, "pair_id": None, "fact_pair_id": None,
+                                  "question": probe["question"], "reference": " / ".join(probe["answers"]),
+                                  "answer": answer, **self._grade_columns(grade)})
+                    done += 1
+                    self.report(done, total, f"{config}: general question {len(probe_scores[config])}")
+            # The replay prompts (general requests, no short answer): does the personal model still
+            # give the key facts of the base model's own answer?
+            replay_kept = Score()
+            for prompt in replay:
+                self.check_cancelled()
+                reference = ask(base, prompt, False)
+                answer = ask(personal, prompt, False)
+                grade = grade_against_reference(answer, reference, prompt)
+                replay_kept.total += 1
+                replay_kept.correct += grade.correct
+                items.append({"item_set": "replay", "config": "personal", "pair_id": None, "fact_pair_id": None,
+                              "question": prompt, "reference": reference, "answer": answer, **self._grade_columns(grade)})
+                done += 2
+                self.report(done, total, f"replay prompt {replay_kept.total}")
+            base_right = [i for i, ok in enumerate(probe_scores["base"]) if ok]
+            kept = Score(sum(probe_scores["personal"][i] for i in base_right), len(base_right))
+            facts = {}
+            for item in items:
+                if item["item_set"] == "heldout" and item["config"] == "personal":
+                    facts[item["fact_pair_id"]] = facts.get(item["fact_pair_id"], False) or bool(item["correct"])
+            gap = heldout["base+rag"].share - heldout["base"].share
+            result = EvalResult(
+                0, personal_name, base_name, heldout,
+                Score(sum(probe_scores["base"]), len(probes)), Score(sum(probe_scores["personal"]), len(probes)), kept,
+                replay_kept,
+                sum(facts.values()), len(facts),
+                (heldout["personal"].share - heldout["base"].share) / gap if gap > 0 else None,
+                items,
+            )
+            result.eval_id = store_eval(db, model_id, result.model_name, result.base_name, result.to_dict(), result.items)
+            from kwdesk.core.evaluation.report import save_report
+
+            result.report_path = str(save_report(self.workspace, db, result.eval_id))
+            self._refresh_model_card(db, model_id)
+            return result
+        finally:
+            for engine in engines:
+                engine.close()
+            db.close()
+
+    def _make_held_out(self) -> None:
+        """Held-out wordings for trained questions that have none yet. Made after training is
+        as good as before: the wording was never trained either way, and split 'eval' keeps
+        it out of every later run."""
+        from kwdesk.core.data.generate import HELD_OUT, GenerateJob, GenerateOptions
+
+        job = GenerateJob(self.workspace, self.teacher, GenerateOptions(strategies=(HELD_OUT,)))
+        self.run_part(job, lambda p: Progress(0, None, f"Writing held-out questions: {p.done}/{p.total or '?'}",
+                                              p.elapsed_s))
+
+    def _refresh_model_card(self, db, model_id: int | None) -> None:
+        """The card beside an evaluated personal model now shows this evaluation."""
+        from kwdesk.core.export.model_card import write_model_card
+
+        entry = get_model(db, model_id) if model_id else None
+        if entry is None or entry.run_id is None:
+            return
+        folder = Path(entry.path).resolve().parent
+        if self.workspace.root.resolve() in folder.parents:
+            write_model_card(folder, db, entry.run_id)
+
+    @staticmethod
+    def _grade_columns(grade) -> dict:
+        return {"correct": int(grade.correct), "found": json.dumps(grade.found), "missing": json.dumps(grade.missing)}

@@ -1,0 +1,148 @@
+"""The report of an evaluation: a table, a bar chart (SVG, drawn here: no chart library for
+six bars) and every question with its answer and verdict, as one HTML file.
+
+All text from documents and models is escaped. The report is saved beside the model it
+evaluates (or under evals/ in the workspace for a model kept elsewhere); the app renders
+the SVG to PNG with Qt.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from kwdesk.core.evaluation.results import CONFIGS
+from kwdesk.core.store.evals import eval_history, load_eval, newest_eval_for_model  # noqa: F401 (the report's readers)
+from kwdesk.core.store.models import get_model, ModelNotRegistered
+from kwdesk.core.store.workspace import Workspace
+
+LABELS = {
+    "base": "Base model",
+    "base+rag": "Base + sources",
+    "personal": "Your model",
+    "personal+rag": "Your model + sources",
+}
+COLOURS = {"base": "#a0aec0", "base+rag": "#63b3ed", "personal": "#2b6cb0", "personal+rag": "#2c5282",
+           "probe_base": "#a0aec0", "probe_personal": "#2b6cb0", "kept": "#38a169"}
+
+
+def chart_bars(summary: dict) -> list[tuple[str, str, float, str]]:
+    """(group, label, share 0..1, colour) for each bar of the chart."""
+    bars = [("Your documents (held-out questions)", LABELS[c], summary["heldout"][c]["share"], COLOURS[c]) for c in CONFIGS]
+    bars.append(("General questions", "Base model", summary["probe_base"]["share"], COLOURS["probe_base"]))
+    bars.append(("General questions", "Your model", summary["probe_personal"]["share"], COLOURS["probe_personal"]))
+    bars.append(("General questions", "Kept of the base's right answers", summary["kept"]["share"], COLOURS["kept"]))
+    return bars
+
+
+def report_svg(summary: dict, width: int = 720, height: int = 300) -> str:
+    bars = chart_bars(summary)
+    left, top, bottom, gap = 40, 30, 70, 10
+    plot_h = height - top - bottom
+    groups: list[str] = []
+    for group, *_ in bars:
+        if group not in groups:
+            groups.append(group)
+    bar_w = (width - left - 20 - gap * (len(bars) + len(groups))) / len(bars)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif" font-size="11">',
+             f'<rect width="{width}" height="{height}" fill="white"/>']
+    for tick in (0, 0.25, 0.5, 0.75, 1.0):
+        y = top + plot_h * (1 - tick)
+        parts.append(f'<line x1="{left}" y1="{y:.1f}" x2="{width - 10}" y2="{y:.1f}" stroke="#e2e8f0"/>')
+        parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" fill="#4a5568">{int(tick * 100)}%</text>')
+    x = left + gap
+    previous_group = bars[0][0]
+    group_start = x
+    for index, (group, label, share, colour) in enumerate(bars):
+        if group != previous_group:
+            parts.append(_group_label(previous_group, group_start, x - gap, height))
+            x += gap
+            group_start = x
+            previous_group = group
+        h = plot_h * max(0.0, min(1.0, share))
+        parts.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="{colour}"/>')
+        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h - h - 4:.1f}" text-anchor="middle">{share:.0%}</text>')
+        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 14:.1f}" text-anchor="middle" font-size="10">'
+                     f'{html.escape(_short(label))}</text>')
+        x += bar_w + gap
+    parts.append(_group_label(previous_group, group_start, x - gap, height))
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+def _short(label: str) -> str:
+    return {"Kept of the base's right answers": "Kept", "Your model + sources": "Yours + sources"}.get(label, label)
+
+
+def _group_label(group: str, x0: float, x1: float, height: int) -> str:
+    return (f'<text x="{(x0 + x1) / 2:.1f}" y="{height - 30}" text-anchor="middle" font-weight="bold">'
+            f'{html.escape(group)}</text>')
+
+
+def report_html(report: dict) -> str:
+    s = report["summary"]
+    rows = "".join(
+        f"<tr><td>{html.escape(LABELS[c])}</td><td>{s['heldout'][c]['correct']} / {s['heldout'][c]['total']}</td>"
+        f"<td>{s['heldout'][c]['share']:.0%}</td></tr>"
+        for c in CONFIGS
+    )
+    gap = "" if s.get("gap_closed") is None else (
+        f"<p>Your model closes <b>{s['gap_closed']:.0%}</b> of the gap between the base model and the base model "
+        f"with sources (closed-book).</p>")
+    items = "".join(
+        f"<tr class='{'right' if item['correct'] else 'wrong'}'><td>{html.escape(item['item_set'])}</td>"
+        f"<td>{html.escape(LABELS.get(item['config'], item['config']))}</td><td>{html.escape(item['question'])}</td>"
+        f"<td>{html.escape(item['reference'])}</td><td>{html.escape(item['answer'])}</td>"
+        f"<td>{'right' if item['correct'] else 'wrong'}"
+        + (f"<br><small>missing: {html.escape(', '.join(item['missing']))}</small>" if item["missing"] and not item["correct"] else "")
+        + "</td></tr>"
+        for item in report["items"]
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>kwdesk evaluation {report['id']}: {html.escape(report['model_name'])}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; color: #1a202c; }}
+table {{ border-collapse: collapse; margin: 1em 0; }}
+td, th {{ border: 1px solid #cbd5e0; padding: 4px 8px; vertical-align: top; text-align: left; }}
+tr.right td:last-child {{ color: #276749; }} tr.wrong td:last-child {{ color: #9b2c2c; }}
+</style></head><body>
+<h1>What {html.escape(report['model_name'])} learned</h1>
+<p>Evaluation {report['id']}, {html.escape(report['created_at'][:16].replace('T', ' '))}. Base model:
+{html.escape(report['base_name'])}. Held-out questions ask for trained facts in words the model never saw.</p>
+{report_svg(s)}
+<h2>Your documents</h2>
+<table><tr><th>Model</th><th>Right</th><th>Share</th></tr>{rows}</table>
+{gap}
+<p>Facts learned: <b>{s['facts_learned']} of {s['facts_total']}</b>.</p>
+<h2>General questions (forgetting)</h2>
+<p>Base model {s['probe_base']['correct']} / {s['probe_base']['total']}, your model
+{s['probe_personal']['correct']} / {s['probe_personal']['total']}. Your model keeps
+<b>{s['kept']['share']:.0%}</b> of the base model's right answers ({s['kept']['correct']} / {s['kept']['total']}).
+On the general requests the model was trained to keep answering (replay prompts), it still gives the key points
+of the base model's answer in {s['replay_kept']['correct']} of {s['replay_kept']['total']}.</p>
+<h2>Every question</h2>
+<table><tr><th>Set</th><th>Model</th><th>Question</th><th>Reference</th><th>Answer</th><th>Verdict</th></tr>{items}</table>
+</body></html>
+"""
+
+
+def save_report(workspace: Workspace, db, eval_id: int) -> Path:
+    """Write report.html and chart.svg beside the evaluated model; returns the HTML file."""
+    report = load_eval(db, eval_id)
+    if report is None:
+        raise ValueError(f"There is no evaluation {eval_id}.")
+    folder = workspace.root / "evals" / f"eval-{eval_id}"
+    if report["model_id"] is not None:
+        try:
+            model_path = Path(get_model(db, report["model_id"]).path).resolve()
+        except ModelNotRegistered:  # deleted since
+            model_path = None
+        if model_path is not None and workspace.root in model_path.parents:
+            folder = model_path.parent / f"eval-{eval_id}"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "chart.svg").write_text(report_svg(report["summary"]), encoding="utf-8")
+    target = folder / "report.html"
+    partial = folder / "report.html.part"
+    partial.write_text(report_html(report), encoding="utf-8")
+    partial.replace(target)
+    return target

@@ -1,0 +1,55 @@
+"""What an evaluation finds: the four ways a question is asked, scores, and the result.
+
+Shared by the job that measures and the report that shows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from kwdesk.core.base.errors import KwdeskError
+
+CONFIGS = ("base", "base+rag", "personal", "personal+rag")
+# The system prompt of the evaluation: short answers, as the probe references are short.
+EVAL_SYSTEM_PROMPT = "You are a helpful assistant. Answer the question briefly and correctly."
+
+
+class EvaluationError(KwdeskError):
+    """The evaluation cannot run; the message says what to do."""
+
+
+@dataclass
+class Score:
+    correct: int = 0
+    total: int = 0
+
+    @property
+    def share(self) -> float:
+        return self.correct / self.total if self.total else 0.0
+
+
+@dataclass
+class EvalResult:
+    eval_id: int
+    model_name: str
+    base_name: str
+    heldout: dict[str, Score]
+    probe_base: Score
+    probe_personal: Score
+    kept: Score  # of the probes the base got right, how many the personal model still gets
+    replay_kept: Score  # replay prompts whose base answer's key facts the personal model still gives
+    facts_learned: int
+    facts_total: int
+    gap_closed: float | None  # (personal - base) / (base+rag - base), closed-book
+    items: list[dict] = field(default_factory=list)
+    report_path: str = ""  # report.html, saved beside the model
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["heldout"] = {k: {"correct": v.correct, "total": v.total, "share": round(v.share, 3)} for k, v in self.heldout.items()}
+        for key in ("probe_base", "probe_personal", "kept", "replay_kept"):
+            score = getattr(self, key)
+            out[key] = {"correct": score.correct, "total": score.total, "share": round(score.share, 3)}
+        out["gap_closed"] = None if self.gap_closed is None else round(self.gap_closed, 3)
+        out.pop("items")
+        return out

@@ -1,0 +1,127 @@
+"""The model library: bases, adapters, merged models and GGUF exports, with lineage."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import sqlite_utils
+
+from kwdesk.core.store.workspace import Workspace, write_transaction
+from kwdesk.core.base.errors import KwdeskError
+
+
+class ModelNotRegistered(KwdeskError):
+    pass
+
+
+@dataclass
+class ModelEntry:
+    id: int
+    kind: str
+    name: str
+    path: str
+    run_id: int | None
+    parent_model_id: int | None
+    quantization: str | None
+    size_bytes: int | None
+    verified: bool | None
+    meta: dict
+    created_at: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+_COLUMNS = "id, kind, name, path, run_id, parent_model_id, quantization, size_bytes, verified, meta, created_at"
+
+
+def _entry(row) -> ModelEntry:
+    values = list(row)
+    values[8] = None if values[8] is None else bool(values[8])
+    values[9] = json.loads(values[9] or "{}")
+    return ModelEntry(*values)
+
+
+def list_models(db: sqlite_utils.Database, kind: str | None = None) -> list[ModelEntry]:
+    sql = f"SELECT {_COLUMNS} FROM models" + (" WHERE kind = ?" if kind else "") + " ORDER BY id"
+    return [_entry(row) for row in db.execute(sql, [kind] if kind else [])]
+
+
+def get_model(db: sqlite_utils.Database, model_id: int) -> ModelEntry:
+    row = db.execute(f"SELECT {_COLUMNS} FROM models WHERE id = ?", [model_id]).fetchone()
+    if row is None:
+        raise ModelNotRegistered(f"There is no model {model_id} in this workspace (kwdesk models lists them).")
+    return _entry(row)
+
+
+def model_id_for_path(db: sqlite_utils.Database, path: Path | str) -> int | None:
+    """The newest registered model stored at PATH (None: a file kwdesk did not make)."""
+    row = db.execute("SELECT id FROM models WHERE path = ? ORDER BY id DESC LIMIT 1", [str(path)]).fetchone()
+    return row[0] if row else None
+
+
+def newest_gguf(db: sqlite_utils.Database) -> ModelEntry | None:
+    row = db.execute(f"SELECT {_COLUMNS} FROM models WHERE kind = 'gguf' AND verified = 1 ORDER BY id DESC LIMIT 1").fetchone()
+    return _entry(row) if row else None
+
+
+def delete_model(workspace: Workspace, db: sqlite_utils.Database, model_id: int) -> ModelEntry:
+    """Forget a model and delete its files, when they lie inside the workspace."""
+    entry = get_model(db, model_id)
+    with write_transaction(db):
+        db.execute("DELETE FROM models WHERE id = ?", [model_id])
+    path = Path(entry.path).resolve()
+    if workspace.root in path.parents:  # never delete a user's own file elsewhere
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+    return entry
+
+
+@dataclass
+class AdapterSavings:
+    """Adapters that share one base file, against one merged model file per adapter."""
+
+    base_gguf: str
+    base_bytes: int
+    adapters: int
+    adapter_bytes: int
+    merged_bytes: int  # the merged exports of the same runs (what the adapters stand in for)
+
+    @property
+    def shared_bytes(self) -> int:
+        return self.base_bytes + self.adapter_bytes
+
+    @property
+    def saved_bytes(self) -> int:
+        return self.merged_bytes - self.shared_bytes
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "shared_bytes": self.shared_bytes, "saved_bytes": self.saved_bytes}
+
+    def describe(self) -> str:
+        return (f"{self.adapters} adapter file(s) on one base: {self.shared_bytes / 1e6:.0f} MB "
+                f"(base {self.base_bytes / 1e6:.0f} MB + adapters {self.adapter_bytes / 1e6:.0f} MB), where one merged "
+                f"file each takes {self.merged_bytes / 1e6:.0f} MB: {max(0, self.saved_bytes) / 1e6:.0f} MB saved.")
+
+
+def adapter_savings(db: sqlite_utils.Database) -> list[AdapterSavings]:
+    """The disk that adapter files save, per shared base file."""
+    groups: dict[str, list[ModelEntry]] = {}
+    for entry in list_models(db, "gguf-lora"):
+        if entry.verified and entry.meta.get("base_gguf"):
+            groups.setdefault(entry.meta["base_gguf"], []).append(entry)
+    out = []
+    for base, entries in groups.items():
+        base_path = Path(base)
+        base_bytes = base_path.stat().st_size if base_path.is_file() else int(entries[0].meta.get("base_gguf_bytes") or 0)
+        merged = 0
+        for entry in entries:
+            parent = db.execute("SELECT size_bytes FROM models WHERE id = ?", [entry.parent_model_id]).fetchone()
+            merged += parent[0] if parent and parent[0] else base_bytes  # a merged file is the base's size
+        out.append(AdapterSavings(base, base_bytes, len(entries), sum(e.size_bytes or 0 for e in entries), merged))
+    return out

@@ -1,0 +1,259 @@
+"""Reading and changing Q&A pairs and training texts."""
+
+from __future__ import annotations
+
+import json
+
+import sqlite_utils
+
+from kwdesk.core.store.workspace import write_transaction
+from kwdesk.core.store.evals import LEARNED_SQL as _LEARNED
+from kwdesk.core.store.collections import collection_pair_filter
+
+STATUSES = ("new", "accepted", "edited", "rejected")
+_COLUMNS = (
+    "id", "question", "answer", "kind", "strategy", "status", "split", "document_id", "chunk_id",
+    "source_span", "parent_pair_id", "made_by", "prompt_version", "meta", "created_at", "updated_at",
+)
+
+
+def list_pairs(
+    db: sqlite_utils.Database, *, status: str | None = None, strategy: str | None = None, limit: int | None = None
+) -> list[dict]:
+    where, args = [], []
+    if status:
+        where.append("status = ?")
+        args.append(status)
+    if strategy:
+        where.append("strategy = ?")
+        args.append(strategy)
+    sql = f"SELECT {', '.join(_COLUMNS)} FROM pairs" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY id"
+    if limit:
+        sql += f" LIMIT {int(limit)}"
+    rows = [dict(zip(_COLUMNS, row)) for row in db.execute(sql, args)]
+    for row in rows:
+        row["meta"] = json.loads(row["meta"] or "{}")
+    return rows
+
+
+def set_status(db: sqlite_utils.Database, pair_ids: list[int] | None, status: str) -> int:
+    """Set STATUS on the given pairs (None: on all); returns how many changed."""
+    if status not in STATUSES:
+        raise ValueError(f"status must be one of {', '.join(STATUSES)}")
+    with write_transaction(db):
+        sql = "UPDATE pairs SET status = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE status != ?"
+        args: list = [status, status]
+        if pair_ids is not None:
+            sql += f" AND id IN ({','.join('?' * len(pair_ids)) or 'NULL'})"
+            args += list(pair_ids)
+        return db.execute(sql, args).rowcount
+
+
+def set_split(db: sqlite_utils.Database, pair_ids: list[int], split: str) -> int:
+    """Mark pairs for evaluation ('eval': never trained, asked by kwdesk eval) or training."""
+    if split not in ("train", "eval"):
+        raise ValueError("split is train or eval")
+    with write_transaction(db):
+        return db.execute(
+            f"UPDATE pairs SET split = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') "
+            f"WHERE split != ? AND id IN ({','.join('?' * len(pair_ids)) or 'NULL'})",
+            [split, split, *pair_ids],
+        ).rowcount
+
+
+def counts_by(db: sqlite_utils.Database, column: str) -> dict[str, int]:
+    if column not in ("status", "strategy", "kind", "split"):
+        raise ValueError(column)
+    return dict(db.execute(f"SELECT {column}, count(*) FROM pairs GROUP BY {column} ORDER BY {column}").fetchall())
+
+
+# --- the review table: filter to row ids once, read row content on demand -----------------
+
+TABLE_COLUMNS = ("id", "status", "question", "answer", "strategy", "kind", "document", "pages", "learned")
+
+def filtered_pair_ids(
+    db: sqlite_utils.Database,
+    *,
+    status: str | None = None,
+    strategy: str | None = None,
+    document_id: int | None = None,
+    text: str | None = None,
+    learned: bool | None = None,
+) -> list[int]:
+    """The ids of the pairs that pass the filters, in id order; TEXT is full-text search;
+    LEARNED keeps the pairs the newest evaluation found learned (True) or not (False)."""
+    where, args = [], []
+    if learned is not None:
+        where.append(f"p.id IN (SELECT fact_pair_id FROM ({_LEARNED}) WHERE correct = ?)")
+        args.append(1 if learned else 0)
+    if status:
+        where.append("p.status = ?")
+        args.append(status)
+    if strategy:
+        where.append("p.strategy = ?")
+        args.append(strategy)
+    if document_id is not None:
+        where.append("p.document_id = ?")
+        args.append(document_id)
+    words = [w for w in "".join(ch if ch.isalnum() else " " for ch in (text or "")).split() if w]
+    if words:
+        where.append("p.id IN (SELECT rowid FROM pairs_fts WHERE pairs_fts MATCH ?)")
+        args.append(" ".join(f'"{w}"*' for w in words))
+    sql = "SELECT p.id FROM pairs p" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY p.id"
+    return [row[0] for row in db.execute(sql, args)]
+
+
+def table_rows(db: sqlite_utils.Database, ids: list[int]) -> dict[int, tuple]:
+    """Row content for the review table, by id (one query for a screenful of rows)."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = db.execute(
+        f"""SELECT p.id, p.status, p.question, p.answer, p.strategy, p.kind, coalesce(d.name, ''),
+                   coalesce(c.page_start, 0), coalesce(c.page_end, 0), l.correct
+            FROM pairs p LEFT JOIN documents d ON d.id = p.document_id LEFT JOIN chunks c ON c.id = p.chunk_id
+            LEFT JOIN ({_LEARNED}) l ON l.fact_pair_id = p.id
+            WHERE p.id IN ({marks})""",
+        ids,
+    )
+    out = {}
+    for row in rows:
+        pages = "" if not row[7] else (f"{row[7]}" if row[7] == row[8] else f"{row[7]}-{row[8]}")
+        learned = "" if row[9] is None else ("yes" if row[9] else "no")
+        out[row[0]] = (*row[:7], pages, learned)
+    return out
+
+
+def update_pair(db: sqlite_utils.Database, pair_id: int, *, question: str | None = None, answer: str | None = None) -> None:
+    """An edit by the expert: saved at once, and the pair becomes 'edited'."""
+    sets, args = ["status = 'edited'", "updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"], []
+    if question is not None:
+        sets.append("question = ?")
+        args.append(question)
+    if answer is not None:
+        sets.append("answer = ?")
+        args.append(answer)
+    with write_transaction(db):
+        db.execute(f"UPDATE pairs SET {', '.join(sets)} WHERE id = ?", [*args, pair_id])
+
+
+def provenance(db: sqlite_utils.Database, pair_id: int) -> dict:
+    """Where a pair came from, for showing it beside its source passage."""
+    row = db.execute(
+        """SELECT p.question, p.answer, p.status, p.strategy, p.kind, p.made_by, p.prompt_version, p.source_span,
+                  d.name, c.text, c.page_start, c.page_end, c.heading_path, p.split
+           FROM pairs p LEFT JOIN documents d ON d.id = p.document_id LEFT JOIN chunks c ON c.id = p.chunk_id
+           WHERE p.id = ?""",
+        [pair_id],
+    ).fetchone()
+    if row is None:
+        return {}
+    keys = ("question", "answer", "status", "strategy", "kind", "made_by", "prompt_version", "source_span",
+            "document", "passage", "page_start", "page_end", "heading_path", "split")
+    return dict(zip(keys, row))
+
+
+def add_pair(
+    db: sqlite_utils.Database,
+    question: str,
+    answer: str,
+    *,
+    document_id: int | None = None,
+    chunk_id: int | None = None,
+) -> int:
+    """A pair written by the expert: accepted as it stands, marked as made by hand."""
+    question, answer = question.strip(), answer.strip()
+    if not answer:
+        raise ValueError("A pair needs an answer: an empty answer teaches nothing.")
+    if chunk_id is not None and document_id is None:
+        row = db.execute("SELECT document_id FROM chunks WHERE id = ?", [chunk_id]).fetchone()
+        document_id = row[0] if row else None
+    with write_transaction(db):
+        return db["pairs"].insert(
+            {"question": question, "answer": answer, "kind": "manual" if question else "text", "strategy": "manual",
+             "status": "accepted", "document_id": document_id, "chunk_id": chunk_id, "made_by": "user"}
+        ).last_pk
+
+
+# --- undo: what a change overwrote, and putting it back ---------------------------------
+
+_UNDO_COLUMNS = ("id", "question", "answer", "status", "split", "updated_at")
+
+
+def snapshot(db: sqlite_utils.Database, pair_ids: list[int]) -> list[tuple]:
+    """The editable state of the pairs, taken before a change, for undo."""
+    if not pair_ids:
+        return []
+    marks = ",".join("?" * len(pair_ids))
+    return list(db.execute(f"SELECT {', '.join(_UNDO_COLUMNS)} FROM pairs WHERE id IN ({marks})", list(pair_ids)))
+
+
+def restore(db: sqlite_utils.Database, rows: list[tuple]) -> None:
+    """Put pairs back as SNAPSHOT found them (one transaction)."""
+    with write_transaction(db):
+        db.conn.executemany(
+            "UPDATE pairs SET question = ?, answer = ?, status = ?, split = ?, updated_at = ? WHERE id = ?",
+            [(q, a, s, sp, u, i) for i, q, a, s, sp, u in rows],
+        )
+
+
+def delete_pairs(db: sqlite_utils.Database, pair_ids: list[int]) -> list[dict]:
+    """Remove pairs; returns them whole so that the removal can be undone with reinsert_pairs."""
+    if not pair_ids:
+        return []
+    marks = ",".join("?" * len(pair_ids))
+    with write_transaction(db):
+        rows = [dict(r) for r in db.query(f"SELECT * FROM pairs WHERE id IN ({marks})", list(pair_ids))]
+        db.execute(f"DELETE FROM pairs WHERE id IN ({marks})", list(pair_ids))
+    return rows
+
+
+def reinsert_pairs(db: sqlite_utils.Database, rows: list[dict]) -> None:
+    """Put deleted pairs back, under their old ids where those are still free.
+
+    SQLite gives the highest id again after a delete, so a pair added since (here or in
+    another window) may hold it: that pair stays, and the restored one gets a new id.
+    """
+    with write_transaction(db):
+        taken = {row[0] for row in db.execute(
+            f"SELECT id FROM pairs WHERE id IN ({','.join('?' * len(rows))})", [r["id"] for r in rows]
+        )} if rows else set()
+        free = [r for r in rows if r["id"] not in taken]
+        moved = [{k: v for k, v in r.items() if k != "id"} for r in rows if r["id"] in taken]
+        if free:
+            db["pairs"].insert_all(free, pk="id")
+        if moved:
+            db["pairs"].insert_all(moved)
+
+
+def filter_choices(db: sqlite_utils.Database) -> dict[str, list]:
+    """What the review table can be filtered by: documents with pairs, and strategies."""
+    documents = db.execute(
+        """SELECT d.id, d.name, d.version FROM documents d
+           WHERE d.id IN (SELECT DISTINCT document_id FROM pairs WHERE document_id IS NOT NULL) ORDER BY d.name, d.version"""
+    ).fetchall()
+    strategies = [row[0] for row in db.execute("SELECT DISTINCT strategy FROM pairs ORDER BY strategy")]
+    return {"documents": documents, "strategies": strategies}
+
+
+def chunks_not_learned(db: sqlite_utils.Database) -> list[int]:
+    """The passages of the pairs the newest evaluation found not learned: where more data helps."""
+    return [row[0] for row in db.execute(
+        f"""SELECT DISTINCT p.chunk_id FROM pairs p JOIN ({_LEARNED}) l ON l.fact_pair_id = p.id
+            WHERE l.correct = 0 AND p.chunk_id IS NOT NULL ORDER BY p.chunk_id"""
+    )]
+
+
+def pairs_not_learned(db: sqlite_utils.Database) -> list[int]:
+    return [row[0] for row in db.execute(f"SELECT fact_pair_id FROM ({_LEARNED}) WHERE correct = 0 ORDER BY fact_pair_id")]
+
+
+def pairs_for_training(db, accepted_only: bool = False, collection_id: int | None = None) -> list[tuple[int, str, str]]:
+    """(id, question, answer) of the pairs a run trains: reviewed or new (ACCEPTED_ONLY: reviewed
+    only), never the held-out split, of one collection or all."""
+    statuses = "('accepted', 'edited')" if accepted_only else "('new', 'accepted', 'edited')"
+    where, params = collection_pair_filter(collection_id)
+    return db.execute(
+        f"SELECT id, question, answer FROM pairs WHERE status IN {statuses} AND split = 'train' AND {where} ORDER BY id",
+        params,
+    ).fetchall()

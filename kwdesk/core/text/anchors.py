@@ -1,0 +1,209 @@
+"""Grounding for generated data: sentences that can stand alone, their subjects, entities.
+
+A small teacher invents facts when it writes free-form answers. kwdesk therefore anchors
+every question to one source sentence and uses that sentence as the answer, after
+restoring its subject where it only says "it" or "its": a pair whose answer never names
+what it is about teaches nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kwdesk.core.text.sentences import split_sentences
+
+# Proper names and codes: "Lake Orvane", "Orvane Institute of Hydrology", "Dr. Ilse
+# Tamberg", "KX-9". Connectors may join capitalised words inside a name.
+# A word with a full stop joins a name only as a short abbreviation ("Dr.", "St."), never
+# across the end of a sentence ("... Lake Orvane. The Veltra River ...").
+_CAP = r"(?:(?:Dr|Mr|Mrs|Ms|St|Mt|Ft|Prof|Sr|Jr|Gen|Capt|Lt)\.(?=\s+[A-Z])|[A-Z][\w'’\-]*|[A-Z0-9]+(?:-[A-Z0-9]+)+)"
+_ENTITY = re.compile(rf"{_CAP}(?:\s+(?:(?:of|de|du|von|van|der|la|le|and|&)\s+)?{_CAP})*")
+_CODE = re.compile(r"\b[A-Za-z]{1,5}-?\d[\w\-]*\b")
+# Capitalised words that start sentences or are too common to name anything.
+_NOT_NAMES = frozenset(
+    """
+    The A An In On At For From By With Without To Of And Or But If When While After Before Since
+    This That These Those It Its They Their There Here Then Thus However Also Each Every All Some
+    Any Most Many Both Such Other Another One Two Three He She His Her We Our You Your I Who
+    What Which Where Why How Engineer Doctor Dr Dr. Mr Mr. Mrs Ms Prof Prof. Section Chapter Table
+    Figure Fig Note Notes Page See Yes No Not Only
+    """.split()
+)
+_PRONOUN_START = re.compile(r"^(It|Its|They|Their|This|These|He|She|His|Her)\b\s*")
+# A number on its own, not a digit inside a code such as KX-9 or a name such as B52.
+_NUMBER = re.compile(r"(?<![\w-])\d+(?:[.,]\d+)?(?![\w-])")
+_YEAR = re.compile(r"\b(1[0-9]{3}|20[0-9]{2})\b")
+
+
+_CONNECTORS = {"of", "de", "du", "von", "van", "der", "la", "le", "and", "&"}
+_NOT_NAMES_BARE = {w.rstrip(".") for w in _NOT_NAMES}
+
+
+def entities_in(text: str) -> list[str]:
+    """Names and codes in TEXT, in order of first appearance, without repeats.
+
+    A single capitalised word that opens a sentence ("Valve assembly ...") is taken for an
+    ordinary word, not a name.
+    """
+    found: list[str] = []
+    for match in _ENTITY.finditer(text):
+        words = match.group(0).split()
+        opens_sentence = match.start() == 0 or re.search(r"[.!?:]\s*$|\n\s*$", text[max(0, match.start() - 3) : match.start()])
+        while words and words[0].rstrip(".") in _NOT_NAMES_BARE:
+            words = words[1:]
+            opens_sentence = False
+        while words and words[-1] in _CONNECTORS:
+            words = words[:-1]
+        if opens_sentence and len(words) == 1 and not any(ch.isdigit() for ch in words[0]):
+            continue
+        name = re.sub(r"['’]s$", "", " ".join(words).rstrip(".,;:"))
+        if len(name) >= 3 and not name.isdigit() and name not in found:
+            found.append(name)
+    for match in _CODE.finditer(text):
+        code = match.group(0)
+        if code not in found and not any(code in name for name in found):
+            found.append(code)
+    return found
+
+
+def numbers_in(text: str) -> set[str]:
+    return {n.replace(",", ".") for n in _NUMBER.findall(text)}
+
+
+# Words that end a subject when they follow it: "The Orvane water tower No. 1 | was built".
+_SUBJECT_ENDS = frozenset(
+    "is was are were has had have must can could will would may might should shall stands stood lies lay "
+    "holds held runs ran carries carried serves served needs needed".split()
+)
+_SUBJECT_WORD = re.compile(r"^(?:[a-z][a-z\-]*|No\.?|no\.|#?\d+[A-Za-z]?)$")
+_NOT_SUBJECT_WORDS = frozenset("of on in at to for from by with and or the a an near above below over under".split())
+
+
+def _subject_tail(rest: str) -> str:
+    """The words after a subject's name that still belong to it, when a verb follows them
+    within a few words ("water tower No. 1" in "The Orvane water tower No. 1 was built"):
+    without them, "It" in the next sentence would become "The Orvane", and every structure
+    in Orvane would get the same subject."""
+    words = rest.split()
+    for count, word in enumerate(words[:6]):
+        if word in _SUBJECT_ENDS:
+            return " ".join(words[:count])
+        if word in _NOT_SUBJECT_WORDS or not _SUBJECT_WORD.match(word):
+            return ""
+    return ""
+
+
+def subject_of(sentence: str) -> str | None:
+    """The noun phrase a sentence is about: its opening words up to its first name, and the
+    words after the name that still belong to it.
+
+    "The town of Brisk Harbour exports slate." -> "The town of Brisk Harbour"
+    "The Orvane water tower No. 1 was built in 1989." -> "The Orvane water tower No. 1"
+    """
+    if _PRONOUN_START.match(sentence):
+        return None
+    names = entities_in(sentence)
+    if not names:
+        return None
+    position = sentence.find(names[0])
+    prefix = sentence[:position].split()
+    if position < 0 or len(prefix) > 4:
+        return None
+    end = position + len(names[0])
+    tail = _subject_tail(sentence[end:])
+    return (sentence[:end] + (" " + tail if tail else "")).strip()
+
+
+_TITLES = ("Engineer ", "Dr. ", "Dr ", "Mr ", "Mr. ", "Mrs ", "Mrs. ", "Ms ", "Ms. ", "Prof. ", "Professor ", "Sir ", "Judge ")
+_PERSON_VERBS = re.compile(r"\b(designed|founded|invented|wrote|discovered|married|said|was born|died|led|signed)\b")
+
+
+def looks_like_person(subject: str, sentence: str = "") -> bool:
+    return subject.startswith(_TITLES) or bool(sentence and _PERSON_VERBS.search(sentence))
+
+
+def restore_subject(sentence: str, thing: str | None, person: str | None = None) -> str | None:
+    """SENTENCE with a leading pronoun replaced by what it stands for; None if unknown.
+
+    THING is the last subject that is not a person (for it, its, they, their), PERSON the
+    last one that is (for he, she, his, her). "This is ..." refers to a whole statement,
+    which no noun restores.
+    """
+    match = _PRONOUN_START.match(sentence)
+    if not match:
+        return sentence
+    pronoun = match.group(1)
+    rest = sentence[match.end() :]
+    first_word = rest.split()[0] if rest.split() else ""
+    if pronoun in ("This", "These"):
+        if first_word in ("is", "was", "are", "were", "means", "has", "have", "can", "will", "may", "shows"):
+            return None
+        return sentence  # "This valve ..." names its own subject
+    subject = person if pronoun in ("He", "She", "His", "Her") else thing
+    if not subject:
+        return None
+    subject_cased = subject[0].upper() + subject[1:]
+    if pronoun in ("Its", "Their", "His", "Her"):
+        owner = subject_cased + ("'" if subject_cased.endswith("s") else "'s")
+        return f"{owner} {rest}"
+    return f"{subject_cased} {rest}"
+
+
+@dataclass
+class Anchor:
+    """A sentence of a chunk that a question can be asked about, ready to be an answer."""
+
+    text: str  # standalone: subject restored where needed
+    original: str  # as it stands in the chunk
+    kind: str  # number, date, who, definition, why, fact
+    entities: list[str]
+
+    @property
+    def restored(self) -> bool:
+        return self.text != self.original
+
+
+def sentence_kind(sentence: str) -> str:
+    lowered = sentence.lower()
+    if re.search(r"\b(because|so that|in order to|due to|therefore|thus|as a result)\b", lowered):
+        return "why"
+    if _YEAR.search(sentence):
+        return "date"
+    if _NUMBER.search(sentence):
+        return "number"
+    if re.search(r"\b(designed|founded|invented|wrote|discovered|built|led|created|signed)\b", lowered):
+        return "who"
+    if re.search(r"\b(is|are) (a|an|the)\b|\bmeans\b|\brefers to\b|\bis defined as\b|\bis called\b", lowered):
+        return "definition"
+    return "fact"
+
+
+def _usable(sentence: str) -> bool:
+    words = sentence.split()
+    if not 5 <= len(words) <= 60:
+        return False
+    letters = sum(ch.isalpha() for ch in sentence)
+    return letters >= 0.6 * len(sentence.replace(" ", "")) and sentence[-1:] in ".!)\"”"
+
+
+def anchors_for_text(text: str, context_subject: str | None = None) -> list[Anchor]:
+    """The sentences of a chunk that can stand alone as answers, in order.
+
+    CONTEXT_SUBJECT (the chunk's heading) stands in for "it" in a first sentence.
+    """
+    anchors: list[Anchor] = []
+    thing, person = context_subject, None
+    for paragraph in text.split("\n"):
+        paragraph = paragraph.lstrip("- ").strip()
+        for sentence in split_sentences(paragraph):
+            standalone = restore_subject(sentence, thing, person)
+            subject = subject_of(sentence)
+            if subject and looks_like_person(subject, sentence):
+                person = subject
+            elif subject:
+                thing = subject
+            if standalone is None or not _usable(standalone):
+                continue
+            anchors.append(Anchor(standalone, sentence, sentence_kind(standalone), entities_in(standalone)))
+    return anchors

@@ -1,0 +1,628 @@
+"""LoRA training as a core job: progress, cooperative cancel, checkpoints, resume.
+
+A run lives in runs/<id>/ of the workspace:
+    config.json            the TrainConfig, the base model, the dataset hash
+    checkpoints/step-N/    adapter + trainer_state.pt (optimizer, scheduler, RNG, position)
+    adapter/               the final adapter in PEFT format (adapter_config.json, safetensors)
+The loop is written out (no transformers Trainer) so that cancel, checkpoint and resume act
+at exactly one optimizer step, and a resumed run sees the same data in the same order.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import random
+import resource
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kwdesk.core.models.base_models import BaseModel, resolve_base
+from kwdesk.core.base.jobs import Cancelled, Job
+from kwdesk.core.base.locks import ProcessLock, held_elsewhere
+from kwdesk.core.models.ml import import_ml
+from kwdesk.core.models.model_files import check_safetensors_folder
+from kwdesk.core.train.presets import PRESETS, TrainConfig
+from kwdesk.core.train.train_data import (
+    Example,
+    collate,
+    dataset_sha256,
+    encode_record,
+    epoch_order,
+    pack_examples,
+    replay_answer_mask,
+    training_loss,
+    unpacked,
+    warmup_cosine,
+)
+from kwdesk.core.store.collections import CollectionError, find_collection, list_collections
+from kwdesk.core.store.pairs import pairs_for_training
+from kwdesk.core.store.runs import create_run, exported_run_ids, get_run, mark_run_failed, set_run_status, training_run_rows
+from kwdesk.core.store.workspace import Workspace, write_transaction
+from kwdesk.core.base.errors import KwdeskError
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "trainer_state.pt"
+RUN_LOCK = "train.lock"  # held by the process training the run
+
+
+class TrainingError(KwdeskError):
+    """Training cannot go on; the message says what to change."""
+
+
+@dataclass
+class TrainResult:
+    run_id: int
+    adapter_dir: Path
+    steps: int
+    losses: list[float]
+    tokens_per_second: float
+    peak_memory_mb: float
+    examples: int
+    replay_examples: int
+    dataset_sha256: str
+
+    def to_dict(self) -> dict:
+        return {
+            "run_id": self.run_id,
+            "adapter_dir": str(self.adapter_dir),
+            "steps": self.steps,
+            "first_loss": self.losses[0] if self.losses else None,
+            "last_loss": self.losses[-1] if self.losses else None,
+            "tokens_per_second": round(self.tokens_per_second, 1),
+            "peak_memory_mb": round(self.peak_memory_mb),
+            "examples": self.examples,
+            "replay_examples": self.replay_examples,
+            "dataset_sha256": self.dataset_sha256,
+        }
+
+
+def peak_memory_mb(device: str = "cpu") -> float:
+    """The memory that limits training: the GPU's on CUDA, the process's RSS on the CPU."""
+    if device == "cuda":
+        import torch
+
+        return torch.cuda.max_memory_allocated() / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def device_and_dtype():
+    import torch
+
+    if torch.cuda.is_available():
+        return "cuda", (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+    return "cpu", torch.float32
+
+
+def training_records(db, cfg: TrainConfig, base: BaseModel, on_status=None) -> tuple[list[dict], list[dict], str]:
+    """What a run trains, before tokenizing: [{"source", "question", "answer"}] (documents,
+    then replay; question "" for a training text), the replay prompts and answers chosen,
+    and the dataset hash. The training bundle writes the same records."""
+    from kwdesk.core.train.replay import replay_answers, replay_prompts
+
+    items, records = [], []
+    for pair_id, question, answer in pairs_for_training(db, cfg.accepted_only, cfg.collection_id):
+        items.append([question, answer])
+        records.append({"source": f"pair:{pair_id}", "question": question, "answer": answer})
+    if not records:
+        where = " in this collection" if cfg.collection_id is not None else ""
+        raise TrainingError(f"There is nothing to train on{where}: generate or add Q&A pairs first (rejected pairs are left out).")
+    check_conflicts(db, cfg, [int(r["source"].split(":")[1]) for r in records])
+    wanted = round(len(records) * cfg.replay_ratio)
+    chosen: list[dict] = []
+    if wanted:
+        # As many different prompts as replay examples (each seen once an epoch), cycling
+        # only when more are wanted than there are prompts.
+        chosen = replay_answers(base, min(wanted, len(replay_prompts())), on_status)
+        for index in range(wanted):
+            record = chosen[index % len(chosen)]
+            records.append({"source": f"replay:{index}", "question": record["prompt"], "answer": record["answer"]})
+            items.append(["replay", record["prompt"], record["answer"]])
+    return records, chosen, dataset_sha256(items)
+
+
+def check_conflicts(db, cfg: TrainConfig, pair_ids: list[int]) -> list:
+    """The conflicts among the pairs to train; TrainingError unless the config allows them."""
+    from kwdesk.core.data.conflicts import conflicts_summary, find_conflicts
+
+    conflicts = find_conflicts(db, cfg.collection_id, pair_ids=pair_ids)
+    if conflicts and not cfg.allow_conflicts:
+        raise TrainingError(
+            f"{conflicts_summary(conflicts)}. Training both sides would teach the model two answers: choose one "
+            "in Data > Conflicts (or `kwdesk conflicts`), or train them anyway with --allow-conflicts."
+        )
+    return conflicts
+
+
+class TrainJob(Job):
+    """Train a LoRA adapter on the workspace's pairs; ``resume_run`` goes on with a run."""
+
+    def __init__(
+        self,
+        workspace: Workspace,
+        config: TrainConfig | None = None,
+        base: str | None = None,
+        resume_run: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.config = config or PRESETS["learn-documents"]
+        self.base_spec = base
+        self.resume_run = resume_run
+
+    # --- data ------------------------------------------------------------------------------
+
+    def build_examples(self, db, tokenizer, base: BaseModel, on_status=None) -> tuple[list[Example], int, str]:
+        """The examples of one epoch (documents, then replay) and the dataset hash."""
+        on_status = on_status or (lambda m: self.report(0, None, m))
+        records, replay_records, data_hash = training_records(db, self.config, base, on_status)
+        self._replay_records = replay_records
+        examples = [encode_record(tokenizer, record, self.config.max_seq_len) for record in records]
+        return examples, sum(1 for r in records if r["source"].startswith("replay:")), data_hash
+
+    def batches_for_epoch(self, examples: list[Example], epoch: int) -> list[list]:
+        cfg = self.config
+        ordered = [examples[i] for i in epoch_order(len(examples), cfg.seed, epoch)]
+        packs = pack_examples(ordered, cfg.max_seq_len) if cfg.packing else unpacked(ordered)
+        return [packs[i : i + cfg.micro_batch] for i in range(0, len(packs), cfg.micro_batch)]
+
+    # --- the run -----------------------------------------------------------------------------
+
+    def _run(self) -> TrainResult:
+        import_ml()
+        try:
+            return self._train()
+        except Cancelled:
+            raise
+        except Exception as exc:
+            if _is_out_of_memory(exc):
+                raise TrainingError(
+                    "Out of memory. Lower the sequence length or the batch size (micro_batch), use a smaller "
+                    "rank, or turn on QLoRA on a GPU."
+                ) from exc
+            raise
+
+    def _train(self) -> TrainResult:
+        import torch
+        from peft import LoraConfig, PeftModel, get_peft_model
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        db = self.workspace.connect()
+        lock = None
+        run_id, owned = None, False
+        try:
+            run_id, run_dir, state = self._open_run(db)
+            # One trainer per run: the app and the CLI could both try to resume it.
+            lock = ProcessLock(run_dir / RUN_LOCK)
+            if not lock.try_acquire():
+                raise TrainingError(f"Run {run_id} is being trained by another kwdesk window or command.")
+            owned = True
+            cfg = self.config
+            # Contradicting pairs refuse the run before the base model loads (seconds to
+            # minutes on a large base); training_records checks again for bundles.
+            check_conflicts(db, cfg, [row[0] for row in pairs_for_training(db, cfg.accepted_only, cfg.collection_id)])
+            self.report(0, None, "Loading the base model…")
+            base = resolve_base(self.base_spec, lambda m: self.report(0, None, m))
+            device, dtype = device_and_dtype()
+            tokenizer = AutoTokenizer.from_pretrained(base.folder)
+            pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+            check_safetensors_folder(base.folder, what="base model")
+            quantization = self._quantization(device)
+            model = AutoModelForCausalLM.from_pretrained(base.folder, dtype=dtype, use_safetensors=True, **quantization)
+            if quantization:
+                from peft import prepare_model_for_kbit_training
+
+                # Norms and embeddings back to fp32 for stable 4-bit training; no gradient
+                # checkpointing: kwdesk's sequences are short, and speed matters more.
+                model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+            else:
+                model.to(device)
+            if device == "cuda":
+                torch.cuda.reset_peak_memory_stats()
+            examples, n_replay, data_hash = self.build_examples(db, tokenizer, base)
+            if state is not None and state["dataset_sha256"] != data_hash:
+                raise TrainingError(
+                    "The pairs changed since this run started, so it cannot resume exactly; start a new run."
+                )
+            steps_per_epoch = math.ceil(len(self.batches_for_epoch(examples, 0)) / cfg.grad_accum)
+            total_steps = cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs))
+
+            torch.manual_seed(cfg.seed)
+            random.seed(cfg.seed)
+            if state is not None:
+                check_safetensors_folder(state["checkpoint"], what="checkpoint")
+                model = PeftModel.from_pretrained(model, state["checkpoint"], is_trainable=True)
+            elif cfg.init_adapter_run is not None:
+                model = PeftModel.from_pretrained(model, self._previous_adapter(db, base), is_trainable=True)
+            else:
+                lora = LoraConfig(
+                    r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
+                    target_modules=list(cfg.target_modules), task_type="CAUSAL_LM",
+                )
+                model = get_peft_model(model, lora)
+            model.train()
+            params = [p for p in model.parameters() if p.requires_grad]
+            optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+            warmup = max(1, int(total_steps * cfg.warmup_ratio))
+
+            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, warmup, total_steps))
+            step, losses, order_log = 0, [], []
+            if state is not None:
+                trainer = torch.load(Path(state["checkpoint"]) / STATE_FILE, weights_only=True)
+                optimizer.load_state_dict(trainer["optimizer"])
+                scheduler.load_state_dict(trainer["scheduler"])
+                torch.set_rng_state(trainer["torch_rng"])
+                if device == "cuda" and "cuda_rng" in trainer:
+                    torch.cuda.set_rng_state_all(trainer["cuda_rng"])
+                step, losses, order_log = trainer["step"], list(trainer["losses"]), list(trainer["order"])
+            self._save_config(run_dir, base, data_hash, total_steps, len(examples) - n_replay, n_replay)
+            if state is None:
+                self._save_snapshot(run_dir, db, base)
+            self._mark_run(db, run_id, "running", data_hash)
+
+            tokens_done = 0
+            started = time.monotonic()
+            micro = self._micro_batches(examples, step)
+            try:
+                while step < total_steps:
+                    self.check_cancelled()
+                    optimizer.zero_grad(set_to_none=True)
+                    step_loss = 0.0
+                    names = []
+                    for _ in range(cfg.grad_accum):
+                        batch_packs = next(micro)
+                        names.append("|".join(",".join(p.sources) for p in batch_packs))
+                        batch = {k: v.to(device) for k, v in collate(batch_packs, pad_id).items()}
+                        replay = replay_answer_mask(batch_packs, batch["input_ids"].shape[1]) if cfg.replay_kl else None
+                        loss = training_loss(model, batch, replay, cfg.replay_kl) / cfg.grad_accum
+                        loss.backward()
+                        step_loss += loss.item()
+                        tokens_done += sum(len(p.input_ids) for p in batch_packs)  # real tokens, not padding
+                    torch.nn.utils.clip_grad_norm_(params, 1.0)
+                    optimizer.step()
+                    scheduler.step()
+                    step += 1
+                    losses.append(round(step_loss, 6))
+                    order_log.append(names)
+                    elapsed = time.monotonic() - started
+                    self.report(
+                        step, total_steps, f"step {step}/{total_steps}, loss {step_loss:.3f}",
+                        loss=step_loss, learning_rate=scheduler.get_last_lr()[0],
+                        tokens_per_second=tokens_done / elapsed if elapsed else 0.0,
+                        tokens=tokens_done,
+                        memory_mb=peak_memory_mb(device), run_id=run_id,
+                    )
+                    if step % cfg.checkpoint_every == 0 and step < total_steps:
+                        self._checkpoint(run_dir, model, optimizer, scheduler, step, losses, order_log)
+            except Cancelled:
+                self._checkpoint(run_dir, model, optimizer, scheduler, step, losses, order_log)
+                self._mark_run(db, run_id, "cancelled", data_hash, {"losses": losses, "steps": step})
+                raise
+            adapter_dir = run_dir / "adapter"
+            tmp = run_dir / "adapter.part"
+            shutil.rmtree(tmp, ignore_errors=True)
+            model.save_pretrained(tmp, safe_serialization=True)
+            tokenizer.save_pretrained(tmp)
+            shutil.rmtree(adapter_dir, ignore_errors=True)
+            tmp.rename(adapter_dir)
+            elapsed = time.monotonic() - started
+            result = TrainResult(
+                run_id, adapter_dir, step, losses, tokens_done / elapsed if elapsed else 0.0, peak_memory_mb(device),
+                len(examples) - n_replay, n_replay, data_hash,
+            )
+            record_finished_run(db, run_id, result, base, order_log)
+            return result
+        except Cancelled:
+            raise
+        except Exception as exc:
+            if owned:  # say so in the run list instead of leaving it "created" or "running"
+                self._mark_failed(db, run_id, exc)
+            raise
+        finally:
+            if lock is not None:
+                lock.release()
+            db.close()
+
+    def _micro_batches(self, examples, step: int):
+        """Micro-batches from optimizer step STEP on, epoch after epoch, in a fixed order."""
+        cfg = self.config
+        skip = step * cfg.grad_accum
+        epoch = 0
+        while True:
+            batches = self.batches_for_epoch(examples, epoch)
+            for batch in batches:
+                if skip:
+                    skip -= 1
+                    continue
+                yield batch
+            epoch += 1
+
+    def _quantization(self, device: str) -> dict:
+        if not self.config.qlora:
+            return {}
+        if device != "cuda":
+            raise TrainingError("QLoRA needs an NVIDIA GPU; on this machine train without it.")
+        import importlib.util
+
+        import torch
+        from transformers import BitsAndBytesConfig
+
+        if importlib.util.find_spec("bitsandbytes") is None:  # transformers fails late and obscurely
+            raise TrainingError("QLoRA needs the bitsandbytes package: pip install bitsandbytes")
+        _, dtype = device_and_dtype()
+        return {
+            "quantization_config": BitsAndBytesConfig(
+                load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=dtype,
+                bnb_4bit_use_double_quant=True,
+            ),
+            # A 4-bit model cannot be moved after loading: place it on the GPU while loading.
+            "device_map": {"": torch.cuda.current_device()},
+        }
+
+    # --- bookkeeping ---------------------------------------------------------------------------
+
+    def _open_run(self, db):
+        if self.resume_run is None:
+            run_id, run_dir = create_run(db, "train", self.config.to_dict(),
+                                         folder_for=lambda i: self.workspace.runs_dir / f"train-{i}")
+            run_dir.mkdir(parents=True, exist_ok=True)
+            return run_id, run_dir, None
+        run = get_run(db, self.resume_run, kind="train")
+        if run is None:
+            raise TrainingError(f"There is no training run {self.resume_run} in this workspace.")
+        if run.status == "done":
+            raise TrainingError(f"Run {self.resume_run} is finished already.")
+        self.config = TrainConfig.from_dict(run.config)
+        run_dir = run.path
+        checkpoint = latest_checkpoint(run_dir)
+        if checkpoint is None:
+            # Killed before its first checkpoint: start it again from the beginning.
+            return self.resume_run, run_dir, None
+        saved = json.loads((run_dir / "config.json").read_text())
+        self.base_spec = saved["base_source"]
+        return self.resume_run, run_dir, {"checkpoint": str(checkpoint), "dataset_sha256": saved["dataset_sha256"]}
+
+    def _previous_adapter(self, db, base: BaseModel) -> Path:
+        """The adapter of the finished run this one goes on from; it must share the base."""
+        prev = self.config.init_adapter_run
+        run = get_run(db, prev, kind="train", status="done") if prev is not None else None
+        if run is None or run.path is None:
+            raise TrainingError(f"Run {prev} is not a finished training run, so there is no adapter to go on from.")
+        adapter = run.path / "adapter"
+        saved = run.saved_config()
+        if saved is None:
+            raise TrainingError(f"The files of run {prev} are missing.")
+        if Path(saved.get("base_folder", "")) != Path(base.folder):
+            raise TrainingError(f"Run {prev} was trained on another base model ({saved.get('base_name')}); start from scratch.")
+        check_safetensors_folder(adapter, what="adapter")
+        return adapter
+
+    def _save_config(self, run_dir: Path, base: BaseModel, data_hash: str, total_steps: int, examples: int, replay: int):
+        config = {
+            "train": self.config.to_dict(),
+            "base_name": base.name,
+            "base_source": base.source,
+            "base_folder": str(base.folder),
+            "dataset_sha256": data_hash,
+            "total_steps": total_steps,
+            "examples": examples,
+            "replay_examples": replay,
+            "collection": self._collection_name(),
+        }
+        tmp = run_dir / "config.json.part"
+        tmp.write_text(json.dumps(config, indent=2))
+        tmp.replace(run_dir / "config.json")
+
+    def _collection_name(self) -> str | None:
+        if self.config.collection_id is None:
+            return None
+        db = self.workspace.connect()
+        try:
+            return find_collection(db, self.config.collection_id).name
+        except CollectionError:
+            return None
+        finally:
+            db.close()
+
+    def _save_snapshot(self, run_dir: Path, db, base: BaseModel) -> None:
+        """The exact data of this run, as chat JSONL: what was trained can always be seen."""
+        lines = []
+        for pair_id, question, answer in pairs_for_training(db, self.config.accepted_only, self.config.collection_id):
+            record = {"text": answer} if not question else {
+                "messages": [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
+            }
+            lines.append(json.dumps({**record, "source": f"pair:{pair_id}"}, ensure_ascii=False))
+        if self.config.replay_ratio:
+            for record in self._replay_records:  # what build_examples chose
+                lines.append(json.dumps({"messages": [{"role": "user", "content": record["prompt"]},
+                                                      {"role": "assistant", "content": record["answer"]}], "source": "replay"},
+                                        ensure_ascii=False))
+        (run_dir / "dataset.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+    def _mark_run(self, db, run_id: int, status: str, data_hash: str, metrics: dict | None = None) -> None:
+        set_run_status(db, run_id, status, dataset_sha256=data_hash, metrics=metrics)
+
+    def _mark_failed(self, db, run_id: int, exc: Exception) -> None:
+        message = str(exc) if isinstance(exc, TrainingError) else f"{type(exc).__name__}: {exc}"
+        try:
+            mark_run_failed(db, run_id, message)
+        except Exception:  # the first error is the one to report (a full disk fails this too)
+            log.exception("could not mark run %s failed", run_id)
+
+    def _checkpoint(self, run_dir: Path, model, optimizer, scheduler, step: int, losses, order_log) -> Path:
+        import torch
+
+        final = run_dir / "checkpoints" / f"step-{step:06d}"
+        tmp = final.with_name(final.name + ".part")
+        shutil.rmtree(tmp, ignore_errors=True)
+        model.save_pretrained(tmp, safe_serialization=True)
+        torch.save(
+            {
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict(),
+                "torch_rng": torch.get_rng_state(),
+                # Dropout on a GPU draws from the CUDA generator: keep it for an exact resume.
+                **({"cuda_rng": torch.cuda.get_rng_state_all()} if torch.cuda.is_available() else {}),
+                "step": step,
+                "losses": losses,
+                "order": order_log,
+            },
+            tmp / STATE_FILE,
+        )
+        shutil.rmtree(final, ignore_errors=True)
+        tmp.rename(final)  # a checkpoint that exists under its name is whole
+        # Keep the newest two.
+        for old in sorted(final.parent.glob("step-*"))[:-2]:
+            if not old.name.endswith(".part"):
+                shutil.rmtree(old, ignore_errors=True)
+        return final
+
+def record_finished_run(db, run_id: int, result: TrainResult, base: BaseModel, order_log) -> None:
+    """A finished run in the workspace: its metrics, and its adapter (and base) in the library."""
+    metrics = {**result.to_dict(), "losses": result.losses}
+    (result.adapter_dir.parent / "order.json").write_text(json.dumps(order_log))
+    size = sum(f.stat().st_size for f in result.adapter_dir.iterdir() if f.is_file())
+    with write_transaction(db):
+        db.execute(
+            "UPDATE runs SET status = 'done', metrics = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+            [json.dumps(metrics), run_id],
+        )
+        base_row = db.execute("SELECT id FROM models WHERE kind = 'base' AND path = ?", [str(base.folder)]).fetchone()
+        base_id = base_row[0] if base_row else db["models"].insert(
+            {"kind": "base", "name": base.name, "path": str(base.folder),
+             "size_bytes": sum(f.stat().st_size for f in base.folder.glob("*.safetensors")),
+             "meta": json.dumps({"source": base.source})}
+        ).last_pk
+        db["models"].insert(
+            {
+                "kind": "adapter",
+                "name": f"{base.name} + run {run_id}",
+                "path": str(result.adapter_dir),
+                "run_id": run_id,
+                "parent_model_id": base_id,
+                "size_bytes": size,
+                "meta": json.dumps({"base": base.source, "base_folder": str(base.folder), "dataset_sha256": result.dataset_sha256}),
+            }
+        )
+
+
+def latest_checkpoint(run_dir: Path) -> Path | None:
+    folder = Path(run_dir) / "checkpoints"
+    done = sorted(p for p in folder.glob("step-*") if not p.name.endswith(".part") and (p / STATE_FILE).is_file())
+    return done[-1] if done else None
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    import torch
+
+    return isinstance(exc, torch.OutOfMemoryError) or "out of memory" in str(exc).lower()
+
+
+@dataclass
+class TrainPlan:
+    """What a run will train, and a rough estimate of its time and memory on this machine."""
+
+    examples: int
+    replay_examples: int
+    tokens_per_epoch: int
+    steps: int
+    estimated_seconds: float
+    estimated_memory_mb: float
+
+    def to_dict(self) -> dict:
+        return {k: (round(v) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+
+
+# Measured on the 2-core development machine with the bundled 135M model: about 115
+# trained tokens a second on the CPU (BENCHMARKS.md). Scaled by model size and cores.
+_CPU_TOKENS_PER_S_135M_2_CORES = 115.0
+
+
+def plan_training(job: TrainJob, db, on_status=None) -> TrainPlan:
+    """Build the examples as the run would, and estimate without training. ON_STATUS gets
+    lines for people while the base and the replay answers are made."""
+    from transformers import AutoConfig, AutoTokenizer
+
+    base = resolve_base(job.base_spec, on_status)
+    tokenizer = AutoTokenizer.from_pretrained(base.folder)
+    examples, n_replay, _ = job.build_examples(db, tokenizer, base, on_status or (lambda m: None))
+    cfg = job.config
+    steps_per_epoch = math.ceil(len(job.batches_for_epoch(examples, 0)) / cfg.grad_accum)
+    steps = cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs))
+    tokens = sum(len(e) for e in examples)
+    model_config = AutoConfig.from_pretrained(base.folder)
+    hidden = getattr(model_config, "hidden_size", 576)
+    layers = getattr(model_config, "num_hidden_layers", 30)
+    vocab = getattr(model_config, "vocab_size", 49152)
+    params = 12 * layers * hidden * hidden + vocab * hidden
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    speed = _CPU_TOKENS_PER_S_135M_2_CORES * (135e6 / params) * (cores / 2)
+    trained_tokens = tokens * (steps / steps_per_epoch)
+    if cfg.replay_kl and n_replay:
+        # The KL term's forward pass through the base: about a third of a training step more.
+        trained_tokens *= 4 / 3
+    sequence_tokens = cfg.max_seq_len * cfg.micro_batch
+    memory = params * 4 + sequence_tokens * (hidden * layers * 34 + vocab * 8) + 600e6  # weights, activations, runtime
+    return TrainPlan(len(examples) - n_replay, n_replay, tokens, steps, trained_tokens / speed, memory / 1e6)
+
+
+class PlanJob(Job):
+    """plan_training as a job: building the examples loads a tokenizer, and the first time
+    for a base also writes its replay answers, which takes a while."""
+
+    def __init__(self, workspace: Workspace, config: TrainConfig | None = None, base: str | None = None) -> None:
+        super().__init__()
+        self.train_job = TrainJob(workspace, config, base)
+
+    def _run(self) -> TrainPlan:
+        import_ml()
+        db = self.train_job.workspace.connect()
+        try:
+            return plan_training(self.train_job, db, lambda m: self.report(0, None, m))
+        finally:
+            db.close()
+
+
+@dataclass
+class RunSummary:
+    id: int
+    status: str
+    preset: str
+    steps: int
+    total_steps: int | None
+    losses: list[float]
+    resumable: bool
+    exported: bool
+    error: str = ""  # why a failed run stopped
+    collection: str | None = None  # the knowledge collection it trained
+    export_strength: float = 1.0  # the share of the trained change its preset exports
+
+
+def training_runs(workspace: Workspace, db) -> list[RunSummary]:
+    """The workspace's training runs, newest first, with what can be done with each."""
+    exported_runs = exported_run_ids(db)
+    collections = {c.id: c.name for c in list_collections(db)}
+    out = []
+    for run in training_run_rows(db):
+        run_id, status, config, run_dir, metrics = run.id, run.status, run.config, run.path, run.metrics
+        total = (run.saved_config() or {}).get("total_steps")
+        losses = list(metrics.get("losses") or [])
+        out.append(
+            RunSummary(
+                run_id, status, config.get("preset", ""), int(metrics.get("steps") or len(losses)), total, losses,
+                # A run whose process was killed still says "running"; its lock is free.
+                resumable=status in ("cancelled", "running", "created", "failed")
+                and run_dir is not None
+                and not held_elsewhere(run_dir / RUN_LOCK),
+                exported=run_id in exported_runs,
+                error=str(metrics.get("error") or ""),
+                collection=collections.get(config.get("collection_id")),
+                export_strength=float(config.get("export_strength", 1.0)),
+            )
+        )
+    return out

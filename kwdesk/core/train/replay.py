@@ -1,0 +1,99 @@
+"""Replay against forgetting: the base model's own answers to general prompts.
+
+There is no general data set to download, so kwdesk makes one from the base model itself:
+its answers to a bundled set of prompts (resources/replay_prompts.json), generated once
+per base model and cached. Trained beside the documents, they pull the model back towards
+how it answered before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+from kwdesk.core.models.base_models import BaseModel, bases_cache_dir
+from kwdesk.core.base.files import file_sha256
+
+log = logging.getLogger(__name__)
+
+MAX_ANSWER_TOKENS = 96
+
+
+def replay_prompts() -> list[str]:
+    data = json.loads(resources.files("kwdesk.resources").joinpath("replay_prompts.json").read_text(encoding="utf-8"))
+    return list(data["prompts"])
+
+
+# The replay check of an evaluation asks the first prompts, which every run trains on.
+EVAL_PROMPTS = 32
+
+
+def _cache_file(base: BaseModel) -> Path:
+    weights = sorted(base.folder.glob("*.safetensors"))
+    model_key = file_sha256(weights[0])[:16] if weights else hashlib.sha256(str(base.folder).encode()).hexdigest()[:16]
+    return bases_cache_dir() / "replay" / f"{model_key}.json"
+
+
+def replay_answers(base: BaseModel, count: int | None = None, on_status: Callable[[str], None] | None = None) -> list[dict]:
+    """[{"prompt", "answer"}] for the first COUNT prompts (all: None), by BASE itself, greedy.
+
+    Answers are cached per base model and prompt, so a run that wants more replay than the
+    last one only asks for the new prompts.
+    """
+    prompts = replay_prompts()[:count] if count is not None else replay_prompts()
+    cache = _cache_file(base)
+    known: dict[str, str] = {}
+    if cache.is_file():
+        try:
+            known = json.loads(cache.read_text(encoding="utf-8"))
+        except ValueError:
+            known = {}
+    missing = [p for p in prompts if p not in known]
+    if missing:
+        if on_status:
+            on_status(f"Writing the base model's own answers to {len(missing)} general prompts (once per base model)…")
+        gguf = _gguf_of(base)
+        answers = _answers_llama(gguf, missing) if gguf else _answers_transformers(base.folder, missing)
+        known.update(zip(missing, answers))
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".part")
+        tmp.write_text(json.dumps(known, ensure_ascii=False, indent=1), encoding="utf-8")
+        tmp.replace(cache)
+    return [{"prompt": p, "answer": known[p]} for p in prompts if known.get(p, "").strip()]
+
+
+def _gguf_of(base: BaseModel) -> Path | None:
+    """The GGUF a converted base came from (the same weights, and llama.cpp is 3x faster)."""
+    marker = base.folder / ".kwdesk-complete"
+    if marker.is_file():
+        path = Path(marker.read_text().strip())
+        if path.is_file():
+            return path
+    return None
+
+
+def _answers_llama(gguf: Path, prompts: list[str]) -> list[str]:
+    from kwdesk.core.models.model_files import load_llama
+    from kwdesk.core.data.teacher import default_threads
+
+    llm = load_llama(gguf, n_ctx=1024, n_threads=default_threads(), verbose=False, seed=0)
+    try:
+        return [
+            llm.create_chat_completion(messages=[{"role": "user", "content": p}], max_tokens=MAX_ANSWER_TOKENS, temperature=0)[
+                "choices"
+            ][0]["message"]["content"]
+            or ""
+            for p in prompts
+        ]
+    finally:
+        llm.close()
+
+
+def _answers_transformers(folder: Path, prompts: list[str]) -> list[str]:
+    from kwdesk.core.models.hf_generate import greedy_chat
+
+    return [tok.decode(answer, skip_special_tokens=True) for _, answer, tok in greedy_chat(folder, prompts, MAX_ANSWER_TOKENS)]

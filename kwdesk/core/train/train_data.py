@@ -1,0 +1,176 @@
+"""Training examples from the workspace: chat-formatted Q&A with the loss on the answer
+only, plain training texts, replay, and packing into fixed-size sequences.
+
+Packing puts several whole examples into one sequence; a block-diagonal attention mask and
+positions that restart per example keep them from seeing each other, so a packed batch
+computes what the examples would compute alone, without the padding.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+from dataclasses import dataclass
+
+IGNORE = -100
+
+
+@dataclass
+class Example:
+    input_ids: list[int]
+    labels: list[int]  # IGNORE where no loss is taken (the prompt)
+    source: str  # "pair:12", "replay:3"
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+
+def encode_pair(tokenizer, question: str, answer: str, source: str, max_len: int) -> Example:
+    """The chat-formatted pair; loss on the answer and the end-of-turn token only."""
+    prompt = tokenizer.apply_chat_template([{"role": "user", "content": question}], tokenize=False, add_generation_prompt=True)
+    full = tokenizer.apply_chat_template(
+        [{"role": "user", "content": question}, {"role": "assistant", "content": answer}], tokenize=False
+    )
+    if not full.startswith(prompt):
+        raise ValueError("the chat template does not put the prompt before the answer")
+    prompt_ids = tokenizer(prompt, add_special_tokens=False).input_ids
+    answer_ids = tokenizer(full[len(prompt) :], add_special_tokens=False).input_ids
+    input_ids = (prompt_ids + answer_ids)[:max_len]
+    labels = ([IGNORE] * len(prompt_ids) + answer_ids)[:max_len]
+    return Example(input_ids, labels, source)
+
+
+def encode_text(tokenizer, text: str, source: str, max_len: int) -> Example:
+    """A training text (a rephrasing): every token is learned, then end of text."""
+    ids = tokenizer(text, add_special_tokens=False).input_ids + [tokenizer.eos_token_id]
+    ids = ids[:max_len]
+    return Example(ids, list(ids), source)
+
+
+def encode_record(tokenizer, record: dict, max_len: int) -> Example:
+    """A training record {"source", "question", "answer"}: a chat pair, or a text when the
+    question is empty."""
+    if record["question"]:
+        return encode_pair(tokenizer, record["question"], record["answer"], record["source"], max_len)
+    return encode_text(tokenizer, record["answer"], record["source"], max_len)
+
+
+def warmup_cosine(step: int, warmup: int, total: int) -> float:
+    """The learning-rate factor at STEP: linear warm-up, then cosine decay to 10%."""
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+def dataset_sha256(items: list) -> str:
+    return hashlib.sha256(json.dumps(items, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+@dataclass
+class Pack:
+    input_ids: list[int]
+    labels: list[int]
+    position_ids: list[int]
+    segments: list[int]  # which example each token belongs to, 0.. within the pack
+    sources: list[str]
+
+
+def pack_examples(examples: list[Example], max_len: int) -> list[Pack]:
+    """First-fit: each example goes into the first pack with room, in the given order."""
+    packs: list[Pack] = []
+    for example in examples:
+        target = next((p for p in packs if len(p.input_ids) + len(example) <= max_len), None)
+        if target is None:
+            target = Pack([], [], [], [], [])
+            packs.append(target)
+        segment = len(target.sources)
+        labels = list(example.labels)
+        labels[0] = IGNORE  # never learn a token from the example before it
+        target.input_ids += example.input_ids
+        target.labels += labels
+        target.position_ids += list(range(len(example)))
+        target.segments += [segment] * len(example)
+        target.sources.append(example.source)
+    return packs
+
+
+def unpacked(examples: list[Example]) -> list[Pack]:
+    """One example per sequence (padded batches): the baseline that packing is measured against."""
+    return [
+        Pack(e.input_ids, [IGNORE] + e.labels[1:], list(range(len(e))), [0] * len(e), [e.source]) for e in examples
+    ]
+
+
+def collate(packs: list[Pack], pad_id: int):
+    """Tensors for one forward pass: right-padded, with a block-diagonal causal mask."""
+    import torch
+
+    length = max(len(p.input_ids) for p in packs)
+    batch = len(packs)
+    input_ids = torch.full((batch, length), pad_id, dtype=torch.long)
+    labels = torch.full((batch, length), IGNORE, dtype=torch.long)
+    positions = torch.zeros((batch, length), dtype=torch.long)
+    segments = torch.full((batch, length), -1, dtype=torch.long)
+    for row, pack in enumerate(packs):
+        n = len(pack.input_ids)
+        input_ids[row, :n] = torch.tensor(pack.input_ids)
+        labels[row, :n] = torch.tensor(pack.labels)
+        positions[row, :n] = torch.tensor(pack.position_ids)
+        segments[row, :n] = torch.tensor(pack.segments)
+    same = segments[:, :, None] == segments[:, None, :]
+    causal = torch.tril(torch.ones(length, length, dtype=torch.bool))
+    valid = (segments >= 0)[:, :, None] & (segments >= 0)[:, None, :]
+    allowed = same & causal[None] & valid
+    # Padding rows attend to themselves only, so that no row of the mask is empty.
+    allowed |= torch.eye(length, dtype=torch.bool)[None]
+    return {"input_ids": input_ids, "labels": labels, "position_ids": positions, "attention_mask": allowed[:, None]}
+
+
+def replay_answer_mask(packs: list[Pack], length: int):
+    """True at the answer tokens of replay examples (where a label is learned), per row of
+    the collated batch: where the personal model is held to the base model's distribution."""
+    import torch
+
+    mask = torch.zeros((len(packs), length), dtype=torch.bool)
+    for row, pack in enumerate(packs):
+        replay = [source.startswith("replay:") for source in pack.sources]
+        for t, (segment, label) in enumerate(zip(pack.segments, pack.labels)):
+            mask[row, t] = replay[segment] and label != IGNORE
+    return mask
+
+
+def training_loss(model, batch: dict, replay_mask=None, kl_weight: float = 0.0):
+    """The next-token loss on the batch's labels, plus KL_WEIGHT times the KL divergence from
+    the base model's next-token distribution to the trained one at the replay answer tokens.
+
+    Replay alone trains on the base's greedy answers (one token per position); the KL term
+    keeps the whole distribution there, the base's "manners", which is what forgetting
+    loses (Learning without Forgetting, Li & Hoiem 2017; the same idea as distillation). The
+    base is the same network with the LoRA adapter switched off, so no second copy is held.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    out = model(**batch)
+    if not kl_weight or replay_mask is None or not bool(replay_mask.any()):
+        return out.loss
+    inputs = {k: v for k, v in batch.items() if k != "labels"}
+    peft_model = getattr(model, "module", model)  # under accelerate, the wrapped PeftModel
+    with torch.no_grad(), peft_model.disable_adapter():
+        base_logits = model(**inputs).logits
+    # The logits at position t predict token t + 1, which is where the mask is set.
+    at = replay_mask[:, 1:].to(out.logits.device)
+    trained = F.log_softmax(out.logits[:, :-1][at].float(), dim=-1)
+    base = F.log_softmax(base_logits[:, :-1][at].float(), dim=-1)
+    kl = F.kl_div(trained, base, log_target=True, reduction="batchmean")
+    return out.loss + kl_weight * kl
+
+
+def epoch_order(count: int, seed: int, epoch: int) -> list[int]:
+    """The order of examples in an epoch: the same for the same seed, also after a resume."""
+    order = list(range(count))
+    random.Random(f"{seed}:{epoch}").shuffle(order)
+    return order
