@@ -70,6 +70,9 @@ def test_the_cli_backs_up_and_restores(pairs_workspace, tmp_path):
 
 
 def test_a_backup_taken_while_another_process_edits_is_consistent(pairs_workspace, tmp_path):
+    db = pairs_workspace.connect()
+    fixture_pairs = db.execute("SELECT count(*) FROM pairs").fetchone()[0]
+    db.close()
     editor = Child("edit", str(pairs_workspace.root), "1")
     try:
         editor.wait_until(lambda lines: len(lines) >= 50, 60)
@@ -79,7 +82,10 @@ def test_a_backup_taken_while_another_process_edits_is_consistent(pairs_workspac
     restored = restore_workspace(tmp_path / "busy.zip", tmp_path / "from-busy")
     db = restored.connect()
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    assert db.execute("SELECT count(*) FROM pairs").fetchone()[0] >= 3
+    # The fixture's pairs untouched, and the editor's own pairs as they were at some moment:
+    # it keeps at least 5 of its own once it has added them (the 50 lines waited for).
+    assert db.execute("SELECT count(*) FROM pairs WHERE question NOT LIKE 'Question 1-%'").fetchone()[0] == fixture_pairs
+    assert db.execute("SELECT count(*) FROM pairs WHERE question LIKE 'Question 1-%'").fetchone()[0] >= 5
 
 
 def test_restore_refuses_damaged_and_hostile_archives(pairs_workspace, tmp_path):

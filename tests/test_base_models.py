@@ -37,7 +37,14 @@ def test_the_folder_holds_the_same_model_as_the_gguf(bundled_base):
 
 
 def test_a_second_resolve_reuses_the_cache(bundled_base):
-    assert resolve_base("bundled").folder == bundled_base.folder
+    said: list[str] = []
+    weights = sorted(bundled_base.folder.glob("*.safetensors"))
+    before = [w.stat().st_mtime_ns for w in weights]
+    again = resolve_base("bundled", said.append)
+    assert again.folder == bundled_base.folder
+    # Nothing converted again: no "Converting" status, the same weight files untouched.
+    assert not any("Converting" in s for s in said), said
+    assert [w.stat().st_mtime_ns for w in weights] == before
 
 
 def test_bad_specs_give_readable_errors(tmp_path):

@@ -61,3 +61,25 @@ def test_generate_then_export_the_dataset(tmp_path):
     # Run again: every chunk is done, so nothing new, and that is not an error.
     again = kwdesk(ws, "generate", "--strategy", "qa")
     assert again.returncode == 0 and "nothing new" in again.stdout
+
+
+def test_user_mistakes_are_one_line_and_change_nothing(tmp_path):
+    """A wrong model id, a missing file, a bad collection: one readable line, exit 1, no
+    traceback, and nothing written first (eval used to generate held-out questions, then
+    end in a traceback)."""
+    ws = tmp_path / "ws"
+    assert kwdesk(ws, "pairs", "add", "--question", "How high is the Larkspur Dam?",
+                  "--answer", "The Larkspur Dam is 212 metres high.").returncode == 0
+    for args, words in [
+        (("eval", "999"), "no model 999"),
+        (("chat", "--model", "999", "--once", "hello"), "no model 999"),
+        (("chat", "--model", str(tmp_path / "missing.gguf"), "--once", "hello"), "missing.gguf"),
+        (("export", "42"), "Run 42"),
+    ]:
+        proc = kwdesk(ws, *args)
+        assert proc.returncode == 1, (args, proc.stderr)
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("kwdesk: ") and words in lines[0], (args, proc.stderr)
+        assert "Traceback" not in proc.stderr
+    pairs = json.loads(kwdesk(ws, "pairs", "list", "--json").stdout)
+    assert len(pairs) == 1  # no held-out wording was written before the wrong id was found

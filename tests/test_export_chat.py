@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kwdesk.core import export as export_module
+from kwdesk.core.export import job as export_module
 from kwdesk.core.chat.engine import ChatEngine
 from kwdesk.core.export.job import ExportJob
 from kwdesk.core.data.generate import GenerateJob, GenerateOptions
@@ -36,6 +36,26 @@ def trained(tmp_path_factory, teacher):
     assert made.pairs_added >= 5
     result = TrainJob(ws, preset("quick-try", max_steps=40, learning_rate=1e-3, replay_ratio=0.0)).run()
     return ws, result
+
+
+@pytest.fixture(scope="module")
+def exported(trained):
+    """The trained run's verified Q8_0 file: the one the first test exports through the CLI,
+    or made here when a test runs alone."""
+    ws, run = trained
+    db = ws.connect()
+    try:
+        made = [m for m in list_models(db) if m.kind == "gguf" and m.run_id == run.run_id and m.verified]
+    finally:
+        db.close()
+    if not made:
+        ExportJob(ws, run.run_id, "Q8_0").run()
+        db = ws.connect()
+        try:
+            made = [m for m in list_models(db) if m.kind == "gguf" and m.run_id == run.run_id and m.verified]
+        finally:
+            db.close()
+    return made[-1]
 
 
 def kwdesk(ws, *args):
@@ -87,7 +107,7 @@ def test_pdf_to_verified_gguf_that_answers_a_trained_fact(trained):
     assert not Path(extra).exists() and copy_id not in [m.id for m in list_models(db)]
 
 
-def test_model_card_lm_studio_folder_and_peft_adapter(trained, tmp_path, teacher):
+def test_model_card_lm_studio_folder_and_peft_adapter(trained, exported, tmp_path, teacher):
     """What `kwdesk export` leaves beside the GGUF, and the model handed to other tools."""
     import torch
     from peft import PeftModel
@@ -97,10 +117,7 @@ def test_model_card_lm_studio_folder_and_peft_adapter(trained, tmp_path, teacher
 
     ws, run = trained
     db = ws.connect()
-    gguf = [m for m in list_models(db) if m.kind == "gguf"]
-    if not gguf:
-        pytest.skip("needs the export of the test above")
-    gguf = gguf[-1]
+    gguf = exported
     card = (Path(gguf.path).parent / "README.md").read_text()
     assert "base_model: HuggingFaceTB/SmolLM2-135M-Instruct" in card
     assert Path(gguf.path).name in card and "handbook.pdf" in card and "| preset | quick-try |" in card
@@ -147,6 +164,12 @@ def test_model_card_lm_studio_folder_and_peft_adapter(trained, tmp_path, teacher
     assert "Not evaluated yet" not in card
     assert f"| personal | {personal.correct}/{personal.total} (" in card
     assert f"eval-{result.eval_id}/report.html" in card and (Path(gguf.path).parent / f"eval-{result.eval_id}" / "report.html").is_file()
+    # The personal answers are the trained model's own, not the base's: they differ.
+    rows = db.execute("SELECT config, question, answer FROM eval_items WHERE eval_id = ? AND item_set = 'heldout'",
+                      [result.eval_id]).fetchall()
+    personal_answers = {q: a for c, q, a in rows if c == "personal"}
+    base_answers = {q: a for c, q, a in rows if c == "base"}
+    assert personal_answers and any(personal_answers[q] != base_answers[q] for q in personal_answers)
 
 
 def test_a_model_that_learned_nothing_keeps_every_general_answer(trained, teacher):
@@ -165,15 +188,12 @@ def test_a_model_that_learned_nothing_keeps_every_general_answer(trained, teache
     assert result.heldout["personal"].correct == result.heldout["base"].correct
 
 
-def test_streaming_cancel_and_history(trained):
+def test_streaming_cancel_and_history(trained, exported):
     import threading
 
     ws, _ = trained
     db = ws.connect()
-    model = [m for m in list_models(db) if m.kind == "gguf"]
-    if not model:
-        pytest.skip("needs the export of the test above")
-    engine = ChatEngine(ws, Path(model[-1].path), model[-1].name)
+    engine = ChatEngine(ws, Path(exported.path), exported.name)
     try:
         conversation = engine.new_conversation("Answer in one sentence.")
         tokens = []

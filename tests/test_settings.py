@@ -47,4 +47,4 @@ def test_cli_takes_its_defaults_from_the_settings(tmp_path, monkeypatch):
     listed = kwdesk("pairs", "list", "--json")
     (pair,) = json.loads(listed.stdout)
     assert pair["answer"] == "The harbour master signs it." and pair["status"] == "accepted" and pair["strategy"] == "manual"
-    assert (workspace / "kwdesk.sqlite").exists() or any(workspace.iterdir())
+    assert (workspace / "kwdesk.db").is_file()

@@ -127,7 +127,8 @@ def test_replay_is_mixed_in(fact_workspace, base, db):
     # Each replay example is a different prompt, answered by the base model itself.
     prompts = {tuple(e.input_ids) for e in replay}
     assert len(prompts) == n_replay
-    assert len(job._replay_records) == n_replay and all(r["answer"].strip() for r in job._replay_records)
+    replay_records = [r for r in job._records if r["source"].startswith("replay:")]
+    assert len(replay_records) == n_replay and all(r["answer"].strip() for r in replay_records)
 
 
 def test_replay_prompts_are_many_and_never_a_probe_question():
@@ -172,6 +173,29 @@ def test_replay_kl_keeps_the_base_distribution_at_replay_answers(fact_workspace,
     drift_plain = replay_kl(plain, base, plain_result.adapter_dir)
     drift_held = replay_kl(held, base, held_result.adapter_dir)
     assert drift_held < drift_plain * 0.7, (drift_held, drift_plain)
+
+
+class EditsWhileTheModelLoads(TrainJob):
+    """A real run in which the expert edits a pair after the examples were built and before
+    the first step (while the base model loads, in the app)."""
+
+    def batches_for_epoch(self, examples, epoch):
+        db = self.workspace.connect()
+        try:
+            with write_transaction(db):
+                db.execute("UPDATE pairs SET answer = 'Edited while loading.' WHERE id = 1")
+        finally:
+            db.close()
+        return super().batches_for_epoch(examples, epoch)
+
+
+def test_an_edit_while_the_model_loads_does_not_change_the_snapshot(fact_workspace, db):
+    result = EditsWhileTheModelLoads(fact_workspace, preset("quick-try", max_steps=1, replay_ratio=0.0)).run()
+    snapshot = [json.loads(line) for line in (result.adapter_dir.parent / "dataset.jsonl").read_text().splitlines()]
+    # The snapshot is what was trained: the answer as it was when the examples were built.
+    assert snapshot[0]["source"] == "pair:1"
+    assert snapshot[0]["messages"][1]["content"] == FACTS[0][1]
+    assert db.execute("SELECT answer FROM pairs WHERE id = 1").fetchone()[0] == "Edited while loading."
 
 
 def test_same_data_seed_and_config_give_the_same_loss_curve(fact_workspace):

@@ -23,7 +23,7 @@ from kwdesk.core.models.base_models import BaseModel, resolve_base
 from kwdesk.core.models.base_models import base_hub_id
 from kwdesk.core.models.model_files import check_safetensors_folder
 from kwdesk.core.train.presets import TrainConfig
-from kwdesk.core.train.job import TrainingError, TrainResult, record_finished_run, training_records
+from kwdesk.core.train.job import TrainingError, TrainResult, record_finished_run, training_records, write_dataset_snapshot
 from kwdesk.core.store.runs import create_run, mark_run_failed, set_run_status
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.base.errors import KwdeskError
@@ -137,11 +137,7 @@ def import_bundle(workspace: Workspace, db, folder: Path, on_status=None) -> int
         shutil.copytree(adapter, run_dir / "adapter.part")
         (run_dir / "adapter.part").rename(run_dir / "adapter")
         records = [json.loads(line) for line in (folder / "dataset.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
-        with (run_dir / "dataset.jsonl").open("w", encoding="utf-8") as fh:  # the run's snapshot, as kwdesk writes it
-            for record in records:
-                line = {"text": record["answer"]} if not record["question"] else {
-                    "messages": [{"role": "user", "content": record["question"]}, {"role": "assistant", "content": record["answer"]}]}
-                fh.write(json.dumps({**line, "source": record["source"]}, ensure_ascii=False) + "\n")
+        write_dataset_snapshot(run_dir, records)  # the run's snapshot, as kwdesk writes it
         (run_dir / "config.json").write_text(json.dumps({
             "train": train.to_dict(), "base_name": base.name, "base_source": base.source, "base_folder": str(base.folder),
             "dataset_sha256": config["dataset_sha256"], "total_steps": metrics["steps"],

@@ -126,6 +126,21 @@ def training_records(db, cfg: TrainConfig, base: BaseModel, on_status=None) -> t
     return records, chosen, dataset_sha256(items)
 
 
+def write_dataset_snapshot(run_dir: Path, records: list[dict]) -> Path:
+    """The exact data of a run as chat JSONL, in the order trained, each line with its
+    source ("pair:ID", "replay:N"): what was trained can always be seen."""
+    lines = []
+    for record in records:
+        line = {"text": record["answer"]} if not record["question"] else {
+            "messages": [{"role": "user", "content": record["question"]}, {"role": "assistant", "content": record["answer"]}]}
+        lines.append(json.dumps({**line, "source": record["source"]}, ensure_ascii=False))
+    target = Path(run_dir) / "dataset.jsonl"
+    partial = target.with_name(target.name + ".part")
+    partial.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    partial.replace(target)
+    return target
+
+
 def check_conflicts(db, cfg: TrainConfig, pair_ids: list[int]) -> list:
     """The conflicts among the pairs to train; TrainingError unless the config allows them."""
     from kwdesk.core.data.conflicts import conflicts_summary, find_conflicts
@@ -160,8 +175,10 @@ class TrainJob(Job):
     def build_examples(self, db, tokenizer, base: BaseModel, on_status=None) -> tuple[list[Example], int, str]:
         """The examples of one epoch (documents, then replay) and the dataset hash."""
         on_status = on_status or (lambda m: self.report(0, None, m))
-        records, replay_records, data_hash = training_records(db, self.config, base, on_status)
-        self._replay_records = replay_records
+        records, _, data_hash = training_records(db, self.config, base, on_status)
+        # What is trained is these records: the snapshot is written from them, never queried
+        # again (an edit made while the model loads must not change the run's dataset.jsonl).
+        self._records = records
         examples = [encode_record(tokenizer, record, self.config.max_seq_len) for record in records]
         return examples, sum(1 for r in records if r["source"].startswith("replay:")), data_hash
 
@@ -262,7 +279,7 @@ class TrainJob(Job):
                 step, losses, order_log = trainer["step"], list(trainer["losses"]), list(trainer["order"])
             self._save_config(run_dir, base, data_hash, total_steps, len(examples) - n_replay, n_replay)
             if state is None:
-                self._save_snapshot(run_dir, db, base)
+                write_dataset_snapshot(run_dir, self._records)
             self._mark_run(db, run_id, "running", data_hash)
 
             tokens_done = 0
@@ -428,21 +445,6 @@ class TrainJob(Job):
             return None
         finally:
             db.close()
-
-    def _save_snapshot(self, run_dir: Path, db, base: BaseModel) -> None:
-        """The exact data of this run, as chat JSONL: what was trained can always be seen."""
-        lines = []
-        for pair_id, question, answer in pairs_for_training(db, self.config.accepted_only, self.config.collection_id):
-            record = {"text": answer} if not question else {
-                "messages": [{"role": "user", "content": question}, {"role": "assistant", "content": answer}]
-            }
-            lines.append(json.dumps({**record, "source": f"pair:{pair_id}"}, ensure_ascii=False))
-        if self.config.replay_ratio:
-            for record in self._replay_records:  # what build_examples chose
-                lines.append(json.dumps({"messages": [{"role": "user", "content": record["prompt"]},
-                                                      {"role": "assistant", "content": record["answer"]}], "source": "replay"},
-                                        ensure_ascii=False))
-        (run_dir / "dataset.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def _mark_run(self, db, run_id: int, status: str, data_hash: str, metrics: dict | None = None) -> None:
         set_run_status(db, run_id, status, dataset_sha256=data_hash, metrics=metrics)
