@@ -70,12 +70,12 @@ def test_cancel_stops_an_import(window, qtbot, tmp_path):
             page.cancel_import()
 
     drop(window, paths)
-    page._runner.progress.connect(cancel_after_first)
-    with qtbot.waitSignal(page._runner.finished, timeout=60_000):
+    page.job_bar.progressed.connect(cancel_after_first)
+    with qtbot.waitSignal(page.job_bar.finished, timeout=60_000):
         pass
     assert "cancelled" in page.status_label.text()
     assert 1 <= page.model.rowCount() < 40
-    assert not page.progress.isVisible()
+    assert not page.job_bar.bar.isVisible()
 
 
 def test_closing_during_an_import_asks_then_cancels(window, qtbot, tmp_path, monkeypatch):
@@ -83,7 +83,7 @@ def test_closing_during_an_import_asks_then_cancels(window, qtbot, tmp_path, mon
     asked = []
     monkeypatch.setattr(window, "confirm_cancel_on_close", lambda: asked.append(1) or True)
     drop(window, paths)
-    runner = window.documents._runner
+    runner = window.documents.job_bar._runner
     assert window.documents.is_busy()
     window.close()
     assert asked == [1]

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPlainTextEdit,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -30,7 +29,7 @@ from kwdesk.core.store.collections import CollectionError, create_collection, li
 from kwdesk.core.store.documents import DocumentRow, list_documents, page_text
 from kwdesk.core.ingest.importer import ImportJob, ImportOptions, ImportResult
 from kwdesk.core.store.workspace import Workspace
-from kwdesk.ui.worker import JobRunner
+from kwdesk.ui.job_bar import JobBar
 
 
 class DocumentsTableModel(QAbstractTableModel):
@@ -97,7 +96,6 @@ class DocumentsPage(QWidget):
         super().__init__(parent)
         self.workspace = workspace
         self._db = workspace.connect()  # reads on the main thread; the import writes in its own
-        self._runner: JobRunner | None = None
         self._queued: list[Path] = []
 
         self.model = DocumentsTableModel()
@@ -127,12 +125,14 @@ class DocumentsPage(QWidget):
         self.add_button.clicked.connect(self._choose_files)
         self.add_folder_button = QPushButton("Add folder…")
         self.add_folder_button.clicked.connect(self._choose_folder)
-        self.progress = QProgressBar()
-        self.progress.setTextVisible(True)
-        self.progress.hide()
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.clicked.connect(self.cancel_import)
-        self.cancel_button.hide()
+        # The app's one way to run a job: progress with the time left, cancel, readable errors.
+        self.job_bar = JobBar(show_idle_message=False)
+        self.job_bar.progressed.connect(self._on_progress)
+        self.job_bar.succeeded.connect(self._on_done)
+        self.job_bar.failed.connect(self._on_failed)
+        self.job_bar.cancelled.connect(lambda: self.status_label.setText("Import cancelled. Files already imported are kept."))
+        self.job_bar.finished.connect(self._on_finished)
+        self.job_bar.busy_changed.connect(lambda what: self.busy_changed.emit("Importing documents…" if what else ""))
         self.status_label = QLabel()
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # Knowledge collections: the table shows one (or all), and files added go into it.
@@ -152,8 +152,7 @@ class DocumentsPage(QWidget):
         top = QHBoxLayout()
         top.addWidget(self.add_button)
         top.addWidget(self.add_folder_button)
-        top.addWidget(self.progress, 1)
-        top.addWidget(self.cancel_button)
+        top.addWidget(self.job_bar, 1)
         top.addStretch(0)
         top.addWidget(QLabel("Collection:"))
         top.addWidget(self.collection_combo)
@@ -217,7 +216,7 @@ class DocumentsPage(QWidget):
             self._show_selected()
 
     def is_busy(self) -> bool:
-        return self._runner is not None
+        return self.job_bar.is_busy()
 
     # --- collections -------------------------------------------------------------------
 
@@ -293,48 +292,29 @@ class DocumentsPage(QWidget):
 
     def shutdown(self) -> None:
         """Cancel a running import, wait for it, and let nothing of it arrive afterwards."""
-        if self._runner is not None:
+        if self.job_bar.is_busy():
             self._queued.clear()
-            self._runner.cancel()
-            self._runner.wait(60_000)
-            self._runner.blockSignals(True)  # its queued results must not reach a closed page
-            self._runner = None
+            self.job_bar.shutdown(60_000)  # its queued results must not reach a closed page
         self._db.close()
 
     # --- import ------------------------------------------------------------------------
 
     def import_paths(self, paths: list[Path]) -> None:
         """Import PATHS in a worker; paths dropped meanwhile wait for the next round."""
-        if self._runner is not None:
+        if self.job_bar.is_busy():
             self._queued.extend(paths)
             self.status_label.setText(f"{len(self._queued)} more waiting to be imported")
             return
         options = ImportOptions(collection_id=self.current_collection_id())
-        self._runner = JobRunner(ImportJob(self.workspace, paths, options), self)
-        self._runner.progress.connect(self._on_progress)
-        self._runner.succeeded.connect(self._on_done)
-        self._runner.failed.connect(self._on_failed)
-        self._runner.cancelled.connect(lambda: self.status_label.setText("Import cancelled. Files already imported are kept."))
-        self._runner.finished.connect(self._on_finished)
-        self.progress.setRange(0, 0)
-        self.progress.show()
-        self.cancel_button.show()
-        self.cancel_button.setEnabled(True)
-        self.busy_changed.emit("Importing documents…")
-        self._runner.start()
+        self.job_bar.start(ImportJob(self.workspace, paths, options), "Importing documents")
 
     def cancel_import(self) -> None:
-        if self._runner is not None:
+        if self.job_bar.is_busy():
             self._queued.clear()
-            self.cancel_button.setEnabled(False)
             self.status_label.setText("Cancelling after the current file…")
-            self._runner.cancel()
+            self.job_bar.cancel()
 
     def _on_progress(self, p) -> None:
-        if p.total:
-            self.progress.setRange(0, p.total)
-            self.progress.setValue(p.done)
-        self.progress.setFormat(f"{p.done}/{p.total or '?'}  {p.message}")
         if p.result is not None:
             self.refresh()
 
@@ -350,11 +330,7 @@ class DocumentsPage(QWidget):
         self.status_label.setText(f"Import stopped: {message}")
 
     def _on_finished(self) -> None:
-        self._runner = None
-        self.progress.hide()
-        self.cancel_button.hide()
         self.refresh()
-        self.busy_changed.emit("")
         if self._queued:
             queued, self._queued = self._queued, []
             self.import_paths(queued)

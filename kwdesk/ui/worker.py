@@ -11,9 +11,9 @@ import logging
 import traceback
 import weakref
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
-from kwdesk.core.base.errors import human_error
+from kwdesk.core.base.errors import human_error, is_user_facing
 from kwdesk.core.base.jobs import Cancelled, Job, Progress
 
 log = logging.getLogger(__name__)
@@ -37,10 +37,15 @@ class _Worker(QObject):
         except Cancelled:
             self.cancelled.emit()
         except Exception as exc:  # a worker error must never take the app down
-            self.failed.emit(human_error(exc), traceback.format_exc())
+            # kwdesk's own errors are for people and need no traceback; anything else is a bug.
+            self.failed.emit(human_error(exc), "" if is_user_facing(exc) else traceback.format_exc())
         else:
             self.succeeded.emit(result)
         finally:
+            self.job = None  # the runner keeps it while it is wanted, no longer
+            # Back to the main thread, where deleteLater can reach it: an object left in a
+            # finished thread is never deleted.
+            self.moveToThread(QCoreApplication.instance().thread())
             self.done.emit()
 
 
@@ -60,6 +65,7 @@ class JobRunner(QObject):
         super().__init__(parent)
         JobRunner.instances.add(self)
         self.job = job
+        self._done = False
         self._thread = QThread()
         self._thread.setObjectName(f"kwdesk-{type(job).__name__}")
         self._worker = _Worker(job)
@@ -81,17 +87,26 @@ class JobRunner(QObject):
         self.job.cancel()
 
     def is_running(self) -> bool:
-        return self._thread.isRunning()
+        return not self._done and self._thread.isRunning()
 
     def wait(self, msecs: int = 30_000) -> bool:
-        return self._thread.wait(msecs)
+        return self._done or self._thread.wait(msecs)
 
     def _on_progress(self, progress: Progress) -> None:
         self.progress.emit(progress)
 
     def _on_failed(self, message: str, trace: str) -> None:
-        log.error("%s failed: %s\n%s", type(self.job).__name__, message, trace)
+        if trace:
+            log.error("%s failed: %s\n%s", type(self.job).__name__, message, trace)
+        else:
+            log.info("%s stopped: %s", type(self.job).__name__, message)
         self.failed.emit(message)
 
     def _on_thread_finished(self) -> None:
+        self._done = True
         self.finished.emit()
+        # Release the finished job, its worker and thread (and what the job holds: an AskJob
+        # its chat engines, a result its data) instead of keeping them for the session.
+        self._worker.deleteLater()
+        self._thread.deleteLater()
+        self.deleteLater()
