@@ -116,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("docs", help="list the documents in the workspace")
+    p.add_argument("--collection", metavar="NAME", help="only this knowledge collection's documents ('none': in no collection)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--all-versions", action="store_true", help="include older versions of changed files")
 
@@ -131,16 +132,24 @@ def build_parser() -> argparse.ArgumentParser:
                    help="more wordings of the questions the newest evaluation found not learned")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("pairs", help="list Q&A pairs, or accept / reject / reset them")
-    p.add_argument("action", nargs="?", choices=["list", "accept", "reject", "reset", "add", "holdout", "train"], default="list",
-                   help="holdout: keep pairs out of training, for kwdesk eval; train: back to training")
+    p = sub.add_parser("pairs", help="list Q&A pairs, or accept / reject / reset / edit them")
+    p.add_argument("action", nargs="?", choices=["list", "accept", "reject", "reset", "add", "edit", "holdout", "train"],
+                   default="list", help="holdout: keep pairs out of training, for kwdesk eval; train: back to training")
     p.add_argument("ids", nargs="*", type=int, metavar="ID")
-    p.add_argument("--question", help="with add: the question (empty: a training text)")
-    p.add_argument("--answer", help="with add: the answer")
+    p.add_argument("--question", help="with add: the question (empty: a training text); with edit: the new question")
+    p.add_argument("--answer", help="with add: the answer; with edit: the new answer (never empty)")
     p.add_argument("--chunk", type=int, metavar="ID", help="with add: the passage the pair comes from")
     p.add_argument("--all", action="store_true", help="with accept/reject/reset: every pair")
     p.add_argument("--status", choices=["new", "accepted", "edited", "rejected"])
     p.add_argument("--strategy")
+    p.add_argument("--document", metavar="ID_OR_NAME", help="with list: only this document's pairs")
+    p.add_argument("--collection", metavar="NAME", help="with list: only this knowledge collection's pairs")
+    p.add_argument("--text", metavar="WORDS", help="with list: pairs whose question or answer has these words")
+    learned = p.add_mutually_exclusive_group()
+    learned.add_argument("--learned", dest="learned", action="store_const", const=True,
+                         help="with list: facts the newest evaluation found learned")
+    learned.add_argument("--not-learned", dest="learned", action="store_const", const=False,
+                         help="with list: facts the newest evaluation found not learned")
     p.add_argument("--limit", type=int)
     p.add_argument("--json", action="store_true")
 
@@ -157,6 +166,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-every", type=int, metavar="N")
     p.add_argument("--resume", type=int, metavar="RUN", help="go on with an interrupted run")
     p.add_argument("--plan", action="store_true", help="only say what would be trained, and how long it may take")
+    p.add_argument("--export", action="store_true", help="then make the verified model file, as `kwdesk export` does")
+    p.add_argument("--quant", choices=["Q4_K_M", "Q5_K_M", "Q8_0", "F16"], help="with --export: default: the settings'")
+    p.add_argument("--strength", type=float, metavar="S", help="with --export: the share of the change to merge")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("bundle", help="a training bundle for another machine (accelerate launch), or its adapter brought back")
@@ -301,10 +313,10 @@ def _apply_settings(args, settings) -> None:
     per_command = {
         "generate": {"teacher": settings.teacher or None, "endpoint_model": settings.endpoint_model or None,
                      "per_chunk": settings.per_chunk, "strategy": settings.strategies},
-        "train": {"base": settings.base_model or None, "preset": settings.preset},
+        "train": {"base": settings.base_model or None, "preset": settings.preset, "quant": settings.quantization},
+        "bundle": {"base": settings.base_model or None, "preset": settings.preset},
         "export": {"quant": settings.quantization},
     }
-    per_command["bundle"] = per_command["train"]
     for name, value in per_command.get(args.command, {}).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
@@ -569,11 +581,15 @@ def cmd_conflicts(workspace, args) -> int:
 
 
 def cmd_docs(workspace, args) -> int:
-    from kwdesk.core.store.documents import list_documents
+    from kwdesk.core.store.collections import find_collection
+    from kwdesk.core.store.documents import NO_COLLECTION, list_documents
 
     db = workspace.connect()
     try:
-        docs = list_documents(db, include_old_versions=args.all_versions)
+        collection = None
+        if args.collection:
+            collection = NO_COLLECTION if args.collection == "none" else find_collection(db, args.collection).id
+        docs = list_documents(db, include_old_versions=args.all_versions, collection_id=collection)
     finally:
         db.close()
     if args.json:
@@ -640,10 +656,18 @@ def cmd_generate(workspace, args) -> int:
 
 
 def cmd_pairs(workspace, args) -> int:
-    from kwdesk.core.store.pairs import list_pairs, set_status
+    from kwdesk.core.store.pairs import edit_pair, list_pairs, set_status
 
     db = workspace.connect()
     try:
+        if args.action == "edit":
+            if len(args.ids) != 1 or (args.question is None and args.answer is None):
+                print("kwdesk: pairs edit takes one pair ID and --question and/or --answer", file=sys.stderr)
+                return EXIT_USAGE
+            # The same rule as the review table's: trimmed, never an empty answer.
+            saved = edit_pair(db, args.ids[0], question=args.question, answer=args.answer)
+            print(f"Pair {args.ids[0]} {'saved (edited)' if saved else 'unchanged'}", file=sys.stderr)
+            return EXIT_OK
         if args.action == "add":
             if not args.answer:
                 print("kwdesk: pairs add needs --answer (and usually --question)", file=sys.stderr)
@@ -670,7 +694,7 @@ def cmd_pairs(workspace, args) -> int:
             changed = set_status(db, None if args.all else args.ids, status)
             print(f"{changed} pairs set to {status}", file=sys.stderr)
             return EXIT_OK
-        pairs = list_pairs(db, status=args.status, strategy=args.strategy, limit=args.limit)
+        pairs = list_pairs(db, _pair_filter(db, args), limit=args.limit)
     finally:
         db.close()
     if args.json:
@@ -684,6 +708,19 @@ def cmd_pairs(workspace, args) -> int:
     if not pairs:
         print("No pairs yet. Make some: kwdesk generate", file=sys.stderr)
     return EXIT_OK
+
+
+def _pair_filter(db, args):
+    """The review table's filters from `kwdesk pairs list`'s options."""
+    from kwdesk.core.store.collections import find_collection
+    from kwdesk.core.store.documents import find_document
+    from kwdesk.core.store.pairs import PairFilter
+
+    return PairFilter(
+        status=args.status, strategy=args.strategy, text=args.text, learned=args.learned,
+        document_id=find_document(db, args.document).id if args.document else None,
+        collection_id=find_collection(db, args.collection).id if args.collection else None,
+    )
 
 
 def cmd_dataset(workspace, args) -> int:
@@ -713,65 +750,64 @@ def cmd_dataset(workspace, args) -> int:
 
 
 def cmd_train(workspace, args) -> int:
-    from kwdesk.core.models.base_models import BaseModelError
     from kwdesk.core.base.jobs import Cancelled
-    from kwdesk.core.train.job import TrainingError, TrainJob, plan_training
-
     from kwdesk.core.store.collections import CollectionError
+    from kwdesk.core.train.job import PlanJob, TrainJob
 
     try:
-        job = TrainJob(workspace, _train_config(args, workspace), args.base, resume_run=args.resume)
+        config = _train_config(args, workspace)
     except CollectionError as exc:
         print(f"kwdesk: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    try:
-        if args.plan:
-            db = workspace.connect()
-            try:
-                plan = plan_training(job, db)
-            finally:
-                db.close()
-            if args.json:
-                _print_json(plan.to_dict())
-            else:
-                print(
-                    f"{plan.examples} examples from your documents + {plan.replay_examples} replay, "
-                    f"{plan.tokens_per_epoch} tokens an epoch, {plan.steps} steps; about "
-                    f"{plan.estimated_seconds / 60:.0f} min and {plan.estimated_memory_mb / 1000:.1f} GB on this machine (estimate)."
-                )
-            return EXIT_OK
+    if args.plan:
         bar = _Bar(not args.json, unit="step")
         try:
-            result = job.run(bar)
+            plan = PlanJob(workspace, config, args.base).run(bar)
         finally:
             bar.close()
-    except (TrainingError, BaseModelError) as exc:
-        print(f"kwdesk: {exc}", file=sys.stderr)
-        return EXIT_NOTHING_DONE
+        if args.json:
+            _print_json(plan.to_dict())
+        else:
+            print(
+                f"{plan.examples} examples from your documents + {plan.replay_examples} replay, "
+                f"{plan.tokens_per_epoch} tokens an epoch, {plan.steps} steps; about "
+                f"{plan.estimated_seconds / 60:.0f} min and {plan.estimated_memory_mb / 1000:.1f} GB on this machine (estimate)."
+            )
+        return EXIT_OK
+    job = TrainJob(workspace, config, args.base, resume_run=args.resume)
+    bar = _Bar(not args.json, unit="step")
+    try:
+        if args.export:
+            from kwdesk.core.app.flows import TrainThenExportJob
+
+            both = TrainThenExportJob(job, args.quant, args.strength).run(bar)
+            result, exported = both.training, both.export
+        else:
+            result, exported = job.run(bar), None
     except Cancelled:
         print("kwdesk: training stopped; resume it with --resume", file=sys.stderr)
         return 130
+    finally:
+        bar.close()
     if args.json:
-        _print_json(result.to_dict())
+        _print_json({**result.to_dict(), "export": exported.to_dict() if exported else None})
     else:
         print(
             f"Run {result.run_id}: {result.steps} steps, loss {result.losses[0]:.3f} -> {result.losses[-1]:.3f}, "
             f"{result.tokens_per_second:.0f} tokens/s, peak memory {result.peak_memory_mb:.0f} MB.\n"
             f"Adapter: {result.adapter_dir}"
         )
+        if exported is not None:
+            print(f"Model file (verified): {exported.path}")
     return EXIT_OK
 
 
 def cmd_export(workspace, args) -> int:
-    from kwdesk.core.export.job import ExportError, ExportJob
-    from kwdesk.core.export.verify import VerificationFailed
+    from kwdesk.core.export.job import ExportJob
 
     bar = _Bar(not args.json, unit="stage")
     try:
         result = ExportJob(workspace, args.run, args.quant, args.strength).run(bar)
-    except (ExportError, VerificationFailed) as exc:
-        print(f"kwdesk: {exc}", file=sys.stderr)
-        return EXIT_NOTHING_DONE
     finally:
         bar.close()
     if args.json:

@@ -83,3 +83,37 @@ def test_user_mistakes_are_one_line_and_change_nothing(tmp_path):
         assert "Traceback" not in proc.stderr
     pairs = json.loads(kwdesk(ws, "pairs", "list", "--json").stdout)
     assert len(pairs) == 1  # no held-out wording was written before the wrong id was found
+
+
+def test_pairs_edit_and_filters_match_the_review_table(tmp_path):
+    """What the window's review table does, the CLI does with the same rules."""
+    ws = tmp_path / "ws"
+    pdf = facts_pdf(tmp_path / "handbook.pdf")
+    assert kwdesk(ws, "collections", "create", "dams").returncode == 0
+    assert kwdesk(ws, "import", str(pdf), "--collection", "dams").returncode == 0
+    first = kwdesk(ws, "pairs", "add", "--question", "How high is the dam?", "--answer", "It is 212 metres high.")
+    pair_id = int(first.stdout.strip())
+    assert kwdesk(ws, "pairs", "add", "--question", "Who runs the plant?", "--answer", "The water board.").returncode == 0
+
+    # An empty answer is refused with the table's reason; an unchanged edit saves nothing.
+    refused = kwdesk(ws, "pairs", "edit", str(pair_id), "--answer", "   ")
+    assert refused.returncode == 1 and "cannot be empty" in refused.stderr
+    same = kwdesk(ws, "pairs", "edit", str(pair_id), "--answer", "It is 212 metres high. ")
+    assert same.returncode == 0 and "unchanged" in same.stderr
+    saved = kwdesk(ws, "pairs", "edit", str(pair_id), "--question", "  How high is the Larkspur Dam?  ")
+    assert saved.returncode == 0 and "saved" in saved.stderr
+    (pair,) = [p for p in json.loads(kwdesk(ws, "pairs", "--json").stdout) if p["id"] == pair_id]
+    assert pair["question"] == "How high is the Larkspur Dam?" and pair["status"] == "edited"
+
+    # Filters: words, status; document and collection (hand-written pairs belong to none).
+    found = json.loads(kwdesk(ws, "pairs", "list", "--text", "Larkspur", "--json").stdout)
+    assert [p["id"] for p in found] == [pair_id]
+    assert [p["id"] for p in json.loads(kwdesk(ws, "pairs", "list", "--status", "edited", "--json").stdout)] == [pair_id]
+    assert json.loads(kwdesk(ws, "pairs", "list", "--collection", "dams", "--json").stdout) == []
+    assert json.loads(kwdesk(ws, "pairs", "list", "--document", "handbook.pdf", "--json").stdout) == []
+    missing = kwdesk(ws, "pairs", "list", "--document", "nothing.pdf")
+    assert missing.returncode == 1 and "no document 'nothing.pdf'" in missing.stderr
+
+    # Documents by collection.
+    assert [d["name"] for d in json.loads(kwdesk(ws, "docs", "--collection", "dams", "--json").stdout)] == ["handbook.pdf"]
+    assert json.loads(kwdesk(ws, "docs", "--collection", "none", "--json").stdout) == []

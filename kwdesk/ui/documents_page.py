@@ -200,11 +200,8 @@ class DocumentsPage(QWidget):
     def refresh(self) -> None:
         selected = self._selected()
         self._fill_collections()
-        rows = list_documents(self._db)
         wanted = self.collection_combo.currentData()
-        if wanted not in (None, self.ALL):
-            chosen = self.collection_combo.currentText()
-            rows = [r for r in rows if (r.collection or "") == ("" if wanted == 0 else chosen)]
+        rows = list_documents(self._db, collection_id=None if wanted in (None, self.ALL) else wanted)
         self.model.set_rows(rows)
         self.stack.setCurrentIndex(1 if self.model.rows else 0)
         # Keep the reader on the same document, or show the first one.

@@ -11,7 +11,7 @@ from collections import OrderedDict
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 
-from kwdesk.core.store.pairs import TABLE_COLUMNS, filtered_pair_ids, snapshot, table_rows, update_pair
+from kwdesk.core.store.pairs import TABLE_COLUMNS, PairEditError, PairFilter, edit_pair, filtered_pair_ids, snapshot, table_rows
 
 HEADERS = {"id": "#", "status": "Status", "question": "Question", "answer": "Answer", "strategy": "Strategy",
            "kind": "Kind", "document": "Document", "pages": "Pages", "learned": "Learned"}
@@ -36,7 +36,7 @@ class PairsTableModel(QAbstractTableModel):
     def set_filters(self, **filters) -> None:
         self.beginResetModel()
         self.filters = filters
-        self.ids = filtered_pair_ids(self.db, **filters)
+        self.ids = filtered_pair_ids(self.db, PairFilter(**filters))
         self._cache.clear()
         self.endResetModel()
 
@@ -98,14 +98,14 @@ class PairsTableModel(QAbstractTableModel):
         column = TABLE_COLUMNS[index.column()]
         if role != Qt.ItemDataRole.EditRole or column not in EDITABLE:
             return False
-        text = str(value).strip()
-        if not text and column == "answer":
-            return False  # an empty answer teaches nothing
         pair_id = self.ids[index.row()]
         before = snapshot(self.db, [pair_id])
-        if before and before[0][1 if column == "question" else 2] == text:
+        try:
+            saved = edit_pair(self.db, pair_id, **{EDITABLE[column]: str(value)})
+        except PairEditError:
+            return False  # an empty answer teaches nothing: the cell keeps its text
+        if not saved:
             return False  # nothing changed: no save, no undo step
-        update_pair(self.db, pair_id, **{EDITABLE[column]: text})
         self.refresh_rows([pair_id])
         self.edited.emit(before, snapshot(self.db, [pair_id]))
         return True

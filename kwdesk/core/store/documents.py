@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 
 import sqlite_utils
 
+from kwdesk.core.base.errors import KwdeskError
+
 
 @dataclass
 class DocumentRow:
@@ -33,10 +35,38 @@ _DOC_COLUMNS = (
 )
 
 
-def list_documents(db: sqlite_utils.Database, *, include_old_versions: bool = False) -> list[DocumentRow]:
-    where = "" if include_old_versions else "WHERE is_current = 1 OR status = 'rejected'"
-    rows = db.execute(f"SELECT {_DOC_COLUMNS} FROM documents {where} ORDER BY name COLLATE NOCASE, version").fetchall()
+# list_documents(collection_id=NO_COLLECTION): the documents in no collection.
+NO_COLLECTION = 0
+
+
+def list_documents(db: sqlite_utils.Database, *, include_old_versions: bool = False,
+                   collection_id: int | None = None) -> list[DocumentRow]:
+    """The documents (current versions and rejected files), by name; COLLECTION_ID keeps one
+    collection's (NO_COLLECTION: those in none; None: all)."""
+    where, args = [], []
+    if not include_old_versions:
+        where.append("(is_current = 1 OR status = 'rejected')")
+    if collection_id == NO_COLLECTION:
+        where.append("collection_id IS NULL")
+    elif collection_id is not None:
+        where.append("collection_id = ?")
+        args.append(collection_id)
+    sql = f"SELECT {_DOC_COLUMNS} FROM documents {'WHERE ' + ' AND '.join(where) if where else ''}"
+    rows = db.execute(sql + " ORDER BY name COLLATE NOCASE, version", args).fetchall()
     return [DocumentRow(*row[:9], bool(row[9]), *row[10:]) for row in rows]
+
+
+class DocumentNotFound(KwdeskError):
+    pass
+
+
+def find_document(db: sqlite_utils.Database, spec: str | int) -> DocumentRow:
+    """A document by id or by file name (its current version)."""
+    text = str(spec).strip()
+    for row in list_documents(db):
+        if (text.isdigit() and row.id == int(text)) or row.name == text:
+            return row
+    raise DocumentNotFound(f"There is no document {text!r} in this workspace (kwdesk docs lists them).")
 
 
 def page_text(db: sqlite_utils.Database, document_id: int, number: int) -> str | None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import sqlite_utils
 
+from kwdesk.core.base.errors import KwdeskError
 from kwdesk.core.store.workspace import write_transaction
 from kwdesk.core.store.evals import LEARNED_SQL as _LEARNED
 from kwdesk.core.store.collections import collection_pair_filter
@@ -17,17 +19,49 @@ _COLUMNS = (
 )
 
 
-def list_pairs(
-    db: sqlite_utils.Database, *, status: str | None = None, strategy: str | None = None, limit: int | None = None
-) -> list[dict]:
-    where, args = [], []
-    if status:
-        where.append("status = ?")
-        args.append(status)
-    if strategy:
-        where.append("strategy = ?")
-        args.append(strategy)
-    sql = f"SELECT {', '.join(_COLUMNS)} FROM pairs" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY id"
+@dataclass(frozen=True)
+class PairFilter:
+    """Which pairs to show: the review table's filters, and `kwdesk pairs list`'s options.
+    TEXT is full-text search over question and answer; LEARNED keeps the pairs the newest
+    evaluation found learned (True) or not (False); COLLECTION_ID one collection's pairs."""
+
+    status: str | None = None
+    strategy: str | None = None
+    document_id: int | None = None
+    collection_id: int | None = None
+    text: str | None = None
+    learned: bool | None = None
+
+    def where(self, alias: str = "p") -> tuple[str, list]:
+        where, args = [], []
+        if self.learned is not None:
+            where.append(f"{alias}.id IN (SELECT fact_pair_id FROM ({_LEARNED}) WHERE correct = ?)")
+            args.append(1 if self.learned else 0)
+        if self.status:
+            where.append(f"{alias}.status = ?")
+            args.append(self.status)
+        if self.strategy:
+            where.append(f"{alias}.strategy = ?")
+            args.append(self.strategy)
+        if self.document_id is not None:
+            where.append(f"{alias}.document_id = ?")
+            args.append(self.document_id)
+        if self.collection_id is not None:
+            condition, params = collection_pair_filter(self.collection_id, alias)
+            where.append(condition)
+            args.extend(params)
+        words = [w for w in "".join(ch if ch.isalnum() else " " for ch in (self.text or "")).split() if w]
+        if words:
+            where.append(f"{alias}.id IN (SELECT rowid FROM pairs_fts WHERE pairs_fts MATCH ?)")
+            args.append(" ".join(f'"{w}"*' for w in words))
+        return (" AND ".join(where) or "1"), args
+
+
+def list_pairs(db: sqlite_utils.Database, filters: PairFilter | None = None, *, limit: int | None = None,
+               **fields) -> list[dict]:
+    """The pairs that pass FILTERS (or the same given as keywords), in id order."""
+    condition, args = (filters or PairFilter(**fields)).where("p")
+    sql = f"SELECT {', '.join('p.' + c for c in _COLUMNS)} FROM pairs p WHERE {condition} ORDER BY p.id"
     if limit:
         sql += f" LIMIT {int(limit)}"
     rows = [dict(zip(_COLUMNS, row)) for row in db.execute(sql, args)]
@@ -71,36 +105,10 @@ def counts_by(db: sqlite_utils.Database, column: str) -> dict[str, int]:
 
 TABLE_COLUMNS = ("id", "status", "question", "answer", "strategy", "kind", "document", "pages", "learned")
 
-def filtered_pair_ids(
-    db: sqlite_utils.Database,
-    *,
-    status: str | None = None,
-    strategy: str | None = None,
-    document_id: int | None = None,
-    text: str | None = None,
-    learned: bool | None = None,
-) -> list[int]:
-    """The ids of the pairs that pass the filters, in id order; TEXT is full-text search;
-    LEARNED keeps the pairs the newest evaluation found learned (True) or not (False)."""
-    where, args = [], []
-    if learned is not None:
-        where.append(f"p.id IN (SELECT fact_pair_id FROM ({_LEARNED}) WHERE correct = ?)")
-        args.append(1 if learned else 0)
-    if status:
-        where.append("p.status = ?")
-        args.append(status)
-    if strategy:
-        where.append("p.strategy = ?")
-        args.append(strategy)
-    if document_id is not None:
-        where.append("p.document_id = ?")
-        args.append(document_id)
-    words = [w for w in "".join(ch if ch.isalnum() else " " for ch in (text or "")).split() if w]
-    if words:
-        where.append("p.id IN (SELECT rowid FROM pairs_fts WHERE pairs_fts MATCH ?)")
-        args.append(" ".join(f'"{w}"*' for w in words))
-    sql = "SELECT p.id FROM pairs p" + (f" WHERE {' AND '.join(where)}" if where else "") + " ORDER BY p.id"
-    return [row[0] for row in db.execute(sql, args)]
+def filtered_pair_ids(db: sqlite_utils.Database, filters: PairFilter | None = None, **fields) -> list[int]:
+    """The ids of the pairs that pass FILTERS (or the same given as keywords), in id order."""
+    condition, args = (filters or PairFilter(**fields)).where("p")
+    return [row[0] for row in db.execute(f"SELECT p.id FROM pairs p WHERE {condition} ORDER BY p.id", args)]
 
 
 def table_rows(db: sqlite_utils.Database, ids: list[int]) -> dict[int, tuple]:
@@ -135,6 +143,29 @@ def update_pair(db: sqlite_utils.Database, pair_id: int, *, question: str | None
         args.append(answer)
     with write_transaction(db):
         db.execute(f"UPDATE pairs SET {', '.join(sets)} WHERE id = ?", [*args, pair_id])
+
+
+class PairEditError(KwdeskError):
+    """An edit that cannot be saved; the message says why."""
+
+
+def edit_pair(db: sqlite_utils.Database, pair_id: int, *, question: str | None = None, answer: str | None = None) -> bool:
+    """The expert's edit, as the review table and `kwdesk pairs edit` make it: text trimmed,
+    an empty answer refused (it teaches nothing), nothing saved when nothing changed.
+    True when the pair was saved (and became 'edited')."""
+    row = db.execute("SELECT question, answer FROM pairs WHERE id = ?", [pair_id]).fetchone()
+    if row is None:
+        raise PairEditError(f"There is no pair {pair_id} in this workspace (kwdesk pairs lists them).")
+    question = None if question is None else question.strip()
+    answer = None if answer is None else answer.strip()
+    if answer is not None and not answer:
+        raise PairEditError("An answer cannot be empty: an empty answer teaches nothing.")
+    current = {"question": row[0], "answer": row[1]}
+    changes = {k: v for k, v in (("question", question), ("answer", answer)) if v is not None and v != current[k]}
+    if not changes:
+        return False
+    update_pair(db, pair_id, **changes)
+    return True
 
 
 def provenance(db: sqlite_utils.Database, pair_id: int) -> dict:
