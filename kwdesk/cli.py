@@ -972,22 +972,16 @@ def _eval_history(workspace, args) -> int:
 
 
 def _write_report(workspace, eval_id: int, path: Path) -> None:
-    from kwdesk.core.evaluation.report import load_eval, report_html, report_svg
+    from kwdesk.core.evaluation.report import write_report
+    from kwdesk.core.store.evals import load_eval
+    from kwdesk.ui.report_image import save_png
 
     db = workspace.connect()
     try:
         report = load_eval(db, eval_id)
     finally:
         db.close()
-    suffix = path.suffix.lower()
-    if suffix == ".png":
-        from kwdesk.ui.report_image import save_png
-
-        save_png(report_svg(report["summary"]), path)
-    elif suffix == ".svg":
-        path.write_text(report_svg(report["summary"]), encoding="utf-8")
-    else:
-        path.write_text(report_html(report), encoding="utf-8")
+    write_report(report, path, save_png)
     print(f"report written to {path}", file=sys.stderr)
 
 

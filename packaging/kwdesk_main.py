@@ -10,10 +10,10 @@ import sys
 
 if __name__ == "__main__":
     multiprocessing.freeze_support()
-    from kwdesk.core.converter_runner import RUN_CONVERTER_FLAG, run_converter
+    from kwdesk.core.models.converter_runner import RUN_CONVERTER_FLAG, run_converter
 
     if len(sys.argv) > 1 and sys.argv[1] == RUN_CONVERTER_FLAG:
-        from kwdesk.core.export import converter_dir
+        from kwdesk.core.models.gguf import converter_dir
 
         run_converter(converter_dir(), sys.argv[2:])
         sys.exit(0)

@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kwdesk.core.data.conflicts import ConflictCount
 from kwdesk.core.data.dataset_formats import FORMATS, HF_FOLDER, DatasetJob
 from kwdesk.core.data.generate import STRATEGIES, GenerateJob, GenerateOptions, GenerateResult
 from kwdesk.core.text.words import content_words
@@ -234,7 +235,7 @@ class DataPage(QWidget):
         super().__init__(parent)
         self.workspace = workspace
         self.db = workspace.connect()
-        self._conflicts_counted_for = None  # the pairs' state when conflicts were last counted
+        self._conflict_count = ConflictCount()
         self.model = PairsTableModel(self.db)
         self.undo_stack = QUndoStack(self)
         self.model.edited.connect(lambda before, after: self.undo_stack.push(SnapshotCommand(self, before, after, "edit a pair")))
@@ -382,23 +383,11 @@ class DataPage(QWidget):
         return dialog
 
     def _count_conflicts(self) -> None:
-        from kwdesk.core.data.conflicts import find_conflicts
-
-        # Counted on the main thread while that stays quick (0.4 s for 10,000 pairs), and only
-        # when a pair or a decision changed since the last count (edits, rejections and undo
-        # all move updated_at); a larger workspace finds them when the dialog opens, and
-        # training always checks.
-        key = self.db.execute(
-            "SELECT count(*), max(updated_at), (SELECT count(*) FROM conflict_decisions) FROM pairs WHERE status != 'rejected'"
-        ).fetchone()
-        if key == self._conflicts_counted_for:
-            return
-        self._conflicts_counted_for = key
-        if key[0] > 10_000:
+        count = self._conflict_count(self.db)
+        if count is None:  # too many pairs to count on every change: the dialog finds them
             self.conflicts_button.setText("Conflicts…")
             self.conflicts_button.setStyleSheet("")
             return
-        count = len(find_conflicts(self.db))
         self.conflicts_button.setText(f"Conflicts ({count})" if count else "Conflicts")
         self.conflicts_button.setStyleSheet("color: #b3261e; font-weight: bold" if count else "")
 

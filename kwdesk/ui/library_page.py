@@ -24,14 +24,14 @@ from PySide6.QtWidgets import (
 from kwdesk.core.app.settings import load_settings
 from kwdesk.core.app.teacher import teacher_choice
 from kwdesk.core.evaluation.job import EvaluateJob
-from kwdesk.core.evaluation.report import report_html, report_svg
+from kwdesk.core.evaluation.report import report_svg, write_report
 from kwdesk.core.evaluation.results import EvalResult
 from kwdesk.core.store.evals import load_eval, newest_eval_for_model
 from kwdesk.core.store.models import ModelEntry, adapter_savings, delete_model, list_models
 from kwdesk.core.export.publish import PublishJob, lmstudio_models_dir
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.job_bar import JobBar
-from kwdesk.ui.report_image import svg_to_image
+from kwdesk.ui.report_image import save_png, svg_to_image
 
 KIND_LABELS = {"base": "base model", "adapter": "adapter (LoRA)", "merged": "merged model", "gguf": "model file (GGUF)",
                "gguf-lora": "adapter file (GGUF LoRA)"}
@@ -238,11 +238,7 @@ class LibraryPage(QWidget):
         report = self._eval_for(self.selected())
         if report is None:
             raise ValueError("This model has not been evaluated.")
-        if path.suffix.lower() == ".png":
-            svg_to_image(report_svg(report["summary"]), 2.0).save(str(path), "PNG")
-        else:
-            path.write_text(report_html(report), encoding="utf-8")
-        return path
+        return write_report(report, path, save_png)
 
     # --- use elsewhere ---------------------------------------------------------------------------
 

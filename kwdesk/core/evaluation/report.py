@@ -146,3 +146,27 @@ def save_report(workspace: Workspace, db, eval_id: int) -> Path:
     partial.write_text(report_html(report), encoding="utf-8")
     partial.replace(target)
     return target
+
+
+REPORT_SUFFIXES = (".html", ".svg", ".png")
+
+
+def write_report(report: dict, path: Path, png_writer=None) -> Path:
+    """An evaluation's report in the format PATH's suffix names: .html (the page), .svg (the
+    chart) or .png (the chart as an image, drawn by PNG_WRITER(svg, path): Qt's renderer,
+    which the core does not import). One place for the window's and the CLI's export."""
+    from kwdesk.core.evaluation.results import EvaluationError
+
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in REPORT_SUFFIXES:
+        raise EvaluationError(f"A report is written as {', '.join(REPORT_SUFFIXES)}; {path.name} is none of them.")
+    if suffix == ".png":
+        if png_writer is None:
+            raise EvaluationError("Writing the chart as PNG needs the app's image renderer.")
+        png_writer(report_svg(report["summary"]), path)
+    elif suffix == ".svg":
+        path.write_text(report_svg(report["summary"]), encoding="utf-8")
+    else:
+        path.write_text(report_html(report), encoding="utf-8")
+    return path

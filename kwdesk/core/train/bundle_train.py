@@ -25,12 +25,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 if __package__:  # imported as part of kwdesk
-    from kwdesk.core.train.train_data import (collate, encode_record, epoch_order, pack_examples, replay_answer_mask, training_loss,
-                                         unpacked, warmup_cosine)
+    from kwdesk.core.train.train_data import (encode_record, epoch_order, optimizer_steps, pack_examples, training_dtype,
+                                              unpacked, warmup_cosine)
 else:  # run as a bundle's train.py: its own copy of train_data.py, beside it
     sys.path.insert(0, str(HERE))
-    from train_data import (collate, encode_record, epoch_order, pack_examples, replay_answer_mask,  # type: ignore
-                            training_loss, unpacked, warmup_cosine)
+    from train_data import (encode_record, epoch_order, optimizer_steps, pack_examples, training_dtype,  # type: ignore
+                            unpacked, warmup_cosine)
 
 
 def load_bundle(folder: Path) -> tuple[dict, list[dict]]:
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     accelerator = Accelerator(cpu=not torch.cuda.is_available())
     world, rank = accelerator.num_processes, accelerator.process_index
     cuda = accelerator.device.type == "cuda"
-    dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float32
+    dtype = training_dtype(torch, cuda)
     base = choose_base(config, args.base)
     tokenizer = AutoTokenizer.from_pretrained(base)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
@@ -117,29 +117,20 @@ def main(argv: list[str] | None = None) -> None:
     stream = micro_batches()
     losses, sources_seen, tokens = [], [], 0
     started = time.monotonic()
-    for step in range(total_steps):
-        optimizer.zero_grad(set_to_none=True)
-        step_loss = torch.zeros((), device=accelerator.device)
-        for micro in range(cfg["grad_accum"]):
-            packs = next(stream)
-            sources_seen.append([s for p in packs for s in p.sources])
-            tokens += sum(len(p.input_ids) for p in packs)
-            batch = {k: v.to(accelerator.device) for k, v in collate(packs, pad_id).items()}
-            # Gradients are averaged across processes only on the last micro-batch of a step.
-            sync = micro == cfg["grad_accum"] - 1
-            with accelerator.no_sync(model) if not sync else _nothing():
-                kl = cfg.get("replay_kl") or 0.0
-                replay = replay_answer_mask(packs, batch["input_ids"].shape[1]) if kl else None
-                loss = training_loss(model, batch, replay, kl) / cfg["grad_accum"]
-                accelerator.backward(loss)
-            step_loss += loss.detach()
-        accelerator.clip_grad_norm_(params, 1.0)
-        optimizer.step()
-        scheduler.step()
-        mean_loss = accelerator.reduce(step_loss, "mean").item()
-        losses.append(round(mean_loss, 6))
+    # The same loop as kwdesk's own training job, with accelerate's backward, clipping,
+    # gradient sync and loss averaging.
+    for done in optimizer_steps(
+        model, optimizer, scheduler, stream, params, first_step=0, total_steps=total_steps, grad_accum=cfg["grad_accum"],
+        pad_id=pad_id, device=accelerator.device, replay_kl=cfg.get("replay_kl") or 0.0,
+        backward=accelerator.backward, clip=lambda ps: accelerator.clip_grad_norm_(ps, 1.0),
+        no_sync=lambda last: _nothing() if last else accelerator.no_sync(model),
+        mean_over_processes=lambda loss: accelerator.reduce(loss, "mean").item(),
+    ):
+        sources_seen.extend([s for pack in micro for s in pack] for micro in done.sources)
+        tokens += done.tokens
+        losses.append(round(done.loss, 6))
         if accelerator.is_main_process:
-            print(f"step {step + 1}/{total_steps}, loss {mean_loss:.3f}", flush=True)
+            print(f"step {done.step}/{total_steps}, loss {done.loss:.3f}", flush=True)
 
     accelerator.wait_for_everyone()
     seen = gather_object([sources_seen])  # which examples each process trained on

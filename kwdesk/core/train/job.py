@@ -29,13 +29,12 @@ from kwdesk.core.models.model_files import check_safetensors_folder
 from kwdesk.core.train.presets import PRESETS, TrainConfig
 from kwdesk.core.train.train_data import (
     Example,
-    collate,
     dataset_sha256,
     encode_record,
     epoch_order,
+    optimizer_steps,
+    training_dtype,
     pack_examples,
-    replay_answer_mask,
-    training_loss,
     unpacked,
     warmup_cosine,
 )
@@ -94,9 +93,8 @@ def peak_memory_mb(device: str = "cpu") -> float:
 def device_and_dtype():
     import torch
 
-    if torch.cuda.is_available():
-        return "cuda", (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
-    return "cpu", torch.float32
+    cuda = torch.cuda.is_available()
+    return ("cuda" if cuda else "cpu"), training_dtype(torch, cuda)
 
 
 def training_records(db, cfg: TrainConfig, base: BaseModel, on_status=None) -> tuple[list[dict], list[dict], str]:
@@ -286,36 +284,25 @@ class TrainJob(Job):
             started = time.monotonic()
             micro = self._micro_batches(examples, step)
             try:
-                while step < total_steps:
-                    self.check_cancelled()
-                    optimizer.zero_grad(set_to_none=True)
-                    step_loss = 0.0
-                    names = []
-                    for _ in range(cfg.grad_accum):
-                        batch_packs = next(micro)
-                        names.append("|".join(",".join(p.sources) for p in batch_packs))
-                        batch = {k: v.to(device) for k, v in collate(batch_packs, pad_id).items()}
-                        replay = replay_answer_mask(batch_packs, batch["input_ids"].shape[1]) if cfg.replay_kl else None
-                        loss = training_loss(model, batch, replay, cfg.replay_kl) / cfg.grad_accum
-                        loss.backward()
-                        step_loss += loss.item()
-                        tokens_done += sum(len(p.input_ids) for p in batch_packs)  # real tokens, not padding
-                    torch.nn.utils.clip_grad_norm_(params, 1.0)
-                    optimizer.step()
-                    scheduler.step()
-                    step += 1
-                    losses.append(round(step_loss, 6))
-                    order_log.append(names)
+                self.check_cancelled()
+                for done in optimizer_steps(model, optimizer, scheduler, micro, params, first_step=step,
+                                            total_steps=total_steps, grad_accum=cfg.grad_accum, pad_id=pad_id,
+                                            device=device, replay_kl=cfg.replay_kl):
+                    step = done.step
+                    tokens_done += done.tokens
+                    losses.append(round(done.loss, 6))
+                    order_log.append(["|".join(",".join(pack) for pack in micro) for micro in done.sources])
                     elapsed = time.monotonic() - started
                     self.report(
-                        step, total_steps, f"step {step}/{total_steps}, loss {step_loss:.3f}",
-                        loss=step_loss, learning_rate=scheduler.get_last_lr()[0],
+                        step, total_steps, f"step {step}/{total_steps}, loss {done.loss:.3f}",
+                        loss=done.loss, learning_rate=scheduler.get_last_lr()[0],
                         tokens_per_second=tokens_done / elapsed if elapsed else 0.0,
                         tokens=tokens_done,
                         memory_mb=peak_memory_mb(device), run_id=run_id,
                     )
                     if step % cfg.checkpoint_every == 0 and step < total_steps:
                         self._checkpoint(run_dir, model, optimizer, scheduler, step, losses, order_log)
+                    self.check_cancelled()
             except Cancelled:
                 self._checkpoint(run_dir, model, optimizer, scheduler, step, losses, order_log)
                 self._mark_run(db, run_id, "cancelled", data_hash, {"losses": losses, "steps": step})

@@ -174,3 +174,62 @@ def epoch_order(count: int, seed: int, epoch: int) -> list[int]:
     order = list(range(count))
     random.Random(f"{seed}:{epoch}").shuffle(order)
     return order
+
+
+def training_dtype(torch, cuda: bool):
+    """The weights' dtype: bf16 on a GPU that has it, else float32. (float16 without a loss
+    scaler lets AdamW's updates underflow, so a GPU without bf16 trains in float32.)"""
+    return torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float32
+
+
+@dataclass
+class StepDone:
+    """One optimizer step of ``optimizer_steps``."""
+
+    step: int  # steps done so far, this one included
+    loss: float  # the step's loss (averaged over processes where there are several)
+    tokens: int  # real tokens trained in this step (no padding)
+    sources: list[list[list[str]]]  # per micro-batch, per packed sequence, the sources of its examples
+
+
+def optimizer_steps(model, optimizer, scheduler, micro_batches, params, *, first_step: int, total_steps: int,
+                    grad_accum: int, pad_id: int, device, replay_kl: float = 0.0, backward=None, clip=None,
+                    no_sync=None, mean_over_processes=None):
+    """The training loop, one optimizer step per item yielded (a StepDone), from FIRST_STEP to
+    TOTAL_STEPS: GRAD_ACCUM micro-batches from MICRO_BATCHES, the loss on answers (and the KL
+    term at replay answers), clipped gradients, the optimizer and the learning-rate schedule.
+
+    kwdesk's training job and a bundle's train.py (under accelerate) both run this, so a
+    bundle trains exactly what kwdesk would. The hooks are accelerate's where it is used:
+    BACKWARD(loss), CLIP(params), NO_SYNC(is_last_micro_batch) -> a context manager, and
+    MEAN_OVER_PROCESSES(loss tensor) -> float. Stopping (cancel, checkpoints) is the
+    caller's, between steps."""
+    import contextlib
+
+    import torch
+
+    backward = backward or (lambda loss: loss.backward())
+    clip = clip or (lambda ps: torch.nn.utils.clip_grad_norm_(ps, 1.0))
+    step = first_step
+    while step < total_steps:
+        optimizer.zero_grad(set_to_none=True)
+        step_loss = torch.zeros((), device=device)
+        tokens, sources = 0, []
+        for micro in range(grad_accum):
+            packs = next(micro_batches)
+            sources.append([list(p.sources) for p in packs])
+            tokens += sum(len(p.input_ids) for p in packs)
+            batch = {k: v.to(device) for k, v in collate(packs, pad_id).items()}
+            replay = replay_answer_mask(packs, batch["input_ids"].shape[1]) if replay_kl else None
+            last = micro == grad_accum - 1
+            # Gradients are averaged across processes only on the last micro-batch of a step.
+            with no_sync(last) if no_sync is not None else contextlib.nullcontext():
+                loss = training_loss(model, batch, replay, replay_kl) / grad_accum
+                backward(loss)
+            step_loss += loss.detach()
+        clip(params)
+        optimizer.step()
+        scheduler.step()
+        step += 1
+        value = mean_over_processes(step_loss) if mean_over_processes is not None else step_loss.item()
+        yield StepDone(step, value, tokens, sources)
