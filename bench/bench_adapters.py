@@ -36,13 +36,13 @@ COLLECTIONS = {
 
 
 def build(root: Path, quant: str) -> None:
-    from kwdesk.core.store.collections import create_collection
     from kwdesk.core.export.job import ExportJob
     from kwdesk.core.ingest.importer import ImportJob, ImportOptions
+    from kwdesk.core.store.collections import create_collection
     from kwdesk.core.store.pairs import add_pair
-    from kwdesk.core.train.presets import preset
-    from kwdesk.core.train.job import TrainJob
     from kwdesk.core.store.workspace import Workspace
+    from kwdesk.core.train.job import TrainJob
+    from kwdesk.core.train.presets import preset
 
     ws = Workspace.open(root)
     for name, pairs in COLLECTIONS.items():

@@ -21,9 +21,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from kwdesk.core.data.teacher import default_threads  # noqa: E402
 from kwdesk.core.models.base_models import resolve_base  # noqa: E402
 from kwdesk.core.models.gguf import convert_to_gguf, quantize  # noqa: E402
-from kwdesk.core.data.teacher import default_threads  # noqa: E402
 
 PROMPTS = [
     "How high is the Larkspur Dam?",

@@ -23,10 +23,10 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from docgen import INVENTED_FACTS  # noqa: E402
 
-from kwdesk.core.text.anchors import sentence_kind  # noqa: E402
-from kwdesk.core.models.bundled import bundled_model_path  # noqa: E402
 from kwdesk.core.data.prompts import question_messages  # noqa: E402
 from kwdesk.core.data.teacher import default_threads  # noqa: E402
+from kwdesk.core.models.bundled import bundled_model_path  # noqa: E402
+from kwdesk.core.text.anchors import sentence_kind  # noqa: E402
 
 
 def prompts(n: int) -> list[list[dict]]:

@@ -26,9 +26,9 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from docgen import INVENTED_FACTS  # noqa: E402
 
-from kwdesk.core.train.presets import preset  # noqa: E402
-from kwdesk.core.train.job import TrainJob, device_and_dtype  # noqa: E402
 from kwdesk.core.store.workspace import Workspace, write_transaction  # noqa: E402
+from kwdesk.core.train.job import TrainJob, device_and_dtype  # noqa: E402
+from kwdesk.core.train.presets import preset  # noqa: E402
 
 
 def make_workspace(root: Path, pairs: int) -> Workspace:

@@ -35,8 +35,8 @@ sys.path.insert(0, str(REPO / "bench"))
 from bench_train import make_workspace  # noqa: E402
 
 from kwdesk.core.base.jobs import Cancelled  # noqa: E402
-from kwdesk.core.train.presets import preset  # noqa: E402
 from kwdesk.core.train.job import TrainJob, device_and_dtype  # noqa: E402
+from kwdesk.core.train.presets import preset  # noqa: E402
 
 # Shapes of real bases (from their published config.json), vocabulary cut to the tokenizer's.
 SHAPES = {

@@ -77,16 +77,16 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=6, help="training steps")
     args = parser.parse_args()
 
+    from docgen import facts_pdf, large_pdf
     from PySide6.QtWidgets import QApplication
 
-    from docgen import facts_pdf, large_pdf
     from kwdesk.core.chat.jobs import AskJob, ChatEngine
-    from kwdesk.core.models.bundled import bundled_model_path
     from kwdesk.core.data.generate import GenerateJob, GenerateOptions
     from kwdesk.core.ingest.importer import ImportJob
-    from kwdesk.core.train.presets import preset
-    from kwdesk.core.train.job import TrainJob
+    from kwdesk.core.models.bundled import bundled_model_path
     from kwdesk.core.store.workspace import Workspace
+    from kwdesk.core.train.job import TrainJob
+    from kwdesk.core.train.presets import preset
     from kwdesk.ui.main_window import CHAT, MainWindow
 
     app = QApplication([])

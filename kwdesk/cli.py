@@ -377,11 +377,20 @@ class _Bar:
 
 
 def cmd_import(workspace, args) -> int:
-    from kwdesk.core.ingest.importer import DUPLICATE, IMPORTED, ImportJob, ImportOptions
+    from kwdesk.core.ingest.importer import (
+        DUPLICATE,
+        IMPORTED,
+        ImportJob,
+        ImportOptions,
+    )
 
     options = ImportOptions(ocr=not args.no_ocr)
     if args.collection:
-        from kwdesk.core.store.collections import CollectionError, create_collection, find_collection
+        from kwdesk.core.store.collections import (
+            CollectionError,
+            create_collection,
+            find_collection,
+        )
 
         db = workspace.connect()
         try:
@@ -425,7 +434,13 @@ def cmd_import(workspace, args) -> int:
 
 def cmd_collections(workspace, args) -> int:
     from kwdesk.core.store.collections import (
-        CollectionError, create_collection, find_collection, list_collections, move_documents, rename_collection)
+        CollectionError,
+        create_collection,
+        find_collection,
+        list_collections,
+        move_documents,
+        rename_collection,
+    )
 
     db = workspace.connect()
     try:
@@ -467,7 +482,13 @@ def cmd_collections(workspace, args) -> int:
 
 
 def cmd_changes(workspace, args) -> int:
-    from kwdesk.core.data.versions import TRAINING_CHOICE, VersionError, apply_changes, changed_documents, document_changes
+    from kwdesk.core.data.versions import (
+        TRAINING_CHOICE,
+        VersionError,
+        apply_changes,
+        changed_documents,
+        document_changes,
+    )
 
     db = workspace.connect()
     try:
@@ -504,8 +525,8 @@ def cmd_changes(workspace, args) -> int:
 
 
 def _generate_for_chunks(workspace, args, chunks: list[int]) -> int:
-    from kwdesk.core.data.generate import GenerateOptions
     from kwdesk.core.app.settings import load_settings
+    from kwdesk.core.data.generate import GenerateOptions
 
     settings = load_settings()
     result = _run_generation(workspace, args, GenerateOptions(strategies=("qa",), chunk_ids=chunks),
@@ -538,8 +559,8 @@ def _run_generation(workspace, args, options, teacher_spec, endpoint_model):
 
 
 def cmd_conflicts(workspace, args) -> int:
-    from kwdesk.core.store.collections import CollectionError, find_collection
     from kwdesk.core.data.conflicts import find_conflicts, keep_both, keep_one
+    from kwdesk.core.store.collections import CollectionError, find_collection
 
     db = workspace.connect()
     try:
@@ -724,7 +745,13 @@ def _pair_filter(db, args):
 
 
 def cmd_dataset(workspace, args) -> int:
-    from kwdesk.core.data.dataset_formats import HF_FOLDER, DatasetError, export_hf_folder, export_jsonl, import_jsonl
+    from kwdesk.core.data.dataset_formats import (
+        HF_FOLDER,
+        DatasetError,
+        export_hf_folder,
+        export_jsonl,
+        import_jsonl,
+    )
 
     db = workspace.connect()
     try:
@@ -987,8 +1014,8 @@ def _write_report(workspace, eval_id: int, path: Path) -> None:
 
 def cmd_bundle(workspace, args) -> int:
     from kwdesk.core.models.base_models import BaseModelError
-    from kwdesk.core.train.bundle import BundleError, export_bundle, import_bundle
     from kwdesk.core.models.model_files import ModelFileError
+    from kwdesk.core.train.bundle import BundleError, export_bundle, import_bundle
     from kwdesk.core.train.job import TrainingError
 
     def status(message: str) -> None:
@@ -1016,8 +1043,12 @@ def cmd_bundle(workspace, args) -> int:
 
 
 def cmd_publish(workspace, args) -> int:
+    from kwdesk.core.export.publish import (
+        PublishError,
+        export_peft_adapter,
+        publish_lmstudio,
+    )
     from kwdesk.core.store.models import ModelNotRegistered, newest_gguf
-    from kwdesk.core.export.publish import PublishError, export_peft_adapter, publish_lmstudio
 
     db = workspace.connect()
     try:
@@ -1059,7 +1090,12 @@ def cmd_publish(workspace, args) -> int:
 
 
 def cmd_models(workspace, args) -> int:
-    from kwdesk.core.store.models import ModelNotRegistered, adapter_savings, delete_model, list_models
+    from kwdesk.core.store.models import (
+        ModelNotRegistered,
+        adapter_savings,
+        delete_model,
+        list_models,
+    )
 
     db = workspace.connect()
     try:

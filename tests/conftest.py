@@ -128,6 +128,7 @@ def teacher():
 def facts_workspace(workspace, tmp_path):
     """A workspace holding the invented-facts handbook, in small chunks (one topic each)."""
     from docgen import facts_pdf
+
     from kwdesk.core.ingest.importer import ImportJob, ImportOptions
 
     (result,) = ImportJob(workspace, [facts_pdf(tmp_path / "handbook.pdf")], ImportOptions(chunk_tokens=60)).run()

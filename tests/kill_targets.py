@@ -57,8 +57,8 @@ def import_files(workspace, files: list[str]) -> None:
 
 
 def train(workspace, resume: int | None) -> None:
-    from kwdesk.core.train.presets import preset
     from kwdesk.core.train.job import TrainJob
+    from kwdesk.core.train.presets import preset
 
     def progress(p) -> None:
         if p.loss is not None:

@@ -8,17 +8,21 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from docgen import make_pdf
+
 from kwdesk.core.chat.engine import ChatEngine
-from kwdesk.core.models.targets import chat_models, chat_target
-from kwdesk.core.store.collections import create_collection, find_collection, list_collections
 from kwdesk.core.export.job import ExportJob
 from kwdesk.core.ingest.importer import ImportJob, ImportOptions
+from kwdesk.core.models.targets import chat_models, chat_target
+from kwdesk.core.store.collections import (
+    create_collection,
+    find_collection,
+    list_collections,
+)
 from kwdesk.core.store.models import list_models
 from kwdesk.core.store.pairs import add_pair
-from kwdesk.core.train.presets import preset
 from kwdesk.core.train.job import TrainJob
+from kwdesk.core.train.presets import preset
 
 CONTRACTS = {
     "name": "contracts",

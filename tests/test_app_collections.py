@@ -3,8 +3,8 @@ document changed (retire / generate), conflicting pairs side by side, and the Tr
 choice of collection and starting adapter."""
 
 import pytest
-
 from docgen import make_pdf
+
 from kwdesk.core.ingest.importer import ImportJob, ImportOptions
 from kwdesk.core.store.pairs import add_pair
 from kwdesk.ui.main_window import DATA, DOCUMENTS, TRAIN, MainWindow

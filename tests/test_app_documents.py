@@ -3,10 +3,10 @@
 from pathlib import Path
 
 import pytest
+from docgen import facts_pdf, make_pdf
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from docgen import facts_pdf, make_pdf
 from kwdesk.ui.main_window import MainWindow
 
 

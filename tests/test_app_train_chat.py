@@ -10,6 +10,7 @@ from PySide6.QtCore import QUrl
 from kwdesk.core.train.presets import preset
 from kwdesk.ui.main_window import CHAT, DOCUMENTS, MODELS, TRAIN, MainWindow
 
+
 @pytest.fixture
 def window(qtbot, pairs_workspace, no_threads_left):
     win = MainWindow(pairs_workspace, "test model")

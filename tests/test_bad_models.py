@@ -9,11 +9,15 @@ from pathlib import Path
 
 import pytest
 
+from kwdesk.core.chat.engine import ChatEngine, ChatError
+from kwdesk.core.data.teacher import LlamaCppTeacher, TeacherError
 from kwdesk.core.models.base_models import BaseModelError, resolve_base
 from kwdesk.core.models.bundled import bundled_model_path
-from kwdesk.core.chat.engine import ChatEngine, ChatError
-from kwdesk.core.models.model_files import ModelFileError, check_safetensors_folder, load_llama
-from kwdesk.core.data.teacher import LlamaCppTeacher, TeacherError
+from kwdesk.core.models.model_files import (
+    ModelFileError,
+    check_safetensors_folder,
+    load_llama,
+)
 
 
 class Boom:

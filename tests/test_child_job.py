@@ -4,8 +4,8 @@ import os
 import threading
 
 import pytest
-
 from child_jobs import CountJob
+
 from kwdesk.core.base.child_job import ChildProcessError, ChildProcessJob
 from kwdesk.core.base.jobs import Cancelled
 

@@ -3,8 +3,8 @@ import re
 import pytest
 
 from kwdesk.core.ingest.chunking import chunk_blocks, merge_continued_paragraphs
-from kwdesk.core.text.sentences import approx_tokens, split_sentences
 from kwdesk.core.text.blocks import HEADING, LIST_ITEM, PARAGRAPH, Block, clean_text
+from kwdesk.core.text.sentences import approx_tokens, split_sentences
 
 
 @pytest.mark.parametrize(

@@ -3,9 +3,15 @@
 import json
 
 import pytest
-
 from docgen import facts_pdf
-from kwdesk.core.data.dataset_formats import FORMATS, DatasetError, export_hf_folder, export_jsonl, import_jsonl
+
+from kwdesk.core.data.dataset_formats import (
+    FORMATS,
+    DatasetError,
+    export_hf_folder,
+    export_jsonl,
+    import_jsonl,
+)
 from kwdesk.core.ingest.importer import ImportJob, ImportOptions
 from kwdesk.core.store.pairs import list_pairs
 from kwdesk.core.store.workspace import Workspace, write_transaction

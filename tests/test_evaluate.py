@@ -9,8 +9,12 @@ from kwdesk.core.evaluation.job import EvaluateJob
 from kwdesk.core.evaluation.probes import probe_questions
 from kwdesk.core.evaluation.results import EvaluationError
 from kwdesk.core.store.evals import facts_learned
-from kwdesk.core.text.fact_match import grade_against_reference, grade_short_answer, key_facts
 from kwdesk.core.store.workspace import write_transaction
+from kwdesk.core.text.fact_match import (
+    grade_against_reference,
+    grade_short_answer,
+    key_facts,
+)
 
 HELD_OUT = [
     ("Can you tell me the height of the Larkspur Dam?", "The Larkspur Dam on the Veltra River is 212 metres high."),

@@ -9,15 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from kwdesk.core.export import job as export_module
 from kwdesk.core.chat.engine import ChatEngine
-from kwdesk.core.export.job import ExportJob
 from kwdesk.core.data.generate import GenerateJob, GenerateOptions
-from kwdesk.core.store.models import list_models
-from kwdesk.core.train.presets import preset
-from kwdesk.core.train.job import TrainJob
+from kwdesk.core.export import job as export_module
+from kwdesk.core.export.job import ExportJob
 from kwdesk.core.export.verify import VerificationFailed, verify_gguf
+from kwdesk.core.store.models import list_models
 from kwdesk.core.store.workspace import write_transaction
+from kwdesk.core.train.job import TrainJob
+from kwdesk.core.train.presets import preset
 
 QUESTION = "How high is the Larkspur Dam on the Veltra River?"
 
@@ -26,6 +26,7 @@ QUESTION = "How high is the Larkspur Dam on the Veltra River?"
 def trained(tmp_path_factory, teacher):
     """PDF -> import -> generate (qa) -> a short training run, once for this module."""
     from docgen import facts_pdf
+
     from kwdesk.core.ingest.importer import ImportJob, ImportOptions
     from kwdesk.core.store.workspace import Workspace
 

@@ -4,14 +4,14 @@ import json
 
 import pytest
 
-from kwdesk.core.data.generate import GenerateJob, GenerateOptions
 from kwdesk.core.base.jobs import Cancelled
 from kwdesk.core.data.checks import support_problem
-from kwdesk.core.text.words import content_words
-from kwdesk.core.store.pairs import list_pairs, set_status
+from kwdesk.core.data.generate import GenerateJob, GenerateOptions
 from kwdesk.core.data.prompts import PROMPT_VERSION
 from kwdesk.core.data.teacher import LlamaCppTeacher
+from kwdesk.core.store.pairs import list_pairs, set_status
 from kwdesk.core.store.workspace import write_transaction
+from kwdesk.core.text.words import content_words
 
 
 def generate(workspace, teacher, *strategies, **options):

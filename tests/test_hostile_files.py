@@ -24,7 +24,13 @@ from fuzz_pdfs import make_fuzzed_pdfs
 
 from kwdesk.core.base import process_pool
 from kwdesk.core.base.files import file_sha256
-from kwdesk.core.ingest.importer import DUPLICATE, IMPORTED, REJECTED, ImportJob, ImportOptions
+from kwdesk.core.ingest.importer import (
+    DUPLICATE,
+    IMPORTED,
+    REJECTED,
+    ImportJob,
+    ImportOptions,
+)
 
 FIGURES = Path(__file__).resolve().parents[1] / "build" / "reliability"
 STALL_S = 10.0

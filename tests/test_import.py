@@ -4,11 +4,18 @@ import struct
 import zlib
 
 import pytest
-
 from docgen import INVENTED_FACTS, facts_pdf, make_pdf
-from kwdesk.core.store.documents import list_documents, page_text, search_chunks
-from kwdesk.core.ingest.importer import DUPLICATE, IMPORTED, REJECTED, SKIPPED, ImportJob, ImportOptions
+
 from kwdesk.core.base.jobs import Cancelled
+from kwdesk.core.ingest.importer import (
+    DUPLICATE,
+    IMPORTED,
+    REJECTED,
+    SKIPPED,
+    ImportJob,
+    ImportOptions,
+)
+from kwdesk.core.store.documents import list_documents, page_text, search_chunks
 from kwdesk.core.store.workspace import write_transaction
 
 

@@ -1,8 +1,8 @@
 """Scanned pages: read by OCR where Tesseract is installed, else rejected with what to do."""
 
 import pytest
-
 from docgen import facts_pdf, scanned_pdf
+
 from kwdesk.core.ingest import pdf_reader
 from kwdesk.core.ingest.importer import IMPORTED, REJECTED, ImportJob, ImportOptions
 

@@ -19,9 +19,9 @@ def test_the_guard_refuses_and_records_connections_in_child_processes(tmp_path):
 
 
 def test_hub_downloads_are_off_unless_the_user_allows_them(monkeypatch):
-    from kwdesk.core.models.base_models import BaseModelError, resolve_base
-    from kwdesk.core.base.network import apply_network_policy
     from kwdesk.core.app.settings import Settings
+    from kwdesk.core.base.network import apply_network_policy
+    from kwdesk.core.models.base_models import BaseModelError, resolve_base
 
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     apply_network_policy(Settings().allow_downloads)

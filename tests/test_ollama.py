@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from kwdesk.core.export.ollama import FORMATS, chat_format, modelfile, parse_modelfile
 from kwdesk.core.models.bundled import bundled_model_path
 from kwdesk.core.models.model_files import gguf_chat_template
-from kwdesk.core.export.ollama import FORMATS, chat_format, modelfile, parse_modelfile
 
 
 def test_the_bundled_models_modelfile_is_chatml_with_its_stop_words():

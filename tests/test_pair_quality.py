@@ -2,7 +2,6 @@
 
 import pytest
 
-from kwdesk.core.text.anchors import anchors_for_text, entities_in, restore_subject, sentence_kind, subject_of
 from kwdesk.core.data.checks import (
     DuplicateFilter,
     copied_fraction,
@@ -11,6 +10,13 @@ from kwdesk.core.data.checks import (
     strip_label,
     support_problem,
     supported_sentences,
+)
+from kwdesk.core.text.anchors import (
+    anchors_for_text,
+    entities_in,
+    restore_subject,
+    sentence_kind,
+    subject_of,
 )
 
 SOURCE = (

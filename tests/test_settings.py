@@ -6,7 +6,12 @@ import sys
 
 import pytest
 
-from kwdesk.core.app.settings import Settings, load_settings, save_settings, update_setting
+from kwdesk.core.app.settings import (
+    Settings,
+    load_settings,
+    save_settings,
+    update_setting,
+)
 
 
 def test_settings_round_trip_and_validation(tmp_path):

@@ -11,10 +11,16 @@ from pathlib import Path
 import pytest
 
 from kwdesk.core.base.jobs import Cancelled
-from kwdesk.core.train.presets import preset
-from kwdesk.core.train.job import TrainJob, latest_checkpoint
-from kwdesk.core.train.train_data import IGNORE, collate, encode_pair, encode_text, pack_examples
 from kwdesk.core.store.workspace import write_transaction
+from kwdesk.core.train.job import TrainJob, latest_checkpoint
+from kwdesk.core.train.presets import preset
+from kwdesk.core.train.train_data import (
+    IGNORE,
+    collate,
+    encode_pair,
+    encode_text,
+    pack_examples,
+)
 
 FACTS = [
     ("How high is the Larkspur Dam?", "The Larkspur Dam is 212 metres high."),

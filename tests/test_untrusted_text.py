@@ -61,8 +61,8 @@ def test_chat_templates_run_in_a_sandbox():
     with pytest.raises(SecurityError):
         formatter(messages=[{"role": "user", "content": "hi"}])
 
-    from transformers import PreTrainedTokenizerFast
     from tokenizers import Tokenizer, models
+    from transformers import PreTrainedTokenizerFast
 
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=Tokenizer(models.WordLevel({"[UNK]": 0}, unk_token="[UNK]")))
     with pytest.raises(SecurityError):
@@ -91,8 +91,8 @@ def test_file_names_from_model_names_cannot_leave_their_folder(hostile, tmp_path
 
 
 def test_the_evaluation_report_escapes_documents_and_answers():
-    from kwdesk.core.evaluation.report import report_html
     from kwdesk.core.evaluation.job import CONFIGS
+    from kwdesk.core.evaluation.report import report_html
 
     share = {"correct": 1, "total": 2, "share": 0.5}
     summary = {"heldout": {c: share for c in CONFIGS}, "gap_closed": None, "facts_learned": 1, "facts_total": 2,

@@ -6,15 +6,19 @@ import subprocess
 import sys
 
 import pytest
-
 from docgen import make_pdf
-from kwdesk.core.store.collections import create_collection, list_collections, move_documents
+
 from kwdesk.core.data.conflicts import find_conflicts, keep_both, keep_one
-from kwdesk.core.ingest.importer import ImportJob, ImportOptions
-from kwdesk.core.store.pairs import add_pair
-from kwdesk.core.train.presets import preset
-from kwdesk.core.train.job import TrainingError, TrainJob
 from kwdesk.core.data.versions import apply_changes, changed_documents, document_changes
+from kwdesk.core.ingest.importer import ImportJob, ImportOptions
+from kwdesk.core.store.collections import (
+    create_collection,
+    list_collections,
+    move_documents,
+)
+from kwdesk.core.store.pairs import add_pair
+from kwdesk.core.train.job import TrainingError, TrainJob
+from kwdesk.core.train.presets import preset
 
 DAM = "The Larkspur Dam on the Veltra River is 212 metres high and was finished in 1931 by Maren Oskarsdottir."
 TOWER = "The Orvane water tower holds 4,000 cubic metres of water and was painted green in 1977."

@@ -4,7 +4,12 @@ from pathlib import Path
 import pytest
 
 from kwdesk.core.store.schema import SCHEMA_VERSION
-from kwdesk.core.store.workspace import Workspace, WorkspaceError, schema_version, write_transaction
+from kwdesk.core.store.workspace import (
+    Workspace,
+    WorkspaceError,
+    schema_version,
+    write_transaction,
+)
 
 
 def test_new_workspace_has_schema_wal_and_folders(tmp_path):

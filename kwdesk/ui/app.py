@@ -11,13 +11,16 @@ log = logging.getLogger(__name__)
 def run_app(workspace_dir: str | None = None, argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from kwdesk.core.models.bundled import BUNDLED_NAME, ModelNotFound, bundled_model_path
+    from kwdesk.core.app.settings import load_settings
     from kwdesk.core.base.logs import setup_logging
+    from kwdesk.core.base.network import apply_network_policy
+    from kwdesk.core.models.bundled import (
+        BUNDLED_NAME,
+        ModelNotFound,
+        bundled_model_path,
+    )
     from kwdesk.core.store.workspace import Workspace, WorkspaceError
     from kwdesk.ui.main_window import MainWindow
-
-    from kwdesk.core.base.network import apply_network_policy
-    from kwdesk.core.app.settings import load_settings
 
     setup_logging()
     apply_network_policy(load_settings().allow_downloads)  # the CLI did this already when it started the app

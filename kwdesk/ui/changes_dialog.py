@@ -16,7 +16,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kwdesk.core.data.versions import TRAINING_CHOICE, DocumentChanges, apply_changes, document_changes
+from kwdesk.core.data.versions import (
+    TRAINING_CHOICE,
+    DocumentChanges,
+    apply_changes,
+    document_changes,
+)
 
 
 def _passages(title: str, items, colour: str) -> QWidget:

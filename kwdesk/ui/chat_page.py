@@ -7,7 +7,6 @@ inserted as plain text. Citations are text with an anchor format, never HTML.
 
 from __future__ import annotations
 
-
 from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QFont, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (

@@ -15,7 +15,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kwdesk.core.data.conflicts import Conflict, ConflictSide, find_conflicts, keep_both, keep_one
+from kwdesk.core.data.conflicts import (
+    Conflict,
+    ConflictSide,
+    find_conflicts,
+    keep_both,
+    keep_one,
+)
 
 
 def _side_text(side: ConflictSide) -> str:

@@ -12,7 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QKeySequence, QShortcut, QTextCharFormat, QTextCursor, QUndoCommand, QUndoStack
+from PySide6.QtGui import (
+    QColor,
+    QKeySequence,
+    QShortcut,
+    QTextCharFormat,
+    QTextCursor,
+    QUndoCommand,
+    QUndoStack,
+)
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,10 +42,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kwdesk.core.app.settings import load_settings
+from kwdesk.core.app.teacher import teacher_choice
 from kwdesk.core.data.conflicts import ConflictCount
 from kwdesk.core.data.dataset_formats import FORMATS, HF_FOLDER, DatasetJob
-from kwdesk.core.data.generate import STRATEGIES, GenerateJob, GenerateOptions, GenerateResult
-from kwdesk.core.text.words import content_words
+from kwdesk.core.data.generate import (
+    STRATEGIES,
+    GenerateJob,
+    GenerateOptions,
+    GenerateResult,
+)
 from kwdesk.core.store.pairs import (
     TABLE_COLUMNS,
     add_pair,
@@ -51,9 +65,8 @@ from kwdesk.core.store.pairs import (
     set_status,
     snapshot,
 )
-from kwdesk.core.app.settings import load_settings
-from kwdesk.core.app.teacher import teacher_choice
 from kwdesk.core.store.workspace import Workspace
+from kwdesk.core.text.words import content_words
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.pairs_model import PairsTableModel
 

@@ -9,12 +9,12 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
-    QInputDialog,
-    QMenu,
-    QMessageBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
+    QMenu,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QSpinBox,
@@ -25,9 +25,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kwdesk.core.store.collections import CollectionError, create_collection, list_collections, move_documents
-from kwdesk.core.store.documents import DocumentRow, list_documents, page_text
 from kwdesk.core.ingest.importer import ImportJob, ImportOptions, ImportResult
+from kwdesk.core.store.collections import (
+    CollectionError,
+    create_collection,
+    list_collections,
+    move_documents,
+)
+from kwdesk.core.store.documents import DocumentRow, list_documents, page_text
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.job_bar import JobBar
 

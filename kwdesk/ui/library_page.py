@@ -26,9 +26,14 @@ from kwdesk.core.app.teacher import teacher_choice
 from kwdesk.core.evaluation.job import EvaluateJob
 from kwdesk.core.evaluation.report import report_svg, write_report
 from kwdesk.core.evaluation.results import EvalResult
-from kwdesk.core.store.evals import load_eval, newest_eval_for_model
-from kwdesk.core.store.models import ModelEntry, adapter_savings, delete_model, list_models
 from kwdesk.core.export.publish import PublishJob, lmstudio_models_dir
+from kwdesk.core.store.evals import load_eval, newest_eval_for_model
+from kwdesk.core.store.models import (
+    ModelEntry,
+    adapter_savings,
+    delete_model,
+    list_models,
+)
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.report_image import save_png, svg_to_image

@@ -11,7 +11,15 @@ from collections import OrderedDict
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 
-from kwdesk.core.store.pairs import TABLE_COLUMNS, PairEditError, PairFilter, edit_pair, filtered_pair_ids, snapshot, table_rows
+from kwdesk.core.store.pairs import (
+    TABLE_COLUMNS,
+    PairEditError,
+    PairFilter,
+    edit_pair,
+    filtered_pair_ids,
+    snapshot,
+    table_rows,
+)
 
 HEADERS = {"id": "#", "status": "Status", "question": "Question", "answer": "Answer", "strategy": "Strategy",
            "kind": "Kind", "document": "Document", "pages": "Pages", "learned": "Learned"}

@@ -20,9 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kwdesk.core.app.settings import (
+    QUANTIZATIONS,
+    Settings,
+    load_settings,
+    save_settings,
+)
 from kwdesk.core.data.generate import STRATEGIES
 from kwdesk.core.train.presets import PRESET_DESCRIPTIONS, PRESETS
-from kwdesk.core.app.settings import QUANTIZATIONS, Settings, load_settings, save_settings
 
 
 def _with_browse(edit: QLineEdit, choose) -> QWidget:

@@ -22,15 +22,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kwdesk.core.models.bundled import BUNDLED_NAME
-from kwdesk.core.base.child_job import ChildProcessJob
-from kwdesk.core.store.collections import list_collections
-from kwdesk.core.export.job import ExportJob, ExportResult
-from kwdesk.core.train.presets import PRESET_DESCRIPTIONS, PRESETS, preset
 from kwdesk.core.app.settings import QUANTIZATIONS, load_settings
-from kwdesk.core.train.job import PlanJob, TrainJob, TrainPlan, TrainResult, training_runs
+from kwdesk.core.base.child_job import ChildProcessJob
 from kwdesk.core.data.versions import TRAINING_CHOICE
+from kwdesk.core.export.job import ExportJob, ExportResult
+from kwdesk.core.models.bundled import BUNDLED_NAME
+from kwdesk.core.store.collections import list_collections
 from kwdesk.core.store.workspace import Workspace
+from kwdesk.core.train.job import (
+    PlanJob,
+    TrainJob,
+    TrainPlan,
+    TrainResult,
+    training_runs,
+)
+from kwdesk.core.train.presets import PRESET_DESCRIPTIONS, PRESETS, preset
 from kwdesk.ui.job_bar import JobBar, format_duration
 from kwdesk.ui.loss_curve import LossCurve
 

@@ -9,13 +9,14 @@ cannot be read says why instead.
 from __future__ import annotations
 
 import importlib.metadata
-import os
 import platform
 import shutil
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+from kwdesk.core.base.system import usable_cores
 
 PACKAGES = ("torch", "transformers", "peft", "llama_cpp_python", "pymupdf", "PySide6_Essentials", "sqlite-utils", "gguf")
 
@@ -112,11 +113,11 @@ def workspace_health(root: Path) -> dict:
 
 def report(workspace_root: Path | None) -> dict:
     from kwdesk import __version__
+    from kwdesk.core.app.settings import settings_file
     from kwdesk.core.base.network import downloads_allowed
     from kwdesk.core.base.paths import user_log_dir
-    from kwdesk.core.app.settings import settings_file
 
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    cores = usable_cores()
     return {
         "kwdesk": __version__,
         "python": sys.version.split()[0],

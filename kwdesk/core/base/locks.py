@@ -1,44 +1,34 @@
 """Advisory locks between kwdesk processes (the app, the CLI, their child processes).
 
-An flock is released by the kernel when its process ends, however it ends: a lock that
+A file lock is released by the system when its process ends, however it ends: a lock that
 can be taken means its owner is gone. That is what tells a live job's files (scratch
 folders, a training run) from the leftovers of a process that was killed.
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
 from pathlib import Path
+
+from kwdesk.core.base.system import FileLockHandle
 
 
 class ProcessLock:
-    """An exclusive lock on PATH, held until ``release`` or the end of the process."""
+    """An exclusive lock on PATH, held until ``release`` or the end of the process (the
+    system's part is base.system.FileLockHandle: flock on Linux, filelock elsewhere)."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
-        self._fd: int | None = None
+        self._handle = FileLockHandle(self.path)
 
     def try_acquire(self) -> bool:
-        if self._fd is not None:
-            return True
-        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
+        return self._handle.try_acquire()
 
     def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing the descriptor drops the flock
-            self._fd = None
+        self._handle.release()
 
     @property
     def held(self) -> bool:
-        return self._fd is not None
+        return self._handle.held
 
     def __enter__(self) -> "ProcessLock":
         return self

@@ -15,12 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
+from kwdesk.core.base.errors import KwdeskError
 from kwdesk.core.models.chat_format import DEFAULT_SYSTEM_PROMPT
 from kwdesk.core.models.targets import ChatTarget
-from kwdesk.core.store.conversations import add_exchange, conversation_history, create_conversation
+from kwdesk.core.store.conversations import (
+    add_exchange,
+    conversation_history,
+    create_conversation,
+)
 from kwdesk.core.store.documents import search_chunks
 from kwdesk.core.store.workspace import Workspace
-from kwdesk.core.base.errors import KwdeskError
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +50,8 @@ class ChatEngine:
 
     def __init__(self, workspace: Workspace, model_path: Path, model_name: str = "", *, n_ctx: int = 4096,
                  n_threads: int | None = None, lora_path: Path | None = None, collection_id: int | None = None) -> None:
-        from kwdesk.core.models.model_files import load_llama
         from kwdesk.core.data.teacher import default_threads
+        from kwdesk.core.models.model_files import load_llama
 
         self.workspace = workspace
         self.model_path = Path(model_path)

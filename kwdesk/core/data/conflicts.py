@@ -18,11 +18,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 
-from kwdesk.core.text.anchors import entities_in, numbers_in
 from kwdesk.core.store.collections import collection_pair_filter
+from kwdesk.core.store.workspace import write_transaction
+from kwdesk.core.text.anchors import entities_in, numbers_in
 from kwdesk.core.text.fact_match import asked_for, grade_against_reference, key_facts
 from kwdesk.core.text.words import content_words
-from kwdesk.core.store.workspace import write_transaction
 
 QUESTION_OVERLAP = 0.6
 # Words that ask for the same measure: "How high", "what height", "how tall" ask one thing.

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import sqlite_utils
 
+from kwdesk.core.base.errors import KwdeskError
 from kwdesk.core.base.jobs import Job
 from kwdesk.core.store.pairs import list_pairs
 from kwdesk.core.store.workspace import write_transaction
-from kwdesk.core.base.errors import KwdeskError
 
 FORMATS = ("openai", "sharegpt", "alpaca")
 HF_FOLDER = "hf"  # a folder, not a file: see export_hf_folder

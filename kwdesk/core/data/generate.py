@@ -26,7 +26,6 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from kwdesk.core.text.anchors import Anchor, anchors_for_text, entities_in, numbers_in
 from kwdesk.core.base.jobs import Job
 from kwdesk.core.data.checks import (
     DuplicateFilter,
@@ -51,6 +50,7 @@ from kwdesk.core.data.prompts import (
 from kwdesk.core.data.teacher import Teacher, TeacherChoice
 from kwdesk.core.store.runs import count_runs, create_run, set_run_status
 from kwdesk.core.store.workspace import Workspace, write_transaction
+from kwdesk.core.text.anchors import Anchor, anchors_for_text, entities_in, numbers_in
 
 log = logging.getLogger(__name__)
 

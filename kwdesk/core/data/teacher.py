@@ -14,10 +14,12 @@ import os
 import threading
 import urllib.error
 import urllib.request
-from kwdesk.core.base.errors import KwdeskError
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
+
+from kwdesk.core.base.errors import KwdeskError
+from kwdesk.core.base.system import usable_cores
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +48,7 @@ class Teacher(Protocol):
 def default_threads() -> int:
     # llama-cpp-python's default is half the cores; all of them nearly doubles the
     # speed of a small model on 2 cores (41 -> 78 tokens/s measured).
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:
-        return max(1, os.cpu_count() or 1)
+    return usable_cores()
 
 
 class LlamaCppTeacher:
@@ -141,7 +140,11 @@ def open_teacher(spec: str | None = None, *, endpoint_model: str | None = None) 
     """SPEC: None or "bundled" for the bundled model, a GGUF path, or an http(s) URL of an
     OpenAI-compatible endpoint (then ENDPOINT_MODEL names the model there)."""
     if spec in (None, "", "bundled"):
-        from kwdesk.core.models.bundled import BUNDLED_NAME, ModelNotFound, bundled_model_path
+        from kwdesk.core.models.bundled import (
+            BUNDLED_NAME,
+            ModelNotFound,
+            bundled_model_path,
+        )
 
         try:
             return LlamaCppTeacher(bundled_model_path(), name=BUNDLED_NAME)

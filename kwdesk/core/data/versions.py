@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
-from kwdesk.core.store.workspace import write_transaction
 from kwdesk.core.base.errors import KwdeskError
+from kwdesk.core.store.workspace import write_transaction
 
 TRAINING_CHOICE = {
     "previous": "Go on from the previous adapter: fewer steps; what it learned from passages that "

@@ -21,8 +21,19 @@ from pathlib import Path
 from kwdesk.core.base.jobs import Job, Progress
 from kwdesk.core.chat.engine import ChatEngine
 from kwdesk.core.evaluation.probes import probe_questions
-from kwdesk.core.models.targets import ModelSpec, base_target, chat_target, comparable_base
-from kwdesk.core.evaluation.results import CONFIGS, EVAL_SYSTEM_PROMPT, EvalResult, EvaluationError, Score
+from kwdesk.core.evaluation.results import (
+    CONFIGS,
+    EVAL_SYSTEM_PROMPT,
+    EvalResult,
+    EvaluationError,
+    Score,
+)
+from kwdesk.core.models.targets import (
+    ModelSpec,
+    base_target,
+    chat_target,
+    comparable_base,
+)
 from kwdesk.core.store.evals import held_out_items, store_eval
 from kwdesk.core.store.models import get_model, model_id_for_path
 from kwdesk.core.store.workspace import Workspace

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from kwdesk.core.evaluation.results import CONFIGS
 from kwdesk.core.store.evals import eval_history, load_eval, newest_eval_for_model  # noqa: F401 (the report's readers)
-from kwdesk.core.store.models import get_model, ModelNotRegistered
+from kwdesk.core.store.models import ModelNotRegistered, get_model
 from kwdesk.core.store.workspace import Workspace
 
 LABELS = {

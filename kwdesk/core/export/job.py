@@ -24,16 +24,21 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from kwdesk.core.base.errors import KwdeskError
 from kwdesk.core.base.jobs import Job
+from kwdesk.core.export.model_card import write_model_card
+from kwdesk.core.export.ollama import write_modelfile
+from kwdesk.core.export.verify import (
+    VerificationFailed,
+    VerifyReport,
+    reference_paths,
+    verify_gguf,
+)
 from kwdesk.core.models.gguf import QUANTIZATIONS, convert_to_gguf, quantize, safe_name
 from kwdesk.core.models.ml import import_ml
-from kwdesk.core.export.model_card import write_model_card
 from kwdesk.core.models.model_files import check_safetensors_folder, gguf_chat_template
-from kwdesk.core.export.ollama import write_modelfile
-from kwdesk.core.export.verify import VerificationFailed, VerifyReport, reference_paths, verify_gguf
 from kwdesk.core.store.runs import get_run, newest_finished_training
 from kwdesk.core.store.workspace import Workspace, write_transaction
-from kwdesk.core.base.errors import KwdeskError
 
 log = logging.getLogger(__name__)
 
@@ -180,8 +185,8 @@ class ExportJob(Job):
     def _adapter_gguf(self, adapter: Path, config: dict, name: str, work: Path, merged: Path, prompts, references):
         """The adapter as a GGUF LoRA file, checked on its base: (file, base file, report), or
         the reason there is none. The merged export stands either way."""
-        from kwdesk.core.models.targets import converted_base
         from kwdesk.core.export.lora_gguf import LoraGgufError, write_lora_gguf
+        from kwdesk.core.models.targets import converted_base
 
         try:
             base = converted_base(config, self.quantization)

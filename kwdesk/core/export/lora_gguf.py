@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import json
 import math
-from kwdesk.core.base.errors import KwdeskError
 from pathlib import Path
+
+from kwdesk.core.base.errors import KwdeskError
 
 # HF model_type -> (GGUF architecture, whether q/k rows are permuted like llama.cpp does)
 ARCHITECTURES = {

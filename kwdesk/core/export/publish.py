@@ -14,11 +14,11 @@ import os
 import shutil
 from pathlib import Path
 
+from kwdesk.core.base.errors import KwdeskError
 from kwdesk.core.base.jobs import Job
-from kwdesk.core.store.models import get_model
 from kwdesk.core.export.model_card import write_model_card
 from kwdesk.core.models.base_models import base_hub_id
-from kwdesk.core.base.errors import KwdeskError
+from kwdesk.core.store.models import get_model
 
 PUBLISHER = "kwdesk"
 LMSTUDIO_DIRS = ("~/.lmstudio/models", "~/.cache/lm-studio/models")

@@ -15,8 +15,8 @@ import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from kwdesk.core.models.ml import import_ml
 from kwdesk.core.base.errors import KwdeskError
+from kwdesk.core.models.ml import import_ml
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,8 @@ def verify_gguf(merged_folder: Path, gguf: Path, prompts: list[str], quantizatio
     import_ml()
     import numpy as np
 
-    from kwdesk.core.models.model_files import ModelFileError, load_llama
     from kwdesk.core.data.teacher import default_threads
+    from kwdesk.core.models.model_files import ModelFileError, load_llama
 
     tolerance = TOLERANCE.get(quantization, 0.80)
     try:

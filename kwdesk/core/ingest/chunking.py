@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from kwdesk.core.text.sentences import approx_tokens, split_sentences
 from kwdesk.core.text.blocks import HEADING, LIST_ITEM, PARAGRAPH, Block
+from kwdesk.core.text.sentences import approx_tokens, split_sentences
 
 DEFAULT_CHUNK_TOKENS = 300
 HEADING_SEPARATOR = " > "

@@ -17,20 +17,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
 
-from kwdesk.core.ingest.chunking import DEFAULT_CHUNK_TOKENS, chunk_blocks
 from kwdesk.core.base.files import file_sha256
 from kwdesk.core.base.jobs import Cancelled, Job
-from kwdesk.core.ingest.pdf_reader import (
-    PARALLEL_MIN_PAGES,
-    PdfOutline,
-    RejectedFile,
-    read_long_pdf,
-    read_pdf,
-    read_pdf_or_outline,
-    short_error,
-    stalled_reason,
-    tesseract_available,
-)
 from kwdesk.core.base.process_pool import (
     BrokenProcessPool,
     Heartbeat,
@@ -42,9 +30,21 @@ from kwdesk.core.base.process_pool import (
     shared_pool,
     wait_for,
 )
+from kwdesk.core.ingest.chunking import DEFAULT_CHUNK_TOKENS, chunk_blocks
+from kwdesk.core.ingest.pdf_reader import (
+    PARALLEL_MIN_PAGES,
+    PdfOutline,
+    RejectedFile,
+    read_long_pdf,
+    read_pdf,
+    read_pdf_or_outline,
+    short_error,
+    stalled_reason,
+    tesseract_available,
+)
 from kwdesk.core.ingest.text_reader import read_text_file
-from kwdesk.core.text.blocks import ExtractedDocument
 from kwdesk.core.store.workspace import Workspace, write_transaction
+from kwdesk.core.text.blocks import ExtractedDocument
 
 log = logging.getLogger(__name__)
 

@@ -250,7 +250,12 @@ def read_long_pdf(
     A range that crashes its worker, or makes no progress for STALL_LIMIT seconds, rejects
     the file. ON_PAGE (which may raise to cancel) hears after each range.
     """
-    from kwdesk.core.base.process_pool import BrokenProcessPool, Stalled, again_if_the_pool_died, shared_pool
+    from kwdesk.core.base.process_pool import (
+        BrokenProcessPool,
+        Stalled,
+        again_if_the_pool_died,
+        shared_pool,
+    )
 
     use_ocr = ocr and tesseract
     if shared_pool() is None:
@@ -273,7 +278,12 @@ def read_long_pdf(
 def _read_ranges(path, outline: PdfOutline, use_ocr, on_page, stall_limit, beat_dir, check) -> tuple[_PagesRead, bool | None]:
     import tempfile
 
-    from kwdesk.core.base.process_pool import Heartbeat, pool_size, shared_pool, wait_for
+    from kwdesk.core.base.process_pool import (
+        Heartbeat,
+        pool_size,
+        shared_pool,
+        wait_for,
+    )
 
     pool = shared_pool()
     count = outline.page_count

@@ -10,7 +10,16 @@ import re
 from pathlib import Path
 
 from kwdesk.core.ingest.pdf_reader import RejectedFile
-from kwdesk.core.text.blocks import HEADING, LIST_ITEM, PARAGRAPH, Block, ExtractedDocument, clean_text, join_lines, list_marker
+from kwdesk.core.text.blocks import (
+    HEADING,
+    LIST_ITEM,
+    PARAGRAPH,
+    Block,
+    ExtractedDocument,
+    clean_text,
+    join_lines,
+    list_marker,
+)
 
 LINES_PER_PAGE = 60
 _ATX_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")

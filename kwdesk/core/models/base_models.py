@@ -15,12 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from kwdesk.core.base.errors import KwdeskError
 from kwdesk.core.base.files import file_sha256
-from kwdesk.core.models.ml import import_ml
-from kwdesk.core.models.model_files import ModelFileError, check_gguf, check_safetensors_folder
 from kwdesk.core.base.network import downloads_allowed
 from kwdesk.core.base.paths import user_cache_dir
-from kwdesk.core.base.errors import KwdeskError
+from kwdesk.core.models.ml import import_ml
+from kwdesk.core.models.model_files import (
+    ModelFileError,
+    check_gguf,
+    check_safetensors_folder,
+)
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +82,11 @@ def resolve_base(spec: str | None = None, on_status: Callable[[str], None] | Non
     """SPEC: None or "bundled", a GGUF file, a local HF folder, or a hub id (when online)."""
     import_ml()
     if spec in (None, "", "bundled"):
-        from kwdesk.core.models.bundled import BUNDLED_NAME, ModelNotFound, bundled_model_path
+        from kwdesk.core.models.bundled import (
+            BUNDLED_NAME,
+            ModelNotFound,
+            bundled_model_path,
+        )
 
         try:
             gguf = bundled_model_path()

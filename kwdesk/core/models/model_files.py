@@ -7,9 +7,10 @@ A file llama.cpp will not load is examined to say why: not a GGUF file at all, c
 """
 
 from __future__ import annotations
-from kwdesk.core.base.errors import KwdeskError
 
 from pathlib import Path
+
+from kwdesk.core.base.errors import KwdeskError
 
 GGUF_MAGIC = b"GGUF"
 PICKLE_SUFFIXES = {".bin", ".pt", ".pth", ".pkl", ".ckpt"}

@@ -18,10 +18,10 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from kwdesk.core.base.errors import KwdeskError
 from kwdesk.core.base.files import file_sha256
 from kwdesk.core.base.jobs import Job
 from kwdesk.core.store.workspace import DB_NAME, Workspace, WorkspaceError
-from kwdesk.core.base.errors import KwdeskError
 
 MANIFEST = "kwdesk-backup.json"
 FORMAT = 1

@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import asdict, dataclass
 
-from kwdesk.core.store.workspace import write_transaction
 from kwdesk.core.base.errors import KwdeskError
+from kwdesk.core.store.workspace import write_transaction
 
 
 class CollectionError(KwdeskError):

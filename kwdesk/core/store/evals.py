@@ -8,7 +8,6 @@ import json
 
 from kwdesk.core.store.workspace import write_transaction
 
-
 # Per trained pair, whether the newest evaluation found it learned: 1, 0, or no row.
 LEARNED_SQL = """SELECT fact_pair_id, max(correct) AS correct FROM eval_items
               WHERE eval_id = (SELECT max(id) FROM evals) AND item_set = 'heldout' AND config = 'personal'

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import sqlite_utils
 
-from kwdesk.core.store.workspace import Workspace, write_transaction
 from kwdesk.core.base.errors import KwdeskError
+from kwdesk.core.store.workspace import Workspace, write_transaction
 
 
 class ModelNotRegistered(KwdeskError):

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import sqlite_utils
 
 from kwdesk.core.base.errors import KwdeskError
-from kwdesk.core.store.workspace import write_transaction
-from kwdesk.core.store.evals import LEARNED_SQL as _LEARNED
 from kwdesk.core.store.collections import collection_pair_filter
+from kwdesk.core.store.evals import LEARNED_SQL as _LEARNED
+from kwdesk.core.store.workspace import write_transaction
 
 STATUSES = ("new", "accepted", "edited", "rejected")
 _COLUMNS = (

@@ -23,11 +23,10 @@ from typing import Iterator
 
 import sqlite_utils
 
-from kwdesk.core.base.errors import human_error, storage_problem
+from kwdesk.core.base.errors import KwdeskError, human_error, storage_problem
 from kwdesk.core.base.locks import ProcessLock
 from kwdesk.core.base.paths import default_workspace_dir
 from kwdesk.core.store.schema import MIGRATIONS, SCHEMA_VERSION
-from kwdesk.core.base.errors import KwdeskError
 
 DB_NAME = "kwdesk.db"
 # How long a writer waits for another (the app and the CLI on one workspace) before it

@@ -17,16 +17,20 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from kwdesk import __version__
-from kwdesk.core.train import bundle_train
-from kwdesk.core.train import train_data
-from kwdesk.core.models.base_models import BaseModel, resolve_base
-from kwdesk.core.models.base_models import base_hub_id
+from kwdesk.core.base.errors import KwdeskError
+from kwdesk.core.models.base_models import BaseModel, base_hub_id, resolve_base
 from kwdesk.core.models.model_files import check_safetensors_folder
-from kwdesk.core.train.presets import TrainConfig
-from kwdesk.core.train.job import TrainingError, TrainResult, record_finished_run, training_records, write_dataset_snapshot
 from kwdesk.core.store.runs import create_run, mark_run_failed, set_run_status
 from kwdesk.core.store.workspace import Workspace
-from kwdesk.core.base.errors import KwdeskError
+from kwdesk.core.train import bundle_train, train_data
+from kwdesk.core.train.job import (
+    TrainingError,
+    TrainResult,
+    record_finished_run,
+    training_records,
+    write_dataset_snapshot,
+)
+from kwdesk.core.train.presets import TrainConfig
 
 RUN_COMMAND = "accelerate launch train.py"
 

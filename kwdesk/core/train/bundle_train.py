@@ -25,12 +25,26 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 if __package__:  # imported as part of kwdesk
-    from kwdesk.core.train.train_data import (encode_record, epoch_order, optimizer_steps, pack_examples, training_dtype,
-                                              unpacked, warmup_cosine)
+    from kwdesk.core.train.train_data import (
+        encode_record,
+        epoch_order,
+        optimizer_steps,
+        pack_examples,
+        training_dtype,
+        unpacked,
+        warmup_cosine,
+    )
 else:  # run as a bundle's train.py: its own copy of train_data.py, beside it
     sys.path.insert(0, str(HERE))
-    from train_data import (encode_record, epoch_order, optimizer_steps, pack_examples, training_dtype,  # type: ignore
-                            unpacked, warmup_cosine)
+    from train_data import (  # type: ignore
+        encode_record,
+        epoch_order,
+        optimizer_steps,
+        pack_examples,
+        training_dtype,
+        unpacked,
+        warmup_cosine,
+    )
 
 
 def load_bundle(folder: Path) -> tuple[dict, list[dict]]:

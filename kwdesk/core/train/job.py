@@ -13,19 +13,35 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import random
-import resource
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from kwdesk.core.models.base_models import BaseModel, resolve_base
+from kwdesk.core.base import system
+from kwdesk.core.base.errors import KwdeskError
 from kwdesk.core.base.jobs import Cancelled, Job
 from kwdesk.core.base.locks import ProcessLock, held_elsewhere
+from kwdesk.core.base.system import usable_cores
+from kwdesk.core.models.base_models import BaseModel, resolve_base
 from kwdesk.core.models.ml import import_ml
 from kwdesk.core.models.model_files import check_safetensors_folder
+from kwdesk.core.store.collections import (
+    CollectionError,
+    find_collection,
+    list_collections,
+)
+from kwdesk.core.store.pairs import pairs_for_training
+from kwdesk.core.store.runs import (
+    create_run,
+    exported_run_ids,
+    get_run,
+    mark_run_failed,
+    set_run_status,
+    training_run_rows,
+)
+from kwdesk.core.store.workspace import Workspace, write_transaction
 from kwdesk.core.train.presets import PRESETS, TrainConfig
 from kwdesk.core.train.train_data import (
     Example,
@@ -33,16 +49,11 @@ from kwdesk.core.train.train_data import (
     encode_record,
     epoch_order,
     optimizer_steps,
-    training_dtype,
     pack_examples,
+    training_dtype,
     unpacked,
     warmup_cosine,
 )
-from kwdesk.core.store.collections import CollectionError, find_collection, list_collections
-from kwdesk.core.store.pairs import pairs_for_training
-from kwdesk.core.store.runs import create_run, exported_run_ids, get_run, mark_run_failed, set_run_status, training_run_rows
-from kwdesk.core.store.workspace import Workspace, write_transaction
-from kwdesk.core.base.errors import KwdeskError
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +98,7 @@ def peak_memory_mb(device: str = "cpu") -> float:
         import torch
 
         return torch.cuda.max_memory_allocated() / 2**20
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return system.peak_memory_mb()
 
 
 def device_and_dtype():
@@ -549,7 +560,7 @@ def plan_training(job: TrainJob, db, on_status=None) -> TrainPlan:
     layers = getattr(model_config, "num_hidden_layers", 30)
     vocab = getattr(model_config, "vocab_size", 49152)
     params = 12 * layers * hidden * hidden + vocab * hidden
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = usable_cores()
     speed = _CPU_TOKENS_PER_S_135M_2_CORES * (135e6 / params) * (cores / 2)
     trained_tokens = tokens * (steps / steps_per_epoch)
     if cfg.replay_kl and n_replay:

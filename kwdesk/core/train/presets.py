@@ -2,7 +2,7 @@
 
 LoRA on all linear layers by default: LoRA "learns less and forgets less" than full
 fine-tuning (Biderman et al., 2024), and rank 16 on every projection matched higher ranks
-on few facts in our first trials (NOTES.md, "Decisions and why"). Replay of the base model's own answers is mixed in
+on few facts in the project's first trials on this machine. Replay of the base model's own answers is mixed in
 against forgetting; in the trial that kept general answers at 6/8, it was about a quarter
 of the examples at learning rate 3e-4 for 6 epochs.
 

@@ -15,8 +15,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from kwdesk.core.models.base_models import BaseModel, bases_cache_dir
 from kwdesk.core.base.files import file_sha256
+from kwdesk.core.models.base_models import BaseModel, bases_cache_dir
 
 log = logging.getLogger(__name__)
 
@@ -77,8 +77,8 @@ def _gguf_of(base: BaseModel) -> Path | None:
 
 
 def _answers_llama(gguf: Path, prompts: list[str]) -> list[str]:
-    from kwdesk.core.models.model_files import load_llama
     from kwdesk.core.data.teacher import default_threads
+    from kwdesk.core.models.model_files import load_llama
 
     llm = load_llama(gguf, n_ctx=1024, n_threads=default_threads(), verbose=False, seed=0)
     try:

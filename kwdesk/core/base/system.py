@@ -1,0 +1,132 @@
+"""What differs between operating systems, in one place: locks that die with their process,
+a child that ends with its parent, how child processes start, cores and peak memory.
+
+kwdesk was built on Linux, and most domain experts use Windows or macOS. Each function has
+the Linux way (measured and relied on since the first release) and a portable way built on
+well-kept libraries: filelock (the lock huggingface_hub and torch use; msvcrt on Windows,
+flock elsewhere) and psutil (process waits and memory on every system). Both ways are
+tested on Linux (tests/test_system.py): PORTABLE forces the portable one.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+
+# KWDESK_PORTABLE=1 takes the portable way on Linux too (the tests, and a check of a build).
+PORTABLE = os.environ.get("KWDESK_PORTABLE") == "1" or not sys.platform.startswith("linux")
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity on Linux; all of them elsewhere)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+def peak_memory_mb() -> float:
+    """This process's peak resident memory in MB."""
+    if not PORTABLE:
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    import psutil
+
+    info = psutil.Process().memory_info()
+    # Windows keeps the peak (peak_wset); elsewhere the current size is the best psutil has.
+    return getattr(info, "peak_wset", info.rss) / 1e6
+
+
+class FileLockHandle:
+    """An exclusive lock on a file, held until release() or the end of the process (the
+    system drops it however the process ends: that is what tells a live job's files from
+    a killed one's)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._fd: int | None = None  # the Linux way
+        self._lock = None  # the portable way (filelock)
+
+    def try_acquire(self) -> bool:
+        if self.held:
+            return True
+        if PORTABLE:
+            import filelock
+
+            lock = filelock.FileLock(str(self.path), timeout=0, is_singleton=False, thread_local=False)
+            try:
+                lock.acquire(blocking=False)
+            except filelock.Timeout:
+                return False
+            self._lock = lock
+            return True
+        import fcntl
+
+        fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing the descriptor drops the flock
+            self._fd = None
+        if self._lock is not None:
+            # filelock removes the lock file on some systems when it lets go; kwdesk's lock
+            # files are markers, and their absence means "not held" too.
+            self._lock.release(force=True)
+            self._lock = None
+
+    @property
+    def held(self) -> bool:
+        return self._fd is not None or self._lock is not None
+
+
+def exit_with(pid: int) -> None:
+    """End this process when process PID ends, however it ends (kill -9 included): a pidfd
+    on Linux, psutil's wait elsewhere (a process handle on Windows, polling on macOS)."""
+
+    def by_pidfd() -> None:
+        import select
+
+        try:
+            fd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            os._exit(1)
+        select.select([fd], [], [])  # readable when the process has ended
+        os._exit(1)
+
+    def by_psutil() -> None:
+        import psutil
+
+        try:
+            process = psutil.Process(pid)
+        except psutil.NoSuchProcess:
+            os._exit(1)
+        while True:
+            try:
+                process.wait(timeout=1.0)
+            except psutil.TimeoutExpired:
+                continue
+            except psutil.Error:
+                pass
+            if not process.is_running():
+                os._exit(1)
+            time.sleep(0.2)
+
+    watch = by_pidfd if not PORTABLE and hasattr(os, "pidfd_open") else by_psutil
+    threading.Thread(target=watch, name="exit-with-app", daemon=True).start()
+
+
+def child_start_method() -> str:
+    """How kwdesk's child processes start: a fork server on Linux (fast: the importer is
+    loaded once, and no child is a fork of the window with its threads), spawn elsewhere
+    (Windows has no fork; macOS frameworks do not survive one)."""
+    return "spawn" if PORTABLE else "forkserver"
