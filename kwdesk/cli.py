@@ -434,7 +434,6 @@ def cmd_import(workspace, args) -> int:
 
 def cmd_collections(workspace, args) -> int:
     from kwdesk.core.store.collections import (
-        CollectionError,
         create_collection,
         find_collection,
         list_collections,
@@ -467,9 +466,6 @@ def cmd_collections(workspace, args) -> int:
             print(f"{moved} document version(s) now in {args.name}.")
             return EXIT_OK
         collections = list_collections(db)
-    except CollectionError as exc:
-        print(f"kwdesk: {exc}", file=sys.stderr)
-        return EXIT_NOTHING_DONE
     finally:
         db.close()
     if args.json:
@@ -484,7 +480,6 @@ def cmd_collections(workspace, args) -> int:
 def cmd_changes(workspace, args) -> int:
     from kwdesk.core.data.versions import (
         TRAINING_CHOICE,
-        VersionError,
         apply_changes,
         changed_documents,
         document_changes,
@@ -492,11 +487,7 @@ def cmd_changes(workspace, args) -> int:
 
     db = workspace.connect()
     try:
-        try:
-            found = [document_changes(db, args.document)] if args.document is not None else changed_documents(db)
-        except VersionError as exc:
-            print(f"kwdesk: {exc}", file=sys.stderr)
-            return EXIT_NOTHING_DONE
+        found = [document_changes(db, args.document)] if args.document is not None else changed_documents(db)
         applied = [apply_changes(db, c) for c in found] if args.apply else []
     finally:
         db.close()
@@ -538,24 +529,16 @@ def _generate_for_chunks(workspace, args, chunks: list[int]) -> int:
 
 
 def _run_generation(workspace, args, options, teacher_spec, endpoint_model):
-    """Open the teacher, generate with a progress bar, close the teacher: the GenerateResult,
-    or the exit code after saying why the teacher failed."""
+    """Generate with a progress bar; the job opens the teacher (the settings' unless the
+    command line names one) and closes it. A teacher that cannot open is one line from main."""
     from kwdesk.core.data.generate import GenerateJob
-    from kwdesk.core.data.teacher import TeacherError, open_teacher
+    from kwdesk.core.data.teacher import TeacherChoice
 
-    bar = None
+    bar = _Bar(not args.json, unit="item")
     try:
-        teacher = open_teacher(teacher_spec, endpoint_model=endpoint_model)
-        try:
-            bar = _Bar(not args.json, unit="item")
-            return GenerateJob(workspace, teacher, options).run(bar)
-        finally:
-            if bar is not None:
-                bar.close()
-            teacher.close()
-    except TeacherError as exc:
-        print(f"kwdesk: {exc}", file=sys.stderr)
-        return EXIT_NOTHING_DONE
+        return GenerateJob(workspace, TeacherChoice(teacher_spec, endpoint_model), options).run(bar)
+    finally:
+        bar.close()
 
 
 def cmd_conflicts(workspace, args) -> int:
@@ -745,30 +728,15 @@ def _pair_filter(db, args):
 
 
 def cmd_dataset(workspace, args) -> int:
-    from kwdesk.core.data.dataset_formats import (
-        HF_FOLDER,
-        DatasetError,
-        export_hf_folder,
-        export_jsonl,
-        import_jsonl,
-    )
+    from kwdesk.core.data.dataset_formats import DatasetJob
 
-    db = workspace.connect()
+    bar = _Bar(not args.json, unit="file")
     try:
-        try:
-            if args.action == "export":
-                if args.format == HF_FOLDER:
-                    count = export_hf_folder(db, Path(args.path), include_rejected=args.include_rejected)
-                else:
-                    count = export_jsonl(db, Path(args.path), args.format, include_rejected=args.include_rejected)
-                summary = {"path": str(Path(args.path).resolve()), "format": args.format, "records": count}
-            else:
-                summary = import_jsonl(db, Path(args.path)).to_dict()
-        except DatasetError as exc:
-            print(f"kwdesk: {exc}", file=sys.stderr)
-            return EXIT_NOTHING_DONE
+        done = DatasetJob(workspace, args.action, Path(args.path), args.format, include_rejected=args.include_rejected).run(bar)
     finally:
-        db.close()
+        bar.close()
+    summary = {"path": str(Path(args.path).resolve()), "format": args.format, "records": done["records"]} \
+        if args.action == "export" else {k: v for k, v in done.items() if k not in ("action", "path")}
     if args.json:
         _print_json(summary)
     else:
@@ -930,13 +898,13 @@ def cmd_doctor(args) -> int:
 
 
 def cmd_restore(args) -> int:
-    from kwdesk.core.store.backup import BackupError, restore_workspace
+    from kwdesk.core.store.backup import RestoreJob
 
+    bar = _Bar(True, unit="file")
     try:
-        workspace = restore_workspace(args.archive, args.folder)
-    except BackupError as exc:
-        print(f"kwdesk: {exc}", file=sys.stderr)
-        return EXIT_NOTHING_DONE
+        workspace = RestoreJob(args.archive, args.folder).run(bar)
+    finally:
+        bar.close()
     print(f"Restored into {workspace.root}. Open it with: kwdesk --workspace {workspace.root}")
     return EXIT_OK
 
@@ -1013,10 +981,7 @@ def _write_report(workspace, eval_id: int, path: Path) -> None:
 
 
 def cmd_bundle(workspace, args) -> int:
-    from kwdesk.core.models.base_models import BaseModelError
-    from kwdesk.core.models.model_files import ModelFileError
-    from kwdesk.core.train.bundle import BundleError, export_bundle, import_bundle
-    from kwdesk.core.train.job import TrainingError
+    from kwdesk.core.train.bundle import export_bundle, import_bundle
 
     def status(message: str) -> None:
         print(message, file=sys.stderr)
@@ -1028,9 +993,6 @@ def cmd_bundle(workspace, args) -> int:
         else:
             run_id = import_bundle(workspace, db, Path(args.folder), status)
             summary = {"run_id": run_id, "next": f"kwdesk export {run_id}"}
-    except (BundleError, TrainingError, BaseModelError, ModelFileError) as exc:
-        print(f"kwdesk: {exc}", file=sys.stderr)
-        return EXIT_NOTHING_DONE
     finally:
         db.close()
     if args.json:
@@ -1044,11 +1006,10 @@ def cmd_bundle(workspace, args) -> int:
 
 def cmd_publish(workspace, args) -> int:
     from kwdesk.core.export.publish import (
-        PublishError,
         export_peft_adapter,
         publish_lmstudio,
     )
-    from kwdesk.core.store.models import ModelNotRegistered, newest_gguf
+    from kwdesk.core.store.models import newest_gguf
 
     db = workspace.connect()
     try:
@@ -1077,9 +1038,6 @@ def cmd_publish(workspace, args) -> int:
                     return EXIT_NOTHING_DONE
             path = export_peft_adapter(db, run_id, Path(args.dir))
             summary = {"target": "adapter", "run_id": run_id, "path": str(path.resolve())}
-    except (PublishError, ModelNotRegistered) as exc:
-        print(f"kwdesk: {exc}", file=sys.stderr)
-        return EXIT_NOTHING_DONE
     finally:
         db.close()
     if args.json:
@@ -1091,7 +1049,6 @@ def cmd_publish(workspace, args) -> int:
 
 def cmd_models(workspace, args) -> int:
     from kwdesk.core.store.models import (
-        ModelNotRegistered,
         adapter_savings,
         delete_model,
         list_models,
@@ -1105,11 +1062,7 @@ def cmd_models(workspace, args) -> int:
                 print("kwdesk: name the model ids to delete", file=sys.stderr)
                 return EXIT_USAGE
             for model_id in args.ids:
-                try:
-                    entry = delete_model(workspace, db, model_id)
-                except ModelNotRegistered as exc:
-                    print(f"kwdesk: {exc}", file=sys.stderr)
-                    return EXIT_NOTHING_DONE
+                entry = delete_model(workspace, db, model_id)
                 print(f"deleted {entry.id}: {entry.name}", file=sys.stderr)
             return EXIT_OK
         models = list_models(db)
