@@ -484,7 +484,7 @@ class DataPage(QWidget):
         if index.isValid():
             info = provenance(self.db, self.model.pair_id(index.row()))
             if info.get("passage"):
-                chunk_id = self.db.execute("SELECT chunk_id FROM pairs WHERE id = ?", [self.model.pair_id(index.row())]).fetchone()[0]
+                chunk_id = info.get("chunk_id")
                 label = f"{info.get('document')}, p. {info.get('page_start')}"
         dialog = AddPairDialog(label, self)
         if dialog.exec() != QDialog.DialogCode.Accepted:

@@ -37,6 +37,8 @@ from kwdesk.core.export.verify import (
 from kwdesk.core.models.gguf import QUANTIZATIONS, convert_to_gguf, quantize, safe_name
 from kwdesk.core.models.ml import import_ml
 from kwdesk.core.models.model_files import check_safetensors_folder, gguf_chat_template
+from kwdesk.core.store.models import register_model
+from kwdesk.core.store.pairs import list_pairs
 from kwdesk.core.store.runs import get_run, newest_finished_training
 from kwdesk.core.store.workspace import Workspace, write_transaction
 
@@ -178,7 +180,7 @@ class ExportJob(Job):
                 if "messages" in record and record.get("source", "").startswith("pair:"):
                     questions.append(record["messages"][0]["content"])
         if not questions:
-            questions = [r[0] for r in db.execute("SELECT question FROM pairs WHERE question != '' AND status != 'rejected' ORDER BY id")]
+            questions = [p["question"] for p in list_pairs(db) if p["question"] and p["status"] != "rejected"]
         step = max(1, len(questions) // (VERIFY_PROMPTS - 1))
         return questions[::step][: VERIFY_PROMPTS - 1] + ["Which city is the capital of France?"]
 
@@ -224,15 +226,11 @@ class ExportJob(Job):
             "verification": report.to_dict(),
         }
         with write_transaction(db):
-            merged_id = db["models"].insert(
-                {"kind": "merged", "name": f"{name} (merged)", "path": str(merged_dir), "run_id": run_id,
-                 "size_bytes": sum(f.stat().st_size for f in merged_dir.iterdir() if f.is_file()), "meta": json.dumps(lineage)}
-            ).last_pk
-            model_id = db["models"].insert(
-                {"kind": "gguf", "name": f"{name} {self.quantization}", "path": str(path), "run_id": run_id,
-                 "parent_model_id": merged_id, "quantization": self.quantization, "size_bytes": size, "verified": 1,
-                 "meta": json.dumps(lineage)}
-            ).last_pk
+            merged_id = register_model(db, "merged", f"{name} (merged)", merged_dir, run_id=run_id, meta=lineage,
+                                       size_bytes=sum(f.stat().st_size for f in merged_dir.iterdir() if f.is_file()))
+            model_id = register_model(db, "gguf", f"{name} {self.quantization}", path, run_id=run_id,
+                                      parent_model_id=merged_id, quantization=self.quantization, size_bytes=size,
+                                      verified=True, meta=lineage)
         adapter = self._register_adapter(db, out_dir, run_id, name, model_id, lineage, lora)
         write_model_card(out_dir, db, run_id)
         return ExportResult(model_id, path, self.quantization, size, report, merged_dir, adapter)
@@ -249,10 +247,8 @@ class ExportJob(Job):
         meta = {**lineage, "verification": report.to_dict(), "base_gguf": str(base_gguf),
                 "base_gguf_bytes": base_gguf.stat().st_size}
         with write_transaction(db):
-            model_id = db["models"].insert(
-                {"kind": "gguf-lora", "name": f"{name} adapter ({self.quantization} base)",
-                 "path": str(path), "run_id": run_id, "parent_model_id": merged_gguf_id,
-                 "quantization": self.quantization, "size_bytes": size, "verified": 1, "meta": json.dumps(meta)}
-            ).last_pk
+            model_id = register_model(db, "gguf-lora", f"{name} adapter ({self.quantization} base)", path, run_id=run_id,
+                                      parent_model_id=merged_gguf_id, quantization=self.quantization, size_bytes=size,
+                                      verified=True, meta=meta)
         return {"model_id": model_id, "path": str(path), "size_bytes": size, "base_gguf": str(base_gguf),
                 "verification": report.to_dict()}

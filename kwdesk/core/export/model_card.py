@@ -14,6 +14,9 @@ from collections import Counter
 from pathlib import Path
 
 from kwdesk.core.models.base_models import base_hub_id
+from kwdesk.core.store.evals import newest_eval_of_run
+from kwdesk.core.store.models import exports_of_run
+from kwdesk.core.store.pairs import pair_origins
 
 CARD_NAME = "README.md"
 
@@ -42,11 +45,7 @@ def _data_summary(db, run_dir: Path) -> tuple[Counter, Counter, list[tuple[str, 
     strategies, statuses, documents = Counter(), Counter(), Counter()
     for start in range(0, len(pair_ids), 500):
         chunk = pair_ids[start : start + 500]
-        for strategy, status, document in db.execute(
-            f"""SELECT p.strategy, p.status, d.name FROM pairs p LEFT JOIN documents d ON d.id = p.document_id
-                WHERE p.id IN ({','.join('?' * len(chunk))})""",
-            chunk,
-        ):
+        for strategy, status, document in pair_origins(db, chunk):
             strategies[strategy or "?"] += 1
             statuses[status or "?"] += 1
             if document:
@@ -59,14 +58,11 @@ def _data_summary(db, run_dir: Path) -> tuple[Counter, Counter, list[tuple[str, 
 
 
 def _evaluation(db, run_id: int) -> tuple[dict, str] | None:
-    row = db.execute(
-        """SELECT e.id, e.summary, m.path FROM evals e JOIN models m ON m.id = e.model_id
-           WHERE m.run_id = ? ORDER BY e.id DESC LIMIT 1""",
-        [run_id],
-    ).fetchone()
-    if row is None:
+    newest = newest_eval_of_run(db, run_id)
+    if newest is None:
         return None
-    return json.loads(row[1]), f"eval-{row[0]}/report.html"
+    eval_id, summary = newest
+    return summary, f"eval-{eval_id}/report.html"
 
 
 def _size(n: int | None) -> str:
@@ -79,10 +75,7 @@ def model_card(db, run_id: int) -> str:
     train = config.get("train", {})
     hub_id = base_hub_id(config)
     name = f"{config.get('base_name', 'model')} + run {run_id}"
-    files = db.execute(
-        "SELECT name, path, quantization, size_bytes, verified, meta FROM models WHERE run_id = ? AND kind = 'gguf' ORDER BY id",
-        [run_id],
-    ).fetchall()
+    files = [(m.name, m.path, m.quantization, m.size_bytes, m.verified, m.meta) for m in exports_of_run(db, run_id)]
     strategies, statuses, documents, replay = _data_summary(db, run_dir)
 
     meta = ["---"]
@@ -102,7 +95,7 @@ def model_card(db, run_id: int) -> str:
         "|---|---|---|---|",
     ]
     for fname, path, quant, size, verified, fmeta in files:
-        fields = json.loads(fmeta or "{}")
+        fields = fmeta or {}
         check = fields.get("verification", {})
         agreement = check.get("agreement")
         detail = f"yes, {agreement:.0%} of tokens agree" if verified and agreement is not None else ("yes" if verified else "no")

@@ -101,3 +101,13 @@ def eval_history(db) -> list[dict]:
             "gap_closed": summary.get("gap_closed"), "kept": (summary.get("kept") or {}).get("share"),
         })
     return out
+
+
+def newest_eval_of_run(db, run_id: int) -> tuple[int, dict] | None:
+    """(id, summary) of the newest evaluation of a model made from training run RUN_ID."""
+    row = db.execute(
+        """SELECT e.id, e.summary FROM evals e JOIN models m ON m.id = e.model_id
+           WHERE m.run_id = ? ORDER BY e.id DESC LIMIT 1""",
+        [run_id],
+    ).fetchone()
+    return (row[0], json.loads(row[1])) if row else None

@@ -57,6 +57,30 @@ def get_model(db: sqlite_utils.Database, model_id: int) -> ModelEntry:
     return _entry(row)
 
 
+def register_model(db: sqlite_utils.Database, kind: str, name: str, path: Path | str, *, run_id: int | None = None,
+                   parent_model_id: int | None = None, quantization: str | None = None, size_bytes: int | None = None,
+                   verified: bool | None = None, meta: dict | None = None) -> int:
+    """A new row of the model library; its id. Inside write_transaction it commits with the
+    rest of that write (an export registers its merged folder and its file together)."""
+    return db["models"].insert({
+        "kind": kind, "name": name, "path": str(path), "run_id": run_id, "parent_model_id": parent_model_id,
+        "quantization": quantization, "size_bytes": size_bytes,
+        "verified": None if verified is None else int(bool(verified)), "meta": json.dumps(meta or {}),
+    }).last_pk
+
+
+def base_model_id(db: sqlite_utils.Database, folder: Path | str) -> int | None:
+    """The library's row for the base model in FOLDER, if it has one."""
+    row = db.execute("SELECT id FROM models WHERE kind = 'base' AND path = ?", [str(folder)]).fetchone()
+    return row[0] if row else None
+
+
+def exports_of_run(db: sqlite_utils.Database, run_id: int) -> list[ModelEntry]:
+    """The model files (GGUF) made from training run RUN_ID, oldest first."""
+    return [_entry(r) for r in db.execute(f"SELECT {_COLUMNS} FROM models WHERE run_id = ? AND kind = 'gguf' ORDER BY id",
+                                          [run_id])]
+
+
 def model_id_for_path(db: sqlite_utils.Database, path: Path | str) -> int | None:
     """The newest registered model stored at PATH (None: a file kwdesk did not make)."""
     row = db.execute("SELECT id FROM models WHERE path = ? ORDER BY id DESC LIMIT 1", [str(path)]).fetchone()

@@ -172,7 +172,7 @@ def provenance(db: sqlite_utils.Database, pair_id: int) -> dict:
     """Where a pair came from, for showing it beside its source passage."""
     row = db.execute(
         """SELECT p.question, p.answer, p.status, p.strategy, p.kind, p.made_by, p.prompt_version, p.source_span,
-                  d.name, c.text, c.page_start, c.page_end, c.heading_path, p.split
+                  d.name, c.text, c.page_start, c.page_end, c.heading_path, p.split, p.chunk_id
            FROM pairs p LEFT JOIN documents d ON d.id = p.document_id LEFT JOIN chunks c ON c.id = p.chunk_id
            WHERE p.id = ?""",
         [pair_id],
@@ -180,7 +180,7 @@ def provenance(db: sqlite_utils.Database, pair_id: int) -> dict:
     if row is None:
         return {}
     keys = ("question", "answer", "status", "strategy", "kind", "made_by", "prompt_version", "source_span",
-            "document", "passage", "page_start", "page_end", "heading_path", "split")
+            "document", "passage", "page_start", "page_end", "heading_path", "split", "chunk_id")
     return dict(zip(keys, row))
 
 
@@ -287,4 +287,16 @@ def pairs_for_training(db, accepted_only: bool = False, collection_id: int | Non
     return db.execute(
         f"SELECT id, question, answer FROM pairs WHERE status IN {statuses} AND split = 'train' AND {where} ORDER BY id",
         params,
+    ).fetchall()
+
+
+def pair_origins(db: sqlite_utils.Database, pair_ids: list[int]) -> list[tuple[str, str, str | None]]:
+    """(strategy, status, document name) of each of PAIR_IDS that still exists."""
+    if not pair_ids:
+        return []
+    marks = ",".join("?" * len(pair_ids))
+    return db.execute(
+        f"""SELECT p.strategy, p.status, d.name FROM pairs p LEFT JOIN documents d ON d.id = p.document_id
+            WHERE p.id IN ({marks})""",
+        pair_ids,
     ).fetchall()

@@ -117,3 +117,21 @@ def mark_run_failed(db, run_id: int, message: str) -> None:
 def exported_run_ids(db) -> set[int]:
     """Training runs that have a model file (GGUF) made from them."""
     return {row[0] for row in db.execute("SELECT DISTINCT run_id FROM models WHERE kind = 'gguf' AND run_id IS NOT NULL")}
+
+
+def finish_training(db, run_id: int, metrics: dict, *, base_name: str, base_folder: Path, base_source: str,
+                    adapter_dir: Path, dataset_sha256: str) -> int:
+    """A finished training run, in one transaction: the run done with its metrics, its base
+    in the model library (once per base folder), and its adapter there. The adapter's id."""
+    from kwdesk.core.store.models import base_model_id, register_model
+
+    size = sum(f.stat().st_size for f in Path(adapter_dir).iterdir() if f.is_file())
+    with write_transaction(db):
+        db.execute(f"UPDATE runs SET status = 'done', metrics = ?, finished_at = {_NOW} WHERE id = ?",
+                   [json.dumps(metrics), run_id])
+        base_id = base_model_id(db, base_folder) or register_model(
+            db, "base", base_name, base_folder, size_bytes=sum(f.stat().st_size for f in Path(base_folder).glob("*.safetensors")),
+            meta={"source": base_source})
+        return register_model(db, "adapter", f"{base_name} + run {run_id}", adapter_dir, run_id=run_id,
+                              parent_model_id=base_id, size_bytes=size,
+                              meta={"base": base_source, "base_folder": str(base_folder), "dataset_sha256": dataset_sha256})

@@ -36,12 +36,13 @@ from kwdesk.core.store.pairs import pairs_for_training
 from kwdesk.core.store.runs import (
     create_run,
     exported_run_ids,
+    finish_training,
     get_run,
     mark_run_failed,
     set_run_status,
     training_run_rows,
 )
-from kwdesk.core.store.workspace import Workspace, write_transaction
+from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.train.presets import PRESETS, TrainConfig
 from kwdesk.core.train.train_data import (
     Example,
@@ -486,29 +487,8 @@ def record_finished_run(db, run_id: int, result: TrainResult, base: BaseModel, o
     """A finished run in the workspace: its metrics, and its adapter (and base) in the library."""
     metrics = {**result.to_dict(), "losses": result.losses}
     (result.adapter_dir.parent / "order.json").write_text(json.dumps(order_log))
-    size = sum(f.stat().st_size for f in result.adapter_dir.iterdir() if f.is_file())
-    with write_transaction(db):
-        db.execute(
-            "UPDATE runs SET status = 'done', metrics = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
-            [json.dumps(metrics), run_id],
-        )
-        base_row = db.execute("SELECT id FROM models WHERE kind = 'base' AND path = ?", [str(base.folder)]).fetchone()
-        base_id = base_row[0] if base_row else db["models"].insert(
-            {"kind": "base", "name": base.name, "path": str(base.folder),
-             "size_bytes": sum(f.stat().st_size for f in base.folder.glob("*.safetensors")),
-             "meta": json.dumps({"source": base.source})}
-        ).last_pk
-        db["models"].insert(
-            {
-                "kind": "adapter",
-                "name": f"{base.name} + run {run_id}",
-                "path": str(result.adapter_dir),
-                "run_id": run_id,
-                "parent_model_id": base_id,
-                "size_bytes": size,
-                "meta": json.dumps({"base": base.source, "base_folder": str(base.folder), "dataset_sha256": result.dataset_sha256}),
-            }
-        )
+    finish_training(db, run_id, metrics, base_name=base.name, base_folder=base.folder, base_source=base.source,
+                    adapter_dir=result.adapter_dir, dataset_sha256=result.dataset_sha256)
 
 
 def latest_checkpoint(run_dir: Path) -> Path | None:
