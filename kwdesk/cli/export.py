@@ -1,0 +1,132 @@
+"""Model files: export, models, publish."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from kwdesk.cli.output import EXIT_NOTHING_DONE, EXIT_OK, EXIT_USAGE, Bar, print_json
+
+
+def cmd_export(workspace, args) -> int:
+    from kwdesk.core.export.job import ExportJob
+
+    bar = Bar(not args.json, unit="stage")
+    try:
+        result = ExportJob(workspace, args.run, args.quant, args.strength).run(bar)
+    finally:
+        bar.close()
+    if args.json:
+        print_json(result.to_dict())
+    else:
+        v = result.verification
+        print(
+            f"verified: {v.agreement:.0%} next-token agreement with the trained model (needed {v.tolerance:.0%}), "
+            f"{v.stopped}/{v.prompts} answers ended by the model; {result.size_bytes / 1e6:.0f} MB",
+            file=sys.stderr,
+        )
+        print(result.path)
+    return EXIT_OK
+
+
+def cmd_models(workspace, args) -> int:
+    from kwdesk.core.store.models import (
+        adapter_savings,
+        delete_model,
+        list_models,
+    )
+
+    db = workspace.connect()
+    try:
+        savings = adapter_savings(db)
+        if args.action == "delete":
+            if not args.ids:
+                print("kwdesk: name the model ids to delete", file=sys.stderr)
+                return EXIT_USAGE
+            for model_id in args.ids:
+                entry = delete_model(workspace, db, model_id)
+                print(f"deleted {entry.id}: {entry.name}", file=sys.stderr)
+            return EXIT_OK
+        models = list_models(db)
+    finally:
+        db.close()
+    if args.json:
+        print_json([m.to_dict() for m in models])
+        return EXIT_OK
+    if not models:
+        print("No models yet: train one (kwdesk train), then export it (kwdesk export).", file=sys.stderr)
+    for m in models:
+        size = f"{m.size_bytes / 1e6:.0f} MB" if m.size_bytes else ""
+        check = {True: "verified", False: "FAILED", None: ""}[m.verified]
+        print(f"{m.id:>4}  {m.kind:<9} {m.name:<48} {m.quantization or '':<7} {size:>7}  {check}  run {m.run_id}")
+    for group in savings:
+        print(group.describe())
+    return EXIT_OK
+
+
+def cmd_publish(workspace, args) -> int:
+    from kwdesk.core.export.publish import (
+        export_peft_adapter,
+        publish_lmstudio,
+    )
+    from kwdesk.core.store.models import newest_gguf
+
+    db = workspace.connect()
+    try:
+        if args.target == "lmstudio":
+            model_id = args.model
+            if model_id is None:
+                newest = newest_gguf(db)
+                if newest is None:
+                    print("kwdesk: there is no exported model yet: kwdesk export makes one.", file=sys.stderr)
+                    return EXIT_NOTHING_DONE
+                model_id = newest.id
+            path = publish_lmstudio(db, model_id, Path(args.dir) if args.dir else None)
+            summary = {"target": "lmstudio", "model_id": model_id, "path": str(path)}
+        else:
+            if not args.dir:
+                print("kwdesk: name a new folder for the adapter with --dir", file=sys.stderr)
+                return EXIT_USAGE
+            run_id = args.run
+            if run_id is None:
+                from kwdesk.core.store.runs import newest_finished_training
+
+                newest = newest_finished_training(db)
+                run_id = newest.id if newest else None
+                if run_id is None:
+                    print("kwdesk: there is no finished training run yet: kwdesk train makes one.", file=sys.stderr)
+                    return EXIT_NOTHING_DONE
+            path = export_peft_adapter(db, run_id, Path(args.dir))
+            summary = {"target": "adapter", "run_id": run_id, "path": str(path.resolve())}
+    finally:
+        db.close()
+    if args.json:
+        print_json(summary)
+    else:
+        print(f"{summary['path']}")
+    return EXIT_OK
+
+
+def register(sub) -> dict:
+    """Add this stage's commands to SUB; their handlers by name."""
+    p = sub.add_parser("export", help="merge a run's adapter, write a GGUF, quantize it and verify it")
+    p.add_argument("run", nargs="?", type=int, metavar="RUN", help="a training run (default: the newest finished one)")
+    p.add_argument("--quant", choices=["Q4_K_M", "Q5_K_M", "Q8_0", "F16"], help="default: the quantization in the settings")
+    p.add_argument("--strength", type=float, metavar="S",
+                   help="merge this share of what training changed (0 < S <= 1; default: the run's preset's): "
+                   "lower keeps more general skills and fewer facts")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("models", help="list the models of the workspace, or delete one")
+    p.add_argument("action", nargs="?", choices=["list", "delete"], default="list")
+    p.add_argument("ids", nargs="*", type=int, metavar="ID")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("publish", help="hand a personal model to LM Studio, or its LoRA adapter to a server (vLLM, SGLang)")
+    p.add_argument("target", choices=["lmstudio", "adapter"])
+    p.add_argument("--model", type=int, metavar="ID", help="lmstudio: a GGUF model id (default: the newest verified export)")
+    p.add_argument("--run", type=int, metavar="RUN", help="adapter: a training run (default: the newest finished one)")
+    p.add_argument("--dir", metavar="DIR", help="lmstudio: LM Studio's models folder (default: ~/.lmstudio/models); "
+                   "adapter: a new folder for the adapter (required)")
+    p.add_argument("--json", action="store_true")
+    return {"export": cmd_export, "models": cmd_models, "publish": cmd_publish}

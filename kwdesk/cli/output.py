@@ -1,0 +1,39 @@
+"""How the CLI speaks: JSON on stdout for scripts (--json), progress and messages on stderr
+for people, and the exit codes (0 done, 1 nothing could be done, 2 usage error)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+EXIT_OK = 0
+EXIT_NOTHING_DONE = 1
+EXIT_USAGE = 2
+
+
+def print_json(value) -> None:
+    json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
+    print()
+
+
+class Bar:
+    """A tqdm progress bar on stderr, shown only to a person at a terminal."""
+
+    def __init__(self, enabled: bool, unit: str) -> None:
+        self.bar = None
+        if enabled and sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=0, unit=unit, file=sys.stderr, dynamic_ncols=True)
+
+    def __call__(self, progress) -> None:
+        if self.bar is None:
+            return
+        self.bar.total = progress.total
+        self.bar.n = progress.done
+        self.bar.set_description_str(progress.message[:60], refresh=False)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

@@ -1,0 +1,162 @@
+"""Training: train (with --plan and --export), bundle."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from kwdesk.cli.output import EXIT_OK, EXIT_USAGE, Bar, print_json
+
+
+def add_train_options(p) -> None:
+    p.add_argument("--base", metavar="MODEL", help="a GGUF file, an HF folder or a hub id (default: the bundled model)")
+    p.add_argument("--preset", choices=["quick-try", "learn-documents", "learn-gently"], help="default: the preset in the settings")
+    p.add_argument("--max-steps", type=int, metavar="N")
+    p.add_argument("--epochs", type=float)
+    p.add_argument("--learning-rate", type=float)
+    p.add_argument("--rank", type=int)
+    p.add_argument("--replay-ratio", type=float, metavar="R", help="replay examples per document example")
+    p.add_argument("--replay-kl", type=float, metavar="W",
+                   help="hold replay answers to the base model's whole distribution with this weight (0: off)")
+    p.add_argument("--accepted-only", action="store_true", help="train only on accepted or edited pairs")
+    p.add_argument("--no-packing", action="store_true")
+    p.add_argument("--micro-batch", type=int, metavar="N", help="packed sequences per forward pass (a GPU trains 4x faster at 8 than at 2)")
+    p.add_argument("--grad-accum", type=int, metavar="N", help="forward passes per optimizer step")
+    p.add_argument("--qlora", action="store_true", help="hold the base in 4 bits (NVIDIA GPU with bitsandbytes): less GPU memory")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--collection", metavar="NAME", help="train only on this knowledge collection's pairs")
+    p.add_argument("--from-run", type=int, metavar="RUN",
+                   help="go on from a finished run's adapter (fewer steps; what it learned from removed passages can "
+                   "linger) instead of training from scratch")
+    p.add_argument("--allow-conflicts", action="store_true", help="train even when pairs contradict each other (kwdesk conflicts)")
+
+
+def train_config(args, workspace=None):
+    """The TrainConfig that the options of `train` and `bundle export` ask for."""
+    from kwdesk.core.train.presets import preset
+
+    overrides = {
+        key: value
+        for key, value in {
+            "max_steps": args.max_steps, "epochs": args.epochs, "learning_rate": args.learning_rate, "rank": args.rank,
+            "replay_ratio": args.replay_ratio, "replay_kl": args.replay_kl, "checkpoint_every": getattr(args, "checkpoint_every", None), "seed": args.seed,
+            "micro_batch": args.micro_batch, "grad_accum": args.grad_accum, "qlora": args.qlora or None,
+        }.items()
+        if value is not None
+    }
+    if args.rank is not None:
+        overrides["alpha"] = 2 * args.rank
+    if args.accepted_only:
+        overrides["accepted_only"] = True
+    if args.no_packing:
+        overrides["packing"] = False
+    if args.from_run is not None:
+        overrides["init_adapter_run"] = args.from_run
+    if args.allow_conflicts:
+        overrides["allow_conflicts"] = True
+    if args.collection:
+        from kwdesk.core.store.collections import find_collection
+
+        db = workspace.connect()
+        try:
+            overrides["collection_id"] = find_collection(db, args.collection).id
+        finally:
+            db.close()
+    return preset(args.preset, **overrides)
+
+
+def cmd_train(workspace, args) -> int:
+    from kwdesk.core.base.jobs import Cancelled
+    from kwdesk.core.store.collections import CollectionError
+    from kwdesk.core.train.job import PlanJob, TrainJob
+
+    try:
+        config = train_config(args, workspace)
+    except CollectionError as exc:
+        print(f"kwdesk: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.plan:
+        bar = Bar(not args.json, unit="step")
+        try:
+            plan = PlanJob(workspace, config, args.base).run(bar)
+        finally:
+            bar.close()
+        if args.json:
+            print_json(plan.to_dict())
+        else:
+            print(
+                f"{plan.examples} examples from your documents + {plan.replay_examples} replay, "
+                f"{plan.tokens_per_epoch} tokens an epoch, {plan.steps} steps; about "
+                f"{plan.estimated_seconds / 60:.0f} min and {plan.estimated_memory_mb / 1000:.1f} GB on this machine (estimate)."
+            )
+        return EXIT_OK
+    job = TrainJob(workspace, config, args.base, resume_run=args.resume)
+    bar = Bar(not args.json, unit="step")
+    try:
+        if args.export:
+            from kwdesk.core.app.flows import TrainThenExportJob
+
+            both = TrainThenExportJob(job, args.quant, args.strength).run(bar)
+            result, exported = both.training, both.export
+        else:
+            result, exported = job.run(bar), None
+    except Cancelled:
+        print("kwdesk: training stopped; resume it with --resume", file=sys.stderr)
+        return 130
+    finally:
+        bar.close()
+    if args.json:
+        print_json({**result.to_dict(), "export": exported.to_dict() if exported else None})
+    else:
+        print(
+            f"Run {result.run_id}: {result.steps} steps, loss {result.losses[0]:.3f} -> {result.losses[-1]:.3f}, "
+            f"{result.tokens_per_second:.0f} tokens/s, peak memory {result.peak_memory_mb:.0f} MB.\n"
+            f"Adapter: {result.adapter_dir}"
+        )
+        if exported is not None:
+            print(f"Model file (verified): {exported.path}")
+    return EXIT_OK
+
+
+def cmd_bundle(workspace, args) -> int:
+    from kwdesk.core.train.bundle import export_bundle, import_bundle
+
+    def status(message: str) -> None:
+        print(message, file=sys.stderr)
+
+    db = workspace.connect()
+    try:
+        if args.action == "export":
+            summary = export_bundle(workspace, db, Path(args.folder), train_config(args, workspace), args.base, status)
+        else:
+            run_id = import_bundle(workspace, db, Path(args.folder), status)
+            summary = {"run_id": run_id, "next": f"kwdesk export {run_id}"}
+    finally:
+        db.close()
+    if args.json:
+        print_json(summary)
+    elif args.action == "export":
+        print(f"{summary['records']} records written to {summary['path']}; train there with: {summary['command']}")
+    else:
+        print(f"The adapter is run {summary['run_id']}; make a model of it with: {summary['next']}")
+    return EXIT_OK
+
+
+def register(sub) -> dict:
+    """Add this stage's commands to SUB; their handlers by name."""
+    p = sub.add_parser("train", help="train a LoRA adapter on the pairs (CPU works, slowly; a GPU is used when present)")
+    add_train_options(p)
+    p.add_argument("--checkpoint-every", type=int, metavar="N")
+    p.add_argument("--resume", type=int, metavar="RUN", help="go on with an interrupted run")
+    p.add_argument("--plan", action="store_true", help="only say what would be trained, and how long it may take")
+    p.add_argument("--export", action="store_true", help="then make the verified model file, as `kwdesk export` does")
+    p.add_argument("--quant", choices=["Q4_K_M", "Q5_K_M", "Q8_0", "F16"], help="with --export: default: the settings'")
+    p.add_argument("--strength", type=float, metavar="S", help="with --export: the share of the change to merge")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("bundle", help="a training bundle for another machine (accelerate launch), or its adapter brought back")
+    p.add_argument("action", choices=["export", "import"])
+    p.add_argument("folder", help="export: a new folder; import: a bundle folder trained elsewhere")
+    add_train_options(p)
+    p.add_argument("--json", action="store_true")
+    return {"train": cmd_train, "bundle": cmd_bundle}
