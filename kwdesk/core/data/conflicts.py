@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 
-from kwdesk.core.store.collections import collection_pair_filter
-from kwdesk.core.store.workspace import write_transaction
+from kwdesk.core.store.conflicts import record_both_right, review_state, settled_pairs
+from kwdesk.core.store.pairs import pair_with_source, questions_to_compare, set_status
 from kwdesk.core.text.anchors import entities_in, numbers_in
 from kwdesk.core.text.fact_match import asked_for, grade_against_reference, key_facts
 from kwdesk.core.text.words import content_words
@@ -110,12 +110,7 @@ def find_conflicts(db, collection_id: int | None = None, *, split: str | None = 
                    pair_ids: list[int] | None = None) -> list[Conflict]:
     """Conflicting pairs among the pairs not rejected (of one collection; of one split; or
     among PAIR_IDS), without those the expert has settled."""
-    where, params = collection_pair_filter(collection_id)
-    sql = f"SELECT id, question, answer FROM pairs WHERE status != 'rejected' AND question != '' AND {where}"
-    if split:
-        sql += " AND split = ?"
-        params = [*params, split]
-    rows = db.execute(sql + " ORDER BY id", params).fetchall()
+    rows = questions_to_compare(db, collection_id, split)
     if pair_ids is not None:
         wanted = set(pair_ids)
         rows = [r for r in rows if r[0] in wanted]
@@ -125,7 +120,7 @@ def find_conflicts(db, collection_id: int | None = None, *, split: str | None = 
     for pair_id, ws in words.items():
         for w in ws:
             by_word[w].append(pair_id)
-    settled = {(a, b) for a, b in db.execute("SELECT pair_a, pair_b FROM conflict_decisions")}
+    settled = settled_pairs(db)
     found: list[tuple[int, int, float]] = []
     for pair_id, ws in words.items():
         if len(ws) < 2:
@@ -153,27 +148,18 @@ def find_conflicts(db, collection_id: int | None = None, *, split: str | None = 
 
 
 def _side(db, pair_id: int) -> ConflictSide:
-    row = db.execute(
-        """SELECT p.id, p.question, p.answer, p.status, d.name, d.version, c.page_start, coalesce(p.source_span, c.text)
-           FROM pairs p LEFT JOIN documents d ON d.id = p.document_id LEFT JOIN chunks c ON c.id = p.chunk_id
-           WHERE p.id = ?""",
-        [pair_id],
-    ).fetchone()
+    row = pair_with_source(db, pair_id)
     facts, _ = key_facts(row[2], row[1])
     return ConflictSide(*row, facts=facts)
 
 
 def keep_both(db, pair_a: int, pair_b: int) -> None:
     """The expert's word that two flagged pairs are both right."""
-    a, b = sorted((pair_a, pair_b))
-    with write_transaction(db):
-        db.execute("INSERT OR REPLACE INTO conflict_decisions (pair_a, pair_b, decision) VALUES (?, ?, 'both')", [a, b])
+    record_both_right(db, pair_a, pair_b)
 
 
 def keep_one(db, keep: int, reject: int) -> None:
     """Settle a conflict by rejecting one side (it can be taken back in the pairs table)."""
-    from kwdesk.core.store.pairs import set_status
-
     if keep == reject:
         raise ValueError("keep and reject must be two different pairs")
     set_status(db, [reject], "rejected")
@@ -200,9 +186,7 @@ class ConflictCount:
         self._count: int | None = None
 
     def __call__(self, db) -> int | None:
-        state = db.execute(
-            "SELECT count(*), max(updated_at), (SELECT count(*) FROM conflict_decisions) FROM pairs WHERE status != 'rejected'"
-        ).fetchone()
+        state = review_state(db)
         if state != self._state:
             self._state = state
             self._count = None if state[0] > QUICK_COUNT_LIMIT else len(find_conflicts(db))

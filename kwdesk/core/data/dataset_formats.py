@@ -22,8 +22,13 @@ import sqlite_utils
 
 from kwdesk.core.base.errors import KwdeskError
 from kwdesk.core.base.jobs import Job
-from kwdesk.core.store.pairs import list_pairs
-from kwdesk.core.store.workspace import write_transaction
+from kwdesk.core.store.documents import (
+    chunk_identity,
+    current_document_names,
+    document_identity,
+    find_by_content,
+)
+from kwdesk.core.store.pairs import insert_linked_pairs, list_pairs, question_answer_set
 
 FORMATS = ("openai", "sharegpt", "alpaca")
 HF_FOLDER = "hf"  # a folder, not a file: see export_hf_folder
@@ -41,11 +46,11 @@ def _provenance(db, pair: dict) -> dict:
     out["id"] = pair["id"]
     out["parent_id"] = pair["parent_pair_id"]
     if pair["document_id"]:
-        row = db.execute("SELECT name, sha256 FROM documents WHERE id = ?", [pair["document_id"]]).fetchone()
+        row = document_identity(db, pair["document_id"])
         if row:
             out["document"], out["document_sha256"] = row
     if pair["chunk_id"]:
-        row = db.execute("SELECT text_sha256, page_start, page_end FROM chunks WHERE id = ?", [pair["chunk_id"]]).fetchone()
+        row = chunk_identity(db, pair["chunk_id"])
         if row:
             out["chunk_sha256"], out["page_start"], out["page_end"] = row
     return out
@@ -121,7 +126,7 @@ def export_hf_folder(db: sqlite_utils.Database, folder: Path, *, include_rejecte
 
 
 def _dataset_card(db, counts: dict[str, int]) -> str:
-    documents = [row[0] for row in db.execute("SELECT name FROM documents WHERE status = 'imported' AND is_current = 1 ORDER BY name")]
+    documents = current_document_names(db)
     splits = [s for s, n in counts.items() if n]
     yaml = ["---", "configs:", "- config_name: default", "  data_files:"]
     for split in splits:
@@ -221,7 +226,7 @@ def import_jsonl(db: sqlite_utils.Database, path: Path) -> ImportReport:
     rows: list[dict] = []
     parents: list[int | None] = []  # the exported id of each row's parent, to re-link
     exported_ids: list[int | None] = []
-    existing = {(q, a) for q, a in db.execute("SELECT question, answer FROM pairs")}
+    existing = question_answer_set(db)
     if path.is_dir():
         records = _hf_records(path)
     else:
@@ -259,34 +264,14 @@ def import_jsonl(db: sqlite_utils.Database, path: Path) -> ImportReport:
             rows.append(row)
             parents.append(info.get("parent_id"))
             exported_ids.append(info.get("id"))
-    with write_transaction(db):
-        new_ids: dict[int, int] = {}
-        for row, old_id in zip(rows, exported_ids):
-            new_id = db["pairs"].insert(row).last_pk
-            if old_id is not None:
-                new_ids[old_id] = new_id
-        for old_id, parent in zip(exported_ids, parents):
-            if parent is not None and old_id in new_ids and parent in new_ids:
-                db.execute("UPDATE pairs SET parent_pair_id = ? WHERE id = ?", [new_ids[parent], new_ids[old_id]])
+    insert_linked_pairs(db, rows, exported_ids, parents)
     report.added = len(rows)
     return report
 
 
 def _link(db, info: dict) -> tuple[int | None, int | None]:
     """The document and chunk of this workspace that a pair came from, found by content."""
-    sha = info.get("document_sha256")
-    if not sha:
-        return None, None
-    row = db.execute("SELECT id FROM documents WHERE sha256 = ? AND status = 'imported' ORDER BY id LIMIT 1", [sha]).fetchone()
-    if row is None:
-        return None, None
-    chunk = None
-    if info.get("chunk_sha256"):
-        found = db.execute(
-            "SELECT id FROM chunks WHERE document_id = ? AND text_sha256 = ? LIMIT 1", [row[0], info["chunk_sha256"]]
-        ).fetchone()
-        chunk = found[0] if found else None
-    return row[0], chunk
+    return find_by_content(db, info.get("document_sha256"), info.get("chunk_sha256"))
 
 
 class DatasetJob(Job):

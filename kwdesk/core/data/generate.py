@@ -48,8 +48,17 @@ from kwdesk.core.data.prompts import (
     rephrase_messages,
 )
 from kwdesk.core.data.teacher import Teacher, TeacherChoice
+from kwdesk.core.store.documents import chunk_pages, chunk_row, current_documents
+from kwdesk.core.store.generation import items_done, store_item
+from kwdesk.core.store.pairs import (
+    pair_core,
+    questions_of_document,
+    questions_without_held_out_wording,
+    rephrasings_of,
+    reviewed_questions,
+)
 from kwdesk.core.store.runs import count_runs, create_run, set_run_status
-from kwdesk.core.store.workspace import Workspace, write_transaction
+from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.text.anchors import Anchor, anchors_for_text, entities_in, numbers_in
 
 log = logging.getLogger(__name__)
@@ -217,29 +226,21 @@ class GenerateJob(Job):
     # --- what to do ----------------------------------------------------------------------
 
     def _documents(self, db) -> list[tuple[int, str]]:
-        rows = db.execute(
-            "SELECT id, name FROM documents WHERE status = 'imported' AND is_current = 1 ORDER BY id"
-        ).fetchall()
+        rows = current_documents(db)
         wanted = self.options.document_ids
         return [(doc_id, name) for doc_id, name in rows if wanted is None or doc_id in wanted]
 
     def _done(self, db, strategy: str) -> set[str]:
         if self.options.again:
             return set()
-        rows = db.execute(
-            "SELECT item FROM generation_items WHERE strategy = ? AND teacher = ? AND prompt_version = ?",
-            [strategy, self.teacher.name, PROMPT_VERSION],
-        )
-        return {row[0] for row in rows}
+        return items_done(db, strategy, self.teacher.name, PROMPT_VERSION)
 
     def _items(self, db) -> list[_Item]:
         items: list[_Item] = []
         documents = self._documents(db)
         chunks = []
         for doc_id, name in documents:
-            for chunk_id, page_start, page_end in db.execute(
-                "SELECT id, page_start, page_end FROM chunks WHERE document_id = ? ORDER BY seq", [doc_id]
-            ):
+            for chunk_id, page_start, page_end in chunk_pages(db, doc_id):
                 if self.options.chunk_ids is not None and chunk_id not in self.options.chunk_ids:
                     continue
                 pages = f"p. {page_start}" + (f"-{page_end}" if page_end != page_start else "")
@@ -251,27 +252,13 @@ class GenerateJob(Job):
             elif strategy == "entities":
                 items += [_Item(strategy, f"document:{d}", f"document {name}") for d, name in documents if f"document:{d}" not in done]
             elif strategy == "paraphrase":
-                doc_ids = [d for d, _ in documents]
-                marks = ",".join("?" * len(doc_ids)) or "NULL"
-                rows = db.execute(
-                    f"""SELECT id FROM pairs WHERE status IN ('accepted', 'edited') AND question != ''
-                        AND strategy != 'paraphrase' AND (document_id IN ({marks}) OR document_id IS NULL) ORDER BY id""",
-                    doc_ids,
-                ).fetchall()
+                ids = reviewed_questions(db, [d for d, _ in documents])
                 if self.options.pair_ids is not None:
-                    rows = [(pair_id,) for pair_id in self.options.pair_ids]
-                items += [_Item(strategy, f"pair:{r[0]}", f"pair {r[0]}") for r in rows if f"pair:{r[0]}" not in done]
+                    ids = list(self.options.pair_ids)
+                items += [_Item(strategy, f"pair:{i}", f"pair {i}") for i in ids if f"pair:{i}" not in done]
             elif strategy == HELD_OUT:
-                doc_ids = [d for d, _ in documents]
-                marks = ",".join("?" * len(doc_ids)) or "NULL"
-                rows = db.execute(
-                    f"""SELECT id FROM pairs WHERE status IN ('new', 'accepted', 'edited') AND question != ''
-                        AND split = 'train' AND strategy NOT IN ('paraphrase', '{HELD_OUT}')
-                        AND id NOT IN (SELECT parent_pair_id FROM pairs WHERE split = 'eval' AND parent_pair_id IS NOT NULL)
-                        AND document_id IN ({marks}) ORDER BY id""",
-                    doc_ids,
-                )
-                items += [_Item(strategy, f"pair:{r[0]}", f"pair {r[0]}") for r in rows if f"pair:{r[0]}" not in done]
+                ids = questions_without_held_out_wording(db, [d for d, _ in documents], HELD_OUT)
+                items += [_Item(strategy, f"pair:{i}", f"pair {i}") for i in ids if f"pair:{i}" not in done]
         return items
 
     # --- making data ---------------------------------------------------------------------
@@ -296,16 +283,10 @@ class GenerateJob(Job):
         return self._make_paraphrase(db, ident, held_out=item.strategy == HELD_OUT)
 
     def _chunk(self, db, chunk_id: int) -> dict:
-        row = db.execute(
-            "SELECT id, document_id, text, heading_path, page_start, page_end FROM chunks WHERE id = ?", [chunk_id]
-        ).fetchone()
-        return dict(zip(("id", "document_id", "text", "heading_path", "page_start", "page_end"), row))
+        return chunk_row(db, chunk_id)
 
     def _dedupe(self, db, document_id: int | None) -> DuplicateFilter:
-        rows = db.execute(
-            "SELECT question, answer FROM pairs WHERE document_id IS ? AND question != ''", [document_id]
-        ).fetchall()
-        return DuplicateFilter(rows)
+        return DuplicateFilter(questions_of_document(db, document_id))
 
     def _pair(self, chunk: dict, question: str, answer: str, kind: str, strategy: str, made_by: str, **meta) -> dict:
         return {
@@ -363,7 +344,7 @@ class GenerateJob(Job):
         outcome = _Outcome()
         dedupe = self._dedupe(db, document_id)
         anchored: list[tuple[dict, Anchor]] = []
-        for (chunk_id,) in db.execute("SELECT id FROM chunks WHERE document_id = ? ORDER BY seq", [document_id]).fetchall():
+        for chunk_id, _, _ in chunk_pages(db, document_id):
             chunk = self._chunk(db, chunk_id)
             heading = chunk["heading_path"].split(" > ")[-1] if chunk["heading_path"] else None
             anchored += [(chunk, a) for a in anchors_for_text(chunk["text"], heading)]
@@ -409,7 +390,7 @@ class GenerateJob(Job):
     def _make_rephrase(self, db, chunk_id: int) -> _Outcome:
         chunk = self._chunk(db, chunk_id)
         outcome = _Outcome()
-        existing = {normalized(r[0]) for r in db.execute("SELECT answer FROM pairs WHERE chunk_id = ? AND kind = 'rephrase'", [chunk_id])}
+        existing = {normalized(text) for text in rephrasings_of(db, chunk_id)}
         for number, style in enumerate(REPHRASE_STYLES):
             text = self._ask(rephrase_messages(chunk["text"], style), max_tokens=320, temperature=0.3, seed=number)
             outcome.attempts += 1
@@ -434,9 +415,7 @@ class GenerateJob(Job):
         return outcome
 
     def _make_paraphrase(self, db, pair_id: int, held_out: bool = False) -> _Outcome:
-        row = db.execute(
-            "SELECT question, answer, kind, document_id, chunk_id FROM pairs WHERE id = ?", [pair_id]
-        ).fetchone()
+        row = pair_core(db, pair_id)
         outcome = _Outcome()
         if row is None:
             return outcome
@@ -479,17 +458,9 @@ class GenerateJob(Job):
     # --- storing -------------------------------------------------------------------------
 
     def _store(self, db, item: _Item, outcome: _Outcome, run_id: int) -> int:
-        with write_transaction(db):
-            if outcome.pairs:
-                db["pairs"].insert_all(outcome.pairs)
-            db.execute(
-                """INSERT OR REPLACE INTO generation_items
-                   (strategy, item, teacher, prompt_version, run_id, attempts, usable, rejected)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-                [item.strategy, item.key, self.teacher.name, PROMPT_VERSION, run_id, outcome.attempts,
-                 len(outcome.pairs), json.dumps(dict(outcome.rejected))],
-            )
-        return len(outcome.pairs)
+        return store_item(db, strategy=item.strategy, item=item.key, teacher=self.teacher.name,
+                          prompt_version=PROMPT_VERSION, run_id=run_id, attempts=outcome.attempts,
+                          pairs=outcome.pairs, rejected=dict(outcome.rejected))
 
 
 def more_for_not_learned(db, *, paraphrases: int = 3) -> GenerateOptions | None:

@@ -15,10 +15,20 @@ the previous run's adapter (TrainConfig.init_adapter_run): see TRAINING_CHOICE.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 
 from kwdesk.core.base.errors import KwdeskError
+from kwdesk.core.store.documents import (
+    document_chunks,
+    document_version,
+    newer_versions,
+)
+from kwdesk.core.store.pairs import (
+    chunks_with_live_pairs,
+    live_pairs_on,
+    move_pairs_to_new_chunks,
+    retire_pairs,
+)
 from kwdesk.core.store.workspace import write_transaction
 
 TRAINING_CHOICE = {
@@ -63,17 +73,14 @@ class DocumentChanges:
 
 def document_changes(db, document_id: int) -> DocumentChanges:
     """What DOCUMENT_ID changed against the version before it."""
-    row = db.execute(
-        "SELECT id, name, version, previous_version_id FROM documents WHERE id = ? AND status = 'imported'",
-        [document_id],
-    ).fetchone()
+    row = document_version(db, document_id)
     if row is None:
         raise VersionError(f"There is no imported document {document_id}.")
     if row[3] is None:
         raise VersionError(f"{row[1]} has only one version; import the changed file again to make a new one.")
     changes = DocumentChanges(row[0], row[3], row[1], row[2])
-    old = _chunks(db, changes.previous_id)
-    new = _chunks(db, document_id)
+    old = document_chunks(db, changes.previous_id)
+    new = document_chunks(db, document_id)
     new_by_hash: dict[str, list] = {}
     for chunk in new:
         new_by_hash.setdefault(chunk[4], []).append(chunk)
@@ -88,11 +95,9 @@ def document_changes(db, document_id: int) -> DocumentChanges:
     changes.added = [ChunkChange(c[0], c[1], c[2], c[3]) for c in new if c[0] not in matched_new]
 
     removed_ids = [c.chunk_id for c in changes.removed]
-    changes.pairs_to_retire = _live_pairs_on(db, removed_ids)
-    changes.pairs_to_carry = _live_pairs_on(db, [old_id for old_id, _ in changes.unchanged])
-    with_pairs = {r[0] for r in db.execute(
-        f"SELECT DISTINCT chunk_id FROM pairs WHERE status != 'rejected' AND chunk_id IN ({_marks(changes.added)})",
-        [c.chunk_id for c in changes.added])} if changes.added else set()
+    changes.pairs_to_retire = live_pairs_on(db, removed_ids)
+    changes.pairs_to_carry = live_pairs_on(db, [old_id for old_id, _ in changes.unchanged])
+    with_pairs = chunks_with_live_pairs(db, [c.chunk_id for c in changes.added])
     changes.chunks_to_generate = [c.chunk_id for c in changes.added if c.chunk_id not in with_pairs]
     return changes
 
@@ -101,9 +106,7 @@ def changed_documents(db) -> list[DocumentChanges]:
     """Every current document with an earlier version whose pairs still wait to be sorted
     (pairs to retire or carry over, or new passages to generate for)."""
     out = []
-    for (doc_id,) in db.execute(
-        "SELECT id FROM documents WHERE status = 'imported' AND is_current = 1 AND previous_version_id IS NOT NULL ORDER BY id"
-    ).fetchall():
+    for doc_id in newer_versions(db):
         changes = document_changes(db, doc_id)
         if changes.pairs_to_retire or changes.pairs_to_carry or changes.chunks_to_generate:
             out.append(changes)
@@ -113,42 +116,9 @@ def changed_documents(db) -> list[DocumentChanges]:
 def apply_changes(db, changes: DocumentChanges, *, retire: bool = True, carry: bool = True) -> dict:
     """Move the pairs of unchanged passages to the new version, and retire the pairs of
     removed passages (rejected, with the reason kept). Returns the counts."""
-    carried = retired = 0
     with write_transaction(db):
-        if carry:
-            new_of_old = dict(changes.unchanged)
-            for pair_id in changes.pairs_to_carry:
-                (chunk_id,) = db.execute("SELECT chunk_id FROM pairs WHERE id = ?", [pair_id]).fetchone()
-                db.execute(
-                    "UPDATE pairs SET chunk_id = ?, document_id = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
-                    [new_of_old[chunk_id], changes.document_id, pair_id],
-                )
-                carried += 1
-        if retire:
-            for pair_id in changes.pairs_to_retire:
-                (meta,) = db.execute("SELECT meta FROM pairs WHERE id = ?", [pair_id]).fetchone()
-                note = {**json.loads(meta or "{}"),
-                        "retired": f"its passage is not in version {changes.version} of {changes.name}"}
-                db.execute(
-                    "UPDATE pairs SET status = 'rejected', meta = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
-                    [json.dumps(note), pair_id],
-                )
-                retired += 1
+        carried = move_pairs_to_new_chunks(db, changes.pairs_to_carry, dict(changes.unchanged), changes.document_id) \
+            if carry else 0
+        note = f"its passage is not in version {changes.version} of {changes.name}"
+        retired = retire_pairs(db, changes.pairs_to_retire, note) if retire else 0
     return {"carried": carried, "retired": retired}
-
-
-def _chunks(db, document_id: int) -> list[tuple]:
-    return db.execute(
-        "SELECT id, seq, page_start, text, text_sha256 FROM chunks WHERE document_id = ? ORDER BY seq", [document_id]
-    ).fetchall()
-
-
-def _live_pairs_on(db, chunk_ids: list[int]) -> list[int]:
-    if not chunk_ids:
-        return []
-    return [r[0] for r in db.execute(
-        f"SELECT id FROM pairs WHERE status != 'rejected' AND chunk_id IN ({_marks(chunk_ids)}) ORDER BY id", chunk_ids)]
-
-
-def _marks(items) -> str:
-    return ",".join("?" * len(items))

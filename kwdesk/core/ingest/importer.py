@@ -43,7 +43,12 @@ from kwdesk.core.ingest.pdf_reader import (
     tesseract_available,
 )
 from kwdesk.core.ingest.text_reader import read_text_file
-from kwdesk.core.store.workspace import Workspace, write_transaction
+from kwdesk.core.store.documents import (
+    imported_with_hash,
+    store_imported_document,
+    store_rejected_file,
+)
+from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.text.blocks import ExtractedDocument
 
 log = logging.getLogger(__name__)
@@ -281,10 +286,7 @@ class ImportJob(Job):
             return shared_pool().submit(*args)
 
     def _duplicate(self, db, source: str, sha: str) -> ImportResult | None:
-        existing = db.execute(
-            "SELECT id, pages, chunks, version FROM documents WHERE sha256 = ? AND status = 'imported' ORDER BY id LIMIT 1",
-            [sha],
-        ).fetchone()
+        existing = imported_with_hash(db, sha)
         if existing:
             doc_id, pages, chunks, version = existing
             return ImportResult(source, DUPLICATE, "already imported", pages, chunks, doc_id, version)
@@ -350,80 +352,18 @@ class ImportJob(Job):
             raise RejectedFile(stalled_reason(exc)) from None
 
     def _store_rejected(self, db, path: Path, source: str, sha: str, size: int, file_type: str, reason: str) -> ImportResult:
-        with write_transaction(db):
-            # One row per rejected file: a retry replaces the earlier verdict.
-            db.execute("DELETE FROM documents WHERE status = 'rejected' AND (source_path = ? OR sha256 = ?)", [source, sha])
-            doc_id = db["documents"].insert(
-                dict(
-                    source_path=source,
-                    name=path.name,
-                    sha256=sha,
-                    size_bytes=size,
-                    file_type=file_type[:10],
-                    status="rejected",
-                    reason=reason,
-                    is_current=0,
-                )
-            ).last_pk
+        doc_id = store_rejected_file(db, source=source, name=path.name, sha256=sha, size_bytes=size,
+                                     file_type=file_type[:10], reason=reason)
         return ImportResult(source, REJECTED, reason, document_id=doc_id)
 
     def _store(self, db, path, source, sha, size, file_type, extracted: ExtractedDocument, chunks) -> ImportResult:
-        with write_transaction(db):
-            previous = db.execute(
-                "SELECT id, version, collection_id FROM documents WHERE source_path = ? AND status = 'imported' "
-                "ORDER BY version DESC LIMIT 1",
-                [source],
-            ).fetchone()
-            # A new version stays in its document's collection unless one is named.
-            collection_id = self.options.collection_id
-            if collection_id is None and previous:
-                collection_id = previous[2]
-            version = previous[1] + 1 if previous else 1
-            if previous:
-                db.execute("UPDATE documents SET is_current = 0 WHERE source_path = ? AND status = 'imported'", [source])
-            db.execute("DELETE FROM documents WHERE status = 'rejected' AND (source_path = ? OR sha256 = ?)", [source, sha])
-            doc_id = db["documents"].insert(
-                dict(
-                    source_path=source,
-                    name=path.name,
-                    sha256=sha,
-                    size_bytes=size,
-                    file_type=file_type,
-                    status="imported",
-                    title=extracted.title or path.stem,
-                    pages=extracted.page_count,
-                    chunks=len(chunks),
-                    version=version,
-                    is_current=1,
-                    previous_version_id=previous[0] if previous else None,
-                    collection_id=collection_id,
-                    ocr_pages=extracted.ocr_pages,
-                    extractor=extracted.extractor,
-                )
-            ).last_pk
-            db["pages"].insert_all(
-                (
-                    dict(document_id=doc_id, number=number, text=text, ocr=0)
-                    for number, text in enumerate(extracted.page_texts(), start=1)
-                ),
-                batch_size=500,
-            )
-            db["chunks"].insert_all(
-                (
-                    dict(
-                        document_id=doc_id,
-                        seq=c.seq,
-                        text=c.text,
-                        heading_path=c.heading_path,
-                        page_start=c.page_start,
-                        page_end=c.page_end,
-                        tokens=c.tokens,
-                        text_sha256=c.text_sha256,
-                    )
-                    for c in chunks
-                ),
-                batch_size=500,
-            )
+        doc_id, version = store_imported_document(
+            db, source=source, name=path.name, sha256=sha, size_bytes=size, file_type=file_type,
+            title=extracted.title or path.stem, page_texts=list(extracted.page_texts()),
+            chunks=[dict(seq=c.seq, text=c.text, heading_path=c.heading_path, page_start=c.page_start,
+                         page_end=c.page_end, tokens=c.tokens, text_sha256=c.text_sha256) for c in chunks],
+            collection_id=self.options.collection_id, ocr_pages=extracted.ocr_pages, extractor=extracted.extractor,
+        )
         reason = ""
         if extracted.unreadable_pages:
             reason = f"{len(extracted.unreadable_pages)} damaged page(s) skipped"

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 import sqlite_utils
 
 from kwdesk.core.base.errors import KwdeskError
+from kwdesk.core.store.workspace import write_transaction
 
 
 @dataclass
@@ -95,3 +96,126 @@ def search_chunks(db: sqlite_utils.Database, query: str, limit: int = 5, collect
     ).fetchall()
     keys = ("chunk_id", "document_id", "document", "page_start", "page_end", "heading_path", "text")
     return [dict(zip(keys, row)) for row in rows]
+
+
+def document_version(db: sqlite_utils.Database, document_id: int) -> tuple | None:
+    """(id, name, version, previous version's id) of an imported document."""
+    return db.execute(
+        "SELECT id, name, version, previous_version_id FROM documents WHERE id = ? AND status = 'imported'",
+        [document_id],
+    ).fetchone()
+
+
+def document_chunks(db: sqlite_utils.Database, document_id: int) -> list[tuple]:
+    """(id, seq, first page, text, text hash) of a document's passages, in order."""
+    return db.execute(
+        "SELECT id, seq, page_start, text, text_sha256 FROM chunks WHERE document_id = ? ORDER BY seq", [document_id]
+    ).fetchall()
+
+
+def newer_versions(db: sqlite_utils.Database) -> list[int]:
+    """The current documents that replaced an earlier version of themselves."""
+    return [r[0] for r in db.execute(
+        "SELECT id FROM documents WHERE status = 'imported' AND is_current = 1 AND previous_version_id IS NOT NULL ORDER BY id"
+    )]
+
+
+def document_identity(db: sqlite_utils.Database, document_id: int) -> tuple[str, str] | None:
+    """(file name, content hash) of a document."""
+    return db.execute("SELECT name, sha256 FROM documents WHERE id = ?", [document_id]).fetchone()
+
+
+def chunk_identity(db: sqlite_utils.Database, chunk_id: int) -> tuple[str, int, int] | None:
+    """(text hash, first page, last page) of a passage."""
+    return db.execute("SELECT text_sha256, page_start, page_end FROM chunks WHERE id = ?", [chunk_id]).fetchone()
+
+
+def current_document_names(db: sqlite_utils.Database) -> list[str]:
+    return [r[0] for r in db.execute("SELECT name FROM documents WHERE status = 'imported' AND is_current = 1 ORDER BY name")]
+
+
+def find_by_content(db: sqlite_utils.Database, document_sha256: str | None,
+                    chunk_sha256: str | None) -> tuple[int | None, int | None]:
+    """(document id, passage id) of an imported document with that content hash and its
+    passage with that text hash, where this workspace has them."""
+    if not document_sha256:
+        return None, None
+    row = db.execute("SELECT id FROM documents WHERE sha256 = ? AND status = 'imported' ORDER BY id LIMIT 1",
+                     [document_sha256]).fetchone()
+    if row is None:
+        return None, None
+    chunk = None
+    if chunk_sha256:
+        found = db.execute("SELECT id FROM chunks WHERE document_id = ? AND text_sha256 = ? LIMIT 1",
+                           [row[0], chunk_sha256]).fetchone()
+        chunk = found[0] if found else None
+    return row[0], chunk
+
+
+def imported_with_hash(db: sqlite_utils.Database, sha256: str) -> tuple | None:
+    """(id, pages, passages, version) of an imported document with this content, if any."""
+    return db.execute(
+        "SELECT id, pages, chunks, version FROM documents WHERE sha256 = ? AND status = 'imported' ORDER BY id LIMIT 1",
+        [sha256],
+    ).fetchone()
+
+
+def store_rejected_file(db: sqlite_utils.Database, *, source: str, name: str, sha256: str, size_bytes: int,
+                        file_type: str, reason: str) -> int:
+    """A file that could not be imported, with the reason; one row per file (a retry
+    replaces the earlier verdict). Its row id."""
+    with write_transaction(db):
+        db.execute("DELETE FROM documents WHERE status = 'rejected' AND (source_path = ? OR sha256 = ?)", [source, sha256])
+        return db["documents"].insert(dict(
+            source_path=source, name=name, sha256=sha256, size_bytes=size_bytes, file_type=file_type,
+            status="rejected", reason=reason, is_current=0,
+        )).last_pk
+
+
+def store_imported_document(db: sqlite_utils.Database, *, source: str, name: str, sha256: str, size_bytes: int,
+                            file_type: str, title: str, page_texts: list[str], chunks: list[dict],
+                            collection_id: int | None, ocr_pages: int, extractor: str) -> tuple[int, int]:
+    """A read document with its pages and passages, in one transaction: a new version when
+    the same file was imported before (it stays in that version's collection unless
+    COLLECTION_ID names one). (document id, version)."""
+    with write_transaction(db):
+        previous = db.execute(
+            "SELECT id, version, collection_id FROM documents WHERE source_path = ? AND status = 'imported' "
+            "ORDER BY version DESC LIMIT 1",
+            [source],
+        ).fetchone()
+        if collection_id is None and previous:
+            collection_id = previous[2]
+        version = previous[1] + 1 if previous else 1
+        if previous:
+            db.execute("UPDATE documents SET is_current = 0 WHERE source_path = ? AND status = 'imported'", [source])
+        db.execute("DELETE FROM documents WHERE status = 'rejected' AND (source_path = ? OR sha256 = ?)", [source, sha256])
+        doc_id = db["documents"].insert(dict(
+            source_path=source, name=name, sha256=sha256, size_bytes=size_bytes, file_type=file_type, status="imported",
+            title=title, pages=len(page_texts), chunks=len(chunks), version=version, is_current=1,
+            previous_version_id=previous[0] if previous else None, collection_id=collection_id, ocr_pages=ocr_pages,
+            extractor=extractor,
+        )).last_pk
+        db["pages"].insert_all(
+            (dict(document_id=doc_id, number=number, text=text, ocr=0) for number, text in enumerate(page_texts, start=1)),
+            batch_size=500,
+        )
+        db["chunks"].insert_all((dict(document_id=doc_id, **chunk) for chunk in chunks), batch_size=500)
+    return doc_id, version
+
+
+def current_documents(db: sqlite_utils.Database) -> list[tuple[int, str]]:
+    """(id, name) of the current versions of the imported documents."""
+    return db.execute("SELECT id, name FROM documents WHERE status = 'imported' AND is_current = 1 ORDER BY id").fetchall()
+
+
+def chunk_pages(db: sqlite_utils.Database, document_id: int) -> list[tuple[int, int, int]]:
+    """(id, first page, last page) of a document's passages, in order."""
+    return db.execute("SELECT id, page_start, page_end FROM chunks WHERE document_id = ? ORDER BY seq",
+                      [document_id]).fetchall()
+
+
+def chunk_row(db: sqlite_utils.Database, chunk_id: int) -> dict:
+    keys = ("id", "document_id", "text", "heading_path", "page_start", "page_end")
+    row = db.execute(f"SELECT {', '.join(keys)} FROM chunks WHERE id = ?", [chunk_id]).fetchone()
+    return dict(zip(keys, row))

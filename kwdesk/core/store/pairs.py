@@ -300,3 +300,126 @@ def pair_origins(db: sqlite_utils.Database, pair_ids: list[int]) -> list[tuple[s
             WHERE p.id IN ({marks})""",
         pair_ids,
     ).fetchall()
+
+
+def questions_to_compare(db: sqlite_utils.Database, collection_id: int | None = None,
+                         split: str | None = None) -> list[tuple[int, str, str]]:
+    """(id, question, answer) of the questions not rejected, of one collection and split."""
+    where, params = collection_pair_filter(collection_id)
+    sql = f"SELECT id, question, answer FROM pairs WHERE status != 'rejected' AND question != '' AND {where}"
+    if split:
+        sql += " AND split = ?"
+        params = [*params, split]
+    return db.execute(sql + " ORDER BY id", params).fetchall()
+
+
+def pair_with_source(db: sqlite_utils.Database, pair_id: int) -> tuple:
+    """(id, question, answer, status, document, version, page, source text) of one pair."""
+    return db.execute(
+        """SELECT p.id, p.question, p.answer, p.status, d.name, d.version, c.page_start, coalesce(p.source_span, c.text)
+           FROM pairs p LEFT JOIN documents d ON d.id = p.document_id LEFT JOIN chunks c ON c.id = p.chunk_id
+           WHERE p.id = ?""",
+        [pair_id],
+    ).fetchone()
+
+
+def _marks(items) -> str:
+    return ",".join("?" * len(items))
+
+
+def live_pairs_on(db: sqlite_utils.Database, chunk_ids: list[int]) -> list[int]:
+    """The pairs not rejected that were made from CHUNK_IDS."""
+    if not chunk_ids:
+        return []
+    return [r[0] for r in db.execute(
+        f"SELECT id FROM pairs WHERE status != 'rejected' AND chunk_id IN ({_marks(chunk_ids)}) ORDER BY id", chunk_ids)]
+
+
+def chunks_with_live_pairs(db: sqlite_utils.Database, chunk_ids: list[int]) -> set[int]:
+    if not chunk_ids:
+        return set()
+    return {r[0] for r in db.execute(
+        f"SELECT DISTINCT chunk_id FROM pairs WHERE status != 'rejected' AND chunk_id IN ({_marks(chunk_ids)})", chunk_ids)}
+
+
+def move_pairs_to_new_chunks(db: sqlite_utils.Database, pair_ids: list[int], new_of_old: dict[int, int],
+                             document_id: int) -> int:
+    """Point pairs at the same passage in a new version of their document (NEW_OF_OLD: old
+    chunk id -> new); inside the caller's write_transaction. How many moved."""
+    for pair_id in pair_ids:
+        (chunk_id,) = db.execute("SELECT chunk_id FROM pairs WHERE id = ?", [pair_id]).fetchone()
+        db.execute(
+            "UPDATE pairs SET chunk_id = ?, document_id = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+            [new_of_old[chunk_id], document_id, pair_id],
+        )
+    return len(pair_ids)
+
+
+def retire_pairs(db: sqlite_utils.Database, pair_ids: list[int], reason: str) -> int:
+    """Reject pairs whose passage is gone, the reason kept in their meta (as "retired");
+    inside the caller's write_transaction. How many."""
+    for pair_id in pair_ids:
+        (meta,) = db.execute("SELECT meta FROM pairs WHERE id = ?", [pair_id]).fetchone()
+        db.execute(
+            "UPDATE pairs SET status = 'rejected', meta = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ?",
+            [json.dumps({**json.loads(meta or "{}"), "retired": reason}), pair_id],
+        )
+    return len(pair_ids)
+
+
+def question_answer_set(db: sqlite_utils.Database) -> set[tuple[str, str]]:
+    """Every (question, answer) of the workspace, to leave out duplicates on import."""
+    return {(q, a) for q, a in db.execute("SELECT question, answer FROM pairs")}
+
+
+def insert_linked_pairs(db: sqlite_utils.Database, rows: list[dict], exported_ids: list[int | None],
+                        parents: list[int | None]) -> int:
+    """Insert ROWS in one transaction and link each to its parent again (a paraphrase to its
+    question) by the ids they had where they were exported. How many were inserted."""
+    with write_transaction(db):
+        new_ids: dict[int, int] = {}
+        for row, old_id in zip(rows, exported_ids):
+            new_id = db["pairs"].insert(row).last_pk
+            if old_id is not None:
+                new_ids[old_id] = new_id
+        for old_id, parent in zip(exported_ids, parents):
+            if parent is not None and old_id in new_ids and parent in new_ids:
+                db.execute("UPDATE pairs SET parent_pair_id = ? WHERE id = ?", [new_ids[parent], new_ids[old_id]])
+    return len(rows)
+
+
+def reviewed_questions(db: sqlite_utils.Database, document_ids: list[int]) -> list[int]:
+    """Accepted or edited questions (not paraphrases) of these documents or of none: what
+    paraphrases are written for."""
+    return [r[0] for r in db.execute(
+        f"""SELECT id FROM pairs WHERE status IN ('accepted', 'edited') AND question != ''
+            AND strategy != 'paraphrase' AND (document_id IN ({_marks(document_ids) or 'NULL'}) OR document_id IS NULL)
+            ORDER BY id""",
+        document_ids,
+    )]
+
+
+def questions_without_held_out_wording(db: sqlite_utils.Database, document_ids: list[int], held_out: str) -> list[int]:
+    """Trained questions of these documents that have no held-out wording yet (HELD_OUT: the
+    strategy that writes them)."""
+    return [r[0] for r in db.execute(
+        f"""SELECT id FROM pairs WHERE status IN ('new', 'accepted', 'edited') AND question != ''
+            AND split = 'train' AND strategy NOT IN ('paraphrase', ?)
+            AND id NOT IN (SELECT parent_pair_id FROM pairs WHERE split = 'eval' AND parent_pair_id IS NOT NULL)
+            AND document_id IN ({_marks(document_ids) or 'NULL'}) ORDER BY id""",
+        [held_out, *document_ids],
+    )]
+
+
+def questions_of_document(db: sqlite_utils.Database, document_id: int | None) -> list[tuple[str, str]]:
+    return db.execute("SELECT question, answer FROM pairs WHERE document_id IS ? AND question != ''",
+                      [document_id]).fetchall()
+
+
+def rephrasings_of(db: sqlite_utils.Database, chunk_id: int) -> list[str]:
+    return [r[0] for r in db.execute("SELECT answer FROM pairs WHERE chunk_id = ? AND kind = 'rephrase'", [chunk_id])]
+
+
+def pair_core(db: sqlite_utils.Database, pair_id: int) -> tuple | None:
+    """(question, answer, kind, document id, chunk id) of a pair."""
+    return db.execute("SELECT question, answer, kind, document_id, chunk_id FROM pairs WHERE id = ?", [pair_id]).fetchone()

@@ -207,3 +207,29 @@ def is_busy(exc: BaseException) -> bool:
     """Whether EXC is SQLite saying that another connection holds the lock."""
     text = str(exc).lower()
     return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def workspace_health(root: Path) -> dict:
+    """Schema, integrity and contents of the workspace at ROOT, opened read-only."""
+    db_path = Path(root) / DB_NAME
+    out: dict = {"path": str(root)}
+    if not db_path.is_file():
+        out["error"] = "no workspace database here yet"
+        return out
+    try:
+        conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=5)
+        try:
+            out["schema"] = conn.execute("PRAGMA user_version").fetchone()[0]
+            out["integrity"] = conn.execute("PRAGMA integrity_check").fetchone()[0]
+            for table in ("documents", "chunks", "pairs", "runs", "models", "evals"):
+                try:
+                    out[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+                except sqlite3.Error:
+                    out[table] = None
+        finally:
+            conn.close()
+        out["database_mb"] = round(db_path.stat().st_size / 1e6, 1)
+        out["disk_free_gb"] = round(shutil.disk_usage(root).free / 1e9, 1)
+    except (sqlite3.Error, OSError) as exc:
+        out["error"] = str(exc)
+    return out
