@@ -65,41 +65,35 @@ def cmd_models(workspace, args) -> int:
 
 
 def cmd_publish(workspace, args) -> int:
-    from kwdesk.core.export.publish import (
-        export_peft_adapter,
-        publish_lmstudio,
-    )
+    from kwdesk.core.export.publish import PublishJob
     from kwdesk.core.store.models import newest_gguf
+    from kwdesk.core.store.runs import newest_finished_training
 
     db = workspace.connect()
     try:
         if args.target == "lmstudio":
-            model_id = args.model
-            if model_id is None:
-                newest = newest_gguf(db)
-                if newest is None:
-                    print("kwdesk: there is no exported model yet: kwdesk export makes one.", file=sys.stderr)
-                    return EXIT_NOTHING_DONE
-                model_id = newest.id
-            path = publish_lmstudio(db, model_id, Path(args.dir) if args.dir else None)
-            summary = {"target": "lmstudio", "model_id": model_id, "path": str(path)}
+            newest = newest_gguf(db) if args.model is None else None
+            if args.model is None and newest is None:
+                print("kwdesk: there is no exported model yet: kwdesk export makes one.", file=sys.stderr)
+                return EXIT_NOTHING_DONE
+            job = PublishJob(workspace, "lmstudio", args.model if args.model is not None else newest.id,
+                             Path(args.dir) if args.dir else None)
         else:
             if not args.dir:
                 print("kwdesk: name a new folder for the adapter with --dir", file=sys.stderr)
                 return EXIT_USAGE
-            run_id = args.run
-            if run_id is None:
-                from kwdesk.core.store.runs import newest_finished_training
-
-                newest = newest_finished_training(db)
-                run_id = newest.id if newest else None
-                if run_id is None:
-                    print("kwdesk: there is no finished training run yet: kwdesk train makes one.", file=sys.stderr)
-                    return EXIT_NOTHING_DONE
-            path = export_peft_adapter(db, run_id, Path(args.dir))
-            summary = {"target": "adapter", "run_id": run_id, "path": str(path.resolve())}
+            newest = newest_finished_training(db) if args.run is None else None
+            if args.run is None and newest is None:
+                print("kwdesk: there is no finished training run yet: kwdesk train makes one.", file=sys.stderr)
+                return EXIT_NOTHING_DONE
+            job = PublishJob(workspace, "adapter", folder=Path(args.dir), run_id=args.run if args.run is not None else newest.id)
     finally:
         db.close()
+    bar = Bar(not args.json, unit="file")
+    try:
+        summary = job.run(bar)
+    finally:
+        bar.close()
     if args.json:
         print_json(summary)
     else:

@@ -116,6 +116,7 @@ class TrainPage(QWidget):
         choose_layout.addLayout(actions)
 
         # The run
+        self._runs_by_id: dict = {}  # the runs as refresh_runs last read them
         self.train_bar = JobBar()
         self.stats = QLabel("")
         self.stats.setTextFormat(Qt.TextFormat.PlainText)
@@ -357,6 +358,7 @@ class TrainPage(QWidget):
 
     def refresh_runs(self) -> None:
         runs = training_runs(self.workspace, self.db)
+        self._runs_by_id = {run.id: run for run in runs}
         selected = self.selected_run()
         self.runs_table.setRowCount(len(runs))
         for row, run in enumerate(runs):
@@ -398,13 +400,9 @@ class TrainPage(QWidget):
         self.start_button.setEnabled(not busy)
         self.resume_button.setEnabled(not busy and self.resume_combo.count() > 0)
         self.resume_combo.setEnabled(not busy)
-        status = None
-        run_id = self.selected_run()
-        for row in range(self.runs_table.rowCount()):
-            item = self.runs_table.item(row, 0)  # None while refresh_runs is filling the rows
-            if item is not None and item.data(Qt.ItemDataRole.UserRole) == run_id and self.runs_table.item(row, 1):
-                status = self.runs_table.item(row, 1).text()
-        self.export_button.setEnabled(not busy and status == "done")
+        # From the runs as last read, never from a table cell.
+        run = self._runs_by_id.get(self.selected_run())
+        self.export_button.setEnabled(not busy and run is not None and run.status == "done")
 
     def is_busy(self) -> bool:
         return self.train_bar.is_busy() or self.export_bar.is_busy() or self.plan_bar.is_busy()

@@ -107,24 +107,28 @@ def export_peft_adapter(db, run_id: int, target: Path) -> Path:
 
 
 class PublishJob(Job):
-    """publish_lmstudio or export_peft_adapter as a job: copying a GGUF can take seconds."""
+    """publish_lmstudio or export_peft_adapter as a job: copying a GGUF can take seconds.
+    The adapter is named by its training run (RUN_ID) or by a model made from it."""
 
-    def __init__(self, workspace, target: str, model_id: int, folder: Path | None = None) -> None:
+    def __init__(self, workspace, target: str, model_id: int | None = None, folder: Path | None = None, *,
+                 run_id: int | None = None) -> None:
         super().__init__()
         if target not in ("lmstudio", "adapter"):
             raise ValueError(target)
-        self.workspace, self.target, self.model_id, self.folder = workspace, target, model_id, folder
+        self.workspace, self.target, self.model_id, self.folder, self.run_id = workspace, target, model_id, folder, run_id
 
     def _run(self) -> dict:
         db = self.workspace.connect()
         try:
             if self.target == "lmstudio":
                 self.report(0, None, "Placing the model file in LM Studio's folder…")
-                return {"target": "lmstudio", "path": str(publish_lmstudio(db, self.model_id, self.folder))}
-            run_id = get_model(db, self.model_id).run_id
+                return {"target": "lmstudio", "model_id": self.model_id,
+                        "path": str(publish_lmstudio(db, self.model_id, self.folder))}
+            run_id = self.run_id if self.run_id is not None else get_model(db, self.model_id).run_id
             if run_id is None:
                 raise PublishError("This model did not come from a training run of this workspace.")
             self.report(0, None, "Writing the adapter…")
-            return {"target": "adapter", "path": str(export_peft_adapter(db, run_id, self.folder))}
+            path = export_peft_adapter(db, run_id, self.folder)
+            return {"target": "adapter", "run_id": run_id, "path": str(Path(path).resolve())}
         finally:
             db.close()

@@ -215,9 +215,7 @@ class TrainJob(Job):
             raise
 
     def _train(self) -> TrainResult:
-        import torch
-        from peft import LoraConfig, PeftModel, get_peft_model
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        from transformers import AutoTokenizer
 
         db = self.workspace.connect()
         lock = None
@@ -238,19 +236,7 @@ class TrainJob(Job):
             device, dtype = device_and_dtype()
             tokenizer = AutoTokenizer.from_pretrained(base.folder)
             pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-            check_safetensors_folder(base.folder, what="base model")
-            quantization = self._quantization(device)
-            model = AutoModelForCausalLM.from_pretrained(base.folder, dtype=dtype, use_safetensors=True, **quantization)
-            if quantization:
-                from peft import prepare_model_for_kbit_training
-
-                # Norms and embeddings back to fp32 for stable 4-bit training; no gradient
-                # checkpointing: kwdesk's sequences are short, and speed matters more.
-                model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
-            else:
-                model.to(device)
-            if device == "cuda":
-                torch.cuda.reset_peak_memory_stats()
+            model = self._load_base(base, device, dtype)
             examples, n_replay, data_hash = self.build_examples(db, tokenizer, base)
             if state is not None and state["dataset_sha256"] != data_hash:
                 raise TrainingError(
@@ -259,34 +245,8 @@ class TrainJob(Job):
             steps_per_epoch = math.ceil(len(self.batches_for_epoch(examples, 0)) / cfg.grad_accum)
             total_steps = cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs))
 
-            torch.manual_seed(cfg.seed)
-            random.seed(cfg.seed)
-            if state is not None:
-                check_safetensors_folder(state["checkpoint"], what="checkpoint")
-                model = PeftModel.from_pretrained(model, state["checkpoint"], is_trainable=True)
-            elif cfg.init_adapter_run is not None:
-                model = PeftModel.from_pretrained(model, self._previous_adapter(db, base), is_trainable=True)
-            else:
-                lora = LoraConfig(
-                    r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
-                    target_modules=list(cfg.target_modules), task_type="CAUSAL_LM",
-                )
-                model = get_peft_model(model, lora)
-            model.train()
-            params = [p for p in model.parameters() if p.requires_grad]
-            optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
-            warmup = max(1, int(total_steps * cfg.warmup_ratio))
-
-            scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, warmup, total_steps))
-            step, losses, order_log = 0, [], []
-            if state is not None:
-                trainer = torch.load(Path(state["checkpoint"]) / STATE_FILE, weights_only=True)
-                optimizer.load_state_dict(trainer["optimizer"])
-                scheduler.load_state_dict(trainer["scheduler"])
-                torch.set_rng_state(trainer["torch_rng"])
-                if device == "cuda" and "cuda_rng" in trainer:
-                    torch.cuda.set_rng_state_all(trainer["cuda_rng"])
-                step, losses, order_log = trainer["step"], list(trainer["losses"]), list(trainer["order"])
+            model, params, optimizer, scheduler, step, losses, order_log = self._prepare(
+                db, model, base, state, total_steps, device)
             self._save_config(run_dir, base, data_hash, total_steps, len(examples) - n_replay, n_replay)
             if state is None:
                 write_dataset_snapshot(run_dir, self._records)
@@ -343,6 +303,63 @@ class TrainJob(Job):
             if lock is not None:
                 lock.release()
             db.close()
+
+    def _load_base(self, base: BaseModel, device: str, dtype):
+        """The base model on DEVICE, in DTYPE, or in 4 bits for QLoRA."""
+        import torch
+        from transformers import AutoModelForCausalLM
+
+        check_safetensors_folder(base.folder, what="base model")
+        quantization = self._quantization(device)
+        model = AutoModelForCausalLM.from_pretrained(base.folder, dtype=dtype, use_safetensors=True, **quantization)
+        if quantization:
+            from peft import prepare_model_for_kbit_training
+
+            # Norms and embeddings back to fp32 for stable 4-bit training; no gradient
+            # checkpointing: kwdesk's sequences are short, and speed matters more.
+            model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=False)
+        else:
+            model.to(device)
+        if device == "cuda":
+            torch.cuda.reset_peak_memory_stats()
+        return model
+
+    def _prepare(self, db, model, base: BaseModel, state: dict | None, total_steps: int, device: str):
+        """The adapter (new, from a previous run, or from this run's checkpoint), its
+        optimizer and schedule, and where a resumed run stood: (model, trainable params,
+        optimizer, scheduler, step, losses, order log)."""
+        import torch
+        from peft import LoraConfig, PeftModel, get_peft_model
+
+        cfg = self.config
+        torch.manual_seed(cfg.seed)
+        random.seed(cfg.seed)
+        if state is not None:
+            check_safetensors_folder(state["checkpoint"], what="checkpoint")
+            model = PeftModel.from_pretrained(model, state["checkpoint"], is_trainable=True)
+        elif cfg.init_adapter_run is not None:
+            model = PeftModel.from_pretrained(model, self._previous_adapter(db, base), is_trainable=True)
+        else:
+            lora = LoraConfig(
+                r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
+                target_modules=list(cfg.target_modules), task_type="CAUSAL_LM",
+            )
+            model = get_peft_model(model, lora)
+        model.train()
+        params = [p for p in model.parameters() if p.requires_grad]
+        optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+        warmup = max(1, int(total_steps * cfg.warmup_ratio))
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: warmup_cosine(step, warmup, total_steps))
+        step, losses, order_log = 0, [], []
+        if state is not None:
+            trainer = torch.load(Path(state["checkpoint"]) / STATE_FILE, weights_only=True)
+            optimizer.load_state_dict(trainer["optimizer"])
+            scheduler.load_state_dict(trainer["scheduler"])
+            torch.set_rng_state(trainer["torch_rng"])
+            if device == "cuda" and "cuda_rng" in trainer:
+                torch.cuda.set_rng_state_all(trainer["cuda_rng"])
+            step, losses, order_log = trainer["step"], list(trainer["losses"]), list(trainer["order"])
+        return model, params, optimizer, scheduler, step, losses, order_log
 
     def _micro_batches(self, examples, step: int):
         """Micro-batches from optimizer step STEP on, epoch after epoch, in a fixed order."""
