@@ -131,7 +131,8 @@ class DocumentsPage(QWidget):
         self.add_folder_button = QPushButton("Add folder…")
         self.add_folder_button.clicked.connect(self._choose_folder)
         # The app's one way to run a job: progress with the time left, cancel, readable errors.
-        self.job_bar = JobBar(show_idle_message=False)
+        # How an import ended goes in the status line below the table, not in the bar.
+        self.job_bar = JobBar(show_idle_message=False, show_messages=False)
         self.job_bar.progressed.connect(self._on_progress)
         self.job_bar.succeeded.connect(self._on_done)
         self.job_bar.failed.connect(self._on_failed)

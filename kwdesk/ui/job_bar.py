@@ -34,8 +34,11 @@ class JobBar(QWidget):
     cancelled = Signal()
     finished = Signal()
 
-    def __init__(self, parent: QWidget | None = None, *, show_idle_message: bool = True) -> None:
+    def __init__(self, parent: QWidget | None = None, *, show_idle_message: bool = True,
+                 show_messages: bool = True) -> None:
+        """SHOW_MESSAGES False: the page says how a job ended in a place of its own."""
         super().__init__(parent)
+        self._show_messages = show_messages
         self._runner: JobRunner | None = None
         self._what = ""
         self.bar = QProgressBar()
@@ -100,6 +103,8 @@ class JobBar(QWidget):
             self._runner = None
 
     def show_message(self, text: str, *, error: bool = False) -> None:
+        if not self._show_messages:
+            return
         self.message.setVisible(True)
         self.message.setStyleSheet("color: #b3261e;" if error else "")
         self.message.setText(text)
