@@ -145,3 +145,33 @@ def handbook_pdf(path: Path, pages: int = 20, *, seed: int = 11) -> tuple[Path, 
         sections.append((f"{place}: works {number + 1}", paragraphs))
     make_pdf(path, sections, title="Handbook of the Orvane Water Works", paragraphs_per_page=3)
     return path, checks
+
+
+MANUAL_HEADER = "BRISK HARBOUR PORT AUTHORITY | MARINE OPERATIONS MANUAL | REV. 4 | CONTROLLED COPY"
+MANUAL_PARAGRAPHS = [
+    "The harbour master assigns every berth before a vessel enters the outer channel.",
+    "Pilotage is compulsory for vessels longer than 80 metres in the inner harbour.",
+    "The Oil Jetty has a depth of 16.8 metres alongside at the lowest astronomical tide.",
+    "Tugs must be ordered at least four hours before the planned arrival.",
+    "The Fish Quay is closed to commercial traffic between midnight and five in the morning.",
+    "Hot work on board requires a permit signed by the duty officer of the authority.",
+]
+
+
+def manual_pdf(path: Path, pages: int = 3) -> Path:
+    """An operations manual laid out like a real one: a running header and a footer with the
+    page number on every page, two body paragraphs a page."""
+    import pymupdf
+
+    doc = pymupdf.open()
+    for number in range(1, pages + 1):
+        page = doc.new_page(width=595, height=842)
+        page.insert_text((60, 40), MANUAL_HEADER, fontsize=8, fontname="helv")
+        y = 90.0
+        for para in MANUAL_PARAGRAPHS[(number - 1) * 2 : (number - 1) * 2 + 2] or MANUAL_PARAGRAPHS[:2]:
+            page.insert_textbox(pymupdf.Rect(60, y, 535, y + 80), para, fontsize=10.5, fontname="helv")
+            y += 90
+        page.insert_text((60, 815), f"BH-MOM Rev. 4 Page {number} of {pages}", fontsize=8, fontname="helv")
+    doc.save(path)
+    doc.close()
+    return path

@@ -202,3 +202,25 @@ def test_progress_reports_every_file(workspace, tmp_path):
     finished = [p for p in seen if p.result is not None]
     assert [p.done for p in finished] == [1, 2, 3]
     assert all(p.total == 3 for p in seen)
+
+
+def test_running_headers_and_footers_stay_out_of_the_passages(workspace, tmp_path):
+    """A three-page manual with a running header and a numbered footer on every page: the
+    passages hold the manual's text and none of its page furniture; a one-page document
+    keeps all its text."""
+    from docgen import MANUAL_HEADER, MANUAL_PARAGRAPHS, manual_pdf
+
+    from kwdesk.core.store.documents import search_chunks
+
+    ImportJob(workspace, [manual_pdf(tmp_path / "manual.pdf")]).run()
+    db = workspace.connect()
+    passages = " ".join(row[0] for row in db.execute("SELECT text FROM chunks"))
+    assert all(paragraph in passages for paragraph in MANUAL_PARAGRAPHS)
+    assert "CONTROLLED COPY" not in passages and "BH-MOM" not in passages and "of 3" not in passages
+    assert search_chunks(db, "CONTROLLED COPY") == [] and search_chunks(db, "BH-MOM") == []
+
+    ImportJob(workspace, [manual_pdf(tmp_path / "one-page.pdf", pages=1)]).run()
+    one_page = " ".join(row[0] for row in db.execute(
+        "SELECT c.text FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.name = 'one-page.pdf'"))
+    assert MANUAL_HEADER.split(" | ")[0] in one_page and "BH-MOM Rev. 4 Page 1 of 1" in one_page
+    db.close()

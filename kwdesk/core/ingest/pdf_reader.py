@@ -54,6 +54,7 @@ class _RawBlock:
     lines: list[_Line]
     y0: float
     y1: float
+    page_height: float = 0.0  # 0: unknown (then only the first and last block count as edges)
 
     @cached_property
     def text(self) -> str:
@@ -368,7 +369,7 @@ def _page_blocks(data: dict, number: int) -> list[_RawBlock]:
                 lines.append(_Line(text, round(size, 1), bold and inked))
         if lines:
             bbox = block.get("bbox", (0, 0, 0, 0))
-            out.append(_RawBlock(number, lines, bbox[1], bbox[3]))
+            out.append(_RawBlock(number, lines, bbox[1], bbox[3], float(data.get("height") or 0.0)))
     return out
 
 
@@ -452,9 +453,27 @@ def _furniture_key(text: str) -> str:
     return _DIGITS.sub("#", text.lower())[:80]
 
 
+# Running headers and footers live in the top and bottom bands of a page.
+EDGE_BAND = 0.12
+
+
+def _edge_blocks(blocks: list[_RawBlock]) -> list[_RawBlock]:
+    """The blocks in a page's top or bottom band (where its height is known), and always its
+    first and last block."""
+    ordered = sorted(blocks, key=lambda b: b.y0)
+    edges = {id(ordered[0]): ordered[0], id(ordered[-1]): ordered[-1]}
+    for block in ordered:
+        height = block.page_height
+        if height and (block.y1 <= height * EDGE_BAND or block.y0 >= height * (1 - EDGE_BAND)):
+            edges[id(block)] = block
+    return list(edges.values())
+
+
 def _running_headers(raw: list[_RawBlock], page_count: int) -> dict[int, set[str]]:
-    """Text repeated at the top or bottom of most pages (running heads, footers)."""
-    if page_count < 4:
+    """Text repeated at the top or bottom of the pages (running heads, footers, stamps),
+    with page numbers allowed to vary: on at least half the pages, and on two at least. A
+    one-page document keeps all its text."""
+    if page_count < 2:
         return {}
     by_page: dict[int, list[_RawBlock]] = {}
     for block in raw:
@@ -464,11 +483,12 @@ def _running_headers(raw: list[_RawBlock], page_count: int) -> dict[int, set[str
     for page, blocks in by_page.items():
         if len(blocks) < 2:
             continue  # the only text on a page is content, never furniture
-        ordered = sorted(blocks, key=lambda b: b.y0)
-        keys = {_furniture_key(b.text) for b in (ordered[0], ordered[-1]) if len(b.text) <= 120}
+        keys = {_furniture_key(b.text) for b in _edge_blocks(blocks) if len(b.text) <= 120}
         edge_keys[page] = keys
         counts.update(keys)
-    repeated = {key for key, n in counts.items() if n >= max(3, page_count // 2)}
+    # Short documents: on every page with text but one at most (a title page may lack it).
+    needed = max(2, page_count // 2) if page_count >= 4 else max(2, len(edge_keys) - 1)
+    repeated = {key for key, n in counts.items() if n >= needed}
     return {page: keys & repeated for page, keys in edge_keys.items() if keys & repeated}
 
 
