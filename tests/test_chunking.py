@@ -135,3 +135,19 @@ def test_an_endless_sentence_is_cut_between_words():
     chunks = chunk_blocks([Block(PARAGRAPH, words, 1)], 50)
     assert all(c.tokens <= 50 for c in chunks)
     assert " ".join(c.text for c in chunks).split() == words.split()
+
+
+def test_sentences_are_not_cut_at_abbreviations_numbers_or_units():
+    """The abbreviations of manuals, contracts and reports (a cut after "Rev." made answers
+    end in "Manual (Rev.")."""
+    from kwdesk.core.text.sentences import split_sentences
+
+    text = ("This is the Marine Operations Manual (Rev. 4) of the authority. Berth No. 3 is 16.8 m deep, see "
+            "Fig. 2 and Sec. 2.3.1 for details. Dr. Ilse Tamberg and St. Clair approved it, e.g. for tankers, "
+            "i.e. ships of approx. 310 m. It was first issued in 2009.")
+    assert split_sentences(text) == [
+        "This is the Marine Operations Manual (Rev. 4) of the authority.",
+        "Berth No. 3 is 16.8 m deep, see Fig. 2 and Sec. 2.3.1 for details.",
+        "Dr. Ilse Tamberg and St. Clair approved it, e.g. for tankers, i.e. ships of approx. 310 m.",
+        "It was first issued in 2009.",
+    ]

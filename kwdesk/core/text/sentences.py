@@ -15,6 +15,9 @@ ABBREVIATIONS = frozenset(
     mr mrs ms dr prof sr jr st vs etc e.g i.e cf al fig figs eq eqs no nos vol vols p pp ch
     sec art para approx ca dept est inc ltd co corp jan feb mar apr jun jul aug sep sept oct
     nov dec mt ft z.b bzw ggf usw vgl nr abs s.a u.a d.h
+    rev ref refs tab tabs app apps annex cl subcl reg regs min max incl excl resp esp viz
+    ed eds edn pt pts sch ord sect ss gen capt lt col cmdr sgt gov sen rep hon ave rd bldg
+    dist div est govt intl assn bros mfg nat natl op orig std tel temp univ
     """.split()
 )
 
@@ -22,14 +25,15 @@ _BOUNDARY = re.compile(r"([.!?…]+[\"”’')\]]*)(\s+)|([。！？])")
 
 
 def _ends_with_abbreviation(text: str) -> bool:
-    word = text.rsplit(None, 1)[-1] if text.strip() else ""
-    word = word.rstrip(".").lstrip("(\"'“‘").lower()
+    words = text.split()
+    word = words[-1].rstrip(".").lstrip("(\"'“‘").lower() if words else ""
     if not word:
         return False
     if word in ABBREVIATIONS:
         return True
-    # An initial ("J. Smith") is not a sentence end.
-    return len(word) == 1 and word.isalpha()
+    # An initial ("J. Smith") is not a sentence end; a unit after a number ("310 m.") is.
+    after_number = len(words) > 1 and words[-2].replace(".", "").replace(",", "").isdigit()
+    return len(word) == 1 and word.isalpha() and not after_number
 
 
 def split_sentences(text: str) -> list[str]:
