@@ -151,3 +151,19 @@ def test_sentences_are_not_cut_at_abbreviations_numbers_or_units():
         "Dr. Ilse Tamberg and St. Clair approved it, e.g. for tankers, i.e. ships of approx. 310 m.",
         "It was first issued in 2009.",
     ]
+
+
+def test_numbered_list_items_keep_their_numbers(tmp_path):
+    """A step or clause is named by its number ("2. Pilotage"): numbered items keep it,
+    bullets are dropped, and the number starts the item's sentence instead of being one."""
+    from kwdesk.core.ingest.text_reader import read_text_file
+    from kwdesk.core.text.sentences import split_sentences
+
+    path = tmp_path / "steps.md"
+    path.write_text("# Arrival\n\n1. Report to the harbour master.\n2. Pilotage is compulsory above 80 m.\n"
+                    "- Tugs on request.\n", encoding="utf-8")
+    items = [b.text for b in read_text_file(path, markdown=True).blocks if b.kind == "list"]
+    assert items == ["1. Report to the harbour master.", "2. Pilotage is compulsory above 80 m.", "Tugs on request."]
+    assert split_sentences("2. Pilotage is compulsory. Tugs are on request.") == [
+        "2. Pilotage is compulsory.", "Tugs are on request."]
+    assert split_sentences("See 2.3. Then go on.") == ["See 2.3.", "Then go on."]

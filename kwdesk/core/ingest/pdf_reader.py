@@ -29,6 +29,7 @@ from kwdesk.core.text.blocks import (
     ExtractedDocument,
     clean_text,
     join_lines,
+    list_item_text,
     list_marker,
 )
 
@@ -433,7 +434,7 @@ def _split_list_items(rb: _RawBlock) -> list[Block]:
         marker = list_marker(line.text)
         if marker:
             flush()
-            current = [line.text[marker.end() :]]
+            current = [list_item_text(line.text, marker)]
             current_kind = LIST_ITEM
         else:
             current.append(line.text)

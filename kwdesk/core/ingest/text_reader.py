@@ -18,6 +18,7 @@ from kwdesk.core.text.blocks import (
     ExtractedDocument,
     clean_text,
     join_lines,
+    list_item_text,
     list_marker,
 )
 
@@ -105,7 +106,7 @@ def _list_or_paragraph(lines: list[str], page: int) -> list[Block]:
                 out.append(Block(kind, text, page))
             if line is None:
                 break
-            current, kind = [line[marker.end() :]], LIST_ITEM
+            current, kind = [list_item_text(line, marker)], LIST_ITEM
         else:
             current.append(line)
     return out

@@ -94,6 +94,15 @@ def list_marker(line: str) -> re.Match[str] | None:
     return _BULLET.match(line)
 
 
+_SYMBOL = re.compile(r"^\s*[•◦▪▫●○■□‣⁃∙·\-–—*]\s+")
+
+
+def list_item_text(line: str, marker: re.Match[str]) -> str:
+    """A list item's text: a bullet symbol dropped, an enumerator kept ("2. Pilotage"), so
+    that a step or clause can be named by its number."""
+    return line[marker.end():] if _SYMBOL.match(marker.group(0)) else line[marker.start():].strip()
+
+
 def join_lines(lines: list[str]) -> str:
     """Join wrapped lines of one paragraph, undoing end-of-line hyphenation."""
     out = ""

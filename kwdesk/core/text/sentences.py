@@ -21,6 +21,9 @@ ABBREVIATIONS = frozenset(
     """.split()
 )
 
+# A sentence's leading number or letter of a list or a section: "2.", "2.3.", "b.", "iv.".
+_ENUMERATOR = re.compile(r"^\(?(?:\d{1,3}(?:\.\d{1,3})*|[a-z]|[ivx]{1,4})\.$", re.IGNORECASE)
+
 _BOUNDARY = re.compile(r"([.!?…]+[\"”’')\]]*)(\s+)|([。！？])")
 
 
@@ -53,6 +56,8 @@ def split_sentences(text: str) -> list[str]:
             if match.group(1).startswith(".") and len(match.group(1).rstrip("\"”’')]")) == 1:
                 if _ends_with_abbreviation(text[start : match.start(1) + 1]):
                     continue
+                if _ENUMERATOR.match(text[start : match.start(1) + 1].strip()):
+                    continue  # "2. Pilotage is ...": a list item's or section's number
         piece = text[start:end].strip()
         if piece:
             sentences.append(piece)
