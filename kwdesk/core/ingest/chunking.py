@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from kwdesk.core.text.blocks import HEADING, LIST_ITEM, PARAGRAPH, Block
+from kwdesk.core.text.blocks import HEADING, LIST_ITEM, PARAGRAPH, TABLE, Block
 from kwdesk.core.text.sentences import approx_tokens, split_sentences
 
 DEFAULT_CHUNK_TOKENS = 300
@@ -42,6 +42,7 @@ class _Unit:
     page_end: int
     heading_path: str
     tokens: int
+    is_row: bool = False  # a table row: one a line, never cut into sentences
 
 
 def merge_continued_paragraphs(blocks: list[Block]) -> list[Block]:
@@ -52,8 +53,10 @@ def merge_continued_paragraphs(blocks: list[Block]) -> list[Block]:
         if (
             prev is not None
             and block.kind == prev.kind == PARAGRAPH
-            and block.text[:1].islower()
             and not prev.text.rstrip().endswith((".", "!", "?", ":", ";", '"', "”"))
+            # It goes on in lower case, or the first part stops on a lower-case word or a
+            # comma ("drains towards" | "Ludmoor."): no sentence ends there.
+            and (block.text[:1].islower() or _unfinished(prev.text))
         ):
             head = prev.text[:-1] if prev.text.endswith("-") else f"{prev.text} "
             starts = prev.page_starts or ((0, prev.page),)
@@ -62,6 +65,11 @@ def merge_continued_paragraphs(blocks: list[Block]) -> list[Block]:
         else:
             out.append(block)
     return out
+
+
+def _unfinished(text: str) -> bool:
+    last = text.rstrip().rsplit(" ", 1)[-1]
+    return last.endswith(",") or (last.isalpha() and last.islower())
 
 
 def _units(blocks: list[Block], max_tokens: int) -> list[_Unit | Block]:
@@ -74,6 +82,12 @@ def _units(blocks: list[Block], max_tokens: int) -> list[_Unit | Block]:
             path = [(level, text) for level, text in path if level < block.level] + [(block.level, block.text)]
             heading_path = HEADING_SEPARATOR.join(text for _, text in path)
             out.append(block)
+            continue
+        if block.kind == TABLE:
+            for row in block.text.split("\n"):
+                for piece in _fit(row, max_tokens):
+                    out.append(_Unit(piece, index, False, block.page, block.page_end, heading_path,
+                                     approx_tokens(piece), is_row=True))
             continue
         position = 0
         for sentence in split_sentences(block.text):
@@ -117,7 +131,8 @@ def _render(units: list[_Unit]) -> str:
     last_paragraph = None
     for unit in units:
         if unit.paragraph == last_paragraph:
-            parts[-1] = f"{parts[-1]} {unit.text}"
+            separator = "\n" if unit.is_row else " "  # a table's rows stay one a line
+            parts[-1] = f"{parts[-1]}{separator}{unit.text}"
         else:
             parts.append(f"- {unit.text}" if unit.is_list else unit.text)
         last_paragraph = unit.paragraph

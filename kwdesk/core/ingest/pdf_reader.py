@@ -15,12 +15,13 @@ import logging
 import re
 import shutil
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Callable
 
 from kwdesk.core.base.errors import KwdeskError
+from kwdesk.core.ingest import pdf_tables
 from kwdesk.core.text.blocks import (
     HEADING,
     LIST_ITEM,
@@ -31,7 +32,9 @@ from kwdesk.core.text.blocks import (
     join_lines,
     list_item_text,
     list_marker,
+    table_block,
 )
+from kwdesk.core.text.sentences import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +50,10 @@ class _Line:
     text: str
     size: float
     bold: bool
+    x0: float = 0.0
+    x1: float = 0.0
+    y0: float = 0.0
+    y1: float = 0.0
 
 
 @dataclass
@@ -56,6 +63,10 @@ class _RawBlock:
     y0: float
     y1: float
     page_height: float = 0.0  # 0: unknown (then only the first and last block count as edges)
+    x0: float = 0.0
+    x1: float = 0.0
+    table: list[list[str]] | None = None  # a table found on the page, rows of cells
+    markers: tuple[str, ...] = ()  # footnote marks (superscript numbers) in its text
 
     @cached_property
     def text(self) -> str:
@@ -85,6 +96,9 @@ def _quiet_mupdf():
 
     pymupdf.TOOLS.mupdf_display_errors(False)
     pymupdf.TOOLS.mupdf_display_warnings(False)
+    # find_tables prints a suggestion to install another package, once, on stdout.
+    if hasattr(pymupdf, "no_recommend_layout"):
+        pymupdf.no_recommend_layout()
     return pymupdf
 
 
@@ -172,26 +186,46 @@ class _PagesRead:
     raw: list[_RawBlock]
     unreadable: list[int]
     ocr_pages: int
+    hidden_chars: int = 0
+    hidden_samples: list[str] = field(default_factory=list)
+
+    def add_hidden(self, hidden: list[str]) -> None:
+        self.hidden_chars += sum(len(text) for text in hidden)
+        for text in hidden:
+            if len(self.hidden_samples) < MAX_HIDDEN_SAMPLES and text not in self.hidden_samples:
+                self.hidden_samples.append(text[:200])
+
+
+MAX_HIDDEN_SAMPLES = 5
 
 
 def _read_pages(doc, start: int, stop: int, use_ocr: bool, on_page: PageCallback | None = None) -> _PagesRead:
     import pymupdf
 
-    # Ligatures are expanded (no TEXT_PRESERVE_LIGATURES); images are not loaded.
-    flags = pymupdf.TEXT_PRESERVE_WHITESPACE | pymupdf.TEXT_MEDIABOX_CLIP
+    # Ligatures are expanded (no TEXT_PRESERVE_LIGATURES); images are not loaded. Text
+    # outside the page is read (no TEXT_MEDIABOX_CLIP), to be counted as hidden.
+    flags = pymupdf.TEXT_PRESERVE_WHITESPACE
+    everywhere = pymupdf.INFINITE_RECT()  # the page's own rectangle would clip it away
     out = _PagesRead([], [], 0)
     for index in range(start, stop):
         number = index + 1
         try:
             page = doc[index]
-            blocks = _page_blocks(page.get_text("dict", flags=flags), number)
+            hidden: list[str] = []
+            data = page.get_text("dict", flags=flags, clip=everywhere)
+            data["width"], data["height"] = page.rect.width, page.rect.height  # not the clip's
+            blocks = _page_blocks(data, number, hidden, _Backgrounds(page))
             if not blocks and use_ocr and page.get_images():
+                hidden = []
                 textpage = page.get_textpage_ocr(flags=flags, full=True, dpi=OCR_DPI)
                 blocks = _page_blocks(page.get_text("dict", textpage=textpage, flags=flags), number)
                 # OCR of a photo or a drawing yields a few stray letters: not text.
                 if sum(ch.isalpha() for b in blocks for line in b.lines for ch in line.text) < MIN_OCR_LETTERS:
                     blocks = []
                 out.ocr_pages += 1 if blocks else 0
+            elif pdf_tables.worth_looking(blocks):
+                blocks = _with_tables(page, blocks)
+            out.add_hidden(hidden)
         except Exception as exc:
             log.warning("page %d unreadable: %s", number, exc)
             out.unreadable.append(number)
@@ -200,6 +234,56 @@ def _read_pages(doc, start: int, stop: int, use_ocr: bool, on_page: PageCallback
         if on_page is not None:
             on_page(number, doc.page_count)
     return out
+
+
+def _with_tables(page, blocks: list[_RawBlock]) -> list[_RawBlock]:
+    """The page's blocks with each table's cells made one table block, where the table's
+    first block stood."""
+    tables: list[tuple[pdf_tables.FoundTable, set[int]]] = []
+    taken: set[int] = set()
+    for table in pdf_tables.ruled_tables(page):
+        members = {i for i, block in enumerate(blocks) if pdf_tables.inside(block, table.bbox)}
+        if members:
+            tables.append((table, members))
+            taken |= members
+    tables += pdf_tables.text_tables(blocks, taken)
+    if not tables:
+        return blocks
+    first = {min(members): table for table, members in tables}
+    taken = set().union(*(members for _, members in tables))
+    out: list[_RawBlock] = []
+    for index, block in enumerate(blocks):
+        table = first.get(index)
+        if table is not None:
+            x0, y0, x1, y1 = table.bbox
+            lines = [_Line(" ".join(cell for cell in row if cell), 0.0, False, x0, x1, y0, y1) for row in table.rows]
+            out.append(_RawBlock(block.page, lines, y0, y1, block.page_height, x0, x1, table=table.rows))
+        if index not in taken:
+            out.append(block)
+    return out
+
+
+class _Backgrounds:
+    """What lies under white text on a page: filled shapes that are not white, and images.
+    Read only when a page has white text (most have none)."""
+
+    def __init__(self, page):
+        self.page = page
+        self._rects: list[tuple[float, float, float, float]] | None = None
+
+    def under(self, bbox) -> bool:
+        if self._rects is None:
+            self._rects = []
+            try:
+                for path in self.page.get_cdrawings():
+                    fill = path.get("fill")
+                    if fill is not None and min(fill) < 0.9:
+                        self._rects.append(tuple(path["rect"]))
+                self._rects += [tuple(info["bbox"]) for info in self.page.get_image_info()]
+            except Exception:
+                return True  # cannot tell: the text stays
+        cx, cy = (bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2
+        return any(r[0] <= cx <= r[2] and r[1] <= cy <= r[3] for r in self._rects)
 
 
 def _has_images(doc) -> bool:
@@ -314,6 +398,9 @@ def _read_ranges(path, outline: PdfOutline, use_ocr, on_page, stall_limit, beat_
         [number for part in parts for number in part.unreadable],
         sum(part.ocr_pages for part in parts),
     )
+    for part in parts:
+        pages.hidden_chars += part.hidden_chars
+        pages.hidden_samples += part.hidden_samples[: MAX_HIDDEN_SAMPLES - len(pages.hidden_samples)]
     return pages, has_images
 
 
@@ -340,15 +427,32 @@ def _assemble(
         title=title[:200],
         ocr_pages=ocr_pages,
         unreadable_pages=unreadable,
+        hidden_chars=pages.hidden_chars,
+        hidden_samples=pages.hidden_samples,
     )
 
 
-def _page_blocks(data: dict, number: int) -> list[_RawBlock]:
+# Text smaller than this many points cannot be read on a page.
+MIN_VISIBLE_SIZE = 1.0
+
+
+def _is_white(color: int) -> bool:
+    return (color >> 16) & 0xFF >= 0xF0 and (color >> 8) & 0xFF >= 0xF0 and color & 0xFF >= 0xF0
+
+
+def _page_blocks(data: dict, number: int, hidden: list[str] | None = None,
+                 backgrounds: _Backgrounds | None = None) -> list[_RawBlock]:
+    """A page's text blocks. Text a reader cannot see is left out and its strings added
+    to HIDDEN; a footnote mark (a superscript number) is left out of the text and kept in
+    the block's markers."""
     out: list[_RawBlock] = []
+    width = float(data.get("width") or 0.0)
+    height = float(data.get("height") or 0.0)
     for block in data.get("blocks", ()):
         if block.get("type", 0) != 0:
             continue
         lines: list[_Line] = []
+        markers: list[str] = []
         for line in block.get("lines", ()):
             # A hot loop (about 50 lines a page): plain loops, no generators.
             parts = []
@@ -357,23 +461,39 @@ def _page_blocks(data: dict, number: int) -> list[_RawBlock]:
             inked = False
             for span in line.get("spans", ()):
                 span_text = span.get("text", "")
+                if not span_text.strip():
+                    parts.append(span_text)
+                    continue
+                span_size = span.get("size", 0.0)
+                box = span.get("bbox", (0, 0, 0, 0))
+                if hidden is not None and (
+                    span_size < MIN_VISIBLE_SIZE
+                    or (width and (box[0] >= width or box[2] <= 0 or box[1] >= height or box[3] <= 0))
+                    or (_is_white(span.get("color", 0)) and backgrounds is not None and not backgrounds.under(box))
+                ):
+                    hidden.append(span_text.strip())
+                    continue
+                if span.get("flags", 0) & 1 and size and span_size < size * 0.8 and _MARK.match(span_text):
+                    markers.append(span_text.strip())  # a footnote mark after a word
+                    continue
                 parts.append(span_text)
-                if span_text.strip():
-                    inked = True
-                    if span.get("size", 0.0) > size:
-                        size = span["size"]
-                    # Bit 4 of a span's flags is bold; fonts named "...Bold" often lack the flag.
-                    if bold and not (span.get("flags", 0) & 16 or "bold" in span.get("font", "").lower()):
-                        bold = False
+                inked = True
+                if span_size > size:
+                    size = span_size
+                # Bit 4 of a span's flags is bold; fonts named "...Bold" often lack the flag.
+                if bold and not (span.get("flags", 0) & 16 or "bold" in span.get("font", "").lower()):
+                    bold = False
             text = clean_text("".join(parts))
             if text:
-                lines.append(_Line(text, round(size, 1), bold and inked))
+                x0, y0, x1, y1 = line.get("bbox", (0, 0, 0, 0))
+                lines.append(_Line(text, round(size, 1), bold and inked, x0, x1, y0, y1))
         if lines:
             bbox = block.get("bbox", (0, 0, 0, 0))
-            out.append(_RawBlock(number, lines, bbox[1], bbox[3], float(data.get("height") or 0.0)))
+            out.append(_RawBlock(number, lines, bbox[1], bbox[3], height, bbox[0], bbox[2], markers=tuple(markers)))
     return out
 
 
+_MARK = re.compile(r"^\s*(?:\d{1,2}|[*†‡§])\s*$")
 _PAGE_NUMBER = re.compile(r"^(?:page\s*)?[-–]?\s*\d{1,4}\s*[-–]?(?:\s*(?:/|of)\s*\d{1,4})?$", re.IGNORECASE)
 _DIGITS = re.compile(r"\d+")
 
@@ -390,22 +510,66 @@ def _structure(raw: list[_RawBlock], toc: list[tuple[int, str, int]], page_count
     size_level = {size: min(level, 4) for level, size in enumerate(heading_sizes, start=1)}
     bold_level = min(len(heading_sizes) + 1, 5)
 
+    notes = _footnotes(raw, body_size)
     blocks: list[Block] = []
-    for rb in raw:
+    skip_caption: int | None = None
+    for index, rb in enumerate(raw):
+        if index == skip_caption or id(rb) in notes:
+            continue
         text = rb.text
-        if _PAGE_NUMBER.match(text) or _furniture_key(text) in furniture.get(rb.page, ()):
+        if rb.table is not None:
+            caption = ""
+            if blocks and blocks[-1].page == rb.page and _CAPTION.match(blocks[-1].text):
+                caption = blocks.pop().text
+            elif index + 1 < len(raw) and raw[index + 1].page == rb.page and _CAPTION.match(raw[index + 1].text):
+                caption, skip_caption = raw[index + 1].text, index + 1
+            table = table_block(rb.table, rb.page, caption)
+            blocks.append(table if table is not None else Block(PARAGRAPH, text, rb.page))
+        elif _PAGE_NUMBER.match(text) or _furniture_key(text) in furniture.get(rb.page, ()):
             continue
-        level = _toc_level(text, toc_titles.get(rb.page, ()))
-        if level is None and _looks_like_heading(rb, body_size):
-            if rb.size > body_size * 1.12:
-                level = size_level.get(rb.size, 4)
-            elif rb.bold:
-                level = bold_level
-        if level is not None:
-            blocks.append(Block(HEADING, text, rb.page, level=level))
-            continue
-        blocks.extend(_split_list_items(rb))
+        else:
+            level = _toc_level(text, toc_titles.get(rb.page, ()))
+            if level is None and _looks_like_heading(rb, body_size):
+                if rb.size > body_size * 1.12:
+                    level = size_level.get(rb.size, 4)
+                elif rb.bold:
+                    level = bold_level
+            if level is not None:
+                blocks.append(Block(HEADING, text, rb.page, level=level))
+            else:
+                blocks.extend(_split_list_items(rb))
+        # A footnote follows the text that marks it, not the foot of the page.
+        for marker in rb.markers:
+            note = notes.pop((rb.page, marker), None)
+            if note is not None:
+                blocks.append(Block(PARAGRAPH, f"Note {marker}: {note}", rb.page))
     return blocks
+
+
+# "Table 3: Fees", "Tab. 2 - Samples", "Table A.1 Berths"
+_CAPTION = re.compile(r"^(?:table|tab\.|tbl\.)\s*[\dA-Z][\w.]*\s*[:.\-–—]?\s+\S", re.IGNORECASE)
+_NOTE = re.compile(r"^(\d{1,2}|[*†‡§])\s+(\S.*)$")
+
+
+def _footnotes(raw: list[_RawBlock], body_size: float) -> dict:
+    """The footnotes of each page whose mark is found in the page's text: blocks in a
+    smaller type than the body that start with the mark. Keyed by (page, mark) to their
+    text, and by id() of their block (to leave it out where it stands)."""
+    marks: dict[int, set[str]] = {}
+    for rb in raw:
+        if rb.markers:
+            marks.setdefault(rb.page, set()).update(rb.markers)
+    notes: dict = {}
+    if not marks:
+        return notes
+    for rb in raw:
+        if rb.page not in marks or rb.table is not None or rb.size >= body_size * 0.95:
+            continue
+        match = _NOTE.match(rb.text)
+        if match and match.group(1) in marks[rb.page]:
+            notes[(rb.page, match.group(1))] = match.group(2)
+            notes[id(rb)] = True
+    return notes
 
 
 def _looks_like_heading(block: _RawBlock, body_size: float) -> bool:
@@ -414,12 +578,15 @@ def _looks_like_heading(block: _RawBlock, body_size: float) -> bool:
         return False
     if text.endswith((".", ",", ";", ":")) and not re.match(r"^\d+(\.\d+)*\.?\s", text):
         return False
+    if len(split_sentences(text)) > 1:
+        return False  # two sentences are prose, however large their type
     return block.size > body_size * 1.12 or (block.bold and block.size >= body_size * 0.95 and len(text) <= 100)
 
 
 def _split_list_items(rb: _RawBlock) -> list[Block]:
     """A block whose lines start with bullets becomes one list item per bullet."""
-    if not any(list_marker(line.text) for line in rb.lines):
+    lines = _marks_joined(rb.lines)
+    if not any(list_marker(line.text) for line in lines):
         return [Block(PARAGRAPH, rb.text, rb.page)]
     out: list[Block] = []
     current: list[str] = []
@@ -430,7 +597,7 @@ def _split_list_items(rb: _RawBlock) -> list[Block]:
         if text:
             out.append(Block(current_kind, text, rb.page))
 
-    for line in rb.lines:
+    for line in lines:
         marker = list_marker(line.text)
         if marker:
             flush()
@@ -439,6 +606,21 @@ def _split_list_items(rb: _RawBlock) -> list[Block]:
         else:
             current.append(line.text)
     flush()
+    return out
+
+
+def _marks_joined(lines: list[_Line]) -> list[_Line]:
+    """Lines with a bullet or number set apart from its item's text (two lines on one
+    baseline, as word processors often write them) joined to that text."""
+    if not any(list_marker(f"{line.text} x") and len(line.text) <= 5 for line in lines):
+        return lines
+    out: list[_Line] = []
+    for line in lines:
+        prev = out[-1] if out else None
+        if prev is not None and len(prev.text) <= 5 and list_marker(f"{prev.text} x") and abs(prev.y1 - line.y1) <= 2.0:
+            out[-1] = _Line(f"{prev.text} {line.text}", line.size, line.bold, prev.x0, line.x1, line.y0, line.y1)
+        else:
+            out.append(line)
     return out
 
 

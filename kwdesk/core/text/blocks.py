@@ -13,17 +13,21 @@ from dataclasses import dataclass, field
 HEADING = "heading"
 PARAGRAPH = "paragraph"
 LIST_ITEM = "list"
+TABLE = "table"
 
 
 @dataclass
 class Block:
-    kind: str  # HEADING, PARAGRAPH or LIST_ITEM
-    text: str
+    kind: str  # HEADING, PARAGRAPH, LIST_ITEM or TABLE
+    text: str  # a table's: its rows as sentences, one a line (see table_row_texts)
     page: int  # 1-based page where the block starts
     level: int = 0  # heading level, 1 = top
     page_end: int = 0  # last page, when a paragraph runs across a page break
     # Where each page's part of the text begins, (offset, page), when it spans pages.
     page_starts: tuple[tuple[int, int], ...] = ()
+    # A table's cells, the header row first, and its caption ("Table 1: Berths").
+    rows: tuple[tuple[str, ...], ...] = ()
+    caption: str = ""
 
     def __post_init__(self) -> None:
         if not self.page_end:
@@ -48,6 +52,11 @@ class ExtractedDocument:
     ocr_pages: int = 0
     # Pages that could not be read at all (a broken content stream), 1-based.
     unreadable_pages: list[int] = field(default_factory=list)
+    # Text a reader of the page cannot see (white on white, near-zero size, outside the
+    # page, display:none): dropped, and counted so the user can be told. It is how
+    # instructions are hidden in files meant for LLMs.
+    hidden_chars: int = 0
+    hidden_samples: list[str] = field(default_factory=list)
 
     def page_texts(self) -> list[str]:
         """The text of each page for reading, with its structure kept as plain text."""
@@ -59,6 +68,8 @@ class ExtractedDocument:
                 pages[block.page - 1].append(block.text)
             elif block.kind == LIST_ITEM:
                 pages[block.page - 1].append(f"• {block.text}")
+            elif block.kind == TABLE:
+                pages[block.page - 1].append(table_markdown(block.rows, block.caption))
             else:
                 pages[block.page - 1].append(block.text)
         return ["\n\n".join(parts) for parts in pages]
@@ -117,3 +128,74 @@ def join_lines(lines: list[str]) -> str:
         else:
             out = f"{out} {line}"
     return out
+
+
+def table_block(rows: list[list[str]], page: int, caption: str = "") -> Block | None:
+    """A TABLE block from its cells (header row first), or None when it is no table (fewer
+    than two rows or columns with text)."""
+    cleaned = [tuple(clean_text(cell or "") for cell in row) for row in rows]
+    cleaned = [row for row in cleaned if any(row)]
+    width = max((len(row) for row in cleaned), default=0)
+    # Columns empty in every row (ruling artefacts) go.
+    keep = [i for i in range(width) if any(i < len(row) and row[i] for row in cleaned)]
+    cleaned = [tuple(row[i] if i < len(row) else "" for i in keep) for row in cleaned]
+    if len(cleaned) < 2 or len(keep) < 2:
+        return None
+    caption = clean_text(caption)
+    text = "\n".join(table_row_texts(cleaned, caption))
+    return Block(TABLE, text, page, rows=tuple(cleaned), caption=caption)
+
+
+def table_row_texts(rows: tuple[tuple[str, ...], ...] | list, caption: str = "") -> list[str]:
+    """Each body row as one sentence that names every cell by its column header, with the
+    table's caption: "Berth: Oil Jetty; Depth (m): 16.8 (Table 1: Berths)". A row read
+    alone (a passage, a search hit, a generated pair) still says what its numbers are."""
+    header, body = rows[0], rows[1:]
+    out = []
+    for row in body:
+        cells = [f"{name}: {value}" if name else value for name, value in zip(header, row) if value]
+        if not cells:
+            continue
+        text = "; ".join(cells)
+        out.append(f"{text} ({caption})" if caption else text)
+    return out
+
+
+def table_markdown(rows: tuple[tuple[str, ...], ...], caption: str = "") -> str:
+    """A table as GitHub Markdown (the page text's form, which the reader draws as a table)."""
+    def line(row) -> str:
+        return "| " + " | ".join(cell.replace("|", "/") for cell in row) + " |"
+
+    lines = [caption] if caption else []
+    lines += [line(rows[0]), "|" + "---|" * len(rows[0])] + [line(row) for row in rows[1:]]
+    return "\n".join(lines)
+
+
+_TABLE_LINE = re.compile(r"^\|.*\|$")
+_RULE_LINE = re.compile(r"^\|(?:\s*:?-{3,}:?\s*\|)+$")
+
+
+def page_parts(text: str) -> list[str | list[list[str]]]:
+    """A page text cut into plain text and tables (lists of rows, the header first): what
+    a reader draws. The inverse of ``page_texts``' table form."""
+    parts: list[str | list[list[str]]] = []
+    plain: list[str] = []
+    lines = text.split("\n")
+    i = 0
+    while i < len(lines):
+        if _TABLE_LINE.match(lines[i]) and i + 1 < len(lines) and _RULE_LINE.match(lines[i + 1]):
+            if plain:
+                parts.append("\n".join(plain).strip("\n"))
+                plain = []
+            rows = [[c.strip() for c in lines[i].strip("|").split("|")]]
+            i += 2
+            while i < len(lines) and _TABLE_LINE.match(lines[i]):
+                rows.append([c.strip() for c in lines[i].strip("|").split("|")])
+                i += 1
+            parts.append(rows)
+            continue
+        plain.append(lines[i])
+        i += 1
+    if plain:
+        parts.append("\n".join(plain).strip("\n"))
+    return [part for part in parts if part]
