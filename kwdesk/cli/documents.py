@@ -50,7 +50,7 @@ def cmd_import(workspace, args) -> int:
         print_json([r.to_dict() for r in results])
     else:
         for r in results:
-            figures = f"{r.pages} page{'s' * (r.pages != 1)}, {r.chunks} chunk{'s' * (r.chunks != 1)}" if r.status in (IMPORTED, DUPLICATE) else ""
+            figures = r.figures if r.status in (IMPORTED, DUPLICATE) else ""
             version = f" (version {r.version})" if r.status == IMPORTED and (r.version or 1) > 1 else ""
             detail = "; ".join(x for x in (figures, r.reason) if x)
             print(f"{r.status:<9} {r.path}{version}" + (f"  [{detail}]" if detail else ""))
@@ -88,7 +88,9 @@ def cmd_docs(workspace, args) -> int:
         else:
             version = f" v{d.version}" if d.version > 1 else ""
             collection = f"  [{d.collection}]" if d.collection else ""
-            print(f"{d.id:>5}  {d.pages:>4} p  {d.chunks:>5} chunks  {d.name}{version}  {d.title[:60]}{collection}")
+            unit = "p" if d.page_unit == "page" else "s"  # pages or sections
+            hidden = f"  [{d.hidden_chars} hidden characters left out]" if d.hidden_chars else ""
+            print(f"{d.id:>5}  {d.pages:>4} {unit}  {d.chunks:>5} chunks  {d.name}{version}  {d.title[:60]}{collection}{hidden}")
     return EXIT_OK
 
 
@@ -176,7 +178,7 @@ def cmd_changes(workspace, args) -> int:
 
 
 def cmd_search(workspace, args) -> int:
-    from kwdesk.core.store.documents import search_chunks
+    from kwdesk.core.store.documents import cite_pages, search_chunks
 
     db = workspace.connect()
     try:
@@ -187,7 +189,7 @@ def cmd_search(workspace, args) -> int:
         print_json(hits)
     else:
         for hit in hits:
-            pages = f"p. {hit['page_start']}" + (f"-{hit['page_end']}" if hit["page_end"] != hit["page_start"] else "")
+            pages = cite_pages(hit["page_start"], hit["page_end"], hit["page_unit"])
             print(f"{hit['document']} {pages}  {hit['heading_path']}\n    {hit['text'][:200]!s}\n")
     return EXIT_OK if hits else EXIT_NOTHING_DONE
 
@@ -207,7 +209,7 @@ def _generate_for_chunks(workspace, args, chunks: list[int]) -> int:
 
 def register(sub) -> dict:
     """Add this stage's commands to SUB; their handlers by name."""
-    p = sub.add_parser("import", help="import PDF, .txt and .md files, or folders of them")
+    p = sub.add_parser("import", help="import PDF, Word (.docx), OpenDocument (.odt), HTML, EPUB, .txt and .md files, or folders of them")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--json", action="store_true", help="print one JSON object per file, as a list")
     p.add_argument("--chunk-tokens", type=int, default=None, metavar="N", help="chunk size in tokens (default 300)")

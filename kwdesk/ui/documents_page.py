@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
@@ -15,12 +16,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QSplitter,
     QStackedWidget,
     QTableView,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -34,7 +35,25 @@ from kwdesk.core.store.collections import (
 )
 from kwdesk.core.store.documents import DocumentRow, list_documents, page_text
 from kwdesk.core.store.workspace import Workspace
+from kwdesk.core.text.blocks import page_parts
 from kwdesk.ui.job_bar import JobBar
+
+
+def page_html(text: str) -> str:
+    """A page's text as the reader shows it: paragraphs, and tables drawn as tables. Every
+    character of the file is escaped."""
+    out = []
+    for part in page_parts(text):
+        if isinstance(part, str):
+            for paragraph in part.split("\n\n"):
+                if paragraph.strip():
+                    out.append("<p>" + "<br>".join(html.escape(line) for line in paragraph.split("\n")) + "</p>")
+            continue
+        header, *rows = part
+        cells = "".join(f"<th>{html.escape(c)}</th>" for c in header)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+        out.append(f'<table border="1" cellspacing="0" cellpadding="4"><tr>{cells}</tr>{body}</table>')
+    return "".join(out)
 
 
 class DocumentsTableModel(QAbstractTableModel):
@@ -165,16 +184,23 @@ class DocumentsPage(QWidget):
         top.addWidget(self.move_button)
         top.addWidget(self.changes_button)
 
-        # The reader: a document's text page by page, as plain text (never HTML).
+        # The reader: a document's text page by page. The file's text is escaped, always:
+        # only the reader's own markup (paragraphs, tables) is HTML.
         self.page_spin = QSpinBox()
         self.page_spin.setPrefix("Page ")
         self.page_spin.setMinimum(1)
         self.page_spin.valueChanged.connect(self._show_page)
         self.page_title = QLabel()
         self.page_title.setTextFormat(Qt.TextFormat.PlainText)
-        self.page_view = QPlainTextEdit()
-        self.page_view.setReadOnly(True)
+        self.page_view = QTextBrowser()
+        self.page_view.setOpenLinks(False)
+        self.page_view.setOpenExternalLinks(False)
         self.page_view.setFont(QFont("Serif", 11))
+        self.hidden_label = QLabel()
+        self.hidden_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.hidden_label.setWordWrap(True)
+        self.hidden_label.setStyleSheet("color: #8a5a00;")
+        self.hidden_label.hide()
         reader = QWidget()
         reader_layout = QVBoxLayout(reader)
         reader_layout.setContentsMargins(0, 0, 0, 0)
@@ -182,6 +208,7 @@ class DocumentsPage(QWidget):
         reader_head.addWidget(self.page_title, 1)
         reader_head.addWidget(self.page_spin)
         reader_layout.addLayout(reader_head)
+        reader_layout.addWidget(self.hidden_label)
         reader_layout.addWidget(self.page_view)
 
         splitter = QSplitter()
@@ -340,7 +367,7 @@ class DocumentsPage(QWidget):
 
     def _choose_files(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
-            self, "Add documents", str(Path.home()), "Documents (*.pdf *.txt *.md *.markdown);;All files (*)"
+            self, "Add documents", str(Path.home()), "Documents (*.pdf *.docx *.odt *.html *.htm *.epub *.txt *.md *.markdown);;All files (*)"
         )
         if files:
             self.import_paths([Path(f) for f in files])
@@ -363,9 +390,17 @@ class DocumentsPage(QWidget):
         if doc is None or doc.status != "imported":
             self.page_title.setText(doc.reason if doc else "")
             self.page_view.setPlainText("")
+            self.hidden_label.hide()
             self.page_spin.setEnabled(False)
             return
-        self.page_title.setText(f"{doc.title or doc.name}  ({doc.pages} pages)")
+        unit = "page" if doc.page_unit == "page" else "section"
+        self.page_title.setText(f"{doc.title or doc.name}  ({doc.pages} {unit}{'s' * (doc.pages != 1)})")
+        self.page_spin.setPrefix(f"{unit.title()} ")
+        self.hidden_label.setVisible(doc.hidden_chars > 0)
+        self.hidden_label.setText(
+            f"{doc.hidden_chars} characters of hidden text were left out of this document (white on white, "
+            "too small to read, outside the page, or hidden by a style): text a reader cannot see is not trained."
+        )
         self.page_spin.setEnabled(True)
         self.page_spin.blockSignals(True)
         self.page_spin.setMaximum(max(1, doc.pages))
@@ -378,7 +413,7 @@ class DocumentsPage(QWidget):
         if doc is None:
             return
         text = page_text(self._db, doc.id, number)
-        self.page_view.setPlainText(text if text else "(no text on this page)")
+        self.page_view.setHtml(page_html(text) if text else "<p><i>(no text here)</i></p>")
 
     def show_page(self, document_id: int, page: int) -> bool:
         """Open the reader on a document's page (a citation clicked in the chat)."""

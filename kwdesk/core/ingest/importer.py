@@ -1,4 +1,5 @@
-"""Imports files into a workspace: PDFs, plain text and Markdown; folders are walked.
+"""Imports files into a workspace: PDF, Word, OpenDocument text, web pages, EPUB, plain
+text and Markdown; folders are walked.
 
 Each file is one transaction: it is stored whole (document, pages, chunks, full-text
 index) or not at all. A file that cannot be used is recorded as rejected with a short
@@ -31,6 +32,7 @@ from kwdesk.core.base.process_pool import (
     wait_for,
 )
 from kwdesk.core.ingest.chunking import DEFAULT_CHUNK_TOKENS, chunk_blocks
+from kwdesk.core.ingest.markup_files import READERS, SUPPORTED_FORMATS_TEXT, zip_format
 from kwdesk.core.ingest.pdf_reader import (
     PARALLEL_MIN_PAGES,
     PdfOutline,
@@ -56,7 +58,9 @@ log = logging.getLogger(__name__)
 PDF_SUFFIXES = {".pdf"}
 TEXT_SUFFIXES = {".txt", ".text"}
 MARKDOWN_SUFFIXES = {".md", ".markdown"}
-SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES | MARKDOWN_SUFFIXES
+HTML_SUFFIXES = {".html", ".htm", ".xhtml"}
+ZIP_SUFFIXES = {".docx": "docx", ".odt": "odt", ".epub": "epub"}
+SUPPORTED_SUFFIXES = PDF_SUFFIXES | TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | set(ZIP_SUFFIXES)
 
 IMPORTED = "imported"
 DUPLICATE = "duplicate"
@@ -101,9 +105,20 @@ class ImportResult:
     chunks: int = 0
     document_id: int | None = None
     version: int | None = None
+    hidden_chars: int = 0  # text a reader of the file cannot see, left out
+    page_unit: str = "page"  # "section" for files without pages
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    @property
+    def figures(self) -> str:
+        """"12 pages, 30 passages; 70 characters of hidden text left out" """
+        unit = self.page_unit
+        text = f"{self.pages} {unit}{'s' * (self.pages != 1)}, {self.chunks} chunk{'s' * (self.chunks != 1)}"
+        if self.hidden_chars:
+            text += f"; {self.hidden_chars} characters of hidden text left out"
+        return text
 
 
 def collect_files(paths: Iterable[Path | str]) -> list[tuple[Path, bool]]:
@@ -142,7 +157,8 @@ def sniff(head: bytes) -> str | None:
 
 
 def _file_type(path: Path, head: bytes) -> str:
-    """pdf, txt or md; raises RejectedFile for what kwdesk cannot read."""
+    """pdf, txt, md, html, docx, odt or epub; raises RejectedFile, with the reason and the
+    formats kwdesk reads, for anything else."""
     if not head:
         raise RejectedFile("empty file (0 bytes)")
     if b"%PDF-" in head[:1024]:
@@ -151,11 +167,28 @@ def _file_type(path: Path, head: bytes) -> str:
     what = sniff(head)
     if suffix in PDF_SUFFIXES:
         raise RejectedFile(f"not a PDF (it looks like {what})" if what else "damaged PDF: no PDF header")
+    if head.startswith(b"PK\x03\x04"):
+        found = zip_format(path)
+        if found:
+            return found
+        if suffix in ZIP_SUFFIXES:
+            raise RejectedFile(f"damaged {suffix} file: its parts are missing")
+    elif suffix in ZIP_SUFFIXES:
+        raise RejectedFile(f"not a {suffix} file (it looks like {what})" if what else f"damaged {suffix} file: not a ZIP package")
+    if what == "a web page" or suffix in HTML_SUFFIXES and not what:
+        return "html"
     if suffix in TEXT_SUFFIXES | MARKDOWN_SUFFIXES and not what:
         return "md" if suffix in MARKDOWN_SUFFIXES else "txt"
     if what:
-        raise RejectedFile(f"not a document kwdesk reads (it looks like {what}); kwdesk reads PDF, .txt and .md files")
-    raise RejectedFile(f"unsupported file type ({suffix or 'no suffix'}); kwdesk reads PDF, .txt and .md files")
+        raise RejectedFile(f"not a document kwdesk reads (it looks like {what}); {SUPPORTED_FORMATS_TEXT}")
+    raise RejectedFile(f"unsupported file type ({suffix or 'no suffix'}); {SUPPORTED_FORMATS_TEXT}")
+
+
+def _read(path: Path, file_type: str) -> ExtractedDocument:
+    """A file that is not a PDF."""
+    if file_type in READERS:
+        return READERS[file_type](path)
+    return read_text_file(path, markdown=file_type == "md")
 
 
 def extract_file(
@@ -163,7 +196,7 @@ def extract_file(
 ) -> ExtractedDocument:
     if file_type == "pdf":
         return read_pdf(path, ocr=options.ocr, on_page=on_page, tesseract=tesseract)
-    return read_text_file(path, markdown=file_type == "md")
+    return _read(path, file_type)
 
 
 @dataclass
@@ -193,7 +226,7 @@ def _extract_in_worker(
             on_page=lambda page, pages: heartbeat.beat(f"{page} {pages}"),
             long_at=PARALLEL_MIN_PAGES,
         )
-    return read_text_file(path, markdown=file_type == "md")
+    return _read(path, file_type)
 
 
 class ImportJob(Job):
@@ -252,7 +285,7 @@ class ImportJob(Job):
         """Cheap checks (type, hash, duplicate); then reading starts in a worker."""
         source = str(path.resolve())
         if not named and path.suffix.lower() not in SUPPORTED_SUFFIXES:
-            return ImportResult(source, SKIPPED, f"not a PDF, .txt or .md file ({path.suffix or 'no suffix'})")
+            return ImportResult(source, SKIPPED, f"not a kind of file kwdesk reads ({path.suffix or 'no suffix'})")
         try:
             size = path.stat().st_size
             with path.open("rb") as fh:
@@ -288,8 +321,8 @@ class ImportJob(Job):
     def _duplicate(self, db, source: str, sha: str) -> ImportResult | None:
         existing = imported_with_hash(db, sha)
         if existing:
-            doc_id, pages, chunks, version = existing
-            return ImportResult(source, DUPLICATE, "already imported", pages, chunks, doc_id, version)
+            doc_id, pages, chunks, version, hidden, unit = existing
+            return ImportResult(source, DUPLICATE, "already imported", pages, chunks, doc_id, version, hidden, unit)
         return None
 
     def _read_and_store(self, db, item: _Prepared, on_page) -> ImportResult:
@@ -363,10 +396,12 @@ class ImportJob(Job):
             chunks=[dict(seq=c.seq, text=c.text, heading_path=c.heading_path, page_start=c.page_start,
                          page_end=c.page_end, tokens=c.tokens, text_sha256=c.text_sha256) for c in chunks],
             collection_id=self.options.collection_id, ocr_pages=extracted.ocr_pages, extractor=extracted.extractor,
+            hidden_chars=extracted.hidden_chars, hidden_samples=extracted.hidden_samples, page_unit=extracted.page_unit,
         )
         reason = ""
         if extracted.unreadable_pages:
             reason = f"{len(extracted.unreadable_pages)} damaged page(s) skipped"
         if extracted.extractor == "pdfminer":
             reason = "damaged page tree: read what could be read"
-        return ImportResult(source, IMPORTED, reason, extracted.page_count, len(chunks), doc_id, version)
+        return ImportResult(source, IMPORTED, reason, extracted.page_count, len(chunks), doc_id, version,
+                            extracted.hidden_chars, extracted.page_unit)

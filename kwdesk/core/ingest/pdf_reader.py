@@ -29,6 +29,7 @@ from kwdesk.core.text.blocks import (
     Block,
     ExtractedDocument,
     clean_text,
+    is_caption,
     join_lines,
     list_item_text,
     list_marker,
@@ -519,9 +520,9 @@ def _structure(raw: list[_RawBlock], toc: list[tuple[int, str, int]], page_count
         text = rb.text
         if rb.table is not None:
             caption = ""
-            if blocks and blocks[-1].page == rb.page and _CAPTION.match(blocks[-1].text):
+            if blocks and blocks[-1].page == rb.page and is_caption(blocks[-1].text):
                 caption = blocks.pop().text
-            elif index + 1 < len(raw) and raw[index + 1].page == rb.page and _CAPTION.match(raw[index + 1].text):
+            elif index + 1 < len(raw) and raw[index + 1].page == rb.page and is_caption(raw[index + 1].text):
                 caption, skip_caption = raw[index + 1].text, index + 1
             table = table_block(rb.table, rb.page, caption)
             blocks.append(table if table is not None else Block(PARAGRAPH, text, rb.page))
@@ -546,8 +547,6 @@ def _structure(raw: list[_RawBlock], toc: list[tuple[int, str, int]], page_count
     return blocks
 
 
-# "Table 3: Fees", "Tab. 2 - Samples", "Table A.1 Berths"
-_CAPTION = re.compile(r"^(?:table|tab\.|tbl\.)\s*[\dA-Z][\w.]*\s*[:.\-–—]?\s+\S", re.IGNORECASE)
 _NOTE = re.compile(r"^(\d{1,2}|[*†‡§])\s+(\S.*)$")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass
 
 import sqlite_utils
@@ -25,6 +26,8 @@ class DocumentRow:
     file_type: str
     imported_at: str
     collection: str | None = None
+    hidden_chars: int = 0  # text a reader cannot see, left out
+    page_unit: str = "page"  # or "section", for files without pages
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -32,7 +35,8 @@ class DocumentRow:
 
 _DOC_COLUMNS = (
     "id, name, source_path, status, coalesce(reason, ''), coalesce(title, ''), pages, chunks, version, is_current, "
-    "file_type, imported_at, (SELECT name FROM collections WHERE collections.id = documents.collection_id)"
+    "file_type, imported_at, (SELECT name FROM collections WHERE collections.id = documents.collection_id), "
+    "hidden_chars, page_unit"
 )
 
 
@@ -87,15 +91,21 @@ def search_chunks(db: sqlite_utils.Database, query: str, limit: int = 5, collect
     match = " OR ".join(f'"{w}"' for w in words)
     rows = db.execute(
         """
-        SELECT c.id, c.document_id, d.name, c.page_start, c.page_end, c.heading_path, c.text
+        SELECT c.id, c.document_id, d.name, c.page_start, c.page_end, c.heading_path, c.text, d.page_unit
         FROM chunks_fts JOIN chunks c ON c.id = chunks_fts.rowid JOIN documents d ON d.id = c.document_id
         WHERE chunks_fts MATCH ? AND d.is_current = 1 AND (? IS NULL OR d.collection_id = ?)
         ORDER BY bm25(chunks_fts) LIMIT ?
         """,
         [match, collection_id, collection_id, limit],
     ).fetchall()
-    keys = ("chunk_id", "document_id", "document", "page_start", "page_end", "heading_path", "text")
+    keys = ("chunk_id", "document_id", "document", "page_start", "page_end", "heading_path", "text", "page_unit")
     return [dict(zip(keys, row)) for row in rows]
+
+
+def cite_pages(start: int, end: int, unit: str = "page") -> str:
+    """Where a passage stands, as a reader cites it: "p. 3", "p. 3-4", "sec. 2"."""
+    abbreviation = "p." if unit == "page" else "sec."
+    return f"{abbreviation} {start}" + (f"-{end}" if end != start else "")
 
 
 def document_version(db: sqlite_utils.Database, document_id: int) -> tuple | None:
@@ -153,9 +163,11 @@ def find_by_content(db: sqlite_utils.Database, document_sha256: str | None,
 
 
 def imported_with_hash(db: sqlite_utils.Database, sha256: str) -> tuple | None:
-    """(id, pages, passages, version) of an imported document with this content, if any."""
+    """(id, pages, passages, version, hidden characters, page unit) of an imported document
+    with this content, if any."""
     return db.execute(
-        "SELECT id, pages, chunks, version FROM documents WHERE sha256 = ? AND status = 'imported' ORDER BY id LIMIT 1",
+        "SELECT id, pages, chunks, version, hidden_chars, page_unit FROM documents "
+        "WHERE sha256 = ? AND status = 'imported' ORDER BY id LIMIT 1",
         [sha256],
     ).fetchone()
 
@@ -174,7 +186,8 @@ def store_rejected_file(db: sqlite_utils.Database, *, source: str, name: str, sh
 
 def store_imported_document(db: sqlite_utils.Database, *, source: str, name: str, sha256: str, size_bytes: int,
                             file_type: str, title: str, page_texts: list[str], chunks: list[dict],
-                            collection_id: int | None, ocr_pages: int, extractor: str) -> tuple[int, int]:
+                            collection_id: int | None, ocr_pages: int, extractor: str, hidden_chars: int = 0,
+                            hidden_samples: list[str] | None = None, page_unit: str = "page") -> tuple[int, int]:
     """A read document with its pages and passages, in one transaction: a new version when
     the same file was imported before (it stays in that version's collection unless
     COLLECTION_ID names one). (document id, version)."""
@@ -194,7 +207,8 @@ def store_imported_document(db: sqlite_utils.Database, *, source: str, name: str
             source_path=source, name=name, sha256=sha256, size_bytes=size_bytes, file_type=file_type, status="imported",
             title=title, pages=len(page_texts), chunks=len(chunks), version=version, is_current=1,
             previous_version_id=previous[0] if previous else None, collection_id=collection_id, ocr_pages=ocr_pages,
-            extractor=extractor,
+            extractor=extractor, hidden_chars=hidden_chars, hidden_samples=json.dumps(hidden_samples or []),
+            page_unit=page_unit,
         )).last_pk
         db["pages"].insert_all(
             (dict(document_id=doc_id, number=number, text=text, ocr=0) for number, text in enumerate(page_texts, start=1)),

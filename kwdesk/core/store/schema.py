@@ -228,6 +228,15 @@ CREATE TABLE conflict_decisions (
 );
 """
 
-MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5]
+MIGRATION_6 = """
+-- Text a reader of the file cannot see (white on white, near-zero size, outside the page,
+-- hidden styles): left out of the passages and counted, with a few samples (JSON list).
+ALTER TABLE documents ADD COLUMN hidden_chars INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE documents ADD COLUMN hidden_samples TEXT NOT NULL DEFAULT '[]';
+-- What a document's "pages" are: printed pages, or sections (Word, web pages, e-books).
+ALTER TABLE documents ADD COLUMN page_unit TEXT NOT NULL DEFAULT 'page';
+"""
+
+MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6]
 
 SCHEMA_VERSION = len(MIGRATIONS)

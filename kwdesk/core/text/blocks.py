@@ -57,6 +57,9 @@ class ExtractedDocument:
     # instructions are hidden in files meant for LLMs.
     hidden_chars: int = 0
     hidden_samples: list[str] = field(default_factory=list)
+    # What a "page" is: a printed page, or a section (Word, web pages, e-books have no
+    # pages; a section is a stretch under one top-level heading, or a chapter).
+    page_unit: str = "page"
 
     def page_texts(self) -> list[str]:
         """The text of each page for reading, with its structure kept as plain text."""
@@ -144,6 +147,52 @@ def table_block(rows: list[list[str]], page: int, caption: str = "") -> Block | 
     caption = clean_text(caption)
     text = "\n".join(table_row_texts(cleaned, caption))
     return Block(TABLE, text, page, rows=tuple(cleaned), caption=caption)
+
+
+# "Table 3: Fees", "Tab. 2 - Samples", "Table A.1 Berths"
+_CAPTION = re.compile(r"^(?:table|tab\.|tbl\.)\s*[\dA-Z][\w.]*\s*[:.\-–—]?\s+\S", re.IGNORECASE)
+
+
+def is_caption(text: str) -> bool:
+    """Whether TEXT reads as a table's caption."""
+    return len(text) <= 200 and bool(_CAPTION.match(text))
+
+
+# Files without pages are cut into sections of at most this many blocks.
+SECTION_BLOCKS = 60
+
+
+def number_sections(blocks: list[Block]) -> int:
+    """Number the sections of a document without pages, in place, as its "pages": a new
+    one at each heading of the two top levels, or after SECTION_BLOCKS blocks. The count."""
+    section, in_section = 1, 0  # in_section: blocks of text (not headings) so far
+    for block in blocks:
+        if in_section and ((block.kind == HEADING and block.level <= 2) or in_section >= SECTION_BLOCKS):
+            section, in_section = section + 1, 0
+        block.page = block.page_end = section
+        in_section += block.kind != HEADING
+    return section if blocks else 0
+
+
+def attach_captions(blocks: list[Block]) -> list[Block]:
+    """A table's caption, where it stands as a paragraph just before or after the table
+    (as Word and web pages set it), taken into the table."""
+    out: list[Block] = []
+    skip = False
+    for index, block in enumerate(blocks):
+        if skip:
+            skip = False
+            continue
+        if block.kind == TABLE and not block.caption:
+            caption = ""
+            if out and out[-1].kind == PARAGRAPH and is_caption(out[-1].text):
+                caption = out.pop().text
+            elif index + 1 < len(blocks) and blocks[index + 1].kind == PARAGRAPH and is_caption(blocks[index + 1].text):
+                caption, skip = blocks[index + 1].text, True
+            if caption:
+                block = table_block([list(row) for row in block.rows], block.page, caption) or block
+        out.append(block)
+    return out
 
 
 def table_row_texts(rows: tuple[tuple[str, ...], ...] | list, caption: str = "") -> list[str]:
