@@ -59,7 +59,7 @@ from kwdesk.core.store.pairs import (
 )
 from kwdesk.core.store.runs import count_runs, create_run, set_run_status
 from kwdesk.core.store.workspace import Workspace
-from kwdesk.core.text.anchors import Anchor, anchors_for_text, entities_in, numbers_in
+from kwdesk.core.text.anchors import Anchor, anchors_for_text, entities_in, numbers_in, table_facts
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +68,7 @@ STRATEGIES = ("qa", "entities", "rephrase", "paraphrase")
 # so that evaluation asks for a trained fact in words the model never saw.
 HELD_OUT = "heldout"
 RULES = "kwdesk-rules"  # made_by of pairs that kwdesk builds without the teacher
+MAX_TABLE_FACTS = 60  # cells asked about per passage
 # Kinds of sentence that make the most useful questions come first when a chunk has more
 # sentences than questions asked of it.
 _KIND_ORDER = {"number": 0, "date": 0, "who": 1, "definition": 1, "why": 2, "fact": 3}
@@ -327,6 +328,16 @@ class GenerateJob(Job):
         chosen.sort(key=lambda a: (a.kind, anchors.index(a)))
         outcome = _Outcome()
         dedupe = self._dedupe(db, chunk["document_id"])
+        # Every cell of a table, asked by its row and column: built by rule, so a table's
+        # numbers reach the training data exactly as the document has them.
+        for fact in table_facts(chunk["text"])[:MAX_TABLE_FACTS]:
+            problem = dedupe.problem(fact.question, fact.answer)
+            if problem:
+                outcome.rejected[problem] += 1
+                continue
+            dedupe.add(fact.question, fact.answer)
+            outcome.pairs.append(self._pair(chunk, fact.question, fact.answer, "table", "qa", RULES,
+                                            source_span=fact.line, row=fact.row, column=fact.column))
         for number, anchor in enumerate(chosen):
             question = self._question_for(
                 outcome, dedupe, question_messages(anchor.text, anchor.kind), chunk["text"], anchor.text, seed=number

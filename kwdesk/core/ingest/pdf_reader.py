@@ -225,7 +225,10 @@ def _read_pages(doc, start: int, stop: int, use_ocr: bool, on_page: PageCallback
                     blocks = []
                 out.ocr_pages += 1 if blocks else 0
             elif pdf_tables.worth_looking(blocks):
-                blocks = _with_tables(page, blocks)
+                try:
+                    blocks = _with_tables(page, blocks)
+                except Exception as exc:  # a table finder's failure costs the tables, not the page
+                    log.warning("page %d: tables not read: %s", number, exc)
             out.add_hidden(hidden)
         except Exception as exc:
             log.warning("page %d unreadable: %s", number, exc)
@@ -637,6 +640,7 @@ def _furniture_key(text: str) -> str:
 
 # Running headers and footers live in the top and bottom bands of a page.
 EDGE_BAND = 0.12
+RUNNING_HEAD_MIN_PAGES = 3
 
 
 def _edge_blocks(blocks: list[_RawBlock]) -> list[_RawBlock]:
@@ -662,15 +666,27 @@ def _running_headers(raw: list[_RawBlock], page_count: int) -> dict[int, set[str
         by_page.setdefault(block.page, []).append(block)
     edge_keys: dict[int, set[str]] = {}
     counts: Counter[str] = Counter()
+    in_band: Counter[str] = Counter()  # of those, in the top or bottom band proper
     for page, blocks in by_page.items():
         if len(blocks) < 2:
             continue  # the only text on a page is content, never furniture
-        keys = {_furniture_key(b.text) for b in _edge_blocks(blocks) if len(b.text) <= 120}
+        keys = set()
+        for block in _edge_blocks(blocks):
+            if len(block.text) <= 120 and block.table is None:
+                key = _furniture_key(block.text)
+                keys.add(key)
+                if block.page_height and (block.y1 <= block.page_height * EDGE_BAND
+                                          or block.y0 >= block.page_height * (1 - EDGE_BAND)):
+                    in_band[key] += 1
         edge_keys[page] = keys
         counts.update(keys)
     # Short documents: on every page with text but one at most (a title page may lack it).
     needed = max(2, page_count // 2) if page_count >= 4 else max(2, len(edge_keys) - 1)
     repeated = {key for key, n in counts.items() if n >= needed}
+    # A book's running head names its chapter or section ("4 2.3. SIMPLICIAL COMPLEXES"):
+    # it changes every few pages, so it is on three pages or more, in the band itself.
+    if page_count >= 6:
+        repeated |= {key for key, n in in_band.items() if n >= RUNNING_HEAD_MIN_PAGES}
     return {page: keys & repeated for page, keys in edge_keys.items() if keys & repeated}
 
 

@@ -60,9 +60,28 @@ def ruled_tables(page) -> list[FoundTable]:
     out = []
     for table in found.tables:
         rows = [[(cell or "").replace("\n", " ").strip() for cell in row] for row in table.extract()]
-        if len(rows) >= 2 and max(len(row) for row in rows) >= 2:
+        if plausible(rows):
             out.append(FoundTable(tuple(table.bbox), rows))
     return out
+
+
+def plausible(rows: list[list[str]]) -> bool:
+    """Whether cells found on a page read as a table and not as a drawing's labels or a
+    formula (lines of a plot or a diagram look like ruling to find_tables): a header and
+    two rows or more, few empty cells, a header of words, cells of letters and digits."""
+    if len(rows) < 3 or max(len(row) for row in rows) < 2:
+        return False
+    width = max(len(row) for row in rows)
+    cells = [cell for row in rows for cell in row + [""] * (width - len(row))]
+    if sum(1 for cell in cells if not cell.strip()) > 0.25 * len(cells):
+        return False
+    header = rows[0][1:] if rows[0] and not rows[0][0].strip() else rows[0]  # the corner may be empty
+    if not header or any(not cell.strip() for cell in header):
+        return False
+    if sum(1 for cell in header if any(ch.isalpha() for ch in cell)) < len(header) / 2:
+        return False
+    text = "".join(cells).replace(" ", "")
+    return bool(text) and sum(ch.isalnum() or ch in ".,%()/-:" for ch in text) >= 0.85 * len(text)
 
 
 @dataclass
@@ -121,6 +140,9 @@ def text_tables(blocks, taken: set[int]) -> list[tuple[FoundTable, set[int]]]:
     while i < len(rows):
         header = rows[i]
         anchors = [s.x0 for s in header]
+        if _columns_of(header, anchors) is None:  # two cells start at one x: no header row
+            i += 1
+            continue
         left, right = header[0].x0, header[-1].x1
         height = max(s.y1 - s.y0 for s in header)
         table = [header]
@@ -131,13 +153,13 @@ def text_tables(blocks, taken: set[int]) -> list[tuple[FoundTable, set[int]]]:
                 break
             table.append(row)
             j += 1
-        if len(table) >= MIN_ROWS:
-            cells = []
-            for row in table:
-                line = [""] * len(anchors)
-                for segment, column in zip(row, _columns_of(row, anchors)):
-                    line[column] = segment.text
-                cells.append(line)
+        cells = []
+        for row in table:
+            line = [""] * len(anchors)
+            for segment, column in zip(row, _columns_of(row, anchors)):
+                line[column] = segment.text
+            cells.append(line)
+        if len(table) >= MIN_ROWS and plausible(cells):
             x0 = min(s.x0 for row in table for s in row)
             x1 = max(s.x1 for row in table for s in row)
             bbox = (x0, table[0][0].y0, x1, table[-1][0].y1)

@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kwdesk.core.text.sentences import split_sentences
+from kwdesk.core.text.blocks import table_row_cells
+from kwdesk.core.text.sentences import ABBREVIATIONS, split_sentences
 
 # Proper names and codes: "Lake Orvane", "Orvane Institute of Hydrology", "Dr. Ilse
 # Tamberg", "KX-9". Connectors may join capitalised words inside a name.
 # A word with a full stop joins a name only as a short abbreviation ("Dr.", "St."), never
 # across the end of a sentence ("... Lake Orvane. The Veltra River ...").
-_CAP = r"(?:(?:Dr|Mr|Mrs|Ms|St|Mt|Ft|Prof|Sr|Jr|Gen|Capt|Lt)\.(?=\s+[A-Z])|[A-Z][\w'’\-]*|[A-Z0-9]+(?:-[A-Z0-9]+)+)"
+_CAP = r"(?:(?:Dr|Mr|Mrs|Ms|St|Mt|Ft|Prof|Sr|Jr|Gen|Capt|Lt|[A-Z])\.(?=\s+[A-Z])|[A-Z][\w'’\-]*|[A-Z0-9]+(?:-[A-Z0-9]+)+)"
 _ENTITY = re.compile(rf"{_CAP}(?:\s+(?:(?:of|de|du|von|van|der|la|le|and|&)\s+)?{_CAP})*")
 _CODE = re.compile(r"\b[A-Za-z]{1,5}-?\d[\w\-]*\b")
 # Capitalised words that start sentences or are too common to name anything.
@@ -58,6 +59,8 @@ def entities_in(text: str) -> list[str]:
         if opens_sentence and len(words) == 1 and not any(ch.isdigit() for ch in words[0]):
             continue
         name = re.sub(r"['’]s$", "", " ".join(words).rstrip(".,;:"))
+        if len(words) == 1 and name.lower() in ABBREVIATIONS:
+            continue  # "Rev. 4", "Ref. No. 12", "Fig. 3": a reference, not a name
         if len(name) >= 3 and not name.isdigit() and name not in found:
             found.append(name)
     for match in _CODE.finditer(text):
@@ -101,7 +104,10 @@ def subject_of(sentence: str) -> str | None:
     "The town of Brisk Harbour exports slate." -> "The town of Brisk Harbour"
     "The Orvane water tower No. 1 was built in 1989." -> "The Orvane water tower No. 1"
     """
-    if _PRONOUN_START.match(sentence):
+    demonstrative = re.match(r"^(?:This|These)\s+(?=[A-Z])", sentence)
+    if demonstrative:  # "This Marine Operations Manual (Rev. 4) applies ...": a name
+        sentence = "The " + sentence[demonstrative.end():]
+    elif _PRONOUN_START.match(sentence):
         return None
     names = entities_in(sentence)
     if not names:
@@ -193,9 +199,11 @@ def anchors_for_text(text: str, context_subject: str | None = None) -> list[Anch
     CONTEXT_SUBJECT (the chunk's heading) stands in for "it" in a first sentence.
     """
     anchors: list[Anchor] = []
-    thing, person = context_subject, None
+    thing, person = heading_subject(context_subject), None
     for paragraph in text.split("\n"):
         paragraph = paragraph.lstrip("- ").strip()
+        if table_row_cells(paragraph):
+            continue  # a table's row: its facts are asked cell by cell (table_facts)
         for sentence in split_sentences(paragraph):
             standalone = restore_subject(sentence, thing, person)
             subject = subject_of(sentence)
@@ -207,3 +215,74 @@ def anchors_for_text(text: str, context_subject: str | None = None) -> list[Anch
                 continue
             anchors.append(Anchor(standalone, sentence, sentence_kind(standalone), entities_in(standalone)))
     return anchors
+
+
+_SECTION_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[IVX]+\.|[A-Z]\.)\s+")
+# Headings that name a part of a document, never a thing a sentence's "it" can be.
+_GENERIC_HEADINGS = frozenset(
+    "scope introduction summary overview background purpose general definitions contents appendix annex "
+    "notes references conclusion conclusions recommendations findings results discussion preface abstract".split()
+)
+
+
+def heading_subject(heading: str | None) -> str | None:
+    """What a heading can stand for in a first sentence's "it": its words without the
+    section number ("2.1 Valve KX-9" -> "Valve KX-9"); None for a heading that names a part
+    of the document ("1. Scope", "Summary")."""
+    if not heading:
+        return None
+    bare = _SECTION_NUMBER.sub("", heading).strip()
+    if not bare or bare.lower() in _GENERIC_HEADINGS:
+        return None
+    return bare
+
+
+@dataclass
+class TableFact:
+    """One cell of a table, with its row's name and its column's: a question and its answer."""
+
+    question: str
+    answer: str
+    row: str
+    column: str
+    value: str
+    line: str  # the row as it stands in the passage
+
+
+_UNIT = re.compile(r"^(.*?)\s*\(([^()]{1,12})\)$")
+
+
+def _column_words(column: str) -> tuple[str, str]:
+    """A column's name as words inside a sentence and its unit: "Depth (m)" -> ("depth",
+    "m"); "pH" and "NTU" keep their case."""
+    match = _UNIT.match(column)
+    name, unit = (match.group(1), match.group(2)) if match else (column, "")
+    if name[:1].isupper() and name[1:].islower():
+        name = name.lower()
+    return name, unit
+
+
+def table_facts(text: str) -> list[TableFact]:
+    """A question about every cell of every table row in TEXT, answered by the cell with its
+    row, its column (with the unit of its header) and the table's caption:
+    "What is the depth of Oil Jetty?" -> "The depth of Oil Jetty is 16.8 m (Table 1: Berths)."
+    """
+    facts: list[TableFact] = []
+    for line in text.split("\n"):
+        parsed = table_row_cells(line.strip())
+        if not parsed:
+            continue
+        cells, caption = parsed
+        (corner, row), rest = cells[0], cells[1:]
+        for column, value in rest:
+            # Under an empty corner the rows name what is asked ("Capital") and the columns
+            # what it is asked of ("France"); else the other way round ("Depth" of "Oil Jetty").
+            name, unit = _column_words(column if corner else row)
+            of = row if corner else column
+            amount = f"{value} {unit}" if unit and not value.endswith(unit) else value
+            where = f" in {caption}" if caption else ""
+            source = f" ({caption})" if caption else ""
+            verb = "are" if name.endswith("s") and not name.endswith("ss") else "is"
+            facts.append(TableFact(f"What {verb} the {name} of {of}{where}?",
+                                   f"The {name} of {of} {verb} {amount}{source}.", row, column, value, line.strip()))
+    return facts

@@ -202,12 +202,37 @@ def table_row_texts(rows: tuple[tuple[str, ...], ...] | list, caption: str = "")
     header, body = rows[0], rows[1:]
     out = []
     for row in body:
-        cells = [f"{name}: {value}" if name else value for name, value in zip(header, row) if value]
+        # "; " and ": " are the row's own separators (table_row_cells reads them back).
+        cells = [f"{_cell(name)}: {_cell(value)}" if name else _cell(value) for name, value in zip(header, row) if value]
         if not cells:
             continue
         text = "; ".join(cells)
         out.append(f"{text} ({caption})" if caption else text)
     return out
+
+
+def _cell(text: str) -> str:
+    return text.replace("; ", ", ").replace(": ", " - ")
+
+
+_ROW_CELL = re.compile(r"^([^:;]{1,80}): (.+)$")
+_ROW_CAPTION = re.compile(r"^(.*) \(((?:table|tab\.|tbl\.)[^()]*)\)$", re.IGNORECASE)
+
+
+def table_row_cells(line: str) -> tuple[list[tuple[str, str]], str] | None:
+    """A line that ``table_row_texts`` wrote, read back: its (column, value) cells and the
+    caption; None for any other line."""
+    caption = ""
+    match = _ROW_CAPTION.match(line)
+    if match:
+        line, caption = match.group(1), match.group(2)
+    parts = line.split("; ")
+    cells = [_ROW_CELL.match(part) for part in parts]
+    if len(parts) < 2 or not all(cells[1:]) or cells[0] is None and ":" in parts[0]:
+        return None
+    # The first cell has no column name where the header's corner is empty (row labels).
+    first = (cells[0].group(1), cells[0].group(2)) if cells[0] else ("", parts[0])
+    return [first] + [(m.group(1), m.group(2)) for m in cells[1:]], caption
 
 
 def table_markdown(rows: tuple[tuple[str, ...], ...], caption: str = "") -> str:
