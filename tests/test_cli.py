@@ -22,7 +22,8 @@ def test_import_docs_and_search(tmp_path):
     assert proc.returncode == 0, proc.stderr
     results = json.loads(proc.stdout)
     assert [(r["status"], r["pages"]) for r in results] == [("imported", 3), ("rejected", 0)]
-    assert set(results[0]) == {"path", "status", "reason", "pages", "chunks", "document_id", "version"}
+    assert set(results[0]) == {"path", "status", "reason", "pages", "chunks", "document_id", "version", "hidden_chars",
+                               "page_unit"}
     assert results[1]["reason"].startswith("empty file")
 
     docs = json.loads(kwdesk(ws, "docs", "--json").stdout)

@@ -539,7 +539,7 @@ def _structure(raw: list[_RawBlock], toc: list[tuple[int, str, int]], page_count
                 elif rb.bold:
                     level = bold_level
             if level is not None:
-                blocks.append(Block(HEADING, text, rb.page, level=level))
+                blocks.append(Block(HEADING, text, rb.page, level=_numbered_level(text, level)))
             else:
                 blocks.extend(_split_list_items(rb))
         # A footnote follows the text that marks it, not the foot of the page.
@@ -572,6 +572,16 @@ def _footnotes(raw: list[_RawBlock], body_size: float) -> dict:
             notes[(rb.page, match.group(1))] = match.group(2)
             notes[id(rb)] = True
     return notes
+
+
+_SECTION_NUMBER = re.compile(r"^(\d{1,3}(?:\.\d{1,3})*)\.?\s")
+
+
+def _numbered_level(text: str, level: int) -> int:
+    """A numbered heading one level deeper per part of its number ("2.1 Water" under "2.
+    Findings"), where type sizes alone set them at one level."""
+    match = _SECTION_NUMBER.match(text)
+    return min(6, level + match.group(1).count(".")) if match else level
 
 
 def _looks_like_heading(block: _RawBlock, body_size: float) -> bool:
