@@ -27,9 +27,15 @@ _ENUMERATOR = re.compile(r"^\(?(?:\d{1,3}(?:\.\d{1,3})*|[a-z]|[ivx]{1,4})\.$", r
 _BOUNDARY = re.compile(r"([.!?…]+[\"”’')\]]*)(\s+)|([。！？])")
 
 
+_LONGEST = max(len(word) for word in ABBREVIATIONS)
+
+
 def _ends_with_abbreviation(text: str) -> bool:
-    words = text.split()
+    # The last two words are all that matter; a hot path (every full stop of every page).
+    words = text[-48:].split()[-2:]
     word = words[-1].rstrip(".").lstrip("(\"'“‘").lower() if words else ""
+    if len(word) > _LONGEST and "." not in word:
+        return False  # longer than every abbreviation: the common case, decided at once
     if not word:
         return False
     if word in ABBREVIATIONS:
@@ -46,18 +52,25 @@ def split_sentences(text: str) -> list[str]:
         return []
     sentences: list[str] = []
     start = 0
+    # A hot loop (every sentence of every page): locals, no helper calls on the common path.
     for match in _BOUNDARY.finditer(text):
-        end = match.end(1) if match.group(1) else match.end(3)
-        if match.group(1):
-            nxt = text[match.end() : match.end() + 2]
-            first = nxt.lstrip("\"“‘'([")[:1]
+        stop = match.group(1)
+        if stop:
+            after = match.end()
+            first = text[after : after + 1]
+            if first in _OPENERS:
+                first = text[after:after + 3].lstrip(_OPENERS)[:1]
             if not first or not (first.isupper() or first.isdigit()):
                 continue
-            if match.group(1).startswith(".") and len(match.group(1).rstrip("\"”’')]")) == 1:
-                if _ends_with_abbreviation(text[start : match.start(1) + 1]):
+            dot = match.start(1)
+            if stop[0] == "." and (len(stop) == 1 or len(stop.rstrip(_CLOSERS)) == 1):
+                if _ends_with_abbreviation(text[max(start, dot - 47) : dot + 1]):
                     continue
-                if _ENUMERATOR.match(text[start : match.start(1) + 1].strip()):
+                if dot - start < 16 and _ENUMERATOR.match(text[start : dot + 1].strip()):
                     continue  # "2. Pilotage is ...": a list item's or section's number
+            end = match.end(1)
+        else:
+            end = match.end(3)
         piece = text[start:end].strip()
         if piece:
             sentences.append(piece)
@@ -66,6 +79,10 @@ def split_sentences(text: str) -> list[str]:
     if tail:
         sentences.append(tail)
     return sentences
+
+
+_OPENERS = "\"“‘'(["
+_CLOSERS = "\"”’')]"
 
 
 def approx_tokens(text: str) -> int:
