@@ -13,6 +13,7 @@ costs nothing more than before.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 # A page is searched for tables when it has this many blocks of cell-like text.
@@ -45,7 +46,15 @@ def cell_like(block) -> bool:
 
 
 def worth_looking(blocks) -> bool:
-    return sum(1 for block in blocks if cell_like(block)) >= MIN_CELL_BLOCKS
+    """Three blocks or more that are cells or rows: one line, or lines side by side."""
+    count = 0
+    for block in blocks:
+        if cell_like(block) or (len(block.lines) > 1 and len({round(line.x0) for line in block.lines}) > 1
+                                and len(block.text) <= MAX_CELL_CHARS * WRAPPED_CELL_LINES * 2):
+            count += 1
+            if count >= MIN_CELL_BLOCKS:
+                return True
+    return False
 
 
 def ruled_tables(page) -> list[FoundTable]:
@@ -80,8 +89,19 @@ def plausible(rows: list[list[str]]) -> bool:
         return False
     if sum(1 for cell in header if any(ch.isalpha() for ch in cell)) < len(header) / 2:
         return False
+    if rows[0][0].strip() and any(_NUMERIC.match(cell) for cell in rows[0][1:]):
+        return False  # a number in a header that names its rows: a row of data (a contents list)
+    filled = [cell.strip() for cell in cells if cell.strip()]
+    if sum(1 for cell in filled if len(cell) == 1) > 0.25 * len(filled):
+        return False  # the letters of a diagram or the symbols of a formula
+    if all(_MARKER.match(row[0] + " x") for row in rows if row and row[0]):
+        return False  # a list: its numbers or bullets set apart from the items' text
     text = "".join(cells).replace(" ", "")
-    return bool(text) and sum(ch.isalnum() or ch in ".,%()/-:" for ch in text) >= 0.85 * len(text)
+    return bool(text) and sum(ch.isalnum() or ch in ".,%()/-:" for ch in text) >= 0.9 * len(text)
+
+
+_NUMERIC = re.compile(r"^\s*[\d.,\s%-]+\s*$")
+_MARKER = re.compile(r"^\s*(?:[•◦▪▫●○■□‣⁃∙·\-–—*]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)])\s+x$")
 
 
 @dataclass
@@ -89,19 +109,60 @@ class _Segment:
     x0: float
     x1: float
     y0: float
-    y1: float
+    y1: float  # the baseline of its first line: cells of a row are set from one top line
     text: str
     block: int  # index of its block on the page
+    bottom: float = 0.0  # where its last line ends (a wrapped cell is taller than its row's line)
+    wrapped: bool = False
+
+
+# A cell whose text wraps is a block of a few short lines in a narrow box.
+WRAPPED_CELL_LINES = 6
+WRAPPED_CELL_WIDTH = 200.0
+WRAPPED_LINE_CHARS = 60
+
+
+def _wrapped_cell(block) -> bool:
+    return (
+        2 <= len(block.lines) <= WRAPPED_CELL_LINES
+        and block.x1 - block.x0 <= WRAPPED_CELL_WIDTH
+        and all(len(line.text) <= WRAPPED_LINE_CHARS for line in block.lines)
+        and _baseline_spread(block) > 2.0
+    )
+
+
+def _cells_of(block, index: int) -> list[_Segment]:
+    """A block's lines gathered into cells: lines whose widths overlap stand one under the
+    other in one cell (a wrapped cell), lines side by side are cells of one row."""
+    from kwdesk.core.text.blocks import join_lines
+
+    columns: list[list] = []
+    for line in sorted(block.lines, key=lambda l: l.x0):
+        if columns and line.x0 < max(l.x1 for l in columns[-1]) - 1.0:
+            columns[-1].append(line)
+        else:
+            columns.append([line])
+    cells = []
+    for lines in columns:
+        lines.sort(key=lambda l: l.y1)
+        cells.append(_Segment(min(l.x0 for l in lines), max(l.x1 for l in lines), lines[0].y0, lines[0].y1,
+                              join_lines([l.text for l in lines]), index, lines[-1].y1, wrapped=len(lines) > 1))
+    return cells
 
 
 def _rows(blocks, taken: set[int]) -> list[list[_Segment]]:
-    """Lines of cell-like blocks grouped by baseline: candidate table rows, top down."""
-    segments = [
-        _Segment(line.x0, line.x1, line.y0, line.y1, line.text, index)
-        for index, block in enumerate(blocks)
-        if index not in taken and cell_like(block)
-        for line in block.lines
-    ]
+    """Cells grouped by the baseline of their first line: candidate table rows, top down.
+    A block of cells side by side gives its cells; a wrapped cell alone is one cell."""
+    segments: list[_Segment] = []
+    for index, block in enumerate(blocks):
+        if index in taken:
+            continue
+        cells = _cells_of(block, index)
+        if len(cells) >= 2 and max(c.y1 for c in cells) - min(c.y1 for c in cells) <= 2.0:
+            if all(len(c.text) <= MAX_CELL_CHARS * WRAPPED_CELL_LINES for c in cells):
+                segments += cells  # a row in one block
+        elif len(cells) == 1 and (cell_like(block) or _wrapped_cell(block)):
+            segments += cells
     segments.sort(key=lambda s: (s.y1, s.x0))
     rows: list[list[_Segment]] = []
     for segment in segments:
@@ -111,7 +172,9 @@ def _rows(blocks, taken: set[int]) -> list[list[_Segment]]:
             rows.append([segment])
     for row in rows:
         row.sort(key=lambda s: s.x0)
-    return rows
+    # A wrapped cell belongs to a table only beside two cells or more: two paragraphs side
+    # by side (a two-column page) are not a table's row.
+    return [row for row in rows if not any(s.wrapped for s in row) or len(row) >= 3]
 
 
 def _within(row: list[_Segment], left: float, right: float) -> list[_Segment]:
@@ -149,7 +212,8 @@ def text_tables(blocks, taken: set[int]) -> list[tuple[FoundTable, set[int]]]:
         j = i + 1
         while j < len(rows):
             row = _within(rows[j], left, right)
-            if not row or row[0].y0 - table[-1][0].y1 > 2.5 * height or _columns_of(row, anchors) is None:
+            above = max(s.bottom for s in table[-1])  # the foot of the row above's tallest cell
+            if not row or row[0].y0 - above > 2.5 * height or _columns_of(row, anchors) is None:
                 break
             table.append(row)
             j += 1

@@ -100,7 +100,10 @@ def clean_text(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-_BULLET = re.compile(r"^\s*(?:[•◦▪▫●○■□‣⁃∙·\-–—*]|\(?\d{1,3}[.)]|\(?[a-zA-Z][.)]|\(?[ivxIVX]{1,4}[.)])\s+")
+# A capital letter with a full stop ("T. Ferreira") is an initial, not a list's letter:
+# capitals count as enumerators only with a bracket ("A)", "(B)").
+_BULLET = re.compile(
+    r"^\s*(?:[•◦▪▫●○■□‣⁃∙·\-–—*]|\(?\d{1,3}[.)]|\(?[a-z][.)]|\(?[A-Z]\)|\(?(?:[ivx]{1,4}|[IVX]{2,4})[.)])\s+")
 
 
 def list_marker(line: str) -> re.Match[str] | None:
