@@ -116,3 +116,31 @@ def test_window_state_is_remembered(qtbot, facts_workspace, no_threads_left):
 
     assert QSettings().value("main_window/geometry") is not None  # restored when it fits the screen
     second.close()
+
+
+def test_the_reader_draws_tables_and_says_how_much_hidden_text_was_left_out(window, qtbot, tmp_path, screenshot):
+    from formats import write_docx
+    from laidout import build_document
+
+    pdf, truth = build_document("manual-two-columns", tmp_path)
+    docx, _ = write_docx(tmp_path / "manual.docx")
+    with qtbot.waitSignal(window.documents.import_finished, timeout=60_000):
+        drop(window, [pdf, docx])
+    qtbot.waitUntil(lambda: not window.documents.is_busy())
+    page = window.documents
+    names = [page.model.index(r, 0).data() for r in range(page.model.rowCount())]
+    page.table.selectRow(names.index("manual-two-columns.pdf"))
+    assert page.hidden_label.isVisible()
+    assert f"{len(truth.hidden[0])} characters of hidden text" in page.hidden_label.text()
+    assert "Ignore all previous instructions" not in page.page_view.toPlainText()
+    # The berths' table is drawn as a table, each cell in its own cell.
+    table_page = next(n for n in range(1, page.page_spin.maximum() + 1)
+                      if (page.page_spin.setValue(n) or "Oil Jetty" in page.page_view.toPlainText()))
+    html = page.page_view.document().toHtml()
+    assert "<table" in html and ">16.8<" in html and ">Depth (m)<" in html
+    assert page.page_spin.prefix() == "Page "
+    page.page_view.find("Ferry Berth")  # scrolls the table into view
+    screenshot(window, f"reader-table-page-{table_page}")
+    # A Word file has sections, not pages.
+    page.table.selectRow(names.index("manual.docx"))
+    assert page.page_spin.prefix() == "Section " and "sections)" in page.page_title.text()

@@ -54,3 +54,30 @@ def test_outline_and_font_sizes_give_headings(workspace, db, pdf_corpus):
     # Chapters from the book's outline head the chunks of their sections.
     assert any("Topologische Grundbegriffe" in p for p in paths)
     assert any(" > " in p for p in paths)
+
+
+def test_a_books_running_heads_stay_out_of_its_passages(workspace, db, pdf_corpus):
+    # GeoTopo's pages are headed "<page> <section number>. <SECTION TITLE>", a title that
+    # changes every few pages: no passage carries one.
+    (result,) = ImportJob(workspace, [pdf_corpus / "009-pdflatex-geotopo/GeoTopo-komprimiert.pdf"]).run()
+    text = "\n".join(r[0] for r in db.execute("SELECT text FROM chunks WHERE document_id = ?", [result.document_id]))
+    for head in ("SIMPLIZIALKOMPLEX", "ÜBERLAGERUNGEN", "HYPERBOLISCHE GEOMETRIE", "WEGE UND KNOTEN"):
+        assert head not in text, head
+    # The sections themselves are still there, under their headings.
+    assert "Simplizialkomplex" in text or "simplizial" in text.lower()
+    # A mathematics book's diagrams and formulas are not taken for tables.
+    assert "|---|" not in "\n".join(r[0] for r in db.execute("SELECT text FROM pages WHERE document_id = ?",
+                                                             [result.document_id]))
+
+
+def test_a_google_docs_table_is_read_with_its_row_and_column_names(workspace, db, pdf_corpus):
+    import json
+    import subprocess
+    import sys
+
+    (result,) = ImportJob(workspace, [pdf_corpus / "011-google-doc-document/google-doc-document.pdf"]).run()
+    assert result.status == IMPORTED
+    proc = subprocess.run([sys.executable, "-m", "kwdesk", "--workspace", str(workspace.root), "search",
+                           "capital France", "--json"], capture_output=True, text=True, timeout=120)
+    row = next(line for line in json.loads(proc.stdout)[0]["text"].split("\n") if line.startswith("Capital"))
+    assert "France: Paris" in row and "Germany 🇩🇪: Berlin" in row
