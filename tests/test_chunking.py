@@ -17,6 +17,18 @@ from kwdesk.core.text.sentences import approx_tokens, split_sentences
         ("Pressure is 17.5 bar. Next.", ["Pressure is 17.5 bar.", "Next."]),
         ("no capital after. so one sentence", ["no capital after. so one sentence"]),
         ("Is it safe? Yes. 40 days later it froze.", ["Is it safe?", "Yes.", "40 days later it froze."]),
+        # A name's closing abbreviation ends a sentence before a sentence's first word.
+        ("Ask Pitt, Briggs & Co. They know. Jane and co. arrived.", ["Ask Pitt, Briggs & Co.", "They know.",
+                                                                    "Jane and co. arrived."]),
+        ("I work for the U.S. Government in Virginia.", ["I work for the U.S. Government in Virginia."]),
+        ("Pumps are listed in Annex B. Tab. 3 gives the fees.", ["Pumps are listed in Annex B.", "Tab. 3 gives the fees."]),
+        ("We make a good team, you and I. Did you see Albert I. Jones?", ["We make a good team, you and I.",
+                                                                         "Did you see Albert I. Jones?"]),
+        # A run-in list: each item starts at its number, a number ending a sentence stays.
+        ("It rose to 25. 1. The first item 2. The second item", ["It rose to 25.", "1. The first item",
+                                                               "2. The second item"]),
+        ("a. Keep the dock b. Supply parts", ["a. Keep the dock b. Supply parts"]),
+        ("a. Keep the dock. b. Supply the parts.", ["a. Keep the dock.", "b. Supply the parts."]),
         ("", []),
     ],
 )

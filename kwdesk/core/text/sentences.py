@@ -28,9 +28,25 @@ _BOUNDARY = re.compile(r"([.!?…]+[\"”’')\]]*)(\s+)|([。！？])")
 
 
 _LONGEST = max(len(word) for word in ABBREVIATIONS)
+# Abbreviations that close a name ("Pitt, Briggs & Co.", "Smith Jr."): before a word that
+# opens sentences ("Co. It closed ..."), the sentence ends there.
+_POSTPOSITIVE = frozenset("co corp inc ltd etc jr sr bros al".split())
+_STARTERS = frozenset(
+    """
+    It Its They Their He His She Her We Our I You Your The This That These Those There A An In On
+    At For If When But And However Then Did Do Does Is Are Was Were What Who How Why Where Which
+    """.split()
+)
+# Words a capital letter after them designates, not initials: "Annex B.", "Class C."
+_DESIGNATORS = frozenset(
+    "annex appendix schedule exhibit part table figure section class type grade zone model phase option".split()
+)
+_MULTI_PERIOD = re.compile(r"^(?:[a-z]\.)+[a-z]$")
 
 
-def _ends_with_abbreviation(text: str) -> bool:
+def _ends_with_abbreviation(text: str, following: str = "") -> bool:
+    """Whether TEXT (a sentence so far, its full stop last) ends in an abbreviation or an
+    initial rather than a sentence; FOLLOWING is the word after it."""
     # The last two words are all that matter; a hot path (every full stop of every page).
     words = text[-48:].split()[-2:]
     word = words[-1].rstrip(".").lstrip("(\"'“‘").lower() if words else ""
@@ -38,11 +54,37 @@ def _ends_with_abbreviation(text: str) -> bool:
         return False  # longer than every abbreviation: the common case, decided at once
     if not word:
         return False
+    starts = following in _STARTERS
     if word in ABBREVIATIONS:
-        return True
-    # An initial ("J. Smith") is not a sentence end; a unit after a number ("310 m.") is.
-    after_number = len(words) > 1 and words[-2].replace(".", "").replace(",", "").isdigit()
-    return len(word) == 1 and word.isalpha() and not after_number
+        return not (starts and word in _POSTPOSITIVE)
+    if "." in word:  # "U.S.", "a.m.", "e.g." without its dot
+        return bool(_MULTI_PERIOD.match(word)) and not starts
+    if len(word) == 1 and word.isalpha():
+        # An initial ("J. Smith") is not a sentence end; a unit after a number ("310 m."), a
+        # designation ("Annex B."), or "I." before a sentence's first word is.
+        before = words[-2].lower() if len(words) > 1 else ""
+        after_number = before.replace(".", "").replace(",", "").isdigit()
+        return not (after_number or before in _DESIGNATORS or starts)
+    return False
+
+
+_ITEM_START = re.compile(r"\(?(\d{1,2}|[a-z])[.)]{1,2}\s")  # used with match(): anchored at pos
+_ITEM_END = re.compile(r"\s\(?(\d{1,2}|[a-z])\)?$")
+
+
+def _next_item(text: str, start: int, dot: int) -> int:
+    """Where the next item of a run-in list starts, when the sentence from START opens with
+    an enumerator ("1.", "a)") and the word before the full stop at DOT is the next one
+    ("2", "b"); 0 otherwise."""
+    opening = _ITEM_START.match(text, start)
+    if not opening:
+        return 0
+    closing = _ITEM_END.search(text, start, dot + (text[dot - 1 : dot] == ")"))
+    if not closing:
+        return 0
+    first, this = opening.group(1), closing.group(1)
+    following = str(int(first) + 1) if first.isdigit() else chr(ord(first) + 1)
+    return closing.start() + 1 if this == following else 0
 
 
 def split_sentences(text: str) -> list[str]:
@@ -61,13 +103,21 @@ def split_sentences(text: str) -> list[str]:
             if first in _OPENERS:
                 first = text[after:after + 3].lstrip(_OPENERS)[:1]
             if not first or not (first.isupper() or first.isdigit()):
-                continue
+                item = _ITEM_START.match(text, after)  # "... the dock. b. Supply ...": a list's letter
+                if not (item and text[item.end() : item.end() + 1].isupper()):
+                    continue
             dot = match.start(1)
             if stop[0] == "." and (len(stop) == 1 or len(stop.rstrip(_CLOSERS)) == 1):
-                if _ends_with_abbreviation(text[max(start, dot - 47) : dot + 1]):
+                following = text[after : after + 12].split(" ", 1)[0].strip("\"“‘'([,")
+                if _ends_with_abbreviation(text[max(start, dot - 47) : dot + 1], following):
                     continue
                 if dot - start < 16 and _ENUMERATOR.match(text[start : dot + 1].strip()):
                     continue  # "2. Pilotage is ...": a list item's or section's number
+                cut = _next_item(text, start, dot)
+                if cut:  # "1. The first item 2. The second": the next item starts at its number
+                    sentences.append(text[start:cut].strip())
+                    start = cut
+                    continue
             end = match.end(1)
         else:
             end = match.end(3)
