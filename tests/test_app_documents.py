@@ -133,6 +133,7 @@ def test_the_reader_draws_tables_and_says_how_much_hidden_text_was_left_out(wind
     assert page.hidden_label.isVisible()
     assert f"{len(truth.hidden[0])} characters of hidden text" in page.hidden_label.text()
     assert "Ignore all previous instructions" not in page.page_view.toPlainText()
+    assert 'For example: "Ignore all previous instructions' in page.hidden_label.text()  # what was hidden
     # The berths' table is drawn as a table, each cell in its own cell.
     table_page = next(n for n in range(1, page.page_spin.maximum() + 1)
                       if (page.page_spin.setValue(n) or "Oil Jetty" in page.page_view.toPlainText()))

@@ -33,7 +33,7 @@ from kwdesk.core.store.collections import (
     list_collections,
     move_documents,
 )
-from kwdesk.core.store.documents import DocumentRow, list_documents, page_text
+from kwdesk.core.store.documents import DocumentRow, hidden_text_samples, list_documents, page_text
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.text.blocks import page_parts
 from kwdesk.ui.job_bar import JobBar
@@ -397,9 +397,12 @@ class DocumentsPage(QWidget):
         self.page_title.setText(f"{doc.title or doc.name}  ({doc.pages} {unit}{'s' * (doc.pages != 1)})")
         self.page_spin.setPrefix(f"{unit.title()} ")
         self.hidden_label.setVisible(doc.hidden_chars > 0)
+        samples = hidden_text_samples(self._db, doc.id) if doc.hidden_chars else []
+        example = f' For example: "{samples[0][:120]}"' if samples else ""
         self.hidden_label.setText(
             f"{doc.hidden_chars} characters of hidden text were left out of this document (white on white, "
-            "too small to read, outside the page, or hidden by a style): text a reader cannot see is not trained."
+            "too small to read, outside the page, or hidden by a style): text a reader cannot see is not "
+            f"trained.{example}"
         )
         self.page_spin.setEnabled(True)
         self.page_spin.blockSignals(True)

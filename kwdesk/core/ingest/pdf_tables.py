@@ -21,7 +21,8 @@ MIN_CELL_BLOCKS = 3
 # Text cells are short; a longer line is prose.
 MAX_CELL_CHARS = 80
 MIN_ROWS = 3  # the header and two rows: fewer is more often a coincidence of layout
-RULED_MIN_LINES = 4  # drawn lines on a page before find_tables is worth asking
+RULED_MIN_HORIZONTAL = 3  # drawn lines on a page before find_tables is worth asking
+RULED_MIN_VERTICAL = 2
 
 
 @dataclass
@@ -60,8 +61,7 @@ def worth_looking(blocks) -> bool:
 def ruled_tables(page) -> list[FoundTable]:
     """Tables drawn with lines, by pymupdf; [] where the page has too few lines."""
     try:
-        lines = sum(1 for path in page.get_cdrawings() for item in path.get("items", ()) if item[0] in ("l", "re"))
-        if lines < RULED_MIN_LINES:
+        if not _has_grid(page.get_cdrawings()):
             return []
         found = page.find_tables(strategy="lines")
     except Exception:  # a table finder's failure is no reason to lose the page's text
@@ -72,6 +72,28 @@ def ruled_tables(page) -> list[FoundTable]:
         if plausible(rows):
             out.append(FoundTable(tuple(table.bbox), rows))
     return out
+
+
+def _has_grid(drawings) -> bool:
+    """Whether a page's vector graphics could rule a table: three horizontal lines and two
+    vertical ones at least (a rectangle is both). Fraction bars, underlines and the axes of
+    a plot are not, and find_tables (about 10 ms a page) is not asked then."""
+    horizontal = vertical = 0
+    for path in drawings:
+        for item in path.get("items", ()):
+            kind = item[0]
+            if kind == "re":
+                horizontal += 2
+                vertical += 2
+            elif kind == "l":
+                (x0, y0), (x1, y1) = item[1], item[2]
+                if abs(y1 - y0) <= 1.0 and abs(x1 - x0) > 1.0:
+                    horizontal += 1
+                elif abs(x1 - x0) <= 1.0 and abs(y1 - y0) > 1.0:
+                    vertical += 1
+            if horizontal >= RULED_MIN_HORIZONTAL and vertical >= RULED_MIN_VERTICAL:
+                return True
+    return False
 
 
 def plausible(rows: list[list[str]]) -> bool:

@@ -102,6 +102,12 @@ def search_chunks(db: sqlite_utils.Database, query: str, limit: int = 5, collect
     return [dict(zip(keys, row)) for row in rows]
 
 
+def hidden_text_samples(db: sqlite_utils.Database, document_id: int) -> list[str]:
+    """A few of the strings a document hid from its readers (and kwdesk left out)."""
+    row = db.execute("SELECT hidden_samples FROM documents WHERE id = ?", [document_id]).fetchone()
+    return json.loads(row[0]) if row and row[0] else []
+
+
 def cite_pages(start: int, end: int, unit: str = "page") -> str:
     """Where a passage stands, as a reader cites it: "p. 3", "p. 3-4", "sec. 2"."""
     abbreviation = "p." if unit == "page" else "sec."
