@@ -22,7 +22,9 @@ MIN_CELL_BLOCKS = 3
 MAX_CELL_CHARS = 80
 MIN_ROWS = 3  # the header and two rows: fewer is more often a coincidence of layout
 RULED_MIN_HORIZONTAL = 3  # drawn lines on a page before find_tables is worth asking
-RULED_MIN_VERTICAL = 2
+RULED_MIN_VERTICAL = 3
+MIN_STROKE = 10.0  # points: shorter strokes are a drawing's, not a table's ruling
+MAX_DRAWING_ITEMS = 1000  # more vector strokes than this on a page: a figure, not a table's ruling
 
 
 @dataclass
@@ -61,9 +63,10 @@ def worth_looking(blocks) -> bool:
 def ruled_tables(page) -> list[FoundTable]:
     """Tables drawn with lines, by pymupdf; [] where the page has too few lines."""
     try:
-        if not _has_grid(page.get_cdrawings()):
+        area = _grid_area(page.get_cdrawings())
+        if area is None:
             return []
-        found = page.find_tables(strategy="lines")
+        found = page.find_tables(clip=area, strategy="lines")
     except Exception:  # a table finder's failure is no reason to lose the page's text
         return []
     out = []
@@ -74,26 +77,39 @@ def ruled_tables(page) -> list[FoundTable]:
     return out
 
 
-def _has_grid(drawings) -> bool:
-    """Whether a page's vector graphics could rule a table: three horizontal lines and two
-    vertical ones at least (a rectangle is both). Fraction bars, underlines and the axes of
-    a plot are not, and find_tables (about 10 ms a page) is not asked then."""
+def _grid_area(drawings) -> tuple[float, float, float, float] | None:
+    """Where a page's vector graphics could rule a table of two rows and two columns (the
+    box around its long strokes), or None: three horizontal and three vertical strokes of
+    10 pt or more are needed (a box counts as both, a thin filled box as the line it
+    draws). Fraction bars, frames around a theorem and the strokes of a plot are not, and
+    find_tables (10 to 250 ms a page) is not asked then."""
+    if sum(len(path.get("items", ())) for path in drawings) > MAX_DRAWING_ITEMS:
+        return None  # a plot or a drawing fills the page: a figure
     horizontal = vertical = 0
+    area = [float("inf"), float("inf"), float("-inf"), float("-inf")]
     for path in drawings:
         for item in path.get("items", ()):
             kind = item[0]
             if kind == "re":
-                horizontal += 2
-                vertical += 2
+                x0, y0, x1, y1 = item[1]
             elif kind == "l":
                 (x0, y0), (x1, y1) = item[1], item[2]
-                if abs(y1 - y0) <= 1.0 and abs(x1 - x0) > 1.0:
-                    horizontal += 1
-                elif abs(x1 - x0) <= 1.0 and abs(y1 - y0) > 1.0:
-                    vertical += 1
-            if horizontal >= RULED_MIN_HORIZONTAL and vertical >= RULED_MIN_VERTICAL:
-                return True
-    return False
+            else:
+                continue
+            width, height = abs(x1 - x0), abs(y1 - y0)
+            if width >= MIN_STROKE and height >= MIN_STROKE and kind == "re":
+                horizontal += 2
+                vertical += 2
+            elif width >= MIN_STROKE and height <= 1.5:
+                horizontal += 1
+            elif height >= MIN_STROKE and width <= 1.5:
+                vertical += 1
+            else:
+                continue
+            area = [min(area[0], x0, x1), min(area[1], y0, y1), max(area[2], x0, x1), max(area[3], y0, y1)]
+    if horizontal >= RULED_MIN_HORIZONTAL and vertical >= RULED_MIN_VERTICAL:
+        return (area[0] - 2, area[1] - 2, area[2] + 2, area[3] + 2)
+    return None
 
 
 def plausible(rows: list[list[str]]) -> bool:
