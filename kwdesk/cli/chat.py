@@ -10,6 +10,7 @@ from kwdesk.cli.output import EXIT_OK, print_json
 def cmd_chat(workspace, args) -> int:
     from kwdesk.core.chat.engine import ChatEngine
     from kwdesk.core.models.targets import chat_target
+    from kwdesk.core.store.documents import cite_pages
 
     db = workspace.connect()
     try:
@@ -30,7 +31,7 @@ def cmd_chat(workspace, args) -> int:
                 return
             print()
             for source in reply.sources:
-                pages = f"p. {source['page_start']}" + (f"-{source['page_end']}" if source["page_end"] != source["page_start"] else "")
+                pages = cite_pages(source["page_start"], source["page_end"], source.get("page_unit", "page"))
                 print(f"  [{source['n']}] {source['document']}, {pages}")
 
         if args.once is not None:

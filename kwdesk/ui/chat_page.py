@@ -29,6 +29,7 @@ from kwdesk.core.chat.engine import ChatEngine
 from kwdesk.core.chat.jobs import AskJob, LoadChatModelJob
 from kwdesk.core.models.targets import chat_models, switchable_adapter
 from kwdesk.core.store.conversations import conversation_messages, list_conversations
+from kwdesk.core.store.documents import cite_pages
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.job_bar import JobBar
 
@@ -76,9 +77,8 @@ class Transcript(QTextBrowser):
         cursor = self._cursor()
         for source in sources:
             cursor.insertBlock()
-            pages = f"p. {source['page_start']}" + (
-                f"-{source['page_end']}" if source.get("page_end") not in (None, source["page_start"]) else ""
-            )
+            pages = cite_pages(source["page_start"], source.get("page_end") or source["page_start"],
+                               source.get("page_unit", "page"))
             link = QTextCharFormat()
             link.setAnchor(True)
             link.setAnchorHref(f"{SOURCE_SCHEME}:{source['document_id']}/{source['page_start']}")

@@ -52,6 +52,7 @@ from kwdesk.core.data.generate import (
     GenerateOptions,
     GenerateResult,
 )
+from kwdesk.core.store.documents import cite_pages
 from kwdesk.core.store.pairs import (
     TABLE_COLUMNS,
     add_pair,
@@ -485,7 +486,7 @@ class DataPage(QWidget):
             info = provenance(self.db, self.model.pair_id(index.row()))
             if info.get("passage"):
                 chunk_id = info.get("chunk_id")
-                label = f"{info.get('document')}, p. {info.get('page_start')}"
+                label = f"{info.get('document')}, {cite_pages(info['page_start'], info['page_start'], info['page_unit'])}"
         dialog = AddPairDialog(label, self)
         if dialog.exec() != QDialog.DialogCode.Accepted:
             return
@@ -568,7 +569,7 @@ class DataPage(QWidget):
         passage = info.get("passage") or "(written by hand: no source passage)"
         pages = ""
         if info.get("page_start"):
-            pages = f", p. {info['page_start']}" + (f"-{info['page_end']}" if info["page_end"] != info["page_start"] else "")
+            pages = f", {cite_pages(info['page_start'], info['page_end'], info.get('page_unit') or 'page')}"
         self.source_title.setText(
             f"{info.get('document') or 'no document'}{pages} · {info.get('strategy')} · made by {info.get('made_by')}"
         )

@@ -33,7 +33,12 @@ from kwdesk.core.store.collections import (
     list_collections,
     move_documents,
 )
-from kwdesk.core.store.documents import DocumentRow, hidden_text_samples, list_documents, page_text
+from kwdesk.core.store.documents import (
+    DocumentRow,
+    hidden_text_samples,
+    list_documents,
+    page_text,
+)
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.text.blocks import page_parts
 from kwdesk.ui.job_bar import JobBar

@@ -23,7 +23,7 @@ from kwdesk.core.store.conversations import (
     conversation_history,
     create_conversation,
 )
-from kwdesk.core.store.documents import search_chunks
+from kwdesk.core.store.documents import cite_pages, search_chunks
 from kwdesk.core.store.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -191,7 +191,8 @@ class ChatEngine:
             db.close()
         if sources:
             system += "\n\nPassages from the user's documents (cite them as [1], [2], ...):\n" + "\n".join(
-                f"[{n}] {s['document']}, p. {s['page_start']}: {s['text'][:MAX_SOURCE_CHARS]}" for n, s in enumerate(sources, 1)
+                f"[{n}] {s['document']}, {cite_pages(s['page_start'], s['page_start'], s.get('page_unit', 'page'))}: "
+                f"{s['text'][:MAX_SOURCE_CHARS]}" for n, s in enumerate(sources, 1)
             )
         return system, sources
 

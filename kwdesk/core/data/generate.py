@@ -59,7 +59,13 @@ from kwdesk.core.store.pairs import (
 )
 from kwdesk.core.store.runs import count_runs, create_run, set_run_status
 from kwdesk.core.store.workspace import Workspace
-from kwdesk.core.text.anchors import Anchor, anchors_for_text, entities_in, numbers_in, table_facts
+from kwdesk.core.text.anchors import (
+    Anchor,
+    anchors_for_text,
+    entities_in,
+    numbers_in,
+    table_facts,
+)
 
 log = logging.getLogger(__name__)
 

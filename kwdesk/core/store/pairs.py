@@ -172,7 +172,7 @@ def provenance(db: sqlite_utils.Database, pair_id: int) -> dict:
     """Where a pair came from, for showing it beside its source passage."""
     row = db.execute(
         """SELECT p.question, p.answer, p.status, p.strategy, p.kind, p.made_by, p.prompt_version, p.source_span,
-                  d.name, c.text, c.page_start, c.page_end, c.heading_path, p.split, p.chunk_id
+                  d.name, c.text, c.page_start, c.page_end, c.heading_path, p.split, p.chunk_id, d.page_unit
            FROM pairs p LEFT JOIN documents d ON d.id = p.document_id LEFT JOIN chunks c ON c.id = p.chunk_id
            WHERE p.id = ?""",
         [pair_id],
@@ -180,7 +180,7 @@ def provenance(db: sqlite_utils.Database, pair_id: int) -> dict:
     if row is None:
         return {}
     keys = ("question", "answer", "status", "strategy", "kind", "made_by", "prompt_version", "source_span",
-            "document", "passage", "page_start", "page_end", "heading_path", "split", "chunk_id")
+            "document", "passage", "page_start", "page_end", "heading_path", "split", "chunk_id", "page_unit")
     return dict(zip(keys, row))
 
 
