@@ -68,6 +68,23 @@ def line(label: str, got: dict, seconds: float) -> str:
             f"  hidden leaked {got['hidden_leaks']}/{got['hidden_total']}  {seconds * 1000:7.1f} ms")
 
 
+def timed(read, path: Path):
+    """READ(PATH) and the seconds it took."""
+    start = time.perf_counter()
+    return read(path), time.perf_counter() - start
+
+
+def passages(read):
+    return lambda path: [c.text for c in chunk_blocks(read(path).blocks)]
+
+
+def pymupdf_epub_text(path: Path) -> list[str]:
+    import pymupdf
+
+    with pymupdf.open(path) as book:
+        return ["\n".join(page.get_text() for page in book)]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sections", type=int, default=400, help="sections of the long Word file (about 100 pages)")
@@ -76,32 +93,20 @@ def main() -> None:
         tmp = Path(tmp)
         docx_path, truth = write_docx(tmp / "manual.docx")
         print("Word: the manual (headings, numbered and bulleted lists, a table, a hidden run)")
-        start = time.perf_counter()
-        units = [c.text for c in chunk_blocks(read_docx(docx_path).blocks)]
-        print(line("mammoth -> kwdesk HTML reader", score(units, truth), time.perf_counter() - start))
-        start = time.perf_counter()
-        text = python_docx_text(docx_path)
-        print(line("python-docx (styles, tables)", score([text], truth), time.perf_counter() - start))
+        for label, read in (("mammoth -> kwdesk HTML reader", passages(read_docx)),
+                            ("python-docx (styles, tables)", lambda p: [python_docx_text(p)])):
+            units, seconds = timed(read, docx_path)
+            print(line(label, score(units, truth), seconds))
         big = big_docx(tmp / "long.docx", args.sections)
-        start = time.perf_counter()
-        read_docx(big)
-        mammoth_s = time.perf_counter() - start
-        start = time.perf_counter()
-        python_docx_text(big)
-        docx_s = time.perf_counter() - start
+        mammoth_s, docx_s = timed(read_docx, big)[1], timed(python_docx_text, big)[1]
         print(f"  long file ({args.sections} sections): mammoth path {mammoth_s:.2f} s, python-docx {docx_s:.2f} s")
 
         epub_path, truth = write_epub(tmp / "manual.epub")
         print("\nEPUB: the manual in two chapters")
-        start = time.perf_counter()
-        units = [c.text for c in chunk_blocks(read_epub(epub_path).blocks)]
-        print(line("kwdesk (XHTML chapters)", score(units, truth), time.perf_counter() - start))
-        import pymupdf
-
-        start = time.perf_counter()
-        with pymupdf.open(epub_path) as book:
-            text = "\n".join(page.get_text() for page in book)
-        print(line("pymupdf EPUB reader (laid out)", score([text], truth), time.perf_counter() - start))
+        for label, read in (("kwdesk (XHTML chapters)", passages(read_epub)),
+                            ("pymupdf EPUB reader (laid out)", pymupdf_epub_text)):
+            units, seconds = timed(read, epub_path)
+            print(line(label, score(units, truth), seconds))
     print(f"\n(the manual has {len(MANUAL)} parts; {len(manual_truth('x').cells)} table cells)")
 
 
