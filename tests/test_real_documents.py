@@ -62,6 +62,12 @@ def test_laid_out_pdfs_keep_every_sentence_and_table_cell_and_no_page_furniture(
             assert "2. Findings > 2.1 Water quality" in paths, paths
 
 
+def test_a_document_without_a_title_is_named_by_its_running_header(imported, db):
+    titles = dict(db.execute("SELECT name, title FROM documents").fetchall())
+    assert titles["manual-two-columns.pdf"] == "BRISK HARBOUR PORT AUTHORITY | MARINE OPERATIONS MANUAL | REV. 4 | CONTROLLED COPY"
+    assert titles["report-one-column.pdf"] == "ORVANE WATER BOARD - ANNUAL INSPECTION REPORT 2025"
+
+
 def test_numbered_items_and_footnotes_stay_where_they_belong(imported, db):
     result, _ = imported["manual-two-columns.pdf"]
     text = "\n".join(_passages(db, result.document_id))

@@ -423,7 +423,11 @@ def _assemble(
             raise RejectedFile("no text layer, and OCR found no readable text in its images (photos or drawings?)")
         raise RejectedFile("empty: no text on any page")
     blocks = _structure(raw, outline.toc, outline.page_count)
-    title = outline.title or next((b.text for b in blocks if b.kind == HEADING), "")
+    # Without a title in its metadata, a document's running head names it better than its
+    # first heading does ("BRISK HARBOUR PORT AUTHORITY | MARINE OPERATIONS MANUAL | REV. 4"
+    # rather than "1. Scope").
+    title = outline.title or running_head(raw, outline.page_count) or next(
+        (b.text for b in blocks if b.kind == HEADING), "")
     return ExtractedDocument(
         page_count=outline.page_count,
         blocks=blocks,
@@ -698,6 +702,21 @@ def _running_headers(raw: list[_RawBlock], page_count: int) -> dict[int, set[str
     if page_count >= 6:
         repeated |= {key for key, n in in_band.items() if n >= RUNNING_HEAD_MIN_PAGES}
     return {page: keys & repeated for page, keys in edge_keys.items() if keys & repeated}
+
+
+def running_head(raw: list[_RawBlock], page_count: int) -> str:
+    """The text of the document's running header (the top band's repeated text with the
+    most letters), as printed on its first page; "" when it has none."""
+    furniture = _running_headers(raw, page_count)
+    best = ""
+    for block in raw:
+        keys = furniture.get(block.page)
+        if not keys or not block.page_height or block.y1 > block.page_height * EDGE_BAND:
+            continue
+        text = block.text
+        if _furniture_key(text) in keys and sum(ch.isalpha() for ch in text) > sum(ch.isalpha() for ch in best):
+            best = text
+    return best if sum(ch.isalpha() for ch in best) >= 8 else ""
 
 
 def _norm_title(text: str) -> str:
