@@ -337,6 +337,7 @@ class GenerateJob(Job):
         # Every cell of a table, asked by its row and column: built by rule, so a table's
         # numbers reach the training data exactly as the document has them.
         for fact in table_facts(chunk["text"])[:MAX_TABLE_FACTS]:
+            outcome.attempts += 1
             problem = dedupe.problem(fact.question, fact.answer)
             if problem:
                 outcome.rejected[problem] += 1
