@@ -92,6 +92,11 @@ def test_entities_subjects_and_kinds():
     assert entities_in("It flows into Lake Orvane. The Veltra River rises.") == ["Lake Orvane", "Veltra River"]
     assert entities_in("Later, Dr. Ilse Tamberg came.") == ["Ilse Tamberg"]
     assert entities_in("He built the Larkspur Dam.\nThe Larkspur Dam is high.") == ["Larkspur Dam"]
+    # Months are dates, references are not names, initials belong to them.
+    assert entities_in("The weir at Amberhollow is shut from April to October.") == ["Amberhollow"]
+    assert entities_in("This Marine Operations Manual (Rev. 4) applies.") == ["Marine Operations Manual"]
+    assert entities_in("Capt. J. Kralik approved it at Brisk Harbour.") == ["Capt. J. Kralik", "Brisk Harbour"]
+    assert subject_of("This Marine Operations Manual (Rev. 4) applies.") == "The Marine Operations Manual"
     assert subject_of("The town of Brisk Harbour exports slate.") == "The town of Brisk Harbour"
     assert subject_of("Valve assembly KX-9 must be inspected.") == "Valve assembly KX-9"
     # The words between the name and the verb belong to the subject: without them every

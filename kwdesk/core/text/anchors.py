@@ -29,8 +29,10 @@ _NOT_NAMES = frozenset(
     Any Most Many Both Such Other Another One Two Three He She His Her We Our You Your I Who
     What Which Where Why How Engineer Doctor Dr Dr. Mr Mr. Mrs Ms Prof Prof. Section Chapter Table
     Figure Fig Note Notes Page See Yes No Not Only
+    January February March April May June July August September October November December
+    Monday Tuesday Wednesday Thursday Friday Saturday Sunday
     """.split()
-)
+)  # months and days are dates, not names: "How are April and October related?" asks nothing
 _PRONOUN_START = re.compile(r"^(It|Its|They|Their|This|These|He|She|His|Her)\b\s*")
 # A number on its own, not a digit inside a code such as KX-9 or a name such as B52.
 _NUMBER = re.compile(r"(?<![\w-])\d+(?:[.,]\d+)?(?![\w-])")
