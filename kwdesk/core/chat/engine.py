@@ -172,7 +172,7 @@ class ChatEngine:
         text = "".join(parts).strip()
         cited = [
             {"n": n, "document": s["document"], "document_id": s["document_id"], "page_start": s["page_start"],
-             "page_end": s["page_end"], "chunk_id": s["chunk_id"]}
+             "page_end": s["page_end"], "chunk_id": s["chunk_id"], "page_unit": s.get("page_unit", "page")}
             for n, s in enumerate(sources, 1)
         ]
         db = self.workspace.connect()
