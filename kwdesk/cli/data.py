@@ -196,6 +196,31 @@ def cmd_dataset(workspace, args) -> int:
     return EXIT_OK
 
 
+def cmd_flagged(workspace, args) -> int:
+    from kwdesk.core.store.documents import cite_pages
+    from kwdesk.core.store.flagged import KEEP, OUT, decide_flagged, list_flagged
+
+    db = workspace.connect()
+    try:
+        for decision, ids in ((KEEP, args.keep or []), (OUT, args.out or [])):
+            for flagged_id in ids:
+                decide_flagged(db, flagged_id, decision)
+        flagged = list_flagged(db)
+    finally:
+        db.close()
+    if args.json:
+        print_json([f.to_dict() for f in flagged])
+        return EXIT_OK
+    if not flagged:
+        print("No sentence of the documents is addressed to a model.", file=sys.stderr)
+        return EXIT_OK
+    for f in flagged:
+        where = f"{f.document}, {cite_pages(f.page, f.page)}" if f.page else f.document
+        state = {KEEP: "kept", OUT: "out"}.get(f.decision or "", "held out until you decide")
+        print(f"{f.id:>5}  [{state}] {where}: {f.reason}\n       {f.text}")
+    return EXIT_OK
+
+
 def register(sub) -> dict:
     """Add this stage's commands to SUB; their handlers by name."""
     p = sub.add_parser("generate", help="write Q&A pairs and rephrasings from the documents with a teacher model")
@@ -244,4 +269,11 @@ def register(sub) -> dict:
                    help="hf: a folder with a dataset card and data/train.jsonl, data/test.jsonl")
     p.add_argument("--include-rejected", action="store_true")
     p.add_argument("--json", action="store_true")
-    return {"generate": cmd_generate, "pairs": cmd_pairs, "conflicts": cmd_conflicts, "dataset": cmd_dataset}
+
+    p = sub.add_parser("flagged", help="sentences addressed to a model (\"ignore previous instructions\"), kept out of "
+                                       "generated data until you decide")
+    p.add_argument("--keep", type=int, nargs="+", metavar="ID", help="ordinary text after all: generation may use it")
+    p.add_argument("--out", type=int, nargs="+", metavar="ID", help="keep it out of generated data for good")
+    p.add_argument("--json", action="store_true")
+    return {"generate": cmd_generate, "pairs": cmd_pairs, "conflicts": cmd_conflicts, "dataset": cmd_dataset,
+            "flagged": cmd_flagged}

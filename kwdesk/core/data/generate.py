@@ -49,6 +49,7 @@ from kwdesk.core.data.prompts import (
 )
 from kwdesk.core.data.teacher import Teacher, TeacherChoice
 from kwdesk.core.store.documents import chunk_pages, chunk_row, current_documents
+from kwdesk.core.store.flagged import held_out_sentences
 from kwdesk.core.store.generation import items_done, store_item
 from kwdesk.core.store.pairs import (
     pair_core,
@@ -290,7 +291,12 @@ class GenerateJob(Job):
         return self._make_paraphrase(db, ident, held_out=item.strategy == HELD_OUT)
 
     def _chunk(self, db, chunk_id: int) -> dict:
-        return chunk_row(db, chunk_id)
+        """A passage as generation sees it: without its sentences addressed to a model that
+        the expert has not released (they never reach the teacher's prompt or a pair)."""
+        chunk = chunk_row(db, chunk_id)
+        for sentence in held_out_sentences(db, chunk_id):
+            chunk["text"] = chunk["text"].replace(sentence, "").replace("  ", " ")
+        return chunk
 
     def _dedupe(self, db, document_id: int | None) -> DuplicateFilter:
         return DuplicateFilter(questions_of_document(db, document_id))

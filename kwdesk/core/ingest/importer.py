@@ -52,6 +52,7 @@ from kwdesk.core.store.documents import (
 )
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.text.blocks import ExtractedDocument
+from kwdesk.core.text.instructions import flagged_sentences
 
 log = logging.getLogger(__name__)
 
@@ -397,6 +398,7 @@ class ImportJob(Job):
                          page_end=c.page_end, tokens=c.tokens, text_sha256=c.text_sha256) for c in chunks],
             collection_id=self.options.collection_id, ocr_pages=extracted.ocr_pages, extractor=extracted.extractor,
             hidden_chars=extracted.hidden_chars, hidden_samples=extracted.hidden_samples, page_unit=extracted.page_unit,
+            flagged=[(c.seq, sentence, reason) for c in chunks for sentence, reason in flagged_sentences(c.text)],
         )
         reason = ""
         if extracted.unreadable_pages:

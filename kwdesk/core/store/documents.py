@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 import sqlite_utils
 
 from kwdesk.core.base.errors import KwdeskError
+from kwdesk.core.store.flagged import store_flagged
 from kwdesk.core.store.workspace import write_transaction
 
 
@@ -193,7 +194,8 @@ def store_rejected_file(db: sqlite_utils.Database, *, source: str, name: str, sh
 def store_imported_document(db: sqlite_utils.Database, *, source: str, name: str, sha256: str, size_bytes: int,
                             file_type: str, title: str, page_texts: list[str], chunks: list[dict],
                             collection_id: int | None, ocr_pages: int, extractor: str, hidden_chars: int = 0,
-                            hidden_samples: list[str] | None = None, page_unit: str = "page") -> tuple[int, int]:
+                            hidden_samples: list[str] | None = None, page_unit: str = "page",
+                            flagged: list[tuple[int, str, str]] | None = None) -> tuple[int, int]:
     """A read document with its pages and passages, in one transaction: a new version when
     the same file was imported before (it stays in that version's collection unless
     COLLECTION_ID names one). (document id, version)."""
@@ -221,6 +223,7 @@ def store_imported_document(db: sqlite_utils.Database, *, source: str, name: str
             batch_size=500,
         )
         db["chunks"].insert_all((dict(document_id=doc_id, **chunk) for chunk in chunks), batch_size=500)
+        store_flagged(db, doc_id, flagged or [])
     return doc_id, version
 
 

@@ -237,6 +237,22 @@ ALTER TABLE documents ADD COLUMN hidden_samples TEXT NOT NULL DEFAULT '[]';
 ALTER TABLE documents ADD COLUMN page_unit TEXT NOT NULL DEFAULT 'page';
 """
 
-MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6]
+MIGRATION_7 = """
+-- Sentences of a passage addressed to a language model ("ignore previous instructions"),
+-- or links to act on: found at import, kept out of generated data until the expert
+-- decides (decision 'keep': it is ordinary text after all; 'out': it stays out).
+CREATE TABLE flagged_text (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    chunk_id INTEGER REFERENCES chunks(id) ON DELETE CASCADE,
+    text TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    decision TEXT CHECK (decision IN ('keep', 'out')),
+    created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))
+);
+CREATE INDEX flagged_text_chunk ON flagged_text(chunk_id);
+"""
+
+MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6, MIGRATION_7]
 
 SCHEMA_VERSION = len(MIGRATIONS)
