@@ -53,6 +53,7 @@ from kwdesk.core.data.generate import (
     GenerateResult,
 )
 from kwdesk.core.store.documents import cite_pages
+from kwdesk.core.store.flagged import list_flagged
 from kwdesk.core.store.pairs import (
     TABLE_COLUMNS,
     add_pair,
@@ -324,12 +325,16 @@ class DataPage(QWidget):
         self.conflicts_button.setToolTip("Pairs whose questions ask the same thing but whose answers disagree: "
                                          "choose which is right before training")
         self.conflicts_button.clicked.connect(self.show_conflicts)
+        self.flagged_button = QPushButton("Flagged")
+        self.flagged_button.setToolTip("Sentences of the documents addressed to an AI model (\"ignore previous "
+                                       "instructions\"): kept out of training until you decide")
+        self.flagged_button.clicked.connect(self.show_flagged)
         buttons.addWidget(self.undo_button)
         buttons.addStretch(1)
         # A second row for making and moving data, so the passage beside the table keeps its room.
         data_buttons = QHBoxLayout()
-        for button in (self.add_button, self.generate_button, self.more_button, self.conflicts_button, self.export_button,
-                       self.import_button):
+        for button in (self.add_button, self.generate_button, self.more_button, self.conflicts_button,
+                       self.flagged_button, self.export_button, self.import_button):
             data_buttons.addWidget(button)
         data_buttons.addStretch(1)
 
@@ -396,6 +401,20 @@ class DataPage(QWidget):
         dialog.open()
         return dialog
 
+    def show_flagged(self):
+        """The sentences addressed to a model, with their sources (the dialog is returned)."""
+        from kwdesk.ui.flagged_dialog import FlaggedDialog
+
+        dialog = FlaggedDialog(self.db, self)
+        dialog.finished.connect(lambda _result: self.reload())
+        dialog.open()
+        return dialog
+
+    def _count_flagged(self) -> None:
+        waiting = sum(1 for item in list_flagged(self.db) if item.decision is None)
+        self.flagged_button.setText(f"Flagged ({waiting})" if waiting else "Flagged")
+        self.flagged_button.setStyleSheet("color: #b3261e; font-weight: bold" if waiting else "")
+
     def _count_conflicts(self) -> None:
         count = self._conflict_count(self.db)
         if count is None:  # too many pairs to count on every change: the dialog finds them
@@ -408,6 +427,7 @@ class DataPage(QWidget):
     def reload(self) -> None:
         """Re-read the filter choices and the rows (after generation, import, undo of an add)."""
         self._count_conflicts()
+        self._count_flagged()
         choices = filter_choices(self.db)
         for combo, items in (
             (self.document_filter, [(f"{name}" + (f" (v{version})" if version > 1 else ""), doc_id) for doc_id, name, version in choices["documents"]]),
