@@ -43,16 +43,18 @@ def instruction_reason(sentence: str) -> str | None:
     return None
 
 
-# Words one of the patterns needs: a passage without any is not split into sentences (the
-# import runs this on every passage).
-_MAYBE = re.compile(r"ignor|disregard|forget|overrid|you are|you're|act as|pretend|behave as|answer|reply|respond|"
-                    r"system|prompt|jailbreak|developer mode|assistant|\bai\b|model|llm|gpt|claude|bot\b|"
-                    r"from now on|https?://", re.IGNORECASE)
+# Words one of the patterns needs: a passage without any is not split into sentences. The
+# import runs this on every passage, so it is plain substring tests on the lowered text
+# (an alternation regex cost a third of a second per 1,000 pages).
+_MAYBE = ("ignor", "disregard", "forget", "overrid", "you are", "you're", "act as", "pretend", "behave as",
+          "answer", "reply", "respond", "system", "prompt", "jailbreak", "developer mode", "assistant", " ai",
+          "a.i.", "model", "llm", "gpt", "claude", "bot", "from now on", "http")
 
 
 def flagged_sentences(text: str) -> list[tuple[str, str]]:
     """(sentence, reason) for each sentence of TEXT (a passage) addressed to a model."""
-    if not _MAYBE.search(text):
+    lowered = text.lower()
+    if not any(word in lowered for word in _MAYBE):
         return []
     out = []
     for paragraph in text.split("\n"):
