@@ -5,7 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from kwdesk.cli.output import EXIT_NOTHING_DONE, EXIT_OK, EXIT_USAGE, Bar, print_json
+from kwdesk.cli.output import (
+    EXIT_NOTHING_DONE,
+    EXIT_OK,
+    EXIT_USAGE,
+    Bar,
+    listed,
+    print_json,
+)
 
 
 def cmd_generate(workspace, args) -> int:
@@ -164,11 +171,8 @@ def cmd_conflicts(workspace, args) -> int:
             return EXIT_OK
     finally:
         db.close()
-    if args.json:
-        print_json([c.to_dict() for c in conflicts])
+    if listed(args, conflicts, "No pairs contradict each other."):
         return EXIT_OK
-    if not conflicts:
-        print("No pairs contradict each other.")
     for c in conflicts:
         for side in (c.a, c.b):
             where = f"{side.document} v{side.version}, p. {side.page}" if side.document else "added by hand"
@@ -208,11 +212,7 @@ def cmd_flagged(workspace, args) -> int:
         flagged = list_flagged(db)
     finally:
         db.close()
-    if args.json:
-        print_json([f.to_dict() for f in flagged])
-        return EXIT_OK
-    if not flagged:
-        print("No sentence of the documents is addressed to a model.", file=sys.stderr)
+    if listed(args, flagged, "No sentence of the documents is addressed to a model."):
         return EXIT_OK
     for f in flagged:
         where = f"{f.document}, {cite_pages(f.page, f.page)}" if f.page else f.document

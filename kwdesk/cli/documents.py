@@ -5,7 +5,14 @@ from __future__ import annotations
 import sys
 
 from kwdesk.cli.data import run_generation
-from kwdesk.cli.output import EXIT_NOTHING_DONE, EXIT_OK, EXIT_USAGE, Bar, print_json
+from kwdesk.cli.output import (
+    EXIT_NOTHING_DONE,
+    EXIT_OK,
+    EXIT_USAGE,
+    Bar,
+    listed,
+    print_json,
+)
 
 
 def cmd_import(workspace, args) -> int:
@@ -76,11 +83,7 @@ def cmd_docs(workspace, args) -> int:
         docs = list_documents(db, include_old_versions=args.all_versions, collection_id=collection)
     finally:
         db.close()
-    if args.json:
-        print_json([d.to_dict() for d in docs])
-        return EXIT_OK
-    if not docs:
-        print(f"No documents yet. Import some: kwdesk import FILE_OR_FOLDER  (workspace {workspace.root})", file=sys.stderr)
+    if listed(args, docs, f"No documents yet. Import some: kwdesk import FILE_OR_FOLDER  (workspace {workspace.root})"):
         return EXIT_OK
     for d in docs:
         if d.status == "rejected":

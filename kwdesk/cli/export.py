@@ -5,7 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from kwdesk.cli.output import EXIT_NOTHING_DONE, EXIT_OK, EXIT_USAGE, Bar, print_json
+from kwdesk.cli.output import (
+    EXIT_NOTHING_DONE,
+    EXIT_OK,
+    EXIT_USAGE,
+    Bar,
+    listed,
+    print_json,
+)
 
 
 def cmd_export(workspace, args) -> int:
@@ -50,11 +57,8 @@ def cmd_models(workspace, args) -> int:
         models = list_models(db)
     finally:
         db.close()
-    if args.json:
-        print_json([m.to_dict() for m in models])
+    if listed(args, models, "No models yet: train one (kwdesk train), then export it (kwdesk export)."):
         return EXIT_OK
-    if not models:
-        print("No models yet: train one (kwdesk train), then export it (kwdesk export).", file=sys.stderr)
     for m in models:
         size = f"{m.size_bytes / 1e6:.0f} MB" if m.size_bytes else ""
         check = {True: "verified", False: "FAILED", None: ""}[m.verified]

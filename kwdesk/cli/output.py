@@ -16,6 +16,18 @@ def print_json(value) -> None:
     print()
 
 
+def listed(args, items: list, empty: str) -> bool:
+    """The common head of a listing command: ITEMS as JSON with --json, or EMPTY (to stderr)
+    when there are none. True when that said everything, so the caller prints no rows."""
+    if args.json:
+        print_json([item.to_dict() for item in items])
+        return True
+    if not items:
+        print(empty, file=sys.stderr)
+        return True
+    return False
+
+
 class Bar:
     """A tqdm progress bar on stderr, shown only to a person at a terminal."""
 
