@@ -15,8 +15,30 @@ from kwdesk.cli.output import (
 )
 
 
+def print_coverage(workspace, args) -> int:
+    from kwdesk.core.data.coverage import coverage
+
+    db = workspace.connect()
+    try:
+        report = coverage(db, args.document)
+    finally:
+        db.close()
+    if args.json:
+        print_json(report.to_dict())
+        return EXIT_OK
+    total = len(report.facts)
+    print(f"{total} facts in the passages; {len(report.covered)} asked in {report.wanted} wordings or more, "
+          f"{total - len(report.covered) - len(report.not_asked)} in fewer, {len(report.not_asked)} not asked yet.")
+    for fact in report.not_asked:
+        print(f"  not asked  {fact.document} p. {fact.page}: {fact.fact[:140]}")
+    return EXIT_OK
+
+
 def cmd_generate(workspace, args) -> int:
     from kwdesk.core.data.generate import HELD_OUT, STRATEGIES, GenerateOptions
+
+    if args.report:
+        return print_coverage(workspace, args)
 
     strategies = tuple(s.strip() for s in args.strategy.split(",") if s.strip())
     unknown = [s for s in strategies if s not in STRATEGIES and s != HELD_OUT]
@@ -233,6 +255,8 @@ def register(sub) -> dict:
     p.add_argument("--again", action="store_true", help="also for chunks that already have data from this teacher")
     p.add_argument("--not-learned", action="store_true",
                    help="more wordings of the questions the newest evaluation found not learned")
+    p.add_argument("--report", action="store_true",
+                   help="make nothing: list the facts of the passages, how many ways each is asked, and those not asked")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("pairs", help="list Q&A pairs, or accept / reject / reset / edit them")

@@ -423,3 +423,12 @@ def rephrasings_of(db: sqlite_utils.Database, chunk_id: int) -> list[str]:
 def pair_core(db: sqlite_utils.Database, pair_id: int) -> tuple | None:
     """(question, answer, kind, document id, chunk id) of a pair."""
     return db.execute("SELECT question, answer, kind, document_id, chunk_id FROM pairs WHERE id = ?", [pair_id]).fetchone()
+
+
+def questions_of_chunk(db: sqlite_utils.Database, chunk_id: int) -> list[tuple[str, str, str | None]]:
+    """(question, answer, source sentence) of the passage's questions that are not rejected,
+    held-out wordings included: what coverage counts."""
+    return db.execute(
+        "SELECT question, answer, source_span FROM pairs WHERE chunk_id = ? AND status != 'rejected' AND question != ''",
+        [chunk_id],
+    ).fetchall()

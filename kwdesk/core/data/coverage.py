@@ -1,0 +1,74 @@
+"""Which facts of the documents the questions ask for, and how many ways each is asked.
+
+A fact is a sentence of a passage that can stand alone as an answer (text/anchors.py), or a
+cell of a table. A question asks for it when it was made from it (its source sentence) or
+answers with it (paraphrases keep their answer). What the model can learn is what the
+questions ask: a fact no question targets cannot be learned from the pairs, and one asked in
+a single wording is learned as that wording. `kwdesk generate --report` prints this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from kwdesk.core.store.documents import chunk_pages, chunk_row, current_documents
+from kwdesk.core.store.flagged import held_out_sentences
+from kwdesk.core.store.pairs import questions_of_chunk
+from kwdesk.core.text.anchors import anchors_for_text, table_facts
+
+WORDINGS_WANTED = 3  # distinct questions per fact before it counts as covered
+
+
+@dataclass
+class FactCoverage:
+    document: str
+    chunk_id: int
+    page: int
+    fact: str
+    questions: list[str] = field(default_factory=list)
+
+    @property
+    def wordings(self) -> int:
+        return len({q.strip().lower() for q in self.questions})
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "wordings": self.wordings}
+
+
+@dataclass
+class CoverageReport:
+    facts: list[FactCoverage]
+    wanted: int = WORDINGS_WANTED
+
+    @property
+    def not_asked(self) -> list[FactCoverage]:
+        return [f for f in self.facts if not f.questions]
+
+    @property
+    def covered(self) -> list[FactCoverage]:
+        return [f for f in self.facts if f.wordings >= self.wanted]
+
+    def to_dict(self) -> dict:
+        return {"facts": len(self.facts), "covered": len(self.covered), "not_asked": len(self.not_asked),
+                "wanted": self.wanted, "items": [f.to_dict() for f in self.facts]}
+
+
+def coverage(db, document_ids: list[int] | None = None, wanted: int = WORDINGS_WANTED) -> CoverageReport:
+    facts: list[FactCoverage] = []
+    for document_id, name in current_documents(db):
+        if document_ids is not None and document_id not in document_ids:
+            continue
+        for chunk_id, page, _ in chunk_pages(db, document_id):
+            chunk = chunk_row(db, chunk_id)
+            text = chunk["text"]
+            for sentence in held_out_sentences(db, chunk_id):
+                text = text.replace(sentence, "")
+            heading = chunk["heading_path"].split(" > ")[-1] if chunk["heading_path"] else None
+            questions = questions_of_chunk(db, chunk_id)
+            for anchor in anchors_for_text(text, heading):
+                asked = [q for q, answer, source in questions if source == anchor.original or answer == anchor.text]
+                facts.append(FactCoverage(name, chunk_id, page, anchor.text, asked))
+            for cell in table_facts(text):
+                asked = [q for q, answer, _ in questions if answer == cell.answer]
+                facts.append(FactCoverage(name, chunk_id, page, cell.answer, asked))
+    return CoverageReport(facts, wanted)
