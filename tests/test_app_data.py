@@ -177,3 +177,26 @@ def test_hold_out_a_pair_for_evaluation_by_keyboard(window, qtbot, db):
     assert 1 not in [row[0] for row in pairs_for_training(db)]  # never trained
     page.undo_stack.undo()
     assert db.execute("SELECT split FROM pairs WHERE id = 1").fetchone()[0] == "train"
+
+
+def test_the_coverage_view_lists_facts_not_asked_and_takes_a_question_for_one(window, qtbot, db, screenshot, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    page = window.data
+    dialog = page.show_coverage()
+    report = dialog.report
+    # The three pairs ask for three of the handbook's facts; the others are listed first.
+    assert len(report.facts) >= 6 and len(report.facts) - len(report.not_asked) == 3
+    first = dialog.list.item(0).text()
+    assert "not asked yet" in first and "handbook.pdf, p. " in first
+    assert f"{len(report.not_asked)} not asked yet" in dialog.summary.text()
+    screenshot(dialog, "data-coverage")
+    fact = dialog.list.item(0).data(Qt.ItemDataRole.UserRole)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *args, **kwargs: ("What does the handbook say here?", True))
+    dialog.list.setCurrentRow(0)
+    dialog.write_button.click()
+    assert len(dialog.report.not_asked) == len(report.not_asked) - 1
+    row = db.execute("SELECT question, answer, chunk_id, made_by FROM pairs ORDER BY id DESC LIMIT 1").fetchone()
+    assert row == ("What does the handbook say here?", fact.fact, fact.chunk_id, "user")
+    dialog.accept()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 4)

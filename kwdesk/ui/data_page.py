@@ -329,12 +329,16 @@ class DataPage(QWidget):
         self.flagged_button.setToolTip("Sentences of the documents addressed to an AI model (\"ignore previous "
                                        "instructions\"): kept out of training until you decide")
         self.flagged_button.clicked.connect(self.show_flagged)
+        self.coverage_button = QPushButton("Coverage")
+        self.coverage_button.setToolTip("Every fact of the documents with the questions that ask for it, and the facts "
+                                        "no question asks yet")
+        self.coverage_button.clicked.connect(self.show_coverage)
         buttons.addWidget(self.undo_button)
         buttons.addStretch(1)
         # A second row for making and moving data, so the passage beside the table keeps its room.
         data_buttons = QHBoxLayout()
         for button in (self.add_button, self.generate_button, self.more_button, self.conflicts_button,
-                       self.flagged_button, self.export_button, self.import_button):
+                       self.flagged_button, self.coverage_button, self.export_button, self.import_button):
             data_buttons.addWidget(button)
         data_buttons.addStretch(1)
 
@@ -406,6 +410,15 @@ class DataPage(QWidget):
         from kwdesk.ui.flagged_dialog import FlaggedDialog
 
         dialog = FlaggedDialog(self.db, self)
+        dialog.finished.connect(lambda _result: self.reload())
+        dialog.open()
+        return dialog
+
+    def show_coverage(self):
+        """The facts and the questions that ask for them (the dialog is returned)."""
+        from kwdesk.ui.coverage_dialog import CoverageDialog
+
+        dialog = CoverageDialog(self.db, self)
         dialog.finished.connect(lambda _result: self.reload())
         dialog.open()
         return dialog
