@@ -118,3 +118,26 @@ def test_anchors_restore_it_to_the_thing_and_she_to_the_person():
     texts = [a.text for a in anchors_for_text(text)]
     assert "The Larkspur Dam holds back Lake Orvane." in texts
     assert "Engineer Maren Oskarsdottir later moved to Brisk Harbour." in texts
+
+
+def test_questions_that_ask_what_their_answer_does_not_hold_are_rejected_on_the_labelled_set():
+    # tests/labelled/plain_path_questions.jsonl: the stored questions of the plain path on a
+    # laid-out manual, each marked right or wrong by hand with the reason (BENCHMARKS.md).
+    import json
+    from pathlib import Path
+
+    from kwdesk.core.data.checks import answer_lacks
+
+    rows = [json.loads(line) for line in (Path(__file__).parent / "labelled" / "plain_path_questions.jsonl").open()]
+    right = [r for r in rows if r["right"]]
+    wrong = [r for r in rows if not r["right"]]
+    assert len(rows) == 68 and len(right) == 32
+    rejected_right = [r["question"] for r in right if answer_lacks(r["question"], r["answer"])]
+    rejected_wrong = [r for r in wrong if answer_lacks(r["question"], r["answer"])]
+    assert rejected_right == []  # no right question is lost
+    assert len(rejected_wrong) >= 23  # of 36: a purpose, a status, a time, who, how, what it is, its subject
+    assert answer_lacks("What is the purpose of the weir?", "The weir was built in 1963.") == \
+        "asks a purpose the answer does not give"
+    assert answer_lacks("Why was the weir built?", "The weir was built because the river flooded in 1963.") is None
+    assert answer_lacks("Who designed the Larkspur Dam?", "Engineer Maren Oskarsdottir designed the Larkspur Dam in 1931.") is None
+    assert answer_lacks("When was the Larkspur Dam built?", "The Larkspur Dam was built in 1931.") is None

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 
-from kwdesk.core.text.anchors import entities_in, numbers_in
+from kwdesk.core.text.anchors import entities_in, numbers_in, subject_of
 from kwdesk.core.text.words import WORD, content_words
 
 _DEGENERATE = re.compile(
@@ -33,6 +33,64 @@ def parse_json_field(text: str, field: str) -> str | None:
             return None
     if isinstance(value, dict) and isinstance(value.get(field), str):
         return value[field].strip()
+    return None
+
+
+_PURPOSE_Q = re.compile(r"\b(?:purpose|why|what for|reason|used for)\b", re.IGNORECASE)
+_PURPOSE_A = re.compile(r"\b(?:because|so that|in order to|purpose|used (?:for|to)|serves?|designed (?:for|to)|"
+                        r"intended|due to|since|as a result)\b", re.IGNORECASE)
+_STATUS_Q = re.compile(r"\bstatus\b", re.IGNORECASE)
+_STATUS_A = re.compile(r"\b(?:status|open|closed|active|in force|valid|expired|suspended|pending)\b", re.IGNORECASE)
+_WHEN_Q = re.compile(r"^(?:when\b|in (?:what|which) year\b|what (?:year|date|month)\b)", re.IGNORECASE)
+_DATE_A = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2}|january|february|march|april|may|june|july|august|september|october|"
+                     r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|daily|weekly|monthly|"
+                     r"yearly|every|before|after|within|until|at (?:least|night|noon|midnight))\b", re.IGNORECASE)
+_WHERE_Q = re.compile(r"^where\b|\blocation\b|\blocated\b", re.IGNORECASE)
+_WHERE_A = re.compile(r"\b(?:in|at|on|near|beside|next to|off|above|below|inside|outside|between)\s+(?:the\s+)?[A-Z0-9]")
+_WHO_Q = re.compile(r"^(?:who|whom)\b|\bby whom\b|\bby\?$", re.IGNORECASE)
+_WHO_A = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Prof|Capt|Sir|Judge)\.?\s+[A-Z]|\b(?:Engineer|Professor|Doctor)\s+[A-Z]|"
+                    r"\bby\s+(?:the\s+)?[A-Z]|\b[A-Z][a-z]+\s+[A-Z][a-z]+\s+(?:designed|founded|wrote|led|leads|signed|"
+                    r"approved|built|invented|discovered)\b")
+_HOW_Q = re.compile(r"^how\s+(?:does|do|did|is|are|was|were|can|should|must|to)\b", re.IGNORECASE)
+_HOW_A = re.compile(r"\b(?:by|with|through|using|via|because|when|after|before|if|until|once|then|first)\b",
+                    re.IGNORECASE)
+_COUNT_Q = re.compile(r"^how (?:many|much)\b", re.IGNORECASE)
+_WHAT_IS_Q = re.compile(r"^what (?:is|are|was|were) (?:the |a |an )?[^?]+\?$", re.IGNORECASE)
+_DEFINES_A = re.compile(r"\b(?:is|are|was|were) (?:a|an|the|one)\b|\bmeans\b|\brefers? to\b|\bconsists? of\b|"
+                        r"\bleads?\b|\bcalled\b", re.IGNORECASE)
+_RELATED_Q = re.compile(r"\brelated\?$", re.IGNORECASE)
+_ENUMERATOR_START = re.compile(r"^\(?\d{1,3}[.)]\s+")
+
+
+def answer_lacks(question: str, answer: str) -> str | None:
+    """What QUESTION asks that ANSWER does not hold, by the kind of question: a purpose, a
+    status, a time, a place, a person, a way, a count, what a thing is. None when the answer
+    can answer it. A small teacher asks "What is the purpose of the weir?" of "The weir was
+    built in 1963": the pair teaches nothing, and a model trained on it learns to answer a
+    purpose with a year. Measured on tests/labelled/ (tests/test_pair_quality.py)."""
+    q = question.strip()
+    a = _ENUMERATOR_START.sub("", answer.strip())  # "3. Muster the crews": the item's number is no count
+    if _PURPOSE_Q.search(q) and not _PURPOSE_A.search(a):
+        return "asks a purpose the answer does not give"
+    if _STATUS_Q.search(q) and not _STATUS_A.search(a):
+        return "asks a status the answer does not give"
+    if _WHEN_Q.search(q) and not _DATE_A.search(a):
+        return "asks when; the answer holds no time"
+    if _WHERE_Q.search(q) and not _WHERE_A.search(a):
+        return "asks where; the answer names no place"
+    if _WHO_Q.search(q) and not _WHO_A.search(a):
+        return "asks who; the answer names no one"
+    if _COUNT_Q.search(q) and not numbers_in(a):
+        return "asks how many; the answer has no number"
+    if _HOW_Q.search(q) and not _RELATED_Q.search(q) and not _HOW_A.search(a):
+        return "asks how; the answer does not say how"
+    words = q.split()
+    if _WHAT_IS_Q.match(q) and len(words) <= 6 and " of " not in q and not _DEFINES_A.search(a):
+        return "asks what it is; the answer does not say"
+    subject = subject_of(a)
+    named = any(name.lower() in q.lower() for name in entities_in(a))  # "Who designed the Larkspur Dam?"
+    if subject and not named and not content_words(subject) & content_words(q):
+        return "does not name the answer's subject"
     return None
 
 
@@ -66,7 +124,7 @@ def question_problem(question: str | None, source: str, answer: str, *, must_men
         return "gives its answer away"
     if must_mention and must_mention.lower() not in question.lower():
         return "does not name its subject"
-    return None
+    return answer_lacks(question, answer)
 
 
 def support_problem(answer: str, source: str, *, min_overlap: float = 0.8) -> str | None:
