@@ -57,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kwdesk: stopped", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`kwdesk pairs list | head`): what it read was what it wanted.
+        # Python would print a second error flushing stdout at exit; point it at nothing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as exc:
         # A mistake a person can mend (a wrong model id, a missing file, a busy workspace, a
         # full disk) is one line; anything else is a bug and keeps its traceback.
