@@ -422,11 +422,12 @@ def _assemble(
                 raise RejectedFile(f"no text layer (a scanned document?): {hint}")
             raise RejectedFile("no text layer, and OCR found no readable text in its images (photos or drawings?)")
         raise RejectedFile("empty: no text on any page")
-    blocks = _structure(raw, outline.toc, outline.page_count)
+    furniture = _running_headers(raw, outline.page_count)  # found once, used twice below
+    blocks = _structure(raw, outline.toc, furniture)
     # Without a title in its metadata, a document's running head names it better than its
     # first heading does ("BRISK HARBOUR PORT AUTHORITY | MARINE OPERATIONS MANUAL | REV. 4"
     # rather than "1. Scope").
-    title = outline.title or running_head(raw, outline.page_count) or next(
+    title = outline.title or running_head(raw, furniture) or next(
         (b.text for b in blocks if b.kind == HEADING), "")
     return ExtractedDocument(
         page_count=outline.page_count,
@@ -506,9 +507,8 @@ _PAGE_NUMBER = re.compile(r"^(?:page\s*)?[-–]?\s*\d{1,4}\s*[-–]?(?:\s*(?:/|o
 _DIGITS = re.compile(r"\d+")
 
 
-def _structure(raw: list[_RawBlock], toc: list[tuple[int, str, int]], page_count: int) -> list[Block]:
+def _structure(raw: list[_RawBlock], toc: list[tuple[int, str, int]], furniture: dict[int, set[str]]) -> list[Block]:
     """Turn raw blocks into headings, paragraphs and list items; drop page furniture."""
-    furniture = _running_headers(raw, page_count)
     body_size = _body_size(raw)
     toc_titles = _toc_by_page(toc)
 
@@ -704,10 +704,9 @@ def _running_headers(raw: list[_RawBlock], page_count: int) -> dict[int, set[str
     return {page: keys & repeated for page, keys in edge_keys.items() if keys & repeated}
 
 
-def running_head(raw: list[_RawBlock], page_count: int) -> str:
+def running_head(raw: list[_RawBlock], furniture: dict[int, set[str]]) -> str:
     """The text of the document's running header (the top band's repeated text with the
     most letters), as printed on its first page; "" when it has none."""
-    furniture = _running_headers(raw, page_count)
     best = ""
     for block in raw:
         keys = furniture.get(block.page)

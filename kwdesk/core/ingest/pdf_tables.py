@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kwdesk.core.text.blocks import join_lines
+
 # A page is searched for tables when it has this many blocks of cell-like text.
 MIN_CELL_BLOCKS = 3
 # Text cells are short; a longer line is prose.
@@ -172,8 +174,6 @@ def _wrapped_cell(block) -> bool:
 def _cells_of(block, index: int) -> list[_Segment]:
     """A block's lines gathered into cells: lines whose widths overlap stand one under the
     other in one cell (a wrapped cell), lines side by side are cells of one row."""
-    from kwdesk.core.text.blocks import join_lines
-
     columns: list[list] = []
     for line in sorted(block.lines, key=lambda l: l.x0):
         if columns and line.x0 < max(l.x1 for l in columns[-1]) - 1.0:
