@@ -63,6 +63,30 @@ def own_settings(tmp_path, monkeypatch):
     QSettings().remove("main_window")  # window state: every test starts as a first run
 
 
+@pytest.fixture(autouse=True)
+def no_blocking_modals(monkeypatch):
+    """A message box nobody answers would block an offscreen test run for ever (the CI
+    limit, not a test failure). Each one is answered with its safe choice (No, or OK) and
+    the test fails at its end, naming it; a test that expects one patches it itself."""
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[str] = []
+
+    def answer(kind, safe):
+        def modal(parent, title, text, *args, **kwargs):
+            shown.append(f"{kind}: {title}: {text}")
+            return safe
+
+        return modal
+
+    buttons = QMessageBox.StandardButton
+    monkeypatch.setattr(QMessageBox, "question", answer("question", buttons.No))
+    for kind in ("warning", "critical", "information"):
+        monkeypatch.setattr(QMessageBox, kind, answer(kind, buttons.Ok))
+    yield
+    assert not shown, f"a message box came up that the test did not expect: {shown}"
+
+
 @pytest.fixture(scope="session")
 def bundled_base():
     """The bundled model as a safetensors base (converted once per machine, then cached)."""

@@ -193,7 +193,6 @@ def test_streaming_cancel_and_history(trained, exported):
     import threading
 
     ws, _ = trained
-    db = ws.connect()
     engine = ChatEngine(ws, Path(exported.path), exported.name)
     try:
         conversation = engine.new_conversation("Answer in one sentence.")

@@ -58,7 +58,8 @@ def test_paraphrases_of_accepted_questions_keep_their_answers(facts_workspace, t
     generate(facts_workspace, teacher, "qa")
     originals = list_pairs(db, strategy="qa")
     set_status(db, [p["id"] for p in originals[:3]], "accepted")
-    result = generate(facts_workspace, teacher, "paraphrase")
+    # Reviewed questions only (no top-up of new ones): two wordings each of the three.
+    result = generate(facts_workspace, teacher, "paraphrase", reword_per_fact=0)
     paraphrases = list_pairs(db, strategy="paraphrase")
     assert result.reports["paraphrase"].attempts == 6
     assert len(paraphrases) >= 2
@@ -67,6 +68,34 @@ def test_paraphrases_of_accepted_questions_keep_their_answers(facts_workspace, t
         parent = by_id[p["parent_pair_id"]]
         assert p["answer"] == parent["answer"]
         assert p["question"] != parent["question"] and p["question"].endswith("?")
+
+
+def test_the_default_run_asks_every_planted_fact_three_ways_and_no_month_pair(facts_workspace, teacher, db):
+    from docgen import INVENTED_FACTS
+
+    from kwdesk.core.data.coverage import coverage
+
+    result = GenerateJob(facts_workspace, teacher).run()  # what `kwdesk generate` does
+    report = coverage(db)
+    for fact in INVENTED_FACTS:
+        (item,) = [f for f in report.facts if fact in f.fact or f.fact in fact]
+        assert item.wordings >= 3, (fact, item.questions)
+    # Rule-built questions are counted apart from the teacher's, and most facts have them.
+    assert result.reports["qa"].by_rule >= len(INVENTED_FACTS)
+    assert "built by rule" in result.reports["qa"].summary()
+    rules = [p for p in list_pairs(db, strategy="qa") if p["made_by"] == "kwdesk-rules"]
+    assert {"When was the Larkspur Dam designed?", "How high is the Larkspur Dam on the Veltra River?",
+            "How often must valve assembly KX-9 be inspected?"} <= {p["question"] for p in rules}
+    # New questions were reworded on this run, without waiting for a review.
+    assert result.reports["paraphrase"].usable > 0
+    # A relation joins what a sentence is about to a name it gives, never two names it only mentions.
+    relations = {p["question"] for p in list_pairs(db, strategy="entities") if p["kind"] == "relation"}
+    assert "How are Veltra River and Lake Orvane related?" in relations
+    assert "How are Quellan Hills and Lake Orvane related?" not in relations
+    months = "January February March April May June July August September October November December".split()
+    for pair in list_pairs(db):
+        related = pair["question"].removeprefix("How are ").removesuffix(" related?")
+        assert not any(related.startswith(m) or related.endswith(m) for m in months), pair["question"]
 
 
 def test_a_cancelled_job_resumes_without_duplicates(facts_workspace, teacher, db):

@@ -70,8 +70,7 @@ def cmd_generate(workspace, args) -> int:
             if not report.attempts and not report.usable:
                 print(f"{strategy:<10}     - nothing new to do")
                 continue
-            reasons = ", ".join(f"{n} {reason}" for reason, n in report.rejected.most_common())
-            print(f"{strategy:<10} {report.usable:>5} usable of {report.attempts} attempts" + (f"  (dropped: {reasons})" if reasons else ""))
+            print(f"{strategy:<10} {report.summary()}")
         for warning in result.warnings:
             print(f"warning: {warning}", file=sys.stderr)
         print(

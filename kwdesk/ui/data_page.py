@@ -228,8 +228,7 @@ class GeneratePanel(QGroupBox):
         lines = []
         for strategy, report in result.reports.items():
             if report.attempts or report.usable:
-                reasons = ", ".join(f"{n} {reason}" for reason, n in report.rejected.most_common(4))
-                lines.append(f"{strategy}: {report.usable} usable of {report.attempts}" + (f" (dropped: {reasons})" if reasons else ""))
+                lines.append(f"{strategy}: {report.summary(top=4)}")
         nothing = not any(r.attempts for r in result.reports.values())
         self.counts.setText(
             "Nothing new to do: every passage has pairs from this teacher (tick 'Also for passages…' for more)."

@@ -126,6 +126,7 @@ class DocumentsPage(QWidget):
         self.workspace = workspace
         self._db = workspace.connect()  # reads on the main thread; the import writes in its own
         self._queued: list[Path] = []
+        self._results: list[ImportResult] | None = None  # of the import that just ended
 
         self.model = DocumentsTableModel()
         self.table = QTableView()
@@ -359,13 +360,18 @@ class DocumentsPage(QWidget):
             counts[r.status] = counts.get(r.status, 0) + 1
         summary = ", ".join(f"{n} {s}" for s, n in counts.items()) or "no files found"
         self.status_label.setText(f"Import done: {summary}.")
-        self.import_finished.emit(results)
+        self._results = results  # announced once the job bar is idle (_on_finished)
 
     def _on_failed(self, message: str) -> None:
         self.status_label.setText(f"Import stopped: {message}")
 
     def _on_finished(self) -> None:
         self.refresh()
+        # Announced only now that nothing runs: a listener (or a user closing the window
+        # on "Import done") never meets a page that still counts as busy.
+        results, self._results = self._results, None
+        if results is not None:
+            self.import_finished.emit(results)
         if self._queued:
             queued, self._queued = self._queued, []
             self.import_paths(queued)

@@ -9,6 +9,7 @@ import json
 import re
 
 from kwdesk.core.text.anchors import entities_in, numbers_in, subject_of
+from kwdesk.core.text.fact_questions import opens_with_agent
 from kwdesk.core.text.words import WORD, content_words
 
 _DEGENERATE = re.compile(
@@ -44,7 +45,8 @@ _STATUS_A = re.compile(r"\b(?:status|open|closed|active|in force|valid|expired|s
 _WHEN_Q = re.compile(r"^(?:when\b|in (?:what|which) year\b|what (?:year|date|month)\b)", re.IGNORECASE)
 _DATE_A = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2}|january|february|march|april|may|june|july|august|september|october|"
                      r"november|december|monday|tuesday|wednesday|thursday|friday|saturday|sunday|daily|weekly|monthly|"
-                     r"yearly|every|before|after|within|until|at (?:least|night|noon|midnight))\b", re.IGNORECASE)
+                     r"yearly|every|before|after|within|until|between|during|midnight|noon|morning|evening|night|"
+                     r"at (?:least|night|noon|midnight))\b|\b\d{1,2}[:.]\d{2}\b", re.IGNORECASE)
 _WHERE_Q = re.compile(r"^where\b|\blocation\b|\blocated\b", re.IGNORECASE)
 _WHERE_A = re.compile(r"\b(?:in|at|on|near|beside|next to|off|above|below|inside|outside|between)\s+(?:the\s+)?[A-Z0-9]")
 _WHO_Q = re.compile(r"^(?:who|whom)\b|\bby whom\b|\bby\?$", re.IGNORECASE)
@@ -78,7 +80,7 @@ def answer_lacks(question: str, answer: str) -> str | None:
         return "asks when; the answer holds no time"
     if _WHERE_Q.search(q) and not _WHERE_A.search(a):
         return "asks where; the answer names no place"
-    if _WHO_Q.search(q) and not _WHO_A.search(a):
+    if _WHO_Q.search(q) and not _WHO_A.search(a) and not opens_with_agent(a):
         return "asks who; the answer names no one"
     if _COUNT_Q.search(q) and not numbers_in(a):
         return "asks how many; the answer has no number"

@@ -26,6 +26,7 @@ class FactCoverage:
     page: int
     fact: str
     questions: list[str] = field(default_factory=list)
+    pair_ids: list[int] = field(default_factory=list)  # of the questions, in the same order
 
     @property
     def wordings(self) -> int:
@@ -66,9 +67,20 @@ def coverage(db, document_ids: list[int] | None = None, wanted: int = WORDINGS_W
             heading = chunk["heading_path"].split(" > ")[-1] if chunk["heading_path"] else None
             questions = questions_of_chunk(db, chunk_id)
             for anchor in anchors_for_text(text, heading):
-                asked = [q for q, answer, source in questions if source == anchor.original or answer == anchor.text]
-                facts.append(FactCoverage(name, chunk_id, page, anchor.text, asked))
+                asked = [(i, q) for i, q, answer, source in questions if source == anchor.original or answer == anchor.text]
+                facts.append(FactCoverage(name, chunk_id, page, anchor.text, [q for _, q in asked], [i for i, _ in asked]))
             for cell in table_facts(text):
-                asked = [q for q, answer, _ in questions if answer == cell.answer]
-                facts.append(FactCoverage(name, chunk_id, page, cell.answer, asked))
+                asked = [(i, q) for i, q, answer, _ in questions if answer == cell.answer]
+                facts.append(FactCoverage(name, chunk_id, page, cell.answer, [q for _, q in asked], [i for i, _ in asked]))
     return CoverageReport(facts, wanted)
+
+
+def questions_to_reword(report: CoverageReport, per_fact: int) -> list[int]:
+    """The questions whose new wordings would bring a fact closer to WANTED: up to PER_FACT
+    of each fact that has some question but fewer wordings than wanted (a fact with none
+    needs a question first, not a paraphrase)."""
+    chosen: list[int] = []
+    for fact in report.facts:
+        if 0 < fact.wordings < report.wanted:
+            chosen += fact.pair_ids[:per_fact]
+    return list(dict.fromkeys(chosen))

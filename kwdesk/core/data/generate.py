@@ -36,6 +36,7 @@ from kwdesk.core.data.checks import (
     strip_label,
     supported_sentences,
 )
+from kwdesk.core.data.coverage import coverage, questions_to_reword
 from kwdesk.core.data.prompts import (
     PARAPHRASE_OPENERS,
     PROMPT_VERSION,
@@ -65,8 +66,10 @@ from kwdesk.core.text.anchors import (
     anchors_for_text,
     entities_in,
     numbers_in,
+    subject_of,
     table_facts,
 )
+from kwdesk.core.text.fact_questions import fact_questions
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +91,9 @@ class GenerateOptions:
     entities_per_document: int = 20
     relations_per_document: int = 20
     paraphrases_per_question: int = 2
+    # Top-up: questions of each fact with fewer than WORDINGS_WANTED wordings that are
+    # paraphrased (each paraphrases_per_question times); 0 paraphrases reviewed ones only.
+    reword_per_fact: int = 2
     document_ids: list[int] | None = None  # default: every current document
     chunk_ids: list[int] | None = None  # only these passages (for qa and rephrase): more data where facts did not stick
     pair_ids: list[int] | None = None  # only these pairs (for paraphrase), whatever their status
@@ -100,9 +106,18 @@ class StrategyReport:
     attempts: int = 0
     usable: int = 0
     rejected: Counter = field(default_factory=Counter)
+    by_rule: int = 0  # of the usable: built by kwdesk from the sentence's shape, no teacher call
 
     def to_dict(self) -> dict:
-        return {"attempts": self.attempts, "usable": self.usable, "rejected": dict(self.rejected)}
+        return {"attempts": self.attempts, "usable": self.usable, "rejected": dict(self.rejected), "by_rule": self.by_rule}
+
+    def summary(self, top: int | None = None) -> str:
+        """ "40 usable of 52 attempts (28 built by rule; dropped: 9 near duplicate, ...)" """
+        notes = [f"{self.by_rule} built by rule"] if self.by_rule else []
+        reasons = ", ".join(f"{n} {reason}" for reason, n in self.rejected.most_common(top))
+        if reasons:
+            notes.append(f"dropped: {reasons}")
+        return f"{self.usable} usable of {self.attempts} attempts" + (f"  ({'; '.join(notes)})" if notes else "")
 
 
 @dataclass
@@ -172,36 +187,21 @@ class GenerateJob(Job):
         db = self.workspace.connect()
         try:
             run_id = self._start_run(db)
-            items = self._items(db)
             reports = {s: StrategyReport() for s in self.options.strategies}
             warnings: list[str] = []
             added = 0
             status = "failed"
+            # Paraphrases come last and are chosen when their turn comes: they reword the
+            # questions that this very run made, where a fact has fewer wordings than wanted.
+            phases = [[s for s in self.options.strategies if s != "paraphrase"],
+                      [s for s in self.options.strategies if s == "paraphrase"]]
+            items: list[_Item] = []
             try:
-                for index, item in enumerate(items):
-                    self.check_cancelled()
-                    filtered = sum(sum(r.rejected.values()) for r in reports.values())
-                    self.report(index, len(items), f"{item.strategy}: {item.label}", pairs=added, filtered=filtered)
-                    outcome = self._make(db, item)
-                    kept = self._store(db, item, outcome, run_id)
-                    added += kept
-                    report = reports[item.strategy]
-                    report.attempts += outcome.attempts
-                    report.usable += kept
-                    report.rejected.update(outcome.rejected)
-                    if outcome.attempts and not kept:
-                        reasons = ", ".join(f"{n} {reason}" for reason, n in outcome.rejected.most_common(3))
-                        warnings.append(f"0 usable of {outcome.attempts} attempts on {item.label}: {reasons}")
-                    elapsed = time.monotonic() - started
-                    self.report(
-                        index + 1,
-                        len(items),
-                        f"{item.strategy}: {item.label}",
-                        pairs=added,
-                        filtered=sum(sum(r.rejected.values()) for r in reports.values()),
-                        warnings=len(warnings),
-                        tokens_per_second=self._tokens / elapsed if elapsed else 0.0,
-                    )
+                for phase in phases:
+                    first = len(items)
+                    items += self._items(db, phase)
+                    for index in range(first, len(items)):
+                        added += self._do_item(db, items, index, run_id, reports, warnings, added, started)
                 status = "done"
             except BaseException as exc:
                 from kwdesk.core.base.jobs import Cancelled
@@ -217,6 +217,29 @@ class GenerateJob(Job):
             db.close()
             if owns_teacher:
                 teacher.close()
+
+    def _do_item(self, db, items: list[_Item], index: int, run_id: int, reports: dict, warnings: list[str],
+                 added: int, started: float) -> int:
+        """Make and store one item's data; returns how many pairs it added."""
+        item = items[index]
+        self.check_cancelled()
+        filtered = sum(sum(r.rejected.values()) for r in reports.values())
+        self.report(index, len(items), f"{item.strategy}: {item.label}", pairs=added, filtered=filtered)
+        outcome = self._make(db, item)
+        kept = self._store(db, item, outcome, run_id)
+        report = reports[item.strategy]
+        report.attempts += outcome.attempts
+        report.usable += kept
+        report.by_rule += min(kept, sum(1 for p in outcome.pairs if p["made_by"] == RULES))
+        report.rejected.update(outcome.rejected)
+        if outcome.attempts and not kept:
+            reasons = ", ".join(f"{n} {reason}" for reason, n in outcome.rejected.most_common(3))
+            warnings.append(f"0 usable of {outcome.attempts} attempts on {item.label}: {reasons}")
+        elapsed = time.monotonic() - started
+        self.report(index + 1, len(items), f"{item.strategy}: {item.label}", pairs=added + kept,
+                    filtered=sum(sum(r.rejected.values()) for r in reports.values()), warnings=len(warnings),
+                    tokens_per_second=self._tokens / elapsed if elapsed else 0.0)
+        return kept
 
     def _start_run(self, db) -> int:
         config = {
@@ -243,7 +266,7 @@ class GenerateJob(Job):
             return set()
         return items_done(db, strategy, self.teacher.name, PROMPT_VERSION)
 
-    def _items(self, db) -> list[_Item]:
+    def _items(self, db, strategies: list[str]) -> list[_Item]:
         items: list[_Item] = []
         documents = self._documents(db)
         chunks = []
@@ -253,7 +276,7 @@ class GenerateJob(Job):
                     continue
                 pages = f"p. {page_start}" + (f"-{page_end}" if page_end != page_start else "")
                 chunks.append((chunk_id, f"chunk {chunk_id} ({name} {pages})"))
-        for strategy in self.options.strategies:
+        for strategy in strategies:
             done = self._done(db, strategy)
             if strategy in ("qa", "rephrase"):
                 items += [_Item(strategy, f"chunk:{cid}", label) for cid, label in chunks if f"chunk:{cid}" not in done]
@@ -261,6 +284,11 @@ class GenerateJob(Job):
                 items += [_Item(strategy, f"document:{d}", f"document {name}") for d, name in documents if f"document:{d}" not in done]
             elif strategy == "paraphrase":
                 ids = reviewed_questions(db, [d for d, _ in documents])
+                if self.options.reword_per_fact:
+                    # New questions too, not only reviewed ones: a fact asked in one or two
+                    # ways gets more wordings now, up to the budget of questions per fact.
+                    report = coverage(db, [d for d, _ in documents])
+                    ids = list(dict.fromkeys(ids + questions_to_reword(report, self.options.reword_per_fact)))
                 if self.options.pair_ids is not None:
                     ids = list(self.options.pair_ids)
                 items += [_Item(strategy, f"pair:{i}", f"pair {i}") for i in ids if f"pair:{i}" not in done]
@@ -330,16 +358,37 @@ class GenerateJob(Job):
             outcome.rejected[problem] += 1
         return None
 
+    def _rule_questions(self, outcome: _Outcome, dedupe, chunk: dict, anchors: list[Anchor]) -> Counter:
+        """Questions built from each sentence's shape, one per fact it holds (text/
+        fact_questions), checked like the teacher's; how many each sentence got."""
+        asked: Counter = Counter()
+        for anchor in anchors:
+            for fq in fact_questions(anchor.text):
+                outcome.attempts += 1
+                problem = question_problem(fq.question, chunk["text"], anchor.text) or dedupe.problem(fq.question, anchor.text)
+                if problem:
+                    outcome.rejected[problem] += 1
+                    continue
+                dedupe.add(fq.question, anchor.text)
+                asked[anchor.original] += 1
+                outcome.pairs.append(self._pair(chunk, fq.question, anchor.text, anchor.kind, "qa", RULES,
+                                                source_span=anchor.original, subject_restored=anchor.restored,
+                                                shape=fq.shape, target=fq.target))
+        return asked
+
     def _make_qa(self, db, chunk_id: int) -> _Outcome:
         chunk = self._chunk(db, chunk_id)
         heading = chunk["heading_path"].split(" > ")[-1] if chunk["heading_path"] else None
         anchors = anchors_for_text(chunk["text"], heading)
-        chosen = sorted(anchors, key=lambda a: _KIND_ORDER.get(a.kind, 3))[: self.options.per_chunk]
+        outcome = _Outcome()
+        dedupe = self._dedupe(db, chunk["document_id"])
+        by_rule = self._rule_questions(outcome, dedupe, chunk, anchors)
+        # The teacher's questions go first to the sentences the rules could not ask about:
+        # they are where a fact would otherwise have no question at all.
+        chosen = sorted(anchors, key=lambda a: (by_rule[a.original], _KIND_ORDER.get(a.kind, 3)))[: self.options.per_chunk]
         # Sentences of one kind share their prompt's examples: asked one after the other,
         # llama.cpp reuses the evaluated examples instead of reading them again.
         chosen.sort(key=lambda a: (a.kind, anchors.index(a)))
-        outcome = _Outcome()
-        dedupe = self._dedupe(db, chunk["document_id"])
         # Every cell of a table, asked by its row and column: built by rule, so a table's
         # numbers reach the training data exactly as the document has them.
         for fact in table_facts(chunk["text"])[:MAX_TABLE_FACTS]:
@@ -393,9 +442,15 @@ class GenerateJob(Job):
         seen: set[frozenset] = set()
         for chunk, anchor in anchored:
             names = [n for n in anchor.entities if n in entities]
+            # A sentence relates what it is about to what it names: "The Veltra River rises
+            # in the Quellan Hills and flows into Lake Orvane" relates the river to the hills
+            # and to the lake, not the hills to the lake.
+            about = subject_of(anchor.text) or ""
             for i, a in enumerate(names):
                 for b in names[i + 1 :]:
                     if relations >= self.options.relations_per_document or frozenset((a, b)) in seen:
+                        continue
+                    if a not in about and b not in about:
                         continue
                     seen.add(frozenset((a, b)))
                     question = f"How are {a} and {b} related?"

@@ -425,10 +425,12 @@ def pair_core(db: sqlite_utils.Database, pair_id: int) -> tuple | None:
     return db.execute("SELECT question, answer, kind, document_id, chunk_id FROM pairs WHERE id = ?", [pair_id]).fetchone()
 
 
-def questions_of_chunk(db: sqlite_utils.Database, chunk_id: int) -> list[tuple[str, str, str | None]]:
-    """(question, answer, source sentence) of the passage's questions that are not rejected,
-    held-out wordings included: what coverage counts."""
+def questions_of_chunk(db: sqlite_utils.Database, chunk_id: int) -> list[tuple[int, str, str, str | None]]:
+    """(id, question, answer, source sentence) of the passage's training questions that are
+    not rejected: what coverage counts. Held-out wordings are left out: the model never
+    trains on them, so they add no way of asking that it learns."""
     return db.execute(
-        "SELECT question, answer, source_span FROM pairs WHERE chunk_id = ? AND status != 'rejected' AND question != ''",
+        """SELECT id, question, answer, source_span FROM pairs
+           WHERE chunk_id = ? AND status != 'rejected' AND question != '' AND split = 'train'""",
         [chunk_id],
     ).fetchall()

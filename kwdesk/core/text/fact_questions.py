@@ -1,0 +1,354 @@
+"""Questions built by rule from a sentence's shape, each aimed at one fact the sentence holds.
+
+A small teacher asks "What is the purpose of the weir?" of "The weir was built in 1963";
+a rule cannot: it asks "When was the weir built?" because the sentence says when. For the
+common shapes of a fact (when, who, how high, how many, how often, how long, where, what a
+thing does or is) the sentence is split into its subject and its predicates, and each
+predicate that holds a fact gives a question whose answer is that fact, in two wordings
+where English has two. Nothing here calls a model; the questions pass the same checks as
+the teacher's (data/checks.question_problem) and are counted apart from them.
+
+Answer-aware generation after Lewis et al. 2019 / Alberti et al. 2019: the target (a year,
+a name, a number with its unit) is chosen first and the question is made for it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kwdesk.core.text.anchors import entities_in
+
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DATE = rf"(?:(?:\d{{1,2}}\s+)?(?:{_MONTHS})\s+(?:\d{{1,2}},\s+)?)?(?:1[0-9]{{3}}|20[0-9]{{2}})"
+_WHEN = re.compile(rf"\b(?:in|on|since|from|by|until)\s+(?P<date>{_DATE})\b")
+_NUM = r"\d+(?:[.,]\d+)?"
+_SPELLED = "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred"
+_COUNT = rf"(?:{_NUM}|{_SPELLED})"
+_LENGTH_UNITS = r"(?:metres|meters|m|feet|ft|foot|km|kilometres|kilometers|miles|cm|mm|yards|inches)"
+_DIMENSIONS = {"high": "high", "tall": "tall", "long": "long", "deep": "deep", "wide": "wide", "thick": "thick"}
+_NOUN_OF_DIMENSION = {"height": "high", "depth": "deep", "length": "long", "width": "wide", "thickness": "thick"}
+_TIME_UNITS = r"(?:seconds|minutes|hours|days|weeks|months|years|operating hours|shifts|cycles)"
+
+# Verbs that end a subject: the predicate starts at the first of them. A word in -s or
+# -ed may be a plural or an adjective ("the station's valves must", "the reinforced wall
+# is"): before an auxiliary it counts as the verb only when it is a known one.
+_STRONG_VERB = re.compile(r"\s(?=(?:is|are|was|were|must|shall|should|may|can|will|has|have|had)\b)")
+_WEAK_VERB = re.compile(r"\s(?=(?:[a-z]+s|[a-z]+ed|built|made|wrote|led|ran|drew|held|sold|laid)\b)")
+_AUXILIARY = re.compile(r"^(?P<aux>is|are|was|were|must|shall|should|may|can|will)\s+(?:(?P<neg>not)\s+)?(?:(?P<be>be)\s+)?")
+
+# Participles of the passive and the active past they come from ("was built" -> "Who built").
+_IRREGULAR_PAST = {
+    "built": "built", "rebuilt": "rebuilt", "written": "wrote", "drawn": "drew", "made": "made", "led": "led",
+    "run": "ran", "given": "gave", "taken": "took", "begun": "began", "laid": "laid", "held": "held", "paid": "paid",
+    "sold": "sold", "known": "knew", "found": "found", "set": "set", "shown": "showed", "seen": "saw",
+    "chosen": "chose", "cast": "cast", "dug": "dug", "sunk": "sank", "kept": "kept", "sent": "sent", "won": "won",
+}
+_PARTICIPLE = r"(?:[a-z]+ed|" + "|".join(_IRREGULAR_PAST) + ")"
+# Roles and bodies that do things: "The harbour master assigns ..." -> "Who assigns ...?"
+_AGENT = re.compile(
+    r"\b(?:master|officer|manager|engineer|inspector|operator|captain|pilot|director|contractor|supervisor|"
+    r"crew|staff|chief|owner|agent|authority|council|committee|board|department|company|institute|team|"
+    r"physician|nurse|doctor|surgeon|court|tenant|landlord|buyer|seller|party|employer|employee|driver|"
+    r"technician|administrator|user|clerk|registrar|secretary|chair|chairman|president|minister)s?$",
+    re.IGNORECASE,
+)
+# Verbs whose object is what a "What does X ...?" question asks for.
+_TRANSITIVE = frozenset(
+    "exports imports produces makes supplies sells grows mines carries handles treats serves requires needs uses "
+    "contains includes covers protects feeds drives powers stores controls regulates measures monitors "
+    "connects links replaces prevents reduces provides generates".split()
+)
+_STATIVE_WORDS = (r"compulsory|required|mandatory|forbidden|prohibited|allowed|permitted|closed|open|available|"
+                  r"restricted|needed|necessary")
+_STATIVE_ADJECTIVES = re.compile(
+    rf"^(?P<adj>{_STATIVE_WORDS})\s+(?P<prep>for|to|between|from|during|in|on|at|after|before|until)\s+(?P<rest>.+)$"
+)
+
+
+@dataclass(frozen=True)
+class FactQuestion:
+    """A question built by rule, the kind of fact it asks for, and that fact as the sentence
+    words it (what the answer must hold for the question to be right)."""
+
+    question: str
+    shape: str  # when, who, how-high, how-many, how-often, how-long, where, what-does, what-is, which
+    target: str
+
+
+def base_form(verb: str) -> str:
+    """The bare verb of a third-person form: stands -> stand, carries -> carry, has -> have."""
+    special = {"has": "have", "does": "do", "goes": "go", "is": "be"}
+    if verb in special:
+        return special[verb]
+    if verb.endswith(("sses", "shes", "ches", "xes", "zzes", "oes")):
+        return verb[:-2]
+    if verb.endswith("ies") and len(verb) > 4:
+        return verb[:-3] + "y"
+    return verb[:-1] if verb.endswith("s") and not verb.endswith("ss") else verb
+
+
+def _lower_first(subject: str, sentence: str) -> str:
+    """The subject as it stands inside a question: "The Larkspur Dam" -> "the Larkspur Dam",
+    "Valve assembly KX-9" -> "valve assembly KX-9"; a name that opens it keeps its capital
+    ("Lake Orvane", "Dr. Ilse Tamberg")."""
+    first = subject.split()[0]
+    names = entities_in(sentence)
+    if any(name.split()[0] == first and len(name.split()) > 1 and subject.startswith(name) for name in names):
+        return subject
+    if (first.isupper() and len(first) > 1) or first in ("Dr.", "Mr.", "Mrs.", "Ms.", "Prof.", "St.", "Mt."):
+        return subject  # an acronym, a code, a title
+    return first[0].lower() + first[1:] + subject[len(first):]
+
+
+def split_subject(sentence: str) -> tuple[str, str] | None:
+    """SENTENCE as (subject, predicate) at its first verb, or None when it has no plain
+    subject (a clause before it, a question, an instruction, a subject of over 12 words)."""
+    text = sentence.strip().rstrip(".!").strip()
+    if not text or not text[0].isupper() or "?" in text:
+        return None
+    if re.match(r"^(?:According|If|When|While|After|Before|Unless|Although|Because|In|On|At|For|During|Since|To|See|Note)\b", text):
+        return None
+    strong, weak = _STRONG_VERB.search(text), _WEAK_VERB.search(text)
+    match = strong
+    if weak and (strong is None or (weak.start() < strong.start() and _known_verb(text[weak.end():].split()[0]))):
+        match = weak
+    if not match:
+        return None
+    subject, predicate = text[: match.start()].strip(), text[match.end():].strip()
+    if not subject or "," in subject or len(subject.split()) > 12 or not predicate:
+        return None
+    if subject.split()[0] in ("It", "They", "He", "She", "This", "These", "There", "That", "Those", "Its", "Their"):
+        return None
+    return subject, predicate
+
+
+_KNOWN_VERBS = frozenset(
+    "rises flows runs drains empties lies stands sits leads discharges originates operates freezes assigns approves "
+    "signs issues keeps checks inspects orders controls decides reviews".split()
+)
+
+
+def _known_verb(word: str) -> bool:
+    return word in _TRANSITIVE or word in _KNOWN_VERBS or word in _IRREGULAR_PAST.values()
+
+
+def _predicates(predicate: str) -> list[str]:
+    """A predicate of joined verbs split at "and": "rises in the Hills and flows into Lake
+    Orvane" -> two. A part that does not open with a verb stays with the one before."""
+    parts = re.split(r",?\s+and\s+(?=(?:[a-z]+s|is|are|was|were|has|must)\b)", predicate)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _trim(text: str) -> str:
+    return text.strip().rstrip(".,;:").strip()
+
+
+def fact_questions(sentence: str) -> list[FactQuestion]:
+    """The questions SENTENCE answers, built by rule, one or two wordings for each fact it
+    holds; empty for a sentence of no known shape."""
+    split = split_subject(sentence)
+    if split is None:
+        return []
+    subject, predicate = split
+    subj = _lower_first(subject, sentence)
+    found: list[FactQuestion] = []
+    for part in _predicates(predicate):
+        found += _questions_of(subj, part)
+    found += _place_in_subject(subject, subj, sentence)
+    seen: set[str] = set()
+    unique = []
+    for fq in found:
+        if fq.question.lower() not in seen:
+            seen.add(fq.question.lower())
+            unique.append(fq)
+    return unique
+
+
+def _questions_of(subj: str, part: str) -> list[FactQuestion]:
+    out: list[FactQuestion] = []
+    aux = _AUXILIARY.match(part)
+    if aux:
+        rest = part[aux.end():]
+        verb = aux.group("aux")
+        passive = re.match(rf"^(?:first\s+|originally\s+|last\s+)?(?P<part>{_PARTICIPLE})\b(?P<tail>.*)$", rest)
+        if aux.group("neg"):
+            return out  # "is not required": a rule would ask a question it answers wrongly
+        if passive and (verb in ("is", "are", "was", "were") or aux.group("be")):
+            out += _passive(subj, verb, passive.group("part"), passive.group("tail"), bool(aux.group("be")))
+        elif verb in ("is", "are", "was", "were"):
+            out += _copula(subj, verb, rest)
+        return out
+    words = part.split()
+    verb = words[0]
+    rest = " ".join(words[1:])
+    if verb in ("has", "have", "had", "holds", "contains", "employs", "comprises", "includes", "serves", "houses"):
+        count = re.match(rf"^(?:about |around |nearly |some |over |up to )?(?P<n>{_COUNT})\s+(?P<noun>[a-z]+(?:\s+[a-z]+)?)", rest)
+        if count and not re.match(_LENGTH_UNITS + r"\b", count.group("noun")):
+            noun = count.group("noun").split()
+            noun = " ".join(noun if noun[-1].endswith("s") else noun[:1])
+            do = "did" if verb == "had" else ("do" if verb == "have" else "does")
+            out.append(FactQuestion(f"How many {noun} {do} {subj} {'have' if verb in ('has', 'have', 'had') else base_form(verb)}?",
+                                    "how-many", count.group("n")))
+            return out
+        measure = re.match(rf"^an?\s+(?P<mod>(?:maximum|minimum|total|mean|average|usable)\s+)?(?P<noun>[a-z]+)\s+of\s+(?P<value>(?:about |some )?{_NUM}\s*\S+)", rest)
+        if measure:
+            noun, mod = measure.group("noun"), (measure.group("mod") or "")
+            out.append(FactQuestion(f"What is the {mod}{noun} of {subj}?", "which", _trim(measure.group("value"))))
+            if noun in _NOUN_OF_DIMENSION and not mod:
+                out.append(FactQuestion(f"How {_NOUN_OF_DIMENSION[noun]} is {subj}?", "how-" + _NOUN_OF_DIMENSION[noun],
+                                        _trim(measure.group("value"))))
+            return out
+    if re.fullmatch(r"[a-z]+s", verb) and verb not in ("is", "has", "was"):
+        out += _active_present(subj, verb, rest)
+    elif re.fullmatch(_PARTICIPLE, verb):
+        out += _active_past(subj, verb, rest)
+    return out
+
+
+def _passive(subj: str, aux: str, participle: str, tail: str, modal: bool) -> list[FactQuestion]:
+    out: list[FactQuestion] = []
+    be = aux if not modal else f"{aux} {subj} be"
+    asked = f"{be} {subj}" if not modal else be
+    when = _WHEN.search(tail)
+    if when and not modal:
+        out.append(FactQuestion(f"When {asked} {participle}?", "when", when.group("date")))
+        if re.fullmatch(r"1[0-9]{3}|20[0-9]{2}", when.group("date")):
+            out.append(FactQuestion(f"In what year {asked} {participle}?", "when", when.group("date")))
+    span = re.match(r"^(?P<mid>(?:\s+(?:to|for)\s+[a-z][a-z\s]*?)?)\s+(?P<span>(?:between|during)\s+[^,;]+)", tail)
+    if span and not when and not modal:
+        out.append(FactQuestion(f"When {asked} {participle}{span.group('mid')}?", "when", _trim(span.group("span"))))
+    every = re.search(rf"\bevery\s+(?P<n>(?:{_NUM}\s+)?[a-z]+(?:\s+{_TIME_UNITS})?)", tail)
+    if every:
+        out.append(FactQuestion(f"How often {asked} {participle}?", "how-often", f"every {every.group('n')}"))
+        if re.match(_NUM, every.group("n")):
+            out.append(FactQuestion(f"At what interval {asked} {participle}?", "how-often", f"every {every.group('n')}"))
+    ahead = re.search(rf"\b(?P<span>(?:at least |no later than |up to )?{_COUNT}\s+{_TIME_UNITS})\s+(?P<rel>before|after|ahead of)\s+(?P<event>[^,;]+)", tail)
+    if ahead:
+        out.append(FactQuestion(f"How long {ahead.group('rel')} {_trim(ahead.group('event'))} {asked} {participle}?",
+                                "how-long", ahead.group("span")))
+    by = re.search(r"\b(?:by|to a design by|under the direction of)\s+(?P<who>(?:the\s+)?[A-Z][\w.'’-]*(?:\s+(?:of\s+)?[A-Z][\w.'’-]*)*)", tail)
+    if by:
+        past = _IRREGULAR_PAST.get(participle, participle)
+        verb = "designed" if "design by" in tail[: by.end()] else past
+        tense = "" if aux in ("was", "were") or modal else ("is" if aux == "is" else "are")
+        question = f"Who {verb} {subj}?" if not tense else f"By whom {aux} {subj} {participle}?"
+        out.append(FactQuestion(question, "who", by.group("who")))
+    return out
+
+
+def _copula(subj: str, verb: str, rest: str) -> list[FactQuestion]:
+    out: list[FactQuestion] = []
+    dimension = re.match(rf"^(?:about |some |nearly |over )?(?P<value>{_NUM}\s*{_LENGTH_UNITS})\s+(?P<adj>{'|'.join(_DIMENSIONS)})\b", rest)
+    if dimension:
+        adj = dimension.group("adj")
+        out.append(FactQuestion(f"How {adj} {verb} {subj}?", f"how-{adj}", dimension.group("value")))
+        return out
+    stative = _STATIVE_ADJECTIVES.match(rest)
+    timed = re.match(rf"^(?P<adj>{_STATIVE_WORDS})\s+(?P<mid>(?:to|for)\s+[a-z][a-z\s]*?)\s+(?P<span>(?:between|during|from|after|before|until)\s+.+)$", rest)
+    if timed:
+        out.append(FactQuestion(f"When {verb} {subj} {timed.group('adj')} {timed.group('mid')}?", "when", _trim(timed.group("span"))))
+        return out
+    if stative:
+        adj, prep, what = stative.group("adj"), stative.group("prep"), _trim(stative.group("rest"))
+        if prep in ("between", "from", "during", "after", "before", "until"):
+            out.append(FactQuestion(f"When {verb} {subj} {adj}?", "when", what))
+        elif prep == "for" and what.split()[0].endswith("s"):
+            out.append(FactQuestion(f"For which {what.split()[0]} {verb} {subj} {adj}?", "which", what))
+        return out
+    place = re.match(r"^(?:located |situated |found )?(?P<prep>on|in|at|near|beside|off)\s+(?P<where>(?:the\s+)?[A-Z][\w'’-]*(?:\s+(?:of\s+)?[A-Z][\w'’-]*)*)", rest)
+    if place:
+        out.append(FactQuestion(f"Where {verb} {subj}?", "where", place.group("where")))
+        return out
+    definition = re.match(r"^(?:a|an|the)\s+(?P<what>[a-z][^,;]+)", rest)
+    if definition and len(subj.split()) <= 6:
+        out.append(FactQuestion(f"What {verb} {subj}?", "what-is", _trim(definition.group("what"))))
+    return out
+
+
+def _active_present(subj: str, verb: str, rest: str) -> list[FactQuestion]:
+    out: list[FactQuestion] = []
+    bare = base_form(verb)
+    rest = _trim(rest)
+    if not rest:
+        return out
+    move = re.match(r"^(?P<prep>in|into|from|to|towards|through|at|on|near|beside|above|below)\s+(?P<where>(?:the\s+)?[A-Z][\w'’-]*(?:\s+(?:of\s+)?[A-Z][\w'’-]*)*)", rest)
+    if move and verb in ("rises", "flows", "runs", "drains", "empties", "lies", "stands", "sits", "leads", "discharges", "originates"):
+        out.append(FactQuestion(f"Where does {subj} {bare}?", "where", move.group("where")))
+        return out
+    height = re.match(rf"^(?P<value>{_NUM}\s*{_LENGTH_UNITS})\s+(?P<where>above|below|over|under)\s+(?P<ref>[^,;]+)", rest)
+    if height:
+        adj = "high" if height.group("where") in ("above", "over") else "deep"
+        out.append(FactQuestion(f"How {adj} {height.group('where')} {_trim(height.group('ref'))} does {subj} {bare}?",
+                                f"how-{adj}", height.group("value")))
+        return out
+    duration = re.match(rf"^(?P<particle>(?:over|up|out|down)\s+)?for\s+(?P<span>(?:about |around |nearly |up to )?{_COUNT}\s+{_TIME_UNITS})(?P<tail>.*)$", rest)
+    if duration:
+        particle = (duration.group("particle") or "").strip()
+        tail = _trim(duration.group("tail"))
+        words = " ".join(w for w in (bare, particle, tail) if w)
+        out.append(FactQuestion(f"How long does {subj} {words}?", "how-long", duration.group("span")))
+        out.append(FactQuestion(f"For how many {duration.group('span').split()[-1]} does {subj} {words}?", "how-long",
+                                duration.group("span")))
+        return out
+    pressure = re.match(rf"^at\s+an?\s+(?P<mod>(?:maximum|minimum|nominal|rated)\s+)?(?P<noun>[a-z]+)\s+of\s+(?P<value>{_NUM}\s*\S+)", rest)
+    if pressure:
+        mod, noun = pressure.group("mod") or "", pressure.group("noun")
+        out.append(FactQuestion(f"At what {mod}{noun} does {subj} {bare}?", "which", _trim(pressure.group("value"))))
+        out.append(FactQuestion(f"What is the {mod}{noun} of {subj}?", "which", _trim(pressure.group("value"))))
+        return out
+    if _AGENT.search(_head(subj)):
+        out.append(FactQuestion(f"Who {verb} {rest}?", "who", subj))
+    counted = re.match(rf"^(?P<n>{_COUNT})\s+(?P<noun>[a-z]+s)\b", rest)
+    if verb in _TRANSITIVE and counted:
+        out.append(FactQuestion(f"How many {counted.group('noun')} does {subj} {bare}?", "how-many", counted.group("n")))
+    elif verb in _TRANSITIVE:
+        obj = re.sub(r"^(?:mostly|mainly|chiefly|only|also)\s+", "", rest)
+        out.append(FactQuestion(f"What does {subj} {bare}?", "what-does", obj))
+    return out
+
+
+def _head(subject: str) -> str:
+    """A noun phrase's head word: the last before its first preposition ("the duty officer
+    of the authority" -> "officer", "hot work on board" -> "work")."""
+    words = re.split(r"\s+(?:of|on|in|at|for|with|from|to|under|over|by)\s+", subject)[0].split()
+    return words[-1] if words else ""
+
+
+def opens_with_agent(sentence: str) -> bool:
+    """Whether SENTENCE's subject is a role or a body that acts ("The harbour master
+    assigns ..."): the answer to a "Who ...?" question without a person's name."""
+    split = split_subject(sentence)
+    return bool(split and _AGENT.search(_head(split[0])))
+
+
+def _active_past(subj: str, verb: str, rest: str) -> list[FactQuestion]:
+    """ "Engineer Maren Oskarsdottir designed the Larkspur Dam in 1931." -> who designed the
+    dam, when was it designed."""
+    out: list[FactQuestion] = []
+    obj = re.match(r"^(?P<obj>(?:the\s+)?[A-Z][\w.'’-]*(?:\s+(?:of\s+|for\s+)?[A-Z][\w.'’-]*)*|the\s+[a-z]+(?:\s+[a-z]+)?\s+[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)", rest)
+    if not obj:
+        return out
+    thing = obj.group("obj")
+    out.append(FactQuestion(f"Who {verb} {thing}?", "who", subj))
+    when = _WHEN.search(rest[obj.end():])
+    if when:
+        participle = {v: k for k, v in _IRREGULAR_PAST.items()}.get(verb, verb)
+        aux = "were" if thing.endswith("s") and not thing.endswith("ss") else "was"
+        out.append(FactQuestion(f"When {aux} {thing} {participle}?", "when", when.group("date")))
+    return out
+
+
+_PLACE_NOUNS = r"(?:River|Lake|Sea|Bay|Hills?|Mountains?|Valley|Harbour|Harbor|Port|Canal|Estuary|Coast|Island|Street|Road|Square|Park)"
+
+
+def _place_in_subject(subject: str, subj: str, sentence: str) -> list[FactQuestion]:
+    """ "The Larkspur Dam on the Veltra River is ..." -> "Where is the Larkspur Dam?" """
+    match = re.match(rf"^(?P<head>.+?)\s+(?P<prep>on|in|at|near|beside)\s+(?P<where>(?:the\s+)?(?:[A-Z][\w'’-]*\s+)*{_PLACE_NOUNS}|(?:the\s+)?{_PLACE_NOUNS}\s+of\s+[A-Z][\w'’-]*)$", subject)
+    if not match:
+        return []
+    if not entities_in(match.group("head")):
+        return []  # "the quay wall at Melkvik": without its place it names no one wall
+    head = _lower_first(match.group("head"), sentence)
+    verb = "are" if head.split()[-1].endswith("s") and not head.endswith("ss") else "is"
+    return [FactQuestion(f"Where {verb} {head}?", "where", match.group("where"))]

@@ -1,0 +1,84 @@
+"""Questions built by rule from a sentence's shape: each asks for a fact its sentence holds,
+names the sentence's subject, and passes the checks the teacher's questions pass."""
+
+from __future__ import annotations
+
+import pytest
+from docgen import INVENTED_FACTS, MANUAL_PARAGRAPHS
+
+from kwdesk.core.data.checks import question_problem
+from kwdesk.core.text.fact_questions import base_form, fact_questions, split_subject
+
+
+def asked(sentence: str) -> dict[str, str]:
+    return {fq.question: fq.target for fq in fact_questions(sentence)}
+
+
+@pytest.mark.parametrize(
+    "sentence, question, target",
+    [
+        ("The Larkspur Dam on the Veltra River is 212 metres high.", "How high is the Larkspur Dam on the Veltra River?", "212 metres"),
+        ("The Larkspur Dam on the Veltra River is 212 metres high.", "Where is the Larkspur Dam?", "the Veltra River"),
+        ("Engineer Maren Oskarsdottir designed the Larkspur Dam in 1931.", "Who designed the Larkspur Dam?", "Engineer Maren Oskarsdottir"),
+        ("Engineer Maren Oskarsdottir designed the Larkspur Dam in 1931.", "When was the Larkspur Dam designed?", "1931"),
+        ("The Veltra River rises in the Quellan Hills and flows into Lake Orvane.", "Where does the Veltra River flow?", "Lake Orvane"),
+        ("Lake Orvane freezes over for about 41 days each winter.", "How long does Lake Orvane freeze over each winter?", "about 41 days"),
+        ("Valve assembly KX-9 must be inspected every 450 operating hours.", "How often must valve assembly KX-9 be inspected?",
+         "every 450 operating hours"),
+        ("The KX-9 valve operates at a maximum pressure of 17.5 bar.", "What is the maximum pressure of the KX-9 valve?", "17.5 bar"),
+        ("Dr. Ilse Tamberg founded the Orvane Institute of Hydrology in 1964.", "Who founded the Orvane Institute of Hydrology?",
+         "Dr. Ilse Tamberg"),
+        ("The Oil Jetty has a depth of 16.8 metres alongside at the lowest astronomical tide.", "How deep is the Oil Jetty?", "16.8 metres"),
+        ("Tugs must be ordered at least four hours before the planned arrival.",
+         "How long before the planned arrival must tugs be ordered?", "at least four hours"),
+        ("The Fish Quay is closed to commercial traffic between midnight and five in the morning.",
+         "When is the Fish Quay closed to commercial traffic?", "between midnight and five in the morning"),
+        ("The harbour master assigns every berth before a vessel enters the outer channel.",
+         "Who assigns every berth before a vessel enters the outer channel?", "The harbour master"),
+        ("The quay wall at Orvane is 5.7 m high and carries 38 bollards.", "How many bollards does the quay wall at Orvane carry?", "38"),
+        ("The Orvane pump station No. 4 was built in 1931 to a design by Ilse Tamberg.", "Who designed the Orvane pump station No. 4?",
+         "Ilse Tamberg"),
+        ("The Marine Operations Manual was first issued in 2009 and is reviewed every two years.",
+         "How often is the Marine Operations Manual reviewed?", "every two years"),
+    ],
+)
+def test_a_sentence_of_a_known_shape_gives_the_question_a_person_would_ask(sentence, question, target):
+    questions = asked(sentence)
+    assert question in questions, questions
+    assert questions[question].lower() == target.lower()
+    assert target.lower() in sentence.lower()  # the answer holds what the question asks
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "According to Fig. 10 the pump station drains towards Quellan.",  # whose figure? no plain subject
+        "It stands 121 metres above the valley floor.",  # "it" needs its subject restored first
+        "If the alarm sounds, the crews muster at the North Wharf.",
+        "Hot work on board is not permitted during bunkering.",  # a rule would get a negation wrong
+        "See Sec. 4.2 for the responsibilities that apply to the slipway.",
+    ],
+)
+def test_a_sentence_without_a_plain_subject_or_with_a_negation_gives_no_rule_question(sentence):
+    assert fact_questions(sentence) == []
+
+
+def test_a_place_without_a_name_is_not_asked_where():
+    # "Where is the quay wall?" has a different answer in every town of the documents.
+    assert not any(q.startswith("Where") for q in asked("The quay wall at Melkvik is 16.6 m high and carries 32 bollards."))
+
+
+def test_every_rule_question_of_the_handbook_and_the_manual_passes_the_checks():
+    for sentence in INVENTED_FACTS + MANUAL_PARAGRAPHS:
+        for fq in fact_questions(sentence):
+            assert question_problem(fq.question, sentence, sentence) is None, (fq.question, sentence)
+    # and several facts of one sentence give several questions
+    assert sum(1 for s in INVENTED_FACTS if len(fact_questions(s)) >= 2) >= 6
+
+
+def test_plural_nouns_and_adjectives_do_not_end_a_subject():
+    assert split_subject("The Orvane pump station No. 4's valves must be inspected every 450 hours.")[0] == \
+        "The Orvane pump station No. 4's valves"
+    assert split_subject("The reinforced wall is 3 m thick.")[0] == "The reinforced wall"
+    assert [base_form(v) for v in ("stands", "carries", "freezes", "passes", "has", "lies")] == \
+        ["stand", "carry", "freeze", "pass", "have", "lie"]
