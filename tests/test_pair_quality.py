@@ -141,3 +141,32 @@ def test_questions_that_ask_what_their_answer_does_not_hold_are_rejected_on_the_
     assert answer_lacks("Why was the weir built?", "The weir was built because the river flooded in 1963.") is None
     assert answer_lacks("Who designed the Larkspur Dam?", "Engineer Maren Oskarsdottir designed the Larkspur Dam in 1931.") is None
     assert answer_lacks("When was the Larkspur Dam built?", "The Larkspur Dam was built in 1931.") is None
+
+
+def test_a_question_that_points_at_another_sentence_of_its_passage_is_rejected():
+    from docgen import INVENTED_FACTS
+
+    from kwdesk.core.data.checks import roundtrip_problem
+
+    passage = " ".join(INVENTED_FACTS)
+    dam, designer, river = INVENTED_FACTS[0], INVENTED_FACTS[1], INVENTED_FACTS[2]
+    # Asked of the dam's height, but the passage answers it with the river's sentence.
+    assert roundtrip_problem("Where does the Veltra River rise?", dam, passage) == "another sentence of the passage answers it"
+    assert roundtrip_problem("Who designed the Larkspur Dam?", dam, passage) is not None
+    # The right sentences lead back to themselves.
+    assert roundtrip_problem("Where does the Veltra River rise?", river, passage) is None
+    assert roundtrip_problem("Who designed the Larkspur Dam?", designer, passage) is None
+    assert roundtrip_problem("How high is the Larkspur Dam?", dam, passage) is None
+
+
+def test_a_rephrasing_that_joins_two_sentences_into_a_new_claim_is_dropped():
+    source = ("The contractor Tollgate Marine maintains the buoys of the outer channel. "
+              "Any incident must be reported to the operations manager within 24 hours. "
+              "The Larkspur Dam on the Veltra River is 212 metres high. "
+              "Engineer Maren Oskarsdottir designed the Larkspur Dam in 1931.")
+    joined = "The contractor Tollgate Marine ensures that any incident is reported to the operations manager within 24 hours."
+    assert supported_sentences(joined, source) == ""
+    # Two facts of the same dam told in one sentence are both in the passage: kept.
+    together = "The Larkspur Dam, designed by Maren Oskarsdottir in 1931, is 212 metres high."
+    assert supported_sentences(together, source) == together
+    assert supported_sentences("Tollgate Marine maintains the buoys of the outer channel.", source)

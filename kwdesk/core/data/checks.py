@@ -126,7 +126,45 @@ def question_problem(question: str | None, source: str, answer: str, *, must_men
         return "gives its answer away"
     if must_mention and must_mention.lower() not in question.lower():
         return "does not name its subject"
-    return answer_lacks(question, answer)
+    return answer_lacks(question, answer) or roundtrip_problem(question, answer, source)
+
+
+def _stems(text: str) -> set[str]:
+    """Content words without their endings, so that "rise" meets "rises" and "inspected"
+    meets "inspection" halfway ("inspect")."""
+    stems = set()
+    for word in content_words(text):
+        word = word[:-1] if word.endswith("s") and not word.endswith("ss") else word
+        stems.add(re.sub(r"(?:ing|ion|ed)$", "", word) if len(word) > 5 else word)
+    return stems
+
+
+def _pointing(question: str, sentence: str) -> int:
+    """How strongly QUESTION points at SENTENCE: the content words they share, and twice
+    over the names and numbers of the question that the sentence holds."""
+    lowered = sentence.lower()
+    names = [n for n in entities_in(question) if n.lower() in lowered]
+    return len(_stems(question) & _stems(sentence)) + 2 * len(names) + \
+        2 * len(numbers_in(question) & numbers_in(sentence))
+
+
+def roundtrip_problem(question: str, answer: str, passage: str) -> str | None:
+    """Asked against its own passage, does QUESTION lead back to ANSWER? A reader that
+    needs no model (the bundled teacher is too small to read, Alberti et al. 2019 use a QA
+    model): the passage's sentences ranked by how strongly the question points at them. A
+    question that points more strongly at another sentence asks about that one, or about
+    something its answer does not say: "Which river feeds the reservoir?" of a sentence about
+    the reservoir's dam, when the next sentence names the river."""
+    from kwdesk.core.text.sentences import split_sentences
+
+    own = _pointing(question, answer)
+    for line in passage.split("\n"):
+        for sentence in split_sentences(line.strip()):
+            if sentence in answer or answer in sentence or sentence.endswith("?"):
+                continue  # the answer itself, or a question (a paraphrase's original)
+            if _pointing(question, sentence) > own:
+                return "another sentence of the passage answers it"
+    return None
 
 
 def support_problem(answer: str, source: str, *, min_overlap: float = 0.8) -> str | None:
@@ -146,9 +184,36 @@ def support_problem(answer: str, source: str, *, min_overlap: float = 0.8) -> st
     return None
 
 
+def _holds(statement: str, fact: str) -> bool:
+    return fact in numbers_in(statement) if fact[:1].isdigit() else fact in statement.lower()
+
+
+def joins_claims(sentence: str, statements: list[str]) -> bool:
+    """Whether SENTENCE (of a rephrasing) joins facts that no one statement of its passage
+    holds together, about different things: "The contractor Tollgate Marine ensures that
+    any incident is reported within 24 hours", from a sentence about the contractor and one
+    about incidents. Facts of one subject told together stay ("The Larkspur Dam, designed
+    in 1931, is 212 metres high": both statements name the dam). STATEMENTS: the passage's
+    sentences, their subjects restored (text/anchors)."""
+    facts = [n.lower() for n in entities_in(sentence)] + sorted(numbers_in(sentence))
+    if len(facts) < 2 or any(all(_holds(st, f) for f in facts) for st in statements):
+        return False
+    subject = subject_of(sentence)
+    names = entities_in(subject) if subject else []
+    if not names:
+        return True
+    about = [st for st in statements if names[0].lower() in st.lower()]
+    return not all(any(_holds(st, f) for st in about) for f in facts)
+
+
 def supported_sentences(text: str, source: str) -> str:
-    """The sentences of a rephrasing that its source supports, joined; others are dropped."""
+    """The sentences of a rephrasing that its source supports, joined; others are dropped:
+    those with words, names or numbers the source lacks, and those that join facts of
+    different sentences into a claim the source never makes."""
+    from kwdesk.core.text.anchors import anchors_for_text
     from kwdesk.core.text.sentences import split_sentences
+
+    statements = [a.text for a in anchors_for_text(source)] + split_sentences(source.replace("\n", " "))
 
     kept = []
     seen: set[str] = set()
@@ -159,6 +224,8 @@ def supported_sentences(text: str, source: str) -> str:
         good = []
         for s in sentences:
             if normalized(s) in seen or len(content_words(s)) < 3 or support_problem(s, source, min_overlap=0.7):
+                continue
+            if joins_claims(s, statements):
                 continue
             seen.add(normalized(s))
             good.append(s)
