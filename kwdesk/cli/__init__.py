@@ -99,6 +99,7 @@ def _apply_settings(args, settings) -> None:
         args.workspace = settings.workspace or None
     per_command = {
         "generate": {"teacher": settings.teacher or None, "endpoint_model": settings.endpoint_model or None,
+                     "parallel": settings.teacher_parallel,
                      "per_chunk": settings.per_chunk, "strategy": settings.strategies},
         "train": {"base": settings.base_model or None, "preset": settings.preset, "quant": settings.quantization},
         "bundle": {"base": settings.base_model or None, "preset": settings.preset},

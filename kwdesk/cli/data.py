@@ -60,7 +60,7 @@ def cmd_generate(workspace, args) -> int:
         if options is None:
             print("kwdesk: no fact is marked as not learned (run kwdesk eval first)", file=sys.stderr)
             return EXIT_NOTHING_DONE
-    result = run_generation(workspace, args, options, args.teacher, args.endpoint_model)
+    result = run_generation(workspace, args, options, args.teacher, args.endpoint_model, args.parallel)
     if isinstance(result, int):
         return result
     if args.json:
@@ -83,7 +83,7 @@ def cmd_generate(workspace, args) -> int:
     return EXIT_OK if result.pairs_added or not any(r.attempts for r in result.reports.values()) else EXIT_NOTHING_DONE
 
 
-def run_generation(workspace, args, options, teacher_spec, endpoint_model):
+def run_generation(workspace, args, options, teacher_spec, endpoint_model, parallel=None):
     """Generate with a progress bar; the job opens the teacher (the settings' unless the
     command line names one) and closes it. A teacher that cannot open is one line from main."""
     from kwdesk.core.data.generate import GenerateJob
@@ -91,7 +91,8 @@ def run_generation(workspace, args, options, teacher_spec, endpoint_model):
 
     bar = Bar(not args.json, unit="item")
     try:
-        return GenerateJob(workspace, TeacherChoice(teacher_spec, endpoint_model), options).run(bar)
+        choice = TeacherChoice(teacher_spec, endpoint_model, parallel or TeacherChoice.parallel)
+        return GenerateJob(workspace, choice, options).run(bar)
     finally:
         bar.close()
 
@@ -247,6 +248,8 @@ def register(sub) -> dict:
     p = sub.add_parser("generate", help="write Q&A pairs and rephrasings from the documents with a teacher model")
     p.add_argument("--teacher", metavar="MODEL", help="a GGUF file, or an OpenAI-compatible URL (default: the bundled model)")
     p.add_argument("--endpoint-model", metavar="NAME", help="the model name at a --teacher URL")
+    p.add_argument("--parallel", type=int, metavar="N",
+                   help="requests sent at once to a --teacher URL (default: the settings, 8); a model file takes one")
     p.add_argument("--strategy", help="comma-separated: qa,entities,rephrase,paraphrase (default: the settings); "
                    "heldout makes new wordings kept out of training, for kwdesk eval")
     p.add_argument("--per-chunk", type=int, metavar="N", help="questions per chunk (default: the settings, 4)")

@@ -22,6 +22,7 @@ class Settings:
     workspace: str = ""  # empty: the default workspace
     teacher: str = ""  # a GGUF file or an OpenAI-compatible URL; empty: the bundled model
     endpoint_model: str = ""  # the model name at a teacher URL
+    teacher_parallel: int = 8  # requests sent at once to a teacher URL (a server's parallel slots)
     base_model: str = ""  # a GGUF file, an HF folder or a hub id; empty: the bundled model
     preset: str = "learn-documents"
     quantization: str = "Q4_K_M"

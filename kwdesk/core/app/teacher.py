@@ -9,4 +9,5 @@ from kwdesk.core.data.teacher import TeacherChoice
 
 def teacher_choice(settings: Settings, spec: str | None = None, endpoint_model: str | None = None) -> TeacherChoice:
     """The settings' teacher; SPEC and ENDPOINT_MODEL (a command line's) override them."""
-    return TeacherChoice(spec or settings.teacher or None, endpoint_model or settings.endpoint_model or None)
+    return TeacherChoice(spec or settings.teacher or None, endpoint_model or settings.endpoint_model or None,
+                         settings.teacher_parallel)

@@ -27,6 +27,45 @@ def usable_cores() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+class CoreWatch:
+    """How many of this process's cores the rest of the machine leaves free, from the CPU
+    time used since the last look, minus this process's own.
+
+    llama.cpp's worker threads spin while they wait for each other: a teacher with a thread
+    per core beside a training run or a second generation gets a fraction of its fair share
+    (4 tokens/s each for two generations on 2 cores, against 55-70 alone). A teacher that
+    uses only the cores left free degrades to its share instead. psutil gives the same
+    figures on every system (cpu_times of the machine and of the process)."""
+
+    def __init__(self) -> None:
+        self._last = self._sample()
+
+    @staticmethod
+    def _sample() -> tuple[float, float, float]:
+        import psutil
+
+        machine = psutil.cpu_times()
+        idle = machine.idle + getattr(machine, "iowait", 0.0)
+        own = psutil.Process().cpu_times()
+        # Linux counts guest time inside user time already.
+        busy = sum(machine) - idle - getattr(machine, "guest", 0.0) - getattr(machine, "guest_nice", 0.0)
+        return time.monotonic(), busy, own.user + own.system
+
+    def free(self) -> int:
+        """Cores free for this process since the last call (at least 1, at most its own)."""
+        now = self._sample()
+        elapsed = now[0] - self._last[0]
+        mine = usable_cores()
+        if elapsed < 0.2:  # CPU times tick every 10 ms: too short a look says nothing
+            return mine
+        others = (now[1] - self._last[1]) - (now[2] - self._last[2])
+        self._last = now
+        busy_elsewhere = max(0.0, others / elapsed)  # in cores
+        machine = os.cpu_count() or mine
+        free_in_machine = machine - busy_elsewhere
+        return max(1, min(mine, int(free_in_machine + 0.5)))
+
+
 def peak_memory_mb() -> float:
     """This process's peak resident memory in MB."""
     if not PORTABLE:

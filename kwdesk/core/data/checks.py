@@ -122,6 +122,9 @@ def question_problem(question: str | None, source: str, answer: str, *, must_men
     answer_numbers = numbers_in(answer)
     if len(answer_numbers) == 1 and answer_numbers <= numbers_in(question):
         return "gives its answer away"
+    every = re.search(r"\bevery\s+\d+(?:[.,]\d+)?\s+\w+", question)
+    if every and every.group(0).lower() in answer.lower():
+        return "gives its answer away"  # "How often is a check made every 6 months?"
     if answer.rstrip(".").lower() in question.lower():
         return "gives its answer away"
     if must_mention and must_mention.lower() not in question.lower():
@@ -164,6 +167,37 @@ def roundtrip_problem(question: str, answer: str, passage: str) -> str | None:
                 continue  # the answer itself, or a question (a paraphrase's original)
             if _pointing(question, sentence) > own:
                 return "another sentence of the passage answers it"
+    return None
+
+
+# Words an opener or a rewording brings that ask for nothing new.
+_REWORDING_WORDS = frozenset(
+    "tell know like please name called year date time happen happened many much often long high tall deep "
+    "wide far old big large size number amount place location located kind type sort role does height depth "
+    "length width distance interval frequency designer founder builder author maker person".split()
+)
+
+
+def paraphrase_problem(new: str, original: str, answer: str) -> str | None:
+    """Why NEW is not the question ORIGINAL in other words (ANSWER answers both), or None:
+    it drops a name or a number, it adds something neither the question nor its answer
+    holds ("the volume of the flow at sea level in cubic metres"), or its grammar broke
+    where the small teacher mixes two tenses ("when did the dock be commissioned")."""
+    if normalized(new) == normalized(original):
+        return "same as the original"
+    if not all(n.lower() in new.lower() for n in entities_in(original)):
+        return "drops a name of the original"
+    # "the water tower No. 1" asked as "the water tower" has no one right answer.
+    if not numbers_in(original) <= numbers_in(new):
+        return "drops a number of the original"
+    added = _stems(new) - _stems(original) - _stems(answer) - {w.rstrip("s") for w in _REWORDING_WORDS} - _REWORDING_WORDS
+    if added:
+        return "adds what the original does not ask"
+    if re.search(r"\bdid\b(?:\s+\S+){0,8}?\s+(?:be|was|were|is|are)\b", new, re.IGNORECASE):
+        return "ungrammatical"
+    lost = re.search(r"\b(?:was|were|is|are)\b.*\b(\w+ed)\?$", original)
+    if lost and new.endswith(f"{lost.group(1)}?") and not re.search(r"\b(?:was|were|is|are|be|been|has|have|had)\b", new):
+        return "ungrammatical"
     return None
 
 

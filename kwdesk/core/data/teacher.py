@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from kwdesk.core.base.errors import KwdeskError
-from kwdesk.core.base.system import usable_cores
+from kwdesk.core.base.system import CoreWatch, usable_cores
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class Completion:
 
 class Teacher(Protocol):
     name: str
+    parallel: int  # requests it serves at once: 1 in this process, a server's slots behind a URL
 
     def chat(
         self, messages: list[dict], *, max_tokens: int, temperature: float = 0.0, schema: dict | None = None, seed: int | None = None
@@ -58,14 +60,20 @@ class LlamaCppTeacher:
     llama-cpp-python keeps the evaluated tokens and only evaluates what differs.
     """
 
+    parallel = 1  # one context; its threads already use the free cores
+
     def __init__(self, model_path: Path | str, *, n_ctx: int = 4096, n_threads: int | None = None, name: str | None = None):
         from kwdesk.core.models.model_files import ModelFileError, load_llama
 
         path = Path(model_path)
         if not path.is_file():
             raise TeacherError(f"Teacher model not found: {path}")
+        # Without a thread count given, the teacher follows the cores left free (CoreWatch).
+        self._watch = CoreWatch() if n_threads is None else None
+        self._threads = n_threads or default_threads()
+        self._checked = 0.0  # the first request looks (the load was long enough to judge by)
         try:
-            self.llm = load_llama(path, n_ctx=n_ctx, n_threads=n_threads or default_threads(), verbose=False, seed=0)
+            self.llm = load_llama(path, n_ctx=n_ctx, n_threads=self._threads, verbose=False, seed=0)
         except ModelFileError as exc:
             raise TeacherError(str(exc)) from exc
         self.name = name or path.stem
@@ -79,6 +87,7 @@ class LlamaCppTeacher:
         if seed is not None:
             kwargs["seed"] = seed
         with self._lock:  # one llama.cpp context serves one request at a time
+            self._follow_free_cores()
             out = self.llm.create_chat_completion(
                 messages=messages, max_tokens=max_tokens, temperature=temperature, **kwargs
             )
@@ -86,6 +95,23 @@ class LlamaCppTeacher:
         return Completion(
             out["choices"][0]["message"]["content"] or "", usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
         )
+
+    FOLLOW_INTERVAL_S = 1.0
+
+    def _follow_free_cores(self) -> None:
+        """Use as many threads as there are cores free, looked at once a second at most."""
+        if self._watch is None or time.monotonic() - self._checked < self.FOLLOW_INTERVAL_S:
+            return
+        self._checked = time.monotonic()
+        wanted = self._watch.free()
+        if wanted != self._threads:
+            log.info("teacher threads %d -> %d (cores free)", self._threads, wanted)
+            self._threads = wanted
+            self.llm._ctx.set_n_threads(wanted, wanted)  # llama_set_n_threads: takes effect at the next decode
+
+    @property
+    def threads(self) -> int:
+        return self._threads
 
     def close(self) -> None:
         llm, self.llm = getattr(self, "llm", None), None
@@ -99,13 +125,18 @@ class OpenAICompatibleTeacher:
     kwdesk makes no network call unless the user configures one of these.
     """
 
-    def __init__(self, base_url: str, model: str, *, api_key: str | None = None, timeout_s: float = 120.0):
+    def __init__(self, base_url: str, model: str, *, api_key: str | None = None, timeout_s: float = 120.0,
+                 parallel: int = 8):
         self.base_url = base_url.rstrip("/")
         if not self.base_url.endswith("/v1"):
             self.base_url += "/v1"
         self.model = model
         self.api_key = api_key
         self.timeout_s = timeout_s
+        # A server with parallel slots (llama-server --parallel, vLLM, Ollama's
+        # OLLAMA_NUM_PARALLEL) decodes several requests in one batch: one at a time leaves
+        # them idle. Requests beyond its slots wait in its queue, so a high figure is safe.
+        self.parallel = max(1, parallel)
         self.name = f"{model}@{self.base_url}"
 
     def chat(self, messages, *, max_tokens, temperature=0.0, schema=None, seed=None) -> Completion:
@@ -136,7 +167,7 @@ class OpenAICompatibleTeacher:
         pass
 
 
-def open_teacher(spec: str | None = None, *, endpoint_model: str | None = None) -> Teacher:
+def open_teacher(spec: str | None = None, *, endpoint_model: str | None = None, parallel: int = 8) -> Teacher:
     """SPEC: None or "bundled" for the bundled model, a GGUF path, or an http(s) URL of an
     OpenAI-compatible endpoint (then ENDPOINT_MODEL names the model there)."""
     if spec in (None, "", "bundled"):
@@ -151,7 +182,8 @@ def open_teacher(spec: str | None = None, *, endpoint_model: str | None = None) 
         except ModelNotFound as exc:
             raise TeacherError(str(exc)) from exc
     if spec.startswith(("http://", "https://")):
-        return OpenAICompatibleTeacher(spec, endpoint_model or "default", api_key=os.environ.get("KWDESK_TEACHER_API_KEY"))
+        return OpenAICompatibleTeacher(spec, endpoint_model or "default", api_key=os.environ.get("KWDESK_TEACHER_API_KEY"),
+                                       parallel=parallel)
     return LlamaCppTeacher(Path(spec).expanduser())
 
 
@@ -163,6 +195,7 @@ class TeacherChoice:
 
     spec: str | None = None
     endpoint_model: str | None = None
+    parallel: int = 8  # for a URL: requests at once
 
     @classmethod
     def of(cls, teacher: "TeacherChoice | str | None") -> "TeacherChoice":
@@ -173,4 +206,4 @@ class TeacherChoice:
         return self.spec or "the bundled model"
 
     def open(self) -> Teacher:
-        return open_teacher(self.spec, endpoint_model=self.endpoint_model)
+        return open_teacher(self.spec, endpoint_model=self.endpoint_model, parallel=self.parallel)

@@ -187,7 +187,17 @@ def sentence_kind(sentence: str) -> str:
     return "fact"
 
 
+# Sentences that point elsewhere instead of stating a fact: "See Sec. 3.2 for the duties
+# that apply", "Table 1 lists the berths". A question of them is answered by "see there".
+_REFERENCE = re.compile(
+    r"^(?:\d+\.\s+)?(?:See|Refer to|Cf\.)\s|"
+    r"^(?:Table|Figure|Fig\.|Annex|Appendix|Section|Sec\.)\s+\S+\s+(?:lists|shows|gives|summari[sz]es|contains|sets out|describes)\b"
+)
+
+
 def _usable(sentence: str) -> bool:
+    if _REFERENCE.match(sentence):
+        return False
     words = sentence.split()
     if not 5 <= len(words) <= 60:
         return False
@@ -249,8 +259,14 @@ class TableFact:
     column: str
     value: str
     line: str  # the row as it stands in the passage
+    wordings: tuple[str, ...] = ()  # the same question in other words
+
+    @property
+    def questions(self) -> list[str]:
+        return [self.question, *self.wordings]
 
 
+_ADJECTIVE_OF = {"depth": "deep", "length": "long", "height": "high", "width": "wide", "age": "old", "weight": "heavy"}
 _UNIT = re.compile(r"^(.*?)\s*\(([^()]{1,12})\)$")
 
 
@@ -285,6 +301,12 @@ def table_facts(text: str) -> list[TableFact]:
             where = f" in {caption}" if caption else ""
             source = f" ({caption})" if caption else ""
             verb = "are" if name.endswith("s") and not name.endswith("ss") else "is"
+            # Two more wordings, so that a cell is asked three ways like a sentence's fact.
+            adjective = _ADJECTIVE_OF.get(name.lower())
+            wordings = (
+                f"What {name} does {caption} give for {of}?" if caption else f"What {name} is given for {of}?",
+                f"How {adjective} is {of}{where}?" if adjective else f"What {name} {verb} listed for {of}{where}?",
+            )
             facts.append(TableFact(f"What {verb} the {name} of {of}{where}?",
-                                   f"The {name} of {of} {verb} {amount}{source}.", row, column, value, line.strip()))
+                                   f"The {name} of {of} {verb} {amount}{source}.", row, column, value, line.strip(), wordings))
     return facts

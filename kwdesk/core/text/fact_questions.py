@@ -104,7 +104,7 @@ def _lower_first(subject: str, sentence: str) -> str:
 def split_subject(sentence: str) -> tuple[str, str] | None:
     """SENTENCE as (subject, predicate) at its first verb, or None when it has no plain
     subject (a clause before it, a question, an instruction, a subject of over 12 words)."""
-    text = sentence.strip().rstrip(".!").strip()
+    text = re.sub(r"^\(?\d{1,3}[.)]\s+", "", sentence.strip()).rstrip(".!").strip()  # a list item's number
     if not text or not text[0].isupper() or "?" in text:
         return None
     if re.match(r"^(?:According|If|When|While|After|Before|Unless|Although|Because|In|On|At|For|During|Since|To|See|Note)\b", text):
@@ -215,7 +215,8 @@ def _passive(subj: str, aux: str, participle: str, tail: str, modal: bool) -> li
         out.append(FactQuestion(f"When {asked} {participle}?", "when", when.group("date")))
         if re.fullmatch(r"1[0-9]{3}|20[0-9]{2}", when.group("date")):
             out.append(FactQuestion(f"In what year {asked} {participle}?", "when", when.group("date")))
-    span = re.match(r"^(?P<mid>(?:\s+(?:to|for)\s+[a-z][a-z\s]*?)?)\s+(?P<span>(?:between|during)\s+[^,;]+)", tail)
+    span = re.match(r"^(?P<mid>(?:\s+(?:to|for)\s+[a-z][a-z\s]*?)?)\s+(?P<span>(?:between|during)\s+[^,;]+|"
+                    r"at night|in (?:the )?(?:winter|summer|spring|autumn|morning|evening)|on (?:Sundays|weekends|holidays))\b", tail)
     if span and not when and not modal:
         out.append(FactQuestion(f"When {asked} {participle}{span.group('mid')}?", "when", _trim(span.group("span"))))
     every = re.search(rf"\bevery\s+(?P<n>(?:{_NUM}\s+)?[a-z]+(?:\s+{_TIME_UNITS})?)", tail)
@@ -328,7 +329,11 @@ def _active_past(subj: str, verb: str, rest: str) -> list[FactQuestion]:
     out: list[FactQuestion] = []
     obj = re.match(r"^(?P<obj>(?:the\s+)?[A-Z][\w.'’-]*(?:\s+(?:of\s+|for\s+)?[A-Z][\w.'’-]*)*|the\s+[a-z]+(?:\s+[a-z]+)?\s+[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)", rest)
     if not obj:
-        return out
+        # "approved the maintenance for the water tower at Brisk Harbour": a phrase that
+        # ends in a name, up to a date or the end
+        obj = re.match(r"^(?P<obj>the\s+[a-z][\w\s'’-]*?\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)(?=\s+(?:in|on)\s+\d|\s*$)", rest)
+        if not obj or len(obj.group("obj").split()) > 12:
+            return out
     thing = obj.group("obj")
     out.append(FactQuestion(f"Who {verb} {thing}?", "who", subj))
     when = _WHEN.search(rest[obj.end():])
