@@ -9,8 +9,8 @@ import json
 import re
 
 from kwdesk.core.text.anchors import entities_in, numbers_in, subject_of
-from kwdesk.core.text.fact_questions import opens_with_agent
-from kwdesk.core.text.words import WORD, content_words
+from kwdesk.core.text.fact_questions import opens_with_agent, split_subject
+from kwdesk.core.text.words import STOPWORDS, WORD, content_words
 
 _DEGENERATE = re.compile(
     r"answer to (this|the) question|\bthe (sentence|text|passage|document|paragraph)\b|according to|"
@@ -93,6 +93,14 @@ def answer_lacks(question: str, answer: str) -> str | None:
     named = any(name.lower() in q.lower() for name in entities_in(a))  # "Who designed the Larkspur Dam?"
     if subject and not named and not content_words(subject) & content_words(q):
         return "does not name the answer's subject"
+    # A subject without a name ("Operators record ..."): the question must still name it,
+    # unless it asks for it (who, which). "What does the end of each watch record?" does not.
+    if subject is None and not named and not re.search(r"\b(?:who|whom|whose|which)\b", q, re.IGNORECASE):
+        split = split_subject(a)
+        first = a.split()[0] if a.split() else ""
+        opening = split[0] if split else (first if first[:1].isupper() and first.lower() not in STOPWORDS else "")
+        if opening and not _stems(opening) & _stems(q):
+            return "does not name the answer's subject"
     return None
 
 
@@ -195,6 +203,8 @@ def paraphrase_problem(new: str, original: str, answer: str) -> str | None:
     # "the water tower No. 1" asked as "the water tower" has no one right answer.
     if not numbers_in(original) <= numbers_in(new):
         return "drops a number of the original"
+    if re.search(r"\b(?:not|never|no)\b", original, re.IGNORECASE) and not re.search(r"\b(?:not|never|no)\b", new, re.IGNORECASE):
+        return "drops the negation of the original"
     added = _stems(new) - _stems(original) - _stems(answer) - {w.rstrip("s") for w in _REWORDING_WORDS} - _REWORDING_WORDS
     if added:
         return "adds what the original does not ask"

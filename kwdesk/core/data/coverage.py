@@ -27,6 +27,7 @@ class FactCoverage:
     fact: str
     questions: list[str] = field(default_factory=list)
     pair_ids: list[int] = field(default_factory=list)  # of the questions, in the same order
+    trusted: list[bool] = field(default_factory=list)  # built by rule or reviewed, in the same order
 
     @property
     def wordings(self) -> int:
@@ -67,20 +68,27 @@ def coverage(db, document_ids: list[int] | None = None, wanted: int = WORDINGS_W
             heading = chunk["heading_path"].split(" > ")[-1] if chunk["heading_path"] else None
             questions = questions_of_chunk(db, chunk_id)
             for anchor in anchors_for_text(text, heading):
-                asked = [(i, q) for i, q, answer, source in questions if source == anchor.original or answer == anchor.text]
-                facts.append(FactCoverage(name, chunk_id, page, anchor.text, [q for _, q in asked], [i for i, _ in asked]))
+                asked = [row for row in questions if row[3] == anchor.original or row[2] == anchor.text]
+                facts.append(_fact(name, chunk_id, page, anchor.text, asked))
             for cell in table_facts(text):
-                asked = [(i, q) for i, q, answer, _ in questions if answer == cell.answer]
-                facts.append(FactCoverage(name, chunk_id, page, cell.answer, [q for _, q in asked], [i for i, _ in asked]))
+                asked = [row for row in questions if row[2] == cell.answer]
+                facts.append(_fact(name, chunk_id, page, cell.answer, asked))
     return CoverageReport(facts, wanted)
+
+
+def _fact(document: str, chunk_id: int, page: int, fact: str, asked: list[tuple]) -> FactCoverage:
+    return FactCoverage(document, chunk_id, page, fact, [row[1] for row in asked], [row[0] for row in asked],
+                        [row[4] for row in asked])
 
 
 def questions_to_reword(report: CoverageReport, per_fact: int) -> list[int]:
     """The questions whose new wordings would bring a fact closer to WANTED: up to PER_FACT
     of each fact that has some question but fewer wordings than wanted (a fact with none
-    needs a question first, not a paraphrase)."""
+    needs a question first, not a paraphrase). Only questions built by rule or reviewed by
+    the expert: a paraphrase repeats its original's mistakes, and half of the small
+    teacher's own questions have one (BENCHMARKS.md, "Training data an expert can trust")."""
     chosen: list[int] = []
     for fact in report.facts:
         if 0 < fact.wordings < report.wanted:
-            chosen += fact.pair_ids[:per_fact]
+            chosen += [i for i, trusted in zip(fact.pair_ids, fact.trusted) if trusted][:per_fact]
     return list(dict.fromkeys(chosen))

@@ -55,6 +55,7 @@ from kwdesk.core.store.documents import chunk_pages, chunk_row, current_document
 from kwdesk.core.store.flagged import held_out_sentences
 from kwdesk.core.store.generation import items_done, store_item
 from kwdesk.core.store.pairs import (
+    RULES,
     pair_core,
     questions_of_document,
     questions_without_held_out_wording,
@@ -77,7 +78,6 @@ STRATEGIES = ("qa", "entities", "rephrase", "paraphrase")
 # Not training data: new wordings of trained questions, kept out of training (split 'eval'),
 # so that evaluation asks for a trained fact in words the model never saw.
 HELD_OUT = "heldout"
-RULES = "kwdesk-rules"  # made_by of pairs that kwdesk builds without the teacher
 MAX_TABLE_FACTS = 60  # cells asked about per passage
 # Kinds of sentence that make the most useful questions come first when a chunk has more
 # sentences than questions asked of it.

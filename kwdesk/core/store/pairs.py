@@ -425,12 +425,17 @@ def pair_core(db: sqlite_utils.Database, pair_id: int) -> tuple | None:
     return db.execute("SELECT question, answer, kind, document_id, chunk_id FROM pairs WHERE id = ?", [pair_id]).fetchone()
 
 
-def questions_of_chunk(db: sqlite_utils.Database, chunk_id: int) -> list[tuple[int, str, str, str | None]]:
-    """(id, question, answer, source sentence) of the passage's training questions that are
-    not rejected: what coverage counts. Held-out wordings are left out: the model never
-    trains on them, so they add no way of asking that it learns."""
-    return db.execute(
-        """SELECT id, question, answer, source_span FROM pairs
+RULES = "kwdesk-rules"  # made_by of pairs that kwdesk builds without a teacher (data/generate.py)
+
+
+def questions_of_chunk(db: sqlite_utils.Database, chunk_id: int) -> list[tuple[int, str, str, str | None, bool]]:
+    """(id, question, answer, source sentence, trusted) of the passage's training questions
+    that are not rejected: what coverage counts. Trusted: built by kwdesk's rules (made_by
+    RULES) or accepted or edited by the expert. Held-out wordings are left out: the model
+    never trains on them, so they add no way of asking that it learns."""
+    return [(*row[:4], bool(row[4])) for row in db.execute(
+        """SELECT id, question, answer, source_span,
+                  made_by = ? OR status IN ('accepted', 'edited') FROM pairs
            WHERE chunk_id = ? AND status != 'rejected' AND question != '' AND split = 'train'""",
-        [chunk_id],
-    ).fetchall()
+        [RULES, chunk_id],
+    ).fetchall()]
