@@ -86,30 +86,36 @@ def side(name: str, source: Path, docs: list[Path], workspace: Path) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", default="7f21153", help="git revision of today's path")
+    parser.add_argument("--baseline", default="7f21153", help="git revision of today's path ('none': this checkout only)")
     parser.add_argument("--sample", type=int, default=50)
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "out" / "pairs-quality")
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="kwdesk-bench-pairs-"))
     baseline_src = tmp / "baseline-src"
-    subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(baseline_src), args.baseline],
-                   capture_output=True, check=True)
+    with_baseline = args.baseline != "none"
+    if with_baseline:
+        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", str(baseline_src), args.baseline],
+                       capture_output=True, check=True)
     try:
         docs = documents(tmp / "docs")
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
         print(f"documents: {', '.join(d.name for d in docs)}; baseline {args.baseline}")
-        results = [side(f"baseline {args.baseline}", baseline_src, docs, tmp / "ws-baseline"),
-                   side("kwdesk (this checkout)", REPO, docs, tmp / "ws-kwdesk")]
+        results = [side(f"baseline {args.baseline}", baseline_src, docs, tmp / "ws-baseline")] if with_baseline else []
+        results.append(side("kwdesk (this checkout)", REPO, docs, tmp / "ws-kwdesk"))
     finally:
-        subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(baseline_src)], capture_output=True, check=False)
+        if with_baseline:
+            subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(baseline_src)],
+                           capture_output=True, check=False)
     print(f"\n{'':<24} {'questions':>9} {'pass rules':>10} {'by rule':>7} {'facts':>5} {'3+ ways':>7} "
           f"{'not asked':>9} {'seconds':>7} {'usable/min':>10}")
     for r in results:
         print(f"{r['side']:<24} {r['questions']:>9} {r['pass_rules']:>10} {r['by_rule']:>7} {r['facts']:>5} "
               f"{r['covered_3']:>7} {r['not_asked']:>9} {r['seconds']:>7} {r['usable_per_minute']:>10}")
-    base, new = results
-    print(f"\nusable questions per minute: {new['usable_per_minute'] / max(base['usable_per_minute'], 0.1):.1f}x; "
-          f"facts in 3+ wordings: {new['covered_3']}/{new['facts']} vs {base['covered_3']}/{base['facts']}")
+    new = results[-1]
+    if with_baseline:
+        base = results[0]
+        print(f"\nusable questions per minute: {new['usable_per_minute'] / max(base['usable_per_minute'], 0.1):.1f}x; "
+              f"facts in 3+ wordings: {new['covered_3']}/{new['facts']} vs {base['covered_3']}/{base['facts']}")
     args.out.mkdir(parents=True, exist_ok=True)
     rng = random.Random(1)
     sample = rng.sample(new["_rows"], min(args.sample, len(new["_rows"])))

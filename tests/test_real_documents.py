@@ -102,8 +102,9 @@ def test_a_table_fact_is_found_by_search_and_made_a_pair_by_generate(imported, w
     assert proc.returncode == 0, proc.stderr
     answers = [r[0] for r in db.execute("SELECT answer FROM pairs WHERE document_id = ?", [result.document_id])]
     assert "The depth of Oil Jetty is 16.8 m (Table 1: Berths of Brisk Harbour)." in answers
-    # Every cell of the table, each with its row and column.
-    assert sum("(Table 1: Berths of Brisk Harbour)" in a for a in answers) == 12
+    # Every cell of the table, asked three ways (with its row, its column and the caption).
+    assert sum("(Table 1: Berths of Brisk Harbour)" in a for a in answers) == 36
+    assert len({a for a in answers if "(Table 1: Berths of Brisk Harbour)" in a}) == 12
     # The running header gave no pair.
     questions = " ".join(r[0] for r in db.execute("SELECT question || ' ' || answer FROM pairs"))
     assert "CONTROLLED COPY" not in questions and "PORT AUTHORITY" not in questions

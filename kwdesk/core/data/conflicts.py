@@ -15,6 +15,7 @@ rejects one side, or says that both stand (conflict_decisions).
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import asdict, dataclass
 
@@ -90,9 +91,24 @@ def same_subject(question_a: str, question_b: str) -> bool:
     return names_a <= names_b or names_b <= names_a
 
 
+def _wh(question: str) -> str | None:
+    """Whom, where or when a question asks about, if one of them."""
+    q = question.lower()
+    for kind, pattern in (("who", r"\b(?:who|whom|whose)\b"), ("where", r"\bwhere\b"),
+                          ("when", r"\bwhen\b|\b(?:what|which) year\b")):
+        if re.search(pattern, q):
+            return kind
+    return None
+
+
 def asks_the_same(question_a: str, question_b: str) -> bool:
-    """Both want the same kind of answer, and no two different measures (height, length)."""
+    """Both want the same kind of answer, and no two different measures (height, length):
+    "Who designed the Larkspur Dam?" and "Where is the Larkspur Dam?" both want a name, but
+    not the same one."""
     if asked_for(question_a) != asked_for(question_b):
+        return False
+    wh_a, wh_b = _wh(question_a), _wh(question_b)
+    if wh_a and wh_b and wh_a != wh_b:
         return False
     measures_a = {_SAME_MEASURE[w] for w in content_words(question_a) if w in _SAME_MEASURE}
     measures_b = {_SAME_MEASURE[w] for w in content_words(question_b) if w in _SAME_MEASURE}

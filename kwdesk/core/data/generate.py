@@ -161,6 +161,7 @@ class _Outcome:
     pairs: list[dict] = field(default_factory=list)
     attempts: int = 0
     rejected: Counter = field(default_factory=Counter)
+    rule_attempts: int = 0  # of the attempts: questions built by rule, no teacher call
 
 
 class GenerateJob(Job):
@@ -283,9 +284,14 @@ class GenerateJob(Job):
         report.usable += kept
         report.by_rule += min(kept, sum(1 for p in outcome.pairs if p["made_by"] == RULES))
         report.rejected.update(outcome.rejected)
-        if outcome.attempts and not kept:
+        # The teacher's own yield, apart from the rules': rule-built pairs must not hide a
+        # teacher that makes nothing usable.
+        teacher_attempts = outcome.attempts - outcome.rule_attempts
+        teacher_kept = sum(1 for p in outcome.pairs if p["made_by"] != RULES)
+        if teacher_attempts and not teacher_kept:
             reasons = ", ".join(f"{n} {reason}" for reason, n in outcome.rejected.most_common(3))
-            warnings.append(f"0 usable of {outcome.attempts} attempts on {item.label}: {reasons}")
+            who = "" if not outcome.rule_attempts else " by the teacher"
+            warnings.append(f"0 usable of {teacher_attempts} attempts{who} on {item.label}: {reasons}")
         elapsed = time.monotonic() - started
         self.report(done, total, f"{item.strategy}: {item.label}", pairs=added + kept,
                     filtered=sum(sum(r.rejected.values()) for r in reports.values()), warnings=len(warnings),
@@ -417,6 +423,7 @@ class GenerateJob(Job):
         for anchor in anchors:
             for fq in fact_questions(anchor.text):
                 outcome.attempts += 1
+                outcome.rule_attempts += 1
                 problem = question_problem(fq.question, chunk["text"], anchor.text) or dedupe.problem(fq.question, anchor.text)
                 if problem:
                     outcome.rejected[problem] += 1
@@ -446,6 +453,7 @@ class GenerateJob(Job):
         for fact in table_facts(chunk["text"])[:MAX_TABLE_FACTS]:
             for question in fact.questions:
                 outcome.attempts += 1
+                outcome.rule_attempts += 1
                 problem = dedupe.problem(question, fact.answer)
                 if problem:
                     outcome.rejected[problem] += 1
