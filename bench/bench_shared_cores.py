@@ -1,6 +1,6 @@
-"""The teacher on shared cores: a thread per core (what kwdesk did) against following the
-cores left free (data/teacher.LlamaCppTeacher with base/system.CoreWatch), side by side in
-one run, alone, beside a second generation and beside a training run.
+"""The teacher on shared cores: a thread per core (what kwdesk does), one thread, and
+following the cores left free per request (llama_set_n_threads after base/system.CoreWatch),
+side by side in one run, alone, beside a second generation and beside a training run.
 
 Each generation asks the bundled teacher kwdesk's question prompts for the invented facts
 (--prompts, --tokens new tokens each, greedy). The training run is the bundled model in
@@ -33,7 +33,8 @@ def _generate(mode: str, prompts: int, tokens: int) -> float:
     from kwdesk.core.models.bundled import bundled_model_path
     from kwdesk.core.text.anchors import sentence_kind
 
-    teacher = LlamaCppTeacher(bundled_model_path(), n_threads=usable_cores() if mode == "every core" else None)
+    threads = {"every core": usable_cores(), "one core": 1}.get(mode)  # None: follow the cores left free
+    teacher = LlamaCppTeacher(bundled_model_path(), n_threads=threads, follow_free_cores=threads is None)
     made = 0
     started = time.monotonic()
     for i in range(prompts):
@@ -51,7 +52,7 @@ def _train(stop) -> None:
 
     from kwdesk.core.models.base_models import resolve_base
 
-    model = AutoModelForCausalLM.from_pretrained(str(resolve_base(None).path), torch_dtype=torch.float32)
+    model = AutoModelForCausalLM.from_pretrained(str(resolve_base(None).folder), torch_dtype=torch.float32)
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
     batch = torch.randint(0, 1000, (2, 256))
     while not stop.is_set():
@@ -90,11 +91,11 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=40)
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"{'beside':<22} {'every core':>12} {'cores free':>12} {'ratio':>7}   (teacher tokens/s)")
+    modes = ("every core", "one core", "cores free")
+    print(f"{'beside':<22} " + " ".join(f"{m:>12}" for m in modes) + "   (teacher tokens/s; both generations in the same mode)")
     for beside in ("nothing", "a second generation", "a training run"):
-        old = measure("every core", beside, args.prompts, args.tokens)
-        new = measure("cores free", beside, args.prompts, args.tokens)
-        print(f"{beside:<22} {old:>12.1f} {new:>12.1f} {new / old:>6.2f}x", flush=True)
+        rates = [measure(mode, beside, args.prompts, args.tokens) for mode in modes]
+        print(f"{beside:<22} " + " ".join(f"{r:>12.1f}" for r in rates), flush=True)
 
 
 if __name__ == "__main__":

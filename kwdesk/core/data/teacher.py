@@ -62,14 +62,18 @@ class LlamaCppTeacher:
 
     parallel = 1  # one context; its threads already use the free cores
 
-    def __init__(self, model_path: Path | str, *, n_ctx: int = 4096, n_threads: int | None = None, name: str | None = None):
+    def __init__(self, model_path: Path | str, *, n_ctx: int = 4096, n_threads: int | None = None, name: str | None = None,
+                 follow_free_cores: bool = False):
         from kwdesk.core.models.model_files import ModelFileError, load_llama
 
         path = Path(model_path)
         if not path.is_file():
             raise TeacherError(f"Teacher model not found: {path}")
-        # Without a thread count given, the teacher follows the cores left free (CoreWatch).
-        self._watch = CoreWatch() if n_threads is None else None
+        # FOLLOW_FREE_CORES: change the thread count per request to the cores left free
+        # (CoreWatch). Off by default: measured unstable beside a second generation (28 and
+        # 2 tokens/s in two runs, against 12-13 with a thread per core; BENCHMARKS.md), as
+        # llama.cpp's waiting threads keep polling. bench/bench_shared_cores.py measures it.
+        self._watch = CoreWatch() if follow_free_cores and n_threads is None else None
         self._threads = n_threads or default_threads()
         self._checked = 0.0  # the first request looks (the load was long enough to judge by)
         try:
