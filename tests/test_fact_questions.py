@@ -40,6 +40,10 @@ def asked(sentence: str) -> dict[str, str]:
          "Ilse Tamberg"),
         ("The Marine Operations Manual was first issued in 2009 and is reviewed every two years.",
          "How often is the Marine Operations Manual reviewed?", "every two years"),
+        ("Operators record the readings in the log book before the end of each watch.",
+         "When do operators record the readings in the log book?", "before the end of each watch"),
+        ("Tenants notify the landlord within 14 days of any damage.", "When do tenants notify the landlord?",
+         "within 14 days of any damage"),
     ],
 )
 def test_a_sentence_of_a_known_shape_gives_the_question_a_person_would_ask(sentence, question, target):

@@ -110,6 +110,14 @@ def split_subject(sentence: str) -> tuple[str, str] | None:
     if re.match(r"^(?:According|If|When|While|After|Before|Unless|Although|Because|In|On|At|For|During|Since|To|See|Note)\b", text):
         return None
     strong, weak = _STRONG_VERB.search(text), _WEAK_VERB.search(text)
+    # A plural subject with a bare verb: "Operators record the readings ..." (its nouns in
+    # -s would otherwise be taken for the verb).
+    plural = _PLURAL_SUBJECT.match(text)
+    if plural and (strong is None or strong.start() > plural.end()):
+        subject = plural.group("subject")
+        if subject.split()[0] not in ("It", "They", "He", "She", "This", "These", "There", "Its", "Their"):
+            return subject, text[plural.end("subject"):].strip()
+        return None
     match = strong
     if weak and (strong is None or (weak.start() < strong.start() and _known_verb(text[weak.end():].split()[0]))):
         match = weak
@@ -127,6 +135,11 @@ _KNOWN_VERBS = frozenset(
     "rises flows runs drains empties lies stands sits leads discharges originates operates freezes assigns approves "
     "signs issues keeps checks inspects orders controls decides reviews".split()
 )
+
+
+_BARE_VERBS = ("record|report|inspect|check|order|assign|approve|sign|issue|keep|maintain|use|need|require|carry|"
+               "serve|supply|produce|handle|close|open|test|review|monitor|operate|clean|replace|submit|notify|inform")
+_PLURAL_SUBJECT = re.compile(rf"^(?P<subject>(?:The\s+)?(?:[A-Za-z]+\s+)?[A-Za-z]+s)\s+(?={_BARE_VERBS}\b)")
 
 
 def _known_verb(word: str) -> bool:
@@ -199,7 +212,9 @@ def _questions_of(subj: str, part: str) -> list[FactQuestion]:
                 out.append(FactQuestion(f"How {_NOUN_OF_DIMENSION[noun]} is {subj}?", "how-" + _NOUN_OF_DIMENSION[noun],
                                         _trim(measure.group("value"))))
             return out
-    if re.fullmatch(r"[a-z]+s", verb) and verb not in ("is", "has", "was"):
+    if re.fullmatch(_BARE_VERBS, verb):
+        out += _bare_present(subj, verb, rest)
+    elif re.fullmatch(r"[a-z]+s", verb) and verb not in ("is", "has", "was"):
         out += _active_present(subj, verb, rest)
     elif re.fullmatch(_PARTICIPLE, verb):
         out += _active_past(subj, verb, rest)
@@ -307,6 +322,16 @@ def _active_present(subj: str, verb: str, rest: str) -> list[FactQuestion]:
         obj = re.sub(r"^(?:mostly|mainly|chiefly|only|also)\s+", "", rest)
         out.append(FactQuestion(f"What does {subj} {bare}?", "what-does", obj))
     return out
+
+
+def _bare_present(subj: str, verb: str, rest: str) -> list[FactQuestion]:
+    """ "Operators record the readings in the log book before the end of each watch." ->
+    "When do operators record the readings in the log book?" Only the when: "What do
+    operators record?" has a different answer in every sentence of that shape."""
+    timed = re.match(r"^(?P<what>.+?)\s+(?P<when>(?:before|after|within|at the (?:start|end) of|by the end of)\s+.+)$", _trim(rest))
+    if not timed or len(timed.group("what").split()) > 10:
+        return []
+    return [FactQuestion(f"When do {subj} {verb} {timed.group('what')}?", "when", timed.group("when"))]
 
 
 def _head(subject: str) -> str:
