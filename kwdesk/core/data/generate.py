@@ -340,14 +340,15 @@ class GenerateJob(Job):
             elif strategy == "entities":
                 items += [_Item(strategy, f"document:{d}", f"document {name}") for d, name in documents if f"document:{d}" not in done]
             elif strategy == "paraphrase":
-                ids = reviewed_questions(db, [d for d, _ in documents])
-                if self.options.reword_per_fact:
-                    # New questions too, not only reviewed ones: a fact asked in one or two
-                    # ways gets more wordings now, up to the budget of questions per fact.
-                    report = coverage(db, [d for d, _ in documents])
-                    ids = list(dict.fromkeys(ids + questions_to_reword(report, self.options.reword_per_fact)))
                 if self.options.pair_ids is not None:
                     ids = list(self.options.pair_ids)
+                else:
+                    ids = reviewed_questions(db, [d for d, _ in documents])
+                    if self.options.reword_per_fact:
+                        # New questions too, not only reviewed ones: a fact asked in one or two
+                        # ways gets more wordings now, up to the budget of questions per fact.
+                        report = coverage(db, [d for d, _ in documents])
+                        ids = list(dict.fromkeys(ids + questions_to_reword(report, self.options.reword_per_fact)))
                 items += [_Item(strategy, f"pair:{i}", f"pair {i}") for i in ids if f"pair:{i}" not in done]
             elif strategy == HELD_OUT:
                 ids = questions_without_held_out_wording(db, [d for d, _ in documents], HELD_OUT)
