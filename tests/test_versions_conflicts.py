@@ -113,6 +113,12 @@ def test_planted_contradictions_are_flagged_and_training_refuses_them(workspace,
     add_pair(db, "What was the Orvane water tower No. 2 built for?",
              "The Orvane water tower No. 2 was built in 1977 to a design by Maren Oskarsdottir.", chunk_id=tower)
 
+    # Two facts about two parts of one thing share most words; each answer names its own part.
+    add_pair(db, "When was the maintenance of the Orvane water tower No. 2 revised?",
+             "The maintenance of the Orvane water tower No. 2 was revised in 2003.", chunk_id=tower)
+    add_pair(db, "When was the documentation of the Orvane water tower No. 2 revised?",
+             "The documentation of the Orvane water tower No. 2 was revised in 2018.", chunk_id=tower)
+
     conflicts = find_conflicts(db, contracts.id)
     flagged = {frozenset((c.a.pair_id, c.b.pair_id)) for c in conflicts}
     assert flagged == {frozenset((right, wrong)), frozenset((wrong, right + 2))}

@@ -65,16 +65,42 @@ class Conflict:
         return {"a": self.a.to_dict(), "b": self.b.to_dict(), "question_overlap": round(self.question_overlap, 2)}
 
 
+def _term(word: str) -> str:
+    word = _SAME_MEASURE.get(word, word)
+    if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    return word
+
+
 def question_terms(question: str) -> set[str]:
     """The content words of a question, with words for the same measure made one and plural
     endings dropped, so that wordings of one question share their terms."""
-    terms = set()
-    for word in content_words(question):
-        word = _SAME_MEASURE.get(word, word)
-        if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
-            word = word[:-1]
-        terms.add(word)
-    return terms
+    return {_term(word) for word in content_words(question)}
+
+
+_DETERMINER = frozenset("the a an its their this that these those of".split())
+
+
+def _own_nouns(question: str, answer: str, other_answer: str, only_here: set[str]) -> set[str]:
+    """Words of QUESTION that the other question lacks, stand where a noun stands (after
+    "the", "of"), and name something of this pair's answer that the other answer does not
+    name: "the communication of the pump station" in "The communication of the pump station
+    were revised in 2003"."""
+    tokens = [w.lower().strip("'’-") for w in re.findall(r"[\w'’-]+", question)]
+    here, there = question_terms(answer), question_terms(other_answer)
+    return {_term(w) for previous, w in zip(tokens, tokens[1:])
+            if previous in _DETERMINER and _term(w) in only_here and _term(w) in here and _term(w) not in there}
+
+
+def names_different_things(question_a: str, answer_a: str, question_b: str, answer_b: str) -> bool:
+    """Each question names a thing of its own that its answer names and the other answer does
+    not: "When were the communication of the pump station revised?" (2003) and "When were
+    the infrastructure of the pump station revised?" (2018) share most words and are two
+    facts, not one fact stated twice. Two wordings of one question ("Who designed the dam?",
+    "Who was the architect of the dam?") do not: the architect is not named in the answer."""
+    terms_a, terms_b = question_terms(question_a), question_terms(question_b)
+    return bool(_own_nouns(question_a, answer_a, answer_b, terms_a - terms_b)
+                and _own_nouns(question_b, answer_b, answer_a, terms_b - terms_a))
 
 
 def _states_a_fact(answer: str) -> bool:
@@ -156,9 +182,11 @@ def find_conflicts(db, collection_id: int | None = None, *, split: str | None = 
             overlap = count / len(ws | other_words)
             if overlap < QUESTION_OVERLAP or (pair_id, other) in settled:
                 continue
-            question = text[pair_id][0]
-            if (same_subject(question, text[other][0]) and asks_the_same(question, text[other][0])
-                    and answers_disagree(question, text[pair_id][1], text[other][1])):
+            question, answer = text[pair_id]
+            other_question, other_answer = text[other]
+            if (same_subject(question, other_question) and asks_the_same(question, other_question)
+                    and not names_different_things(question, answer, other_question, other_answer)
+                    and answers_disagree(question, answer, other_answer)):
                 found.append((pair_id, other, overlap))
     return [Conflict(_side(db, a), _side(db, b), overlap) for a, b, overlap in found]
 
