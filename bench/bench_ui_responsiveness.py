@@ -96,7 +96,6 @@ def main() -> None:
     facts = facts_pdf(tmp / "facts.pdf")
     train_config = preset("quick-try", max_steps=args.steps, checkpoint_every=1000)
     question = "Describe the Larkspur Dam and the Veltra River in detail."
-    rows = []
 
     def measure(label: str, start, done) -> tuple[float, float, float]:
         print(f"  {label}…", file=sys.stderr, flush=True)
