@@ -44,6 +44,19 @@ def asked(sentence: str) -> dict[str, str]:
          "When do operators record the readings in the log book?", "before the end of each watch"),
         ("Tenants notify the landlord within 14 days of any damage.", "When do tenants notify the landlord?",
          "within 14 days of any damage"),
+        # A pointer or a label before the sentence: the fact is what follows it.
+        ("According to Fig. 10 the pump station drains towards Quellan.", "Where does the pump station drain?", "Quellan"),
+        ("Note 1: Chart datum is the lowest astronomical tide at the breakwater.", "What is chart datum?",
+         "lowest astronomical tide at the breakwater"),
+        # The value opens the sentence; a measure of a thing; a code that is followed.
+        ("A pressure of 4.7 bar must not be exceeded during documentation work.",
+         "What is the maximum pressure during documentation work?", "4.7 bar"),
+        ("The design flow of the weir is approx. 67.6 m3/s, i.e. about 6 times the mean flow.",
+         "What is the design flow of the weir?", "67.6 m3/s"),
+        ("The population of Orvane was 12,400 in 2011.", "What was the population of Orvane?", "12,400"),
+        ("The length of the Veltra River is 212 km.", "How long is the Veltra River?", "212 km"),
+        ("Inspections of the weir follow Ref. No. 666, e.g. a visual check every 24 months.",
+         "What do inspections of the weir follow?", "Ref. No. 666"),
     ],
 )
 def test_a_sentence_of_a_known_shape_gives_the_question_a_person_would_ask(sentence, question, target):
@@ -56,7 +69,6 @@ def test_a_sentence_of_a_known_shape_gives_the_question_a_person_would_ask(sente
 @pytest.mark.parametrize(
     "sentence",
     [
-        "According to Fig. 10 the pump station drains towards Quellan.",  # whose figure? no plain subject
         "It stands 121 metres above the valley floor.",  # "it" needs its subject restored first
         "If the alarm sounds, the crews muster at the North Wharf.",
         "Hot work on board is not permitted during bunkering.",  # a rule would get a negation wrong
@@ -65,6 +77,17 @@ def test_a_sentence_of_a_known_shape_gives_the_question_a_person_would_ask(sente
 )
 def test_a_sentence_without_a_plain_subject_or_with_a_negation_gives_no_rule_question(sentence):
     assert fact_questions(sentence) == []
+
+
+def test_a_numbered_instruction_is_asked_as_a_step_of_its_section():
+    step = {fq.question: fq.target for fq in fact_questions("2. Close the sluice gates of the inner basin.", "4. Emergencies")}
+    assert step["What is step 2 of the emergencies procedure?"] == "Close the sluice gates of the inner basin"
+    for question in step:
+        assert question_problem(question, "2. Close the sluice gates of the inner basin.",
+                                "2. Close the sluice gates of the inner basin.") is None
+    # Without its section a step is nobody's; a numbered statement is no instruction.
+    assert fact_questions("2. Close the sluice gates of the inner basin.") == []
+    assert not any("step" in fq.question for fq in fact_questions("2. Tugs are ordered by the pilot.", "Pilotage"))
 
 
 def test_a_place_without_a_name_is_not_asked_where():

@@ -9,7 +9,11 @@ import json
 import re
 
 from kwdesk.core.text.anchors import entities_in, numbers_in, subject_of
-from kwdesk.core.text.fact_questions import opens_with_agent, split_subject
+from kwdesk.core.text.fact_questions import (
+    opens_with_agent,
+    split_subject,
+    without_lead_in,
+)
 from kwdesk.core.text.words import STOPWORDS, WORD, content_words
 
 _DEGENERATE = re.compile(
@@ -48,7 +52,7 @@ _DATE_A = re.compile(r"\b(?:1[0-9]{3}|20[0-9]{2}|january|february|march|april|ma
                      r"yearly|every|before|after|within|until|between|during|midnight|noon|morning|evening|night|"
                      r"at (?:least|night|noon|midnight))\b|\b\d{1,2}[:.]\d{2}\b", re.IGNORECASE)
 _WHERE_Q = re.compile(r"^where\b|\blocation\b|\blocated\b", re.IGNORECASE)
-_WHERE_A = re.compile(r"\b(?:in|at|on|near|beside|next to|off|above|below|inside|outside|between)\s+(?:the\s+)?[A-Z0-9]")
+_WHERE_A = re.compile(r"\b(?:in|at|on|near|beside|next to|off|above|below|inside|outside|between|towards|into|to)\s+(?:the\s+)?[A-Z0-9]")
 _WHO_Q = re.compile(r"^(?:who|whom)\b|\bby whom\b|\bby\?$", re.IGNORECASE)
 _WHO_A = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Prof|Capt|Sir|Judge)\.?\s+[A-Z]|\b(?:Engineer|Professor|Doctor)\s+[A-Z]|"
                     r"\bby\s+(?:the\s+)?[A-Z]|\b[A-Z][a-z]+\s+[A-Z][a-z]+\s+(?:designed|founded|wrote|led|leads|signed|"
@@ -86,9 +90,12 @@ def answer_lacks(question: str, answer: str) -> str | None:
         return "asks how many; the answer has no number"
     if _HOW_Q.search(q) and not _RELATED_Q.search(q) and not _HOW_A.search(a):
         return "asks how; the answer does not say how"
+    if _asks_for_step(q, answer):
+        return None  # the step's number names it: an instruction has no subject to name
     words = q.split()
     if _WHAT_IS_Q.match(q) and len(words) <= 6 and " of " not in q and not _DEFINES_A.search(a):
         return "asks what it is; the answer does not say"
+    a = without_lead_in(a)  # "Note 1: Chart datum is ...": the subject is what follows the label
     subject = subject_of(a)
     named = any(name.lower() in q.lower() for name in entities_in(a))  # "Who designed the Larkspur Dam?"
     if subject and not named and not content_words(subject) & content_words(q):
@@ -102,6 +109,13 @@ def answer_lacks(question: str, answer: str) -> str | None:
         if opening and not _stems(opening) & _stems(q):
             return "does not name the answer's subject"
     return None
+
+
+def _asks_for_step(question: str, answer: str) -> bool:
+    """ "What is step 2 of the emergencies procedure?" of "2. Close the sluice gates ...":
+    the question names the step by its number, the answer is that step."""
+    step = re.search(r"\bstep (\d{1,2})\b", question, re.IGNORECASE)
+    return bool(step and re.match(rf"^\(?{step.group(1)}[.)]\s", answer.strip()))
 
 
 def question_problem(question: str | None, source: str, answer: str, *, must_mention: str | None = None) -> str | None:
@@ -125,7 +139,7 @@ def question_problem(question: str | None, source: str, answer: str, *, must_men
     invented = [name for name in entities_in(question) if name.lower() not in source_lower]
     if invented or not numbers_in(question) <= numbers_in(source):
         return "mentions names or numbers not in the source"
-    if not content_words(question) & content_words(answer):
+    if not content_words(question) & content_words(answer) and not _asks_for_step(question, answer):
         return "not about its answer"
     # A question in the passage's terms may bring a word or two of its own ("famous",
     # "purpose"); one that brings more asks about what the passage does not say ("How many
@@ -133,7 +147,7 @@ def question_problem(question: str | None, source: str, answer: str, *, must_men
     if len(_stems(question) - _stems(source) - _REWORDING_WORDS) > 2:
         return "asks about what the passage does not say"
     answer_numbers = numbers_in(answer)
-    if len(answer_numbers) == 1 and answer_numbers <= numbers_in(question):
+    if len(answer_numbers) == 1 and answer_numbers <= numbers_in(question) and not _asks_for_step(question, answer):
         return "gives its answer away"
     every = re.search(r"\bevery\s+\d+(?:[.,]\d+)?\s+\w+", question)
     if every and every.group(0).lower() in answer.lower():
@@ -187,7 +201,8 @@ def roundtrip_problem(question: str, answer: str, passage: str) -> str | None:
 _REWORDING_WORDS = frozenset(
     "tell know like please name called year date time happen happened many much often long high tall deep "
     "wide far old big large size number amount place location located kind type sort role does height depth "
-    "length width distance interval frequency designer founder builder author maker person".split()
+    "length width distance interval frequency designer founder builder author maker person step procedure "
+    "maximum minimum reference".split()
 )
 
 

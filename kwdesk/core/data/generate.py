@@ -421,8 +421,9 @@ class GenerateJob(Job):
         """Questions built from each sentence's shape, one per fact it holds (text/
         fact_questions), checked like the teacher's; how many each sentence got."""
         asked: Counter = Counter()
+        heading = chunk["heading_path"].split(" > ")[-1] if chunk["heading_path"] else None
         for anchor in anchors:
-            for fq in fact_questions(anchor.text):
+            for fq in fact_questions(anchor.text, heading):
                 outcome.attempts += 1
                 outcome.rule_attempts += 1
                 problem = question_problem(fq.question, chunk["text"], anchor.text) or dedupe.problem(fq.question, anchor.text)

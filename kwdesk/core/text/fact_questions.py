@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from kwdesk.core.text.anchors import entities_in
+from kwdesk.core.text.words import STOPWORDS
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _DATE = rf"(?:(?:\d{{1,2}}\s+)?(?:{_MONTHS})\s+(?:\d{{1,2}},\s+)?)?(?:1[0-9]{{3}}|20[0-9]{{2}})"
@@ -138,8 +139,13 @@ _KNOWN_VERBS = frozenset(
 
 
 _BARE_VERBS = ("record|report|inspect|check|order|assign|approve|sign|issue|keep|maintain|use|need|require|carry|"
-               "serve|supply|produce|handle|close|open|test|review|monitor|operate|clean|replace|submit|notify|inform")
-_PLURAL_SUBJECT = re.compile(rf"^(?P<subject>(?:The\s+)?(?:[A-Za-z]+\s+)?[A-Za-z]+s)\s+(?={_BARE_VERBS}\b)")
+               "serve|supply|produce|handle|close|open|test|review|monitor|operate|clean|replace|submit|notify|inform|"
+               "follow|apply|meet")
+_PLURAL_SUBJECT = re.compile(
+    rf"^(?P<subject>(?:The\s+)?(?:[A-Za-z]+\s+)?[A-Za-z]+s(?:\s+of\s+(?:the\s+)?[A-Za-z]+(?:\s+[A-Za-z]+)?)?)\s+(?={_BARE_VERBS}\b)"
+)
+# A standard, a procedure or a rule by its code: what "follow" and "meet" are followed by.
+_CODE_OBJECT = re.compile(r"^(?P<code>(?:[A-Z][\w.]*\s+){0,3}(?:No\.\s*)?[A-Z]*-?\d[\w.:/-]*)")
 
 
 def _known_verb(word: str) -> bool:
@@ -157,9 +163,45 @@ def _trim(text: str) -> str:
     return text.strip().rstrip(".,;:").strip()
 
 
-def fact_questions(sentence: str) -> list[FactQuestion]:
+# A pointer or a label before the sentence proper: "According to Fig. 7 the dry dock drains
+# towards Sorrel Point", "Note 1: Chart datum is ...". What follows is the fact.
+_LEAD_IN = re.compile(
+    r"^(?:According to (?:Fig\.|Figure|Table|Sec\.|Section|Annex|Appendix|Chart|Drawing)\s*[\w.-]+,?|"
+    r"(?:Note|NB|N\.B\.)(?:\s+\d+)?:)\s+(?=\S)"
+)
+# "A pressure of 4.7 bar must not be exceeded during documentation work": the value opens
+# the sentence, and the question asks for it by its measure.
+_MEASURE_SUBJECT = re.compile(
+    rf"^(?:A|An|The)\s+(?P<mod>(?:maximum|minimum|total|nominal|rated)\s+)?(?P<noun>[a-z]+)\s+of\s+"
+    rf"(?P<value>(?:approx\.\s+|about\s+)?{_NUM}\s*[^\s,;]+)\s+(?P<pred>(?:must|shall|should|may|can|is|are|will)\b[^,;]+)$"
+)
+_STEP = re.compile(r"^\(?(?P<n>\d{1,2})[.)]\s+(?P<step>[A-Z][a-z]+\b.+)$")
+_IMPERATIVE = frozenset(
+    "sound inform close open muster call report check stop start switch turn press notify evacuate raise lower "
+    "isolate wear remove record keep send ask wait move secure fit test clean fill drain lock unlock sign".split()
+)
+
+
+def without_lead_in(sentence: str) -> str:
+    """SENTENCE without a pointer or label before it ("According to Fig. 7", "Note 1:")."""
+    lead = _LEAD_IN.match(sentence)
+    if not lead:
+        return sentence
+    rest = sentence[lead.end():]
+    return rest[0].upper() + rest[1:]
+
+
+def fact_questions(sentence: str, heading: str | None = None) -> list[FactQuestion]:
     """The questions SENTENCE answers, built by rule, one or two wordings for each fact it
-    holds; empty for a sentence of no known shape."""
+    holds; empty for a sentence of no known shape. HEADING (its section's, without number)
+    names what a numbered step of a procedure belongs to."""
+    step = _step(sentence, heading)
+    if step:
+        return step
+    sentence = without_lead_in(sentence.strip())
+    measured = _measure_first(sentence)
+    if measured:
+        return measured
     split = split_subject(sentence)
     if split is None:
         return []
@@ -176,6 +218,39 @@ def fact_questions(sentence: str) -> list[FactQuestion]:
             seen.add(fq.question.lower())
             unique.append(fq)
     return unique
+
+
+def _step(sentence: str, heading: str | None) -> list[FactQuestion]:
+    """ "1. Sound the general alarm ..." under "4. Emergencies" -> "What is step 1 of the
+    emergencies procedure?" A numbered instruction is a fact of its procedure: which step
+    comes when."""
+    match = _STEP.match(sentence.strip())
+    if not match or not heading or match.group("step").split()[0].lower() not in _IMPERATIVE:
+        return []
+    section = re.sub(r"^(?:\d+(?:\.\d+)*\.?|[IVX]+\.|[A-Z]\.)\s+", "", heading).strip().rstrip(".:")
+    if not section or len(section.split()) > 6:
+        return []
+    name = section if section.split()[0].isupper() and len(section.split()[0]) > 1 else section.lower()
+    n = match.group("n")
+    target = _trim(match.group("step"))
+    return [FactQuestion(f"What is step {n} of the {name} procedure?", "which", target),
+            FactQuestion(f"In the {name} procedure, what is done in step {n}?", "which", target)]
+
+
+def _measure_first(sentence: str) -> list[FactQuestion]:
+    match = _MEASURE_SUBJECT.match(sentence.rstrip(".").strip())
+    if not match:
+        return []
+    mod, noun, pred = match.group("mod") or "", match.group("noun"), _trim(match.group("pred"))
+    value = _trim(match.group("value"))
+    out = [FactQuestion(f"What {mod}{noun} {pred}?", "which", value)]
+    limit = re.match(r"^must not be (?P<how>exceeded|passed|surpassed)\s+(?P<when>(?:during|in|for|at|on)\s+.+)$", pred)
+    if limit and not mod:
+        out.append(FactQuestion(f"What is the maximum {noun} {limit.group('when')}?", "which", value))
+    below = re.match(r"^must not (?:fall|drop) below\b", pred)
+    if below and not mod:
+        out.append(FactQuestion(f"What is the minimum {noun}?", "which", value))
+    return out
 
 
 def _questions_of(subj: str, part: str) -> list[FactQuestion]:
@@ -260,6 +335,21 @@ def _copula(subj: str, verb: str, rest: str) -> list[FactQuestion]:
         adj = dimension.group("adj")
         out.append(FactQuestion(f"How {adj} {verb} {subj}?", f"how-{adj}", dimension.group("value")))
         return out
+    value = re.match(rf"^(?:approx\.\s+|about\s+|some\s+|nearly\s+|around\s+|over\s+)?(?P<value>{_NUM}\s*(?:[a-zA-Z%°][\w/%°³²]*)?)(?=[\s,;.]|$)", rest)
+    of = re.match(r"^the\s+(?P<noun>[a-z]+(?:\s+[a-z]+)?)\s+of\s+(?P<thing>.+)$", subj)
+    if value and of:
+        target = _trim(value.group("value"))
+        if target.split()[-1].lower() in STOPWORDS:  # "12,400 in 2011": no unit
+            target = " ".join(target.split()[:-1])
+        out.append(FactQuestion(f"What {verb} {subj}?", "which", target))
+        if of.group("noun") in _NOUN_OF_DIMENSION:
+            out.append(FactQuestion(f"How {_NOUN_OF_DIMENSION[of.group('noun')]} {verb} {of.group('thing')}?",
+                                    "how-" + _NOUN_OF_DIMENSION[of.group("noun")], target))
+            return out
+        has = "had" if verb in ("was", "were") else ("have" if of.group("thing").endswith("s") else "has")
+        does = {"had": "did", "have": "do", "has": "does"}[has]
+        out.append(FactQuestion(f"What {of.group('noun')} {does} {of.group('thing')} have?", "which", target))
+        return out
     stative = _STATIVE_ADJECTIVES.match(rest)
     timed = re.match(rf"^(?P<adj>{_STATIVE_WORDS})\s+(?P<mid>(?:to|for)\s+[a-z][a-z\s]*?)\s+(?P<span>(?:between|during|from|after|before|until)\s+.+)$", rest)
     if timed:
@@ -328,6 +418,13 @@ def _bare_present(subj: str, verb: str, rest: str) -> list[FactQuestion]:
     """ "Operators record the readings in the log book before the end of each watch." ->
     "When do operators record the readings in the log book?" Only the when: "What do
     operators record?" has a different answer in every sentence of that shape."""
+    code = _CODE_OBJECT.match(_trim(rest))
+    if verb in ("follow", "apply", "meet") and code:
+        target = _trim(code.group("code"))
+        out = [FactQuestion(f"What do {subj} {verb}?", "what-does", target)]
+        if target.startswith("Ref"):
+            out.append(FactQuestion(f"Which reference do {subj} {verb}?", "which", target))
+        return out
     timed = re.match(r"^(?P<what>.+?)\s+(?P<when>(?:before|after|within|at the (?:start|end) of|by the end of)\s+.+)$", _trim(rest))
     if not timed or len(timed.group("what").split()) > 10:
         return []
