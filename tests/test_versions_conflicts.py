@@ -158,3 +158,20 @@ def test_collections_hold_documents_and_their_pairs(versioned):
     proc = subprocess.run([sys.executable, "-m", "kwdesk", "--workspace", str(ws.root), "collections", "--json"],
                           capture_output=True, text=True, timeout=300)
     assert json.loads(proc.stdout)[0]["name"] == "Maintenance manuals"
+
+
+@pytest.mark.parametrize("a, b, different", [
+    (("When was the Brisk Harbour weir commissioned?", "The Brisk Harbour weir was commissioned in 2014."),
+     ("When was the Brisk Harbour water tower commissioned?", "The Brisk Harbour water tower was commissioned in 1988."), True),
+    (("What pressure must not be exceeded during communication work?", "A pressure of 4.7 bar must not be exceeded during communication work."),
+     ("What pressure must not be exceeded during maintenance work?", "A pressure of 8.8 bar must not be exceeded during maintenance work."), True),
+    # Two wordings of one question: the words only one of them has are not named by its answer.
+    (("Who designed the Larkspur Dam?", "Maren Oskarsdottir designed the Larkspur Dam."),
+     ("Who was the architect of the Larkspur Dam?", "The Larkspur Dam was designed by Ilse Tamberg."), False),
+    (("How high is the Larkspur Dam?", "The Larkspur Dam is 212 metres high."),
+     ("What is the height of the Larkspur Dam?", "The Larkspur Dam stands 250 metres high."), False),
+])
+def test_questions_about_two_things_that_share_most_words_are_told_apart(a, b, different):
+    from kwdesk.core.data.conflicts import names_different_things
+
+    assert names_different_things(a[0], a[1], b[0], b[1]) is different

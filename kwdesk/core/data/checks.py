@@ -100,6 +100,11 @@ def answer_lacks(question: str, answer: str) -> str | None:
     named = any(name.lower() in q.lower() for name in entities_in(a))  # "Who designed the Larkspur Dam?"
     if subject and not named and not content_words(subject) & content_words(q):
         return "does not name the answer's subject"
+    # A thing known by its place ("the quay wall at Brisk Harbour"): without the place the
+    # question names no one thing, and two documents' quay walls would answer it.
+    qualified = re.search(r"\b(?:at|in|of|on|near)\s+(?:the\s+)?(?P<name>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)", subject or "")
+    if qualified and qualified.group("name").lower() not in q.lower() and not re.search(r"\b(?:where|which)\b", q, re.IGNORECASE):
+        return "does not name the answer's subject"
     # A subject without a name ("Operators record ..."): the question must still name it,
     # unless it asks for it (who, which). "What does the end of each watch record?" does not.
     if subject is None and not named and not re.search(r"\b(?:who|whom|whose|which)\b", q, re.IGNORECASE):

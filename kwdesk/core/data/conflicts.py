@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass
 
 from kwdesk.core.store.conflicts import record_both_right, review_state, settled_pairs
 from kwdesk.core.store.pairs import pair_with_source, questions_to_compare, set_status
-from kwdesk.core.text.anchors import entities_in, numbers_in
+from kwdesk.core.text.anchors import entities_in, numbers_in, subject_of
 from kwdesk.core.text.fact_match import asked_for, grade_against_reference, key_facts
 from kwdesk.core.text.words import content_words
 
@@ -78,18 +78,21 @@ def question_terms(question: str) -> set[str]:
     return {_term(word) for word in content_words(question)}
 
 
-_DETERMINER = frozenset("the a an its their this that these those of".split())
+# Words before a noun: "the communication", "during communication work".
+_DETERMINER = frozenset("the a an its their this that these those of during for at in on with by from under".split())
 
 
 def _own_nouns(question: str, answer: str, other_answer: str, only_here: set[str]) -> set[str]:
     """Words of QUESTION that the other question lacks, stand where a noun stands (after
-    "the", "of"), and name something of this pair's answer that the other answer does not
+    "the", "of", "during"), and name something of this pair's answer that the other answer does not
     name: "the communication of the pump station" in "The communication of the pump station
     were revised in 2003"."""
     tokens = [w.lower().strip("'’-") for w in re.findall(r"[\w'’-]+", question)]
     here, there = question_terms(answer), question_terms(other_answer)
-    return {_term(w) for previous, w in zip(tokens, tokens[1:])
-            if previous in _DETERMINER and _term(w) in only_here and _term(w) in here and _term(w) not in there}
+    subject = subject_of(answer)
+    in_subject = question_terms(subject) if subject else set()  # "the Brisk Harbour weir"
+    nouns = {_term(w) for previous, w in zip(tokens, tokens[1:]) if previous in _DETERMINER} | in_subject
+    return {w for w in nouns & only_here if w in here and w not in there}
 
 
 def names_different_things(question_a: str, answer_a: str, question_b: str, answer_b: str) -> bool:
