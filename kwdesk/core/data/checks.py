@@ -275,6 +275,55 @@ def joins_claims(sentence: str, statements: list[str]) -> bool:
     return not all(any(_holds(st, f) for st in about) for f in facts)
 
 
+_SPEAKER = re.compile(r"^(?:[A-Z][a-z]+|Q|A)\s*:\s+")  # "Teacher: ...", "Q: ..." in a dialogue
+_PRONOUN = re.compile(r"^(?:It|Its|They|Their|He|She|His|Her)\b")
+CLAIM_SUPPORT = 0.6  # share of a statement's content words that its subject's sentences hold
+
+
+def claim_subject(sentence: str) -> set[str]:
+    """The stems of what a statement of a rephrasing is about ("The communication of the
+    canal lock was revised in 2018" -> communication, canal, lock); empty when it names
+    nothing itself (a pronoun, an instruction)."""
+    text = without_lead_in(_SPEAKER.sub("", sentence.strip()))
+    if _PRONOUN.match(text):
+        return set()
+    subject = subject_of(text)
+    if subject is None:
+        split = split_subject(text)
+        subject = split[0] if split else None
+    if subject is None:  # "Pilotage, a requirement for vessels ..., must be ordered ...": before its apposition
+        apposed = re.match(r"^(?P<subject>[A-Z][\w'’-]*(?:\s+[\w'’-]+){0,5}?),\s+(?:a|an|the|which|who)\b", text)
+        subject = apposed.group("subject") if apposed else None
+    return _stems(subject) if subject else set()
+
+
+def unsupported_claim(sentence: str, statements: list[str], about: set[str]) -> str | None:
+    """Why SENTENCE of a rephrasing states what no sentence of its passage with the same
+    subject states, or None. ABOUT: the stems of its subject (claim_subject, or the one
+    before it for a pronoun). The sentences of the passage that name the subject must hold
+    every fact of the statement (its names and numbers) and most of its words: "The
+    communication of the canal lock was revised in 2018" of a passage in which the canal
+    lock's infrastructure was revised in 2018 is rejected, though every word of it is in the
+    passage. A question states nothing."""
+    text = _SPEAKER.sub("", sentence.strip())
+    if text.endswith("?"):
+        return None
+    if not about:
+        return "stands for something it does not name" if _PRONOUN.match(text) else None
+    group = [st for st in statements if about <= _stems(st)]
+    if not group:
+        return "its subject is in no sentence of the passage"
+    facts = [n.lower() for n in entities_in(text) if n.lower() not in " ".join(group).lower()] + \
+        [n for n in numbers_in(text) if not any(_holds(st, n) for st in group)]
+    if facts:
+        return "states a fact the passage gives of something else"
+    words = _stems(text)
+    held = set().union(*(_stems(st) for st in group))
+    if words and len(words & held) / len(words) < CLAIM_SUPPORT:
+        return "says of its subject what the passage does not"
+    return None
+
+
 def supported_sentences(text: str, source: str) -> str:
     """The sentences of a rephrasing that its source supports, joined; others are dropped:
     those with words, names or numbers the source lacks, and those that join facts of
@@ -286,15 +335,18 @@ def supported_sentences(text: str, source: str) -> str:
 
     kept = []
     seen: set[str] = set()
+    about: set[str] = set()
     for line in text.splitlines():
         sentences = split_sentences(line.strip())
         # A "sentence" of symbols or a word or two says nothing (small teachers emit emoji
         # runs), and a sentence said twice says nothing new (small teachers loop).
         good = []
         for s in sentences:
+            # A pronoun stands for what the sentence before it was about.
+            about = claim_subject(s) or (about if _PRONOUN.match(_SPEAKER.sub("", s.strip())) else set())
             if normalized(s) in seen or len(content_words(s)) < 3 or support_problem(s, source, min_overlap=0.7):
                 continue
-            if joins_claims(s, statements):
+            if joins_claims(s, statements) or unsupported_claim(s, statements, about):
                 continue
             seen.add(normalized(s))
             good.append(s)

@@ -56,10 +56,28 @@ class CoverageReport:
 
 
 def coverage(db, document_ids: list[int] | None = None, wanted: int = WORDINGS_WANTED) -> CoverageReport:
+    """The facts of the current documents (or of DOCUMENT_IDS) with the questions that ask for
+    each. A sentence a document says twice (manuals repeat their rules) is one fact: asked
+    once, it is asked; its questions from either place count together."""
     facts: list[FactCoverage] = []
     for document_id, name in current_documents(db):
         if document_ids is not None and document_id not in document_ids:
             continue
+        said: dict[str, FactCoverage] = {}
+
+        def add(chunk_id: int, page: int, fact: str, asked: list[tuple]) -> None:
+            key = " ".join(fact.lower().split())
+            if key in said:
+                known = said[key]
+                for row in asked:
+                    if row[0] not in known.pair_ids:
+                        known.questions.append(row[1])
+                        known.pair_ids.append(row[0])
+                        known.trusted.append(row[4])
+                return
+            said[key] = _fact(name, chunk_id, page, fact, asked)
+            facts.append(said[key])
+
         for chunk_id, page, _ in chunk_pages(db, document_id):
             chunk = chunk_row(db, chunk_id)
             text = chunk["text"]
@@ -69,10 +87,10 @@ def coverage(db, document_ids: list[int] | None = None, wanted: int = WORDINGS_W
             questions = questions_of_chunk(db, chunk_id)
             for anchor in anchors_for_text(text, heading):
                 asked = [row for row in questions if row[3] == anchor.original or row[2] == anchor.text]
-                facts.append(_fact(name, chunk_id, page, anchor.text, asked))
+                add(chunk_id, page, anchor.text, asked)
             for cell in table_facts(text):
                 asked = [row for row in questions if row[2] == cell.answer]
-                facts.append(_fact(name, chunk_id, page, cell.answer, asked))
+                add(chunk_id, page, cell.answer, asked)
     return CoverageReport(facts, wanted)
 
 
