@@ -187,3 +187,24 @@ def test_the_second_labelled_set_keeps_its_right_teacher_questions():
     assert lost == []
     caught = [r["question"] for r in teacher if not r["right"] and question_problem(r["question"], r["answer"], r["answer"])]
     assert any("cubic meters" in q for q in caught)
+
+
+def test_each_statement_of_a_rephrasing_must_be_said_of_its_subject_by_the_passage():
+    source = ("The Marine Operations Manual was first issued in 2009 and is reviewed every two years. "
+              "The communication of the pump station were revised by St. Anne's yard in 2003. "
+              "The infrastructure of the canal lock were revised by St. Anne's yard in 2018.\n"
+              "Pilotage is compulsory for vessels longer than 80 m in the inner harbour.\n"
+              "- Tugs must be ordered at least four hours before the planned arrival.")
+    # Every word is in the passage, but the canal lock's 2018 revision was of its infrastructure.
+    assert supported_sentences("The communication of the canal lock was revised in 2018.", source) == ""
+    # The tugs' four hours said of pilotage, in an apposition and through a pronoun.
+    assert supported_sentences("Pilotage, a requirement for vessels longer than 80 m in the inner harbour, must be "
+                               "ordered at least four hours before the planned arrival.", source) == ""
+    told = "Pilotage is compulsory for vessels longer than 80 m. It must be ordered at least four hours before the planned arrival."
+    assert supported_sentences(told, source) == "Pilotage is compulsory for vessels longer than 80 m."
+    assert supported_sentences("It must be ordered at least four hours before the planned arrival.", source) == ""
+    # What the passage says of its subject stays, in other words, through a pronoun, in a dialogue.
+    kept = "The Marine Operations Manual was first issued in 2009. It is reviewed every two years."
+    assert supported_sentences(kept, source) == kept
+    assert supported_sentences("Teacher: The communication of the pump station was revised in 2003.", source)
+    assert supported_sentences("Student: When must tugs be ordered?", source) == ""  # fewer than 3 content words

@@ -331,7 +331,10 @@ def supported_sentences(text: str, source: str) -> str:
     from kwdesk.core.text.anchors import anchors_for_text
     from kwdesk.core.text.sentences import split_sentences
 
-    statements = [a.text for a in anchors_for_text(source)] + split_sentences(source.replace("\n", " "))
+    # Line by line, as the passage's paragraphs and list items stand: joined, a list's items
+    # would run into one "sentence" that supports what none of them says.
+    statements = [a.text for a in anchors_for_text(source)] + \
+        [s for line in source.splitlines() for s in split_sentences(line.lstrip("- ").strip())]
 
     kept = []
     seen: set[str] = set()
