@@ -57,6 +57,15 @@ def asked(sentence: str) -> dict[str, str]:
         ("The length of the Veltra River is 212 km.", "How long is the Veltra River?", "212 km"),
         ("Inspections of the weir follow Ref. No. 666, e.g. a visual check every 24 months.",
          "What do inspections of the weir follow?", "Ref. No. 666"),
+        # Second wordings: the passive of a past act, what a thing requires, what a rule applies to.
+        ("Engineer Maren Oskarsdottir designed the Larkspur Dam in 1931.", "By whom was the Larkspur Dam designed?",
+         "Engineer Maren Oskarsdottir"),
+        ("Hot work on board requires a permit signed by the duty officer.", "What is required for hot work on board?",
+         "a permit signed by the duty officer"),
+        ("This Marine Operations Manual (Rev. 4) applies to every berth of the port.",
+         "What does the Marine Operations Manual apply to?", "every berth of the port"),
+        ("Dr. Ilse Tamberg leads the emergency team of the port authority.",
+         "Who leads the emergency team of the port authority?", "Dr. Ilse Tamberg"),
     ],
 )
 def test_a_sentence_of_a_known_shape_gives_the_question_a_person_would_ask(sentence, question, target):

@@ -8,7 +8,12 @@ from __future__ import annotations
 import json
 import re
 
-from kwdesk.core.text.anchors import entities_in, numbers_in, subject_of
+from kwdesk.core.text.anchors import (
+    entities_in,
+    looks_like_person,
+    numbers_in,
+    subject_of,
+)
 from kwdesk.core.text.fact_questions import (
     opens_with_agent,
     split_subject,
@@ -98,7 +103,8 @@ def answer_lacks(question: str, answer: str) -> str | None:
     a = without_lead_in(a)  # "Note 1: Chart datum is ...": the subject is what follows the label
     subject = subject_of(a)
     named = any(name.lower() in q.lower() for name in entities_in(a))  # "Who designed the Larkspur Dam?"
-    if subject and not named and not content_words(subject) & content_words(q):
+    asks_for_subject = bool(_WHO_Q.search(q) and subject and looks_like_person(subject, a))  # "Who leads ...?" of "Dr. Ilse Tamberg leads ..."
+    if subject and not named and not asks_for_subject and not content_words(subject) & content_words(q):
         return "does not name the answer's subject"
     # A thing known by its place ("the quay wall at Brisk Harbour"): without the place the
     # question names no one thing, and two documents' quay walls would answer it.

@@ -183,7 +183,9 @@ _IMPERATIVE = frozenset(
 
 
 def without_lead_in(sentence: str) -> str:
-    """SENTENCE without a pointer or label before it ("According to Fig. 7", "Note 1:")."""
+    """SENTENCE without a pointer or label before it ("According to Fig. 7", "Note 1:"), and
+    with "This" before a name made "The" ("This Marine Operations Manual applies ...")."""
+    sentence = re.sub(r"^This\s+(?=[A-Z][a-z])", "The ", sentence)
     lead = _LEAD_IN.match(sentence)
     if not lead:
         return sentence
@@ -206,7 +208,9 @@ def fact_questions(sentence: str, heading: str | None = None) -> list[FactQuesti
     if split is None:
         return []
     subject, predicate = split
-    subj = _lower_first(subject, sentence)
+    # A bracketed remark in the subject ("the Manual (Rev. 4)") is no part of its name: asked
+    # with it, the question would give a number of its answer away.
+    subj = re.sub(r"\s*\([^)]*\)", "", _lower_first(subject, sentence))
     found: list[FactQuestion] = []
     for part in _predicates(predicate):
         found += _questions_of(subj, part)
@@ -234,7 +238,8 @@ def _step(sentence: str, heading: str | None) -> list[FactQuestion]:
     n = match.group("n")
     target = _trim(match.group("step"))
     return [FactQuestion(f"What is step {n} of the {name} procedure?", "which", target),
-            FactQuestion(f"In the {name} procedure, what is done in step {n}?", "which", target)]
+            FactQuestion(f"In the {name} procedure, what is done in step {n}?", "which", target),
+            FactQuestion(f"What must be done in step {n} of the {name} procedure?", "which", target)]
 
 
 def _measure_first(sentence: str) -> list[FactQuestion]:
@@ -403,7 +408,12 @@ def _active_present(subj: str, verb: str, rest: str) -> list[FactQuestion]:
         out.append(FactQuestion(f"At what {mod}{noun} does {subj} {bare}?", "which", _trim(pressure.group("value"))))
         out.append(FactQuestion(f"What is the {mod}{noun} of {subj}?", "which", _trim(pressure.group("value"))))
         return out
-    if _AGENT.search(_head(subj)):
+    applies = re.match(r"^to\s+(?P<what>.+)$", rest)
+    if verb == "applies" and applies:
+        out.append(FactQuestion(f"What does {subj} apply to?", "what-does", _trim(applies.group("what"))))
+        out.append(FactQuestion(f"To what does {subj} apply?", "what-does", _trim(applies.group("what"))))
+        return out
+    if _AGENT.search(_head(subj)) or _PERSON_TITLE.match(subj):
         out.append(FactQuestion(f"Who {verb} {rest}?", "who", subj))
     counted = re.match(rf"^(?P<n>{_COUNT})\s+(?P<noun>[a-z]+s)\b", rest)
     if verb in _TRANSITIVE and counted:
@@ -411,6 +421,8 @@ def _active_present(subj: str, verb: str, rest: str) -> list[FactQuestion]:
     elif verb in _TRANSITIVE:
         obj = re.sub(r"^(?:mostly|mainly|chiefly|only|also)\s+", "", rest)
         out.append(FactQuestion(f"What does {subj} {bare}?", "what-does", obj))
+        if verb in ("requires", "needs"):
+            out.append(FactQuestion(f"What is {'required' if verb == 'requires' else 'needed'} for {subj}?", "what-does", obj))
     return out
 
 
@@ -457,15 +469,17 @@ def _active_past(subj: str, verb: str, rest: str) -> list[FactQuestion]:
         if not obj or len(obj.group("obj").split()) > 12:
             return out
     thing = obj.group("obj")
+    participle = {v: k for k, v in _IRREGULAR_PAST.items()}.get(verb, verb)
+    aux = "were" if thing.endswith("s") and not thing.endswith("ss") else "was"
     out.append(FactQuestion(f"Who {verb} {thing}?", "who", subj))
+    out.append(FactQuestion(f"By whom {aux} {thing} {participle}?", "who", subj))
     when = _WHEN.search(rest[obj.end():])
     if when:
-        participle = {v: k for k, v in _IRREGULAR_PAST.items()}.get(verb, verb)
-        aux = "were" if thing.endswith("s") and not thing.endswith("ss") else "was"
         out.append(FactQuestion(f"When {aux} {thing} {participle}?", "when", when.group("date")))
     return out
 
 
+_PERSON_TITLE = re.compile(r"^(?:Dr|Mr|Mrs|Ms|Prof|Capt|Sir)\.?\s+[A-Z]")
 _PLACE_NOUNS = r"(?:River|Lake|Sea|Bay|Hills?|Mountains?|Valley|Harbour|Harbor|Port|Canal|Estuary|Coast|Island|Street|Road|Square|Park)"
 
 
