@@ -281,7 +281,8 @@ def joins_claims(sentence: str, statements: list[str]) -> bool:
     return not all(any(_holds(st, f) for st in about) for f in facts)
 
 
-_SPEAKER = re.compile(r"^(?:[A-Z][a-z]+|Q|A)\s*:\s+")  # "Teacher: ...", "Q: ..." in a dialogue
+# "Teacher: ...", "Q: ..." in a dialogue; "- ..." in notes: what is said follows.
+_SPEAKER = re.compile(r"^(?:[-*•]\s+)*(?:(?:[A-Z][a-z]+|Q|A)\s*:\s+)?")
 _PRONOUN = re.compile(r"^(?:It|Its|They|Their|He|She|His|Her)\b")
 CLAIM_SUPPORT = 0.6  # share of a statement's content words that its subject's sentences hold
 
@@ -345,6 +346,10 @@ def supported_sentences(text: str, source: str) -> str:
     kept = []
     seen: set[str] = set()
     about: set[str] = set()
+    # A text that ends without a stop was cut off at the token limit: its last words are no statement.
+    text = text.rstrip()
+    if text and text[-1] not in ".!?\"')»”’:;":
+        text = re.sub(r"(?:(?<=[.!?])\s+|\n)[^\n.!?]*$", "", text) if re.search(r"[.!?]\s|\n", text) else ""
     for line in text.splitlines():
         sentences = split_sentences(line.strip())
         # A "sentence" of symbols or a word or two says nothing (small teachers emit emoji
