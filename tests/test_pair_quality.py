@@ -235,3 +235,26 @@ def test_no_unsupported_statement_of_the_labelled_rephrasings_is_kept():
                 kept_wrong.append((s["sentence"], s["reason"]))
     assert kept_wrong == []  # the check before statement-by-statement support kept 18 of 191
     assert right == 37 and kept_right >= 34  # what the passage says of its subject stays
+
+
+@pytest.mark.parametrize("new, original, answer, problem", [
+    # Garbled rewordings of rule-built questions by the bundled teacher, read on the plain path.
+    ("Can you tell me when the Brisk Harbour was commissioned to dry dock?", "When was the Brisk Harbour dry dock commissioned?",
+     "The Brisk Harbour dry dock was commissioned in 2009 under Rev. 6 of the plan.", "breaks up a name of the original"),
+    ("Can you tell me what happens when hot work on board requires?", "What does hot work on board require?",
+     "Hot work on board requires a permit signed by the duty officer.", "asks something else"),
+    ("When did the Brisk Harbour dry dock be commissioned?", "When was the Brisk Harbour dry dock commissioned?",
+     "The Brisk Harbour dry dock was commissioned in 2009 under Rev. 6 of the plan.", "ungrammatical"),
+    ("How many bollards does the quay wall carry?", "How many bollards does the quay wall at Brisk Harbour carry?",
+     "The quay wall at Brisk Harbour is 13.8 m high and carries 22 bollards.", "drops a name of the original"),
+    # Right rewordings stay.
+    ("Can you tell me when the Brisk Harbour dry dock was commissioned?", "When was the Brisk Harbour dry dock commissioned?",
+     "The Brisk Harbour dry dock was commissioned in 2009 under Rev. 6 of the plan.", None),
+    ("Can you tell me how many bollards the quay wall at Brisk Harbour carries?",
+     "How many bollards does the quay wall at Brisk Harbour carry?",
+     "The quay wall at Brisk Harbour is 13.8 m high and carries 22 bollards.", None),
+])
+def test_a_rewording_that_changes_what_is_asked_is_rejected(new, original, answer, problem):
+    from kwdesk.core.data.checks import paraphrase_problem
+
+    assert paraphrase_problem(new, original, answer) == problem

@@ -236,6 +236,16 @@ def paraphrase_problem(new: str, original: str, answer: str) -> str | None:
         return "adds what the original does not ask"
     if re.search(r"\bdid\b(?:\s+\S+){0,8}?\s+(?:be|was|were|is|are)\b", new, re.IGNORECASE):
         return "ungrammatical"
+    # A named thing must stay whole: "the Brisk Harbour dry dock" asked as "when the Brisk
+    # Harbour was commissioned to dry dock" is another question.
+    for name in entities_in(original):
+        tail = re.match(rf"{re.escape(name)}((?:\s+[a-z]+){{1,3}}?)(?=\s+(?:[a-z]+ed|was|were|is|are|has|have|had|does|do|did|"
+                        rf"must|can|will|be|built|made)\b)", original[original.find(name):])
+        if tail and (name + tail.group(1)).lower() not in new.lower():
+            return "breaks up a name of the original"
+    # "What does hot work on board require?" -> "what happens when hot work on board requires?"
+    if re.search(r"\bwhat happens\b", new, re.IGNORECASE) and not re.search(r"\bwhat happens\b", original, re.IGNORECASE):
+        return "asks something else"
     lost = re.search(r"\b(?:was|were|is|are)\b.*\b(\w+ed)\?$", original)
     if lost and new.endswith(f"{lost.group(1)}?") and not re.search(r"\b(?:was|were|is|are|be|been|has|have|had)\b", new):
         return "ungrammatical"
