@@ -184,6 +184,7 @@ def test_the_coverage_view_lists_facts_not_asked_and_takes_a_question_for_one(wi
 
     page = window.data
     dialog = page.show_coverage()
+    qtbot.waitUntil(lambda: dialog.report is not None, timeout=30_000)  # counted in a worker thread
     report = dialog.report
     # The three pairs ask for three of the handbook's facts; the others are listed first.
     assert len(report.facts) >= 6 and len(report.facts) - len(report.not_asked) == 3
@@ -194,7 +195,8 @@ def test_the_coverage_view_lists_facts_not_asked_and_takes_a_question_for_one(wi
     fact = dialog.list.item(0).data(Qt.ItemDataRole.UserRole)
     monkeypatch.setattr(QInputDialog, "getText", lambda *args, **kwargs: ("What does the handbook say here?", True))
     dialog.list.setCurrentRow(0)
-    dialog.write_button.click()
+    with qtbot.waitSignal(dialog.counted, timeout=30_000):
+        dialog.write_button.click()
     assert len(dialog.report.not_asked) == len(report.not_asked) - 1
     row = db.execute("SELECT question, answer, chunk_id, made_by FROM pairs ORDER BY id DESC LIMIT 1").fetchone()
     assert row == ("What does the handbook say here?", fact.fact, fact.chunk_id, "user")

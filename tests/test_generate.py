@@ -73,10 +73,18 @@ def test_paraphrases_of_accepted_questions_keep_their_answers(facts_workspace, t
 def test_the_default_run_asks_every_planted_fact_three_ways_and_no_month_pair(facts_workspace, teacher, db):
     from docgen import INVENTED_FACTS
 
-    from kwdesk.core.data.coverage import coverage
+    from kwdesk.core.data.coverage import CoverageJob, coverage
 
     result = GenerateJob(facts_workspace, teacher).run()  # what `kwdesk generate` does
     report = coverage(db)
+    # The same count as a job (the app's Coverage dialog): progress per passage, and cancel.
+    reports = []
+    assert CoverageJob(facts_workspace).run(reports.append).to_dict() == report.to_dict()
+    assert reports and reports[-1].done == reports[-1].total
+    stopped = CoverageJob(facts_workspace)
+    stopped.cancel()
+    with pytest.raises(Cancelled):
+        stopped.run()
     for fact in INVENTED_FACTS:
         (item,) = [f for f in report.facts if fact in f.fact or f.fact in fact]
         assert item.wordings >= 3, (fact, item.questions)

@@ -1,10 +1,11 @@
 """Which facts of the documents the questions ask for, and how many ways: the facts no
 question asks first, each with its source, and a way to write the missing question in
-place. The counting is core's (data/coverage.py); this dialog shows it and asks."""
+place. The counting is core's (data/coverage.CoverageJob), run in a worker thread with
+progress and cancel; this dialog shows it and asks."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -17,15 +18,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kwdesk.core.data.coverage import CoverageReport, coverage
+from kwdesk.core.data.coverage import CoverageJob, CoverageReport
 from kwdesk.core.store.documents import cite_pages
 from kwdesk.core.store.pairs import add_pair
+from kwdesk.ui.job_bar import JobBar
 
 
 class CoverageDialog(QDialog):
-    def __init__(self, db, parent: QWidget | None = None) -> None:
+    counted = Signal()  # a count finished and the list shows it
+
+    def __init__(self, workspace, db, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.db = db
+        self.workspace, self.db = workspace, db
         self.setWindowTitle("What the questions ask")
         self.resize(960, 560)
         self.summary = QLabel()
@@ -40,16 +44,28 @@ class CoverageDialog(QDialog):
         buttons.addWidget(self.write_button)
         buttons.addStretch(1)
         buttons.addWidget(close)
+        self.job_bar = JobBar(self, show_idle_message=False)
+        self.job_bar.succeeded.connect(self._show)
+        self.job_bar.failed.connect(lambda message: self.summary.setText(message))
+        self.job_bar.cancelled.connect(lambda: self.summary.setText("Counting stopped: open the dialog again to count."))
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
+        layout.addWidget(self.job_bar)
         layout.addWidget(self.list, 1)
         layout.addLayout(buttons)
         self.report: CoverageReport | None = None
+        self.write_button.setEnabled(False)
         self.reload()
 
     def reload(self) -> None:
+        """Count again, in a worker thread: every sentence of every passage is read."""
+        self.summary.setText("Reading the passages for their facts…")
+        self.write_button.setEnabled(False)
+        self.job_bar.start(CoverageJob(self.workspace), "Counting the facts")
+
+    def _show(self, report: CoverageReport) -> None:
         row = max(0, self.list.currentRow())
-        self.report = coverage(self.db)
+        self.report = report
         facts = sorted(self.report.facts, key=lambda f: f.wordings)  # the facts not asked first
         total, wanted = len(facts), self.report.wanted
         self.summary.setText(
@@ -70,6 +86,11 @@ class CoverageDialog(QDialog):
         if facts:
             self.list.setCurrentRow(min(row, len(facts) - 1))
         self.write_button.setEnabled(bool(facts))
+        self.counted.emit()
+
+    def done(self, result: int) -> None:
+        self.job_bar.shutdown()  # closed while counting: stop the count, nothing arrives after
+        super().done(result)
 
     def write_question(self) -> None:
         entry = self.list.currentItem()

@@ -417,7 +417,7 @@ class DataPage(QWidget):
         """The facts and the questions that ask for them (the dialog is returned)."""
         from kwdesk.ui.coverage_dialog import CoverageDialog
 
-        dialog = CoverageDialog(self.db, self)
+        dialog = CoverageDialog(self.workspace, self.db, self)
         dialog.finished.connect(lambda _result: self.reload())
         dialog.open()
         return dialog

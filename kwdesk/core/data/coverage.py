@@ -10,7 +10,9 @@ a single wording is learned as that wording. `kwdesk generate --report` prints t
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Callable
 
+from kwdesk.core.base.jobs import Job
 from kwdesk.core.store.documents import chunk_pages, chunk_row, current_documents
 from kwdesk.core.store.flagged import held_out_sentences
 from kwdesk.core.store.pairs import questions_of_chunk
@@ -55,14 +57,17 @@ class CoverageReport:
                 "wanted": self.wanted, "items": [f.to_dict() for f in self.facts]}
 
 
-def coverage(db, document_ids: list[int] | None = None, wanted: int = WORDINGS_WANTED) -> CoverageReport:
+def coverage(db, document_ids: list[int] | None = None, wanted: int = WORDINGS_WANTED,
+             step: Callable[[int, int], None] | None = None) -> CoverageReport:
     """The facts of the current documents (or of DOCUMENT_IDS) with the questions that ask for
     each. A sentence a document says twice (manuals repeat their rules) is one fact: asked
-    once, it is asked; its questions from either place count together."""
+    once, it is asked; its questions from either place count together. STEP(done, total) is
+    called after each passage (a job reports progress and checks its cancel flag there)."""
     facts: list[FactCoverage] = []
-    for document_id, name in current_documents(db):
-        if document_ids is not None and document_id not in document_ids:
-            continue
+    documents = [(d, n) for d, n in current_documents(db) if document_ids is None or d in document_ids]
+    chunks = {d: chunk_pages(db, d) for d, _ in documents}
+    total, done = sum(len(c) for c in chunks.values()), 0
+    for document_id, name in documents:
         said: dict[str, FactCoverage] = {}
 
         def add(chunk_id: int, page: int, fact: str, asked: list[tuple]) -> None:
@@ -78,7 +83,7 @@ def coverage(db, document_ids: list[int] | None = None, wanted: int = WORDINGS_W
             said[key] = _fact(name, chunk_id, page, fact, asked)
             facts.append(said[key])
 
-        for chunk_id, page, _ in chunk_pages(db, document_id):
+        for chunk_id, page, _ in chunks[document_id]:
             chunk = chunk_row(db, chunk_id)
             text = chunk["text"]
             for sentence in held_out_sentences(db, chunk_id):
@@ -91,7 +96,30 @@ def coverage(db, document_ids: list[int] | None = None, wanted: int = WORDINGS_W
             for cell in table_facts(text):
                 asked = [row for row in questions if row[2] == cell.answer]
                 add(chunk_id, page, cell.answer, asked)
+            done += 1
+            if step is not None:
+                step(done, total)
     return CoverageReport(facts, wanted)
+
+
+class CoverageJob(Job[CoverageReport]):
+    """coverage() as a job, with its own connection: the app counts in a worker thread (a
+    200-page manual has thousands of sentences to read), with progress and cancel."""
+
+    def __init__(self, workspace, document_ids: list[int] | None = None, wanted: int = WORDINGS_WANTED) -> None:
+        super().__init__()
+        self.workspace, self.document_ids, self.wanted = workspace, document_ids, wanted
+
+    def _run(self) -> CoverageReport:
+        db = self.workspace.connect()
+        try:
+            def step(done: int, total: int) -> None:
+                self.check_cancelled()
+                self.report(done, total, f"Reading passage {done} of {total}")
+
+            return coverage(db, self.document_ids, self.wanted, step)
+        finally:
+            db.close()
 
 
 def _fact(document: str, chunk_id: int, page: int, fact: str, asked: list[tuple]) -> FactCoverage:
