@@ -86,6 +86,7 @@ class CoverageDialog(QDialog):
         if facts:
             self.list.setCurrentRow(min(row, len(facts) - 1))
         self.write_button.setEnabled(bool(facts))
+        self.layout().activate()  # the summary's new lines get their height now, not at the next event
         self.counted.emit()
 
     def done(self, result: int) -> None:
