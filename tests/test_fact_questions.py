@@ -66,6 +66,8 @@ def asked(sentence: str) -> dict[str, str]:
          "What does the Marine Operations Manual apply to?", "every berth of the port"),
         ("Dr. Ilse Tamberg leads the emergency team of the port authority.",
          "Who leads the emergency team of the port authority?", "Dr. Ilse Tamberg"),
+        ("Ms. Lena Vogt approved the specifications for the dry dock at Brisk Harbour.",
+         "By whom were the specifications for the dry dock at Brisk Harbour approved?", "Ms. Lena Vogt"),
     ],
 )
 def test_a_sentence_of_a_known_shape_gives_the_question_a_person_would_ask(sentence, question, target):

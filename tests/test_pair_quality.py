@@ -258,3 +258,20 @@ def test_a_rewording_that_changes_what_is_asked_is_rejected(new, original, answe
     from kwdesk.core.data.checks import paraphrase_problem
 
     assert paraphrase_problem(new, original, answer) == problem
+
+
+def test_a_question_about_a_name_brings_no_words_of_its_own():
+    # The teacher's questions of the entities strategy, read in the session 10 sample (0 of 4 right).
+    source = ("Ms. Lena Vogt approved the authorisation for the turbine hall at Brisk Harbour. "
+              "The town of Brisk Harbour exports mostly tinned mackerel and slate. "
+              "According to Fig. 10 the weir drains towards Orvane.")
+    approved, exports, drains = ("Ms. Lena Vogt approved the authorisation for the turbine hall at Brisk Harbour.",
+                                 "The town of Brisk Harbour exports mostly tinned mackerel and slate.",
+                                 "According to Fig. 10 the weir drains towards Orvane.")
+    assert question_problem("Which ship approved the authorisation for the turbine hall at Brisk Harbour?", source,
+                            approved, must_mention="Brisk Harbour") == "asks about what the passage does not say"
+    assert question_problem("What is the main export of mackerel in the town of Brisk Harbour?", source, exports,
+                            must_mention="Brisk Harbour") == "asks about what the passage does not say"
+    assert question_problem("What was the weir that the weir drains to Orvane?", source, drains,
+                            must_mention="Orvane") == "names the same thing twice"
+    assert question_problem("What does the town of Brisk Harbour export?", source, exports, must_mention="Brisk Harbour") is None

@@ -470,7 +470,8 @@ def _active_past(subj: str, verb: str, rest: str) -> list[FactQuestion]:
             return out
     thing = obj.group("obj")
     participle = {v: k for k, v in _IRREGULAR_PAST.items()}.get(verb, verb)
-    aux = "were" if thing.endswith("s") and not thing.endswith("ss") else "was"
+    head = _head(thing)  # "the specifications for the dry dock at Brisk Harbour": plural
+    aux = "were" if head.endswith("s") and not head.endswith("ss") and not head[:1].isupper() else "was"
     out.append(FactQuestion(f"Who {verb} {thing}?", "who", subj))
     out.append(FactQuestion(f"By whom {aux} {thing} {participle}?", "who", subj))
     when = _WHEN.search(rest[obj.end():])
