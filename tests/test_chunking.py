@@ -179,3 +179,11 @@ def test_numbered_list_items_keep_their_numbers(tmp_path):
     assert split_sentences("2. Pilotage is compulsory. Tugs are on request.") == [
         "2. Pilotage is compulsory.", "Tugs are on request."]
     assert split_sentences("See 2.3. Then go on.") == ["See 2.3.", "Then go on."]
+
+
+def test_a_name_that_only_places_a_thing_is_no_relation_of_the_subject():
+    from kwdesk.core.text.anchors import only_places_a_thing
+
+    assert only_places_a_thing("Brisk Harbour", "Dr. Ilse Tamberg approved the specifications for the weir at Brisk Harbour.")
+    assert not only_places_a_thing("Lake Orvane", "The Veltra River rises in the Quellan Hills and flows into Lake Orvane.")
+    assert not only_places_a_thing("Orvane Institute", "Dr. Ilse Tamberg founded the Orvane Institute in 1964.")

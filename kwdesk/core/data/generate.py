@@ -67,6 +67,7 @@ from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.text.anchors import (
     Anchor,
     anchors_for_text,
+    only_places_a_thing,
     subject_of,
     table_facts,
 )
@@ -514,6 +515,11 @@ class GenerateJob(Job):
                     if relations >= self.options.relations_per_document or frozenset((a, b)) in seen:
                         continue
                     if a not in about and b not in about:
+                        continue
+                    # The other name only places a thing the sentence names ("approved the
+                    # specifications for the weir at Brisk Harbour"): it is the weir's place,
+                    # not a relation of the person's.
+                    if only_places_a_thing(b if a in about else a, anchor.text):
                         continue
                     seen.add(frozenset((a, b)))
                     question = f"How are {a} and {b} related?"

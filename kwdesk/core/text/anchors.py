@@ -310,3 +310,10 @@ def table_facts(text: str) -> list[TableFact]:
             facts.append(TableFact(f"What {verb} the {name} of {of}{where}?",
                                    f"The {name} of {of} {verb} {amount}{source}.", row, column, value, line.strip(), wordings))
     return facts
+
+
+def only_places_a_thing(name: str, sentence: str) -> bool:
+    """Whether NAME stands in SENTENCE only as the place of a thing it names ("approved the
+    specifications for the weir at Brisk Harbour"): a relation of the weir's, not of the
+    sentence's subject."""
+    return bool(re.search(rf"\bthe\s+[a-z]+(?:\s+[a-z]+)?\s+(?:at|in|of|on|near)\s+(?:the\s+)?{re.escape(name)}\b", sentence))
