@@ -175,3 +175,20 @@ def test_questions_about_two_things_that_share_most_words_are_told_apart(a, b, d
     from kwdesk.core.data.conflicts import names_different_things
 
     assert names_different_things(a[0], a[1], b[0], b[1]) is different
+
+
+def test_the_summary_counts_the_facts_in_dispute_not_only_the_pairs(workspace, tmp_path):
+    from kwdesk.core.data.conflicts import conflicts_summary, disagreements
+
+    db = workspace.connect()
+    doc = _import(workspace, tmp_path / "dam.pdf", [DAM, TOWER])
+    chunk = _chunk_of(db, doc.document_id, "Larkspur")
+    # One height stated two ways, each asked in two wordings: four conflicts, one fact.
+    high = [add_pair(db, q, "The Larkspur Dam is 212 metres high.", chunk_id=chunk)
+            for q in ("How high is the Larkspur Dam?", "What is the height of the Larkspur Dam?")]
+    low = [add_pair(db, q, "The Larkspur Dam is 250 metres high.", chunk_id=chunk)
+           for q in ("How tall is the Larkspur Dam?", "What height does the Larkspur Dam have?")]
+    conflicts = find_conflicts(db)
+    assert len(conflicts) >= 3
+    assert disagreements(conflicts) == [sorted(high + low)]
+    assert "about 1 fact(s) stated in more than one way" in conflicts_summary(conflicts)

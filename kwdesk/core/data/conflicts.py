@@ -212,10 +212,32 @@ def keep_one(db, keep: int, reject: int) -> None:
     set_status(db, [reject], "rejected")
 
 
+def disagreements(conflicts: list[Conflict]) -> list[list[int]]:
+    """The conflicting pairs grouped by what they disagree about: pairs joined by a conflict,
+    directly or through others, are one group. One fact stated two ways, asked in three
+    wordings each, is up to nine conflicts and one disagreement."""
+    parent: dict[int, int] = {}
+
+    def root(x: int) -> int:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for c in conflicts:
+        parent[root(c.a.pair_id)] = root(c.b.pair_id)
+    groups: dict[int, list[int]] = defaultdict(list)
+    for pair_id in sorted(parent):
+        groups[root(pair_id)].append(pair_id)
+    return sorted(groups.values())
+
+
 def conflicts_summary(conflicts: list[Conflict]) -> str:
     pairs = sorted({c.a.pair_id for c in conflicts} | {c.b.pair_id for c in conflicts})
     shown = ", ".join(str(p) for p in pairs[:8]) + (" …" if len(pairs) > 8 else "")
-    return f"{len(conflicts)} pair(s) of Q&A contradict each other (pairs {shown})"
+    facts = len(disagreements(conflicts))
+    return (f"{len(conflicts)} pair(s) of Q&A contradict each other, about {facts} fact(s) "
+            f"stated in more than one way (pairs {shown})")
 
 
 # Above this many pairs, counting conflicts is left to the dialog and to training (counting
