@@ -336,7 +336,8 @@ def unsupported_claim(sentence: str, statements: list[str], about: set[str]) -> 
     group = [st for st in statements if about <= _stems(st)]
     if not group:
         return "its subject is in no sentence of the passage"
-    facts = [n.lower() for n in entities_in(text) if n.lower() not in " ".join(group).lower()] + \
+    said = " ".join(group).lower()
+    facts = [n for n in entities_in(text) if n.lower() not in said] + \
         [n for n in numbers_in(text) if not any(_holds(st, n) for st in group)]
     if facts:
         return "states a fact the passage gives of something else"

@@ -16,7 +16,7 @@ from kwdesk.core.base.jobs import Job
 from kwdesk.core.store.documents import chunk_pages, chunk_row, current_documents
 from kwdesk.core.store.flagged import held_out_sentences
 from kwdesk.core.store.pairs import questions_of_chunk
-from kwdesk.core.text.anchors import anchors_for_text, table_facts
+from kwdesk.core.text.anchors import anchors_for_text, own_heading, table_facts
 
 WORDINGS_WANTED = 3  # distinct questions per fact before it counts as covered
 
@@ -88,7 +88,7 @@ def coverage(db, document_ids: list[int] | None = None, wanted: int = WORDINGS_W
             text = chunk["text"]
             for sentence in held_out_sentences(db, chunk_id):
                 text = text.replace(sentence, "")
-            heading = chunk["heading_path"].split(" > ")[-1] if chunk["heading_path"] else None
+            heading = own_heading(chunk["heading_path"])
             questions = questions_of_chunk(db, chunk_id)
             for anchor in anchors_for_text(text, heading):
                 asked = [row for row in questions if row[3] == anchor.original or row[2] == anchor.text]

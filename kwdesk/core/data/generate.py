@@ -68,6 +68,7 @@ from kwdesk.core.text.anchors import (
     Anchor,
     anchors_for_text,
     only_places_a_thing,
+    own_heading,
     subject_of,
     table_facts,
 )
@@ -418,11 +419,11 @@ class GenerateJob(Job):
             outcome.rejected[problem] += 1
         return None
 
-    def _rule_questions(self, outcome: _Outcome, dedupe, chunk: dict, anchors: list[Anchor]) -> Counter:
+    def _rule_questions(self, outcome: _Outcome, dedupe, chunk: dict, anchors: list[Anchor], heading: str | None) -> Counter:
         """Questions built from each sentence's shape, one per fact it holds (text/
-        fact_questions), checked like the teacher's; how many each sentence got."""
+        fact_questions), checked like the teacher's; how many each sentence got. HEADING:
+        the passage's own, which names what its numbered steps belong to."""
         asked: Counter = Counter()
-        heading = chunk["heading_path"].split(" > ")[-1] if chunk["heading_path"] else None
         for anchor in anchors:
             for fq in fact_questions(anchor.text, heading):
                 outcome.attempts += 1
@@ -440,11 +441,11 @@ class GenerateJob(Job):
 
     def _make_qa(self, db, chunk_id: int) -> _Outcome:
         chunk = self._chunk(db, chunk_id)
-        heading = chunk["heading_path"].split(" > ")[-1] if chunk["heading_path"] else None
+        heading = own_heading(chunk["heading_path"])
         anchors = anchors_for_text(chunk["text"], heading)
         outcome = _Outcome()
         dedupe = self._dedupe(db, chunk["document_id"])
-        by_rule = self._rule_questions(outcome, dedupe, chunk, anchors)
+        by_rule = self._rule_questions(outcome, dedupe, chunk, anchors, heading)
         # The teacher's questions go first to the sentences the rules could not ask about:
         # they are where a fact would otherwise have no question at all.
         chosen = sorted(anchors, key=lambda a: (by_rule[a.original], _KIND_ORDER.get(a.kind, 3)))[: self.options.per_chunk]
@@ -483,7 +484,7 @@ class GenerateJob(Job):
         anchored: list[tuple[dict, Anchor]] = []
         for chunk_id, _, _ in chunk_pages(db, document_id):
             chunk = self._chunk(db, chunk_id)
-            heading = chunk["heading_path"].split(" > ")[-1] if chunk["heading_path"] else None
+            heading = own_heading(chunk["heading_path"])
             anchored += [(chunk, a) for a in anchors_for_text(chunk["text"], heading)]
         counts = Counter(name for _, anchor in anchored for name in anchor.entities)
         entities = [name for name, _ in counts.most_common(self.options.entities_per_document)]
@@ -554,7 +555,7 @@ class GenerateJob(Job):
             existing.add(normalized(kept))
             outcome.pairs.append(self._pair(chunk, "", kept, "rephrase", "rephrase", self.teacher.name, style=style))
         # A list of the passage's facts, each sentence made to stand alone: built by rule.
-        heading = chunk["heading_path"].split(" > ")[-1] if chunk["heading_path"] else None
+        heading = own_heading(chunk["heading_path"])
         facts = [a.text for a in anchors_for_text(chunk["text"], heading)]
         if len(facts) >= 2:
             listing = "\n".join(f"- {fact}" for fact in facts)

@@ -229,7 +229,12 @@ def anchors_for_text(text: str, context_subject: str | None = None) -> list[Anch
     return anchors
 
 
-_SECTION_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[IVX]+\.|[A-Z]\.)\s+")
+SECTION_NUMBER = re.compile(r"^(?:\d+(?:\.\d+)*\.?|[IVX]+\.|[A-Z]\.)\s+")
+
+
+def own_heading(heading_path: str | None) -> str | None:
+    """The innermost heading of a passage's heading path ("2. Pilotage > 2.1 Tugs" -> "2.1 Tugs")."""
+    return heading_path.split(" > ")[-1] if heading_path else None
 # Headings that name a part of a document, never a thing a sentence's "it" can be.
 _GENERIC_HEADINGS = frozenset(
     "scope introduction summary overview background purpose general definitions contents appendix annex "
@@ -243,7 +248,7 @@ def heading_subject(heading: str | None) -> str | None:
     of the document ("1. Scope", "Summary")."""
     if not heading:
         return None
-    bare = _SECTION_NUMBER.sub("", heading).strip()
+    bare = SECTION_NUMBER.sub("", heading).strip()
     if not bare or bare.lower() in _GENERIC_HEADINGS:
         return None
     return bare

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kwdesk.core.text.anchors import entities_in
+from kwdesk.core.text.anchors import SECTION_NUMBER, entities_in
 from kwdesk.core.text.words import STOPWORDS
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
@@ -231,7 +231,7 @@ def _step(sentence: str, heading: str | None) -> list[FactQuestion]:
     match = _STEP.match(sentence.strip())
     if not match or not heading or match.group("step").split()[0].lower() not in _IMPERATIVE:
         return []
-    section = re.sub(r"^(?:\d+(?:\.\d+)*\.?|[IVX]+\.|[A-Z]\.)\s+", "", heading).strip().rstrip(".:")
+    section = SECTION_NUMBER.sub("", heading).strip().rstrip(".:")
     if not section or len(section.split()) > 6:
         return []
     name = section if section.split()[0].isupper() and len(section.split()[0]) > 1 else section.lower()
@@ -351,8 +351,7 @@ def _copula(subj: str, verb: str, rest: str) -> list[FactQuestion]:
             out.append(FactQuestion(f"How {_NOUN_OF_DIMENSION[of.group('noun')]} {verb} {of.group('thing')}?",
                                     "how-" + _NOUN_OF_DIMENSION[of.group("noun")], target))
             return out
-        has = "had" if verb in ("was", "were") else ("have" if of.group("thing").endswith("s") else "has")
-        does = {"had": "did", "have": "do", "has": "does"}[has]
+        does = "did" if verb in ("was", "were") else ("do" if of.group("thing").endswith("s") else "does")
         out.append(FactQuestion(f"What {of.group('noun')} {does} {of.group('thing')} have?", "which", target))
         return out
     stative = _STATIVE_ADJECTIVES.match(rest)
