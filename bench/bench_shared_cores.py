@@ -1,6 +1,7 @@
-"""The teacher on shared cores: a thread per core (what kwdesk does), one thread, and
-following the cores left free per request (llama_set_n_threads after base/system.CoreWatch),
-side by side in one run, alone, beside a second generation and beside a training run.
+"""The teacher on shared cores: a thread per core, one thread, the cores left free when the
+model loaded, and following the cores left free per request (llama_set_n_threads after
+base/system.CoreWatch), side by side in one run, alone, beside a second generation and
+beside a training run.
 
 Each generation asks the bundled teacher kwdesk's question prompts for the invented facts
 (--prompts, --tokens new tokens each, greedy). The training run is the bundled model in
@@ -27,14 +28,15 @@ sys.path.insert(0, str(REPO / "tests"))
 def _generate(mode: str, prompts: int, tokens: int) -> float:
     from docgen import INVENTED_FACTS
 
-    from kwdesk.core.base.system import usable_cores
     from kwdesk.core.data.prompts import question_messages
     from kwdesk.core.data.teacher import LlamaCppTeacher
     from kwdesk.core.models.bundled import bundled_model_path
     from kwdesk.core.text.anchors import sentence_kind
 
-    threads = {"every core": usable_cores(), "one core": 1}.get(mode)  # None: follow the cores left free
-    teacher = LlamaCppTeacher(bundled_model_path(), n_threads=threads, follow_free_cores=threads is None)
+    if mode == "one core":
+        teacher = LlamaCppTeacher(bundled_model_path(), n_threads=1)
+    else:
+        teacher = LlamaCppTeacher(bundled_model_path(), thread_policy=mode)
     made = 0
     started = time.monotonic()
     for i in range(prompts):
@@ -91,7 +93,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=40)
     args = parser.parse_args()
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
-    modes = ("every core", "one core", "cores free")
+    modes = ("every core", "one core", "free at load", "follow")
     print(f"{'beside':<22} " + " ".join(f"{m:>12}" for m in modes) + "   (teacher tokens/s; both generations in the same mode)")
     for beside in ("nothing", "a second generation", "a training run"):
         rates = [measure(mode, beside, args.prompts, args.tokens) for mode in modes]

@@ -121,9 +121,23 @@ _PEOPLE = ["Maren Oskarsdottir", "Ilse Tamberg", "Josef Kralik", "Ada Whitcombe"
 def handbook_pdf(path: Path, pages: int = 20, *, seed: int = 11) -> tuple[Path, list[tuple[str, str]]]:
     """A handbook of invented facts, PAGES pages long, and (question, expected answer word)
     pairs about some of its facts, for measuring what a model learned."""
+    sections, checks, _ = _handbook(pages, seed)
+    make_pdf(path, sections, title="Handbook of the Orvane Water Works", paragraphs_per_page=3)
+    return path, checks
+
+
+def handbook_heldout(pages: int = 20, *, seed: int = 11) -> list[tuple[str, str]]:
+    """(question, reference answer) for four facts of every paragraph of the handbook that
+    handbook_pdf makes with the same PAGES and SEED, worded unlike kwdesk's own question
+    shapes: a held-out set that no side of a comparison wrote."""
+    return _handbook(pages, seed)[2]
+
+
+def _handbook(pages: int, seed: int) -> tuple[list, list[tuple[str, str]], list[tuple[str, str]]]:
     rng = random.Random(seed)
     sections = []
     checks: list[tuple[str, str]] = []
+    heldout: list[tuple[str, str]] = []
     for number in range(pages):
         place = _PLACES[number % len(_PLACES)]
         paragraphs = []
@@ -142,9 +156,15 @@ def handbook_pdf(path: Path, pages: int = 20, *, seed: int = 11) -> tuple[Path, 
             )
             if k == 0:
                 checks.append((f"When was {name} built?", str(year)))
+            heldout += [
+                (f"In which year was the construction of {name} completed?", f"{name[0].upper()}{name[1:]} was built in {year}."),
+                (f"Whose design was {name} built to?", f"{name[0].upper()}{name[1:]} was built to a design by {person}."),
+                (f"How far above the valley floor does {name} stand?", f"It stands {height} metres above the valley floor."),
+                (f"After how many operating hours must the valves of {name} be inspected?",
+                 f"The valves of {name} must be inspected every {hours} operating hours."),
+            ]
         sections.append((f"{place}: works {number + 1}", paragraphs))
-    make_pdf(path, sections, title="Handbook of the Orvane Water Works", paragraphs_per_page=3)
-    return path, checks
+    return sections, checks, heldout
 
 
 MANUAL_HEADER = "BRISK HARBOUR PORT AUTHORITY | MARINE OPERATIONS MANUAL | REV. 4 | CONTROLLED COPY"

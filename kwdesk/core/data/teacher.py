@@ -39,12 +39,24 @@ class Completion:
 class Teacher(Protocol):
     name: str
     parallel: int  # requests it serves at once: 1 in this process, a server's slots behind a URL
+    # A model too small to write its own questions well (the bundled 135M one): generation
+    # leaves to the rules what they ask, and asks it only where they do not.
+    small: bool
 
     def chat(
         self, messages: list[dict], *, max_tokens: int, temperature: float = 0.0, schema: dict | None = None, seed: int | None = None
     ) -> Completion: ...
 
     def close(self) -> None: ...
+
+
+# Under this many parameters a teacher counts as small (Teacher.small): the bundled model
+# has 135M; 3B-8B instruct models are what the README recommends for better data.
+SMALL_TEACHER_PARAMS = 1_000_000_000
+
+
+THREAD_POLICIES = ("every core", "free at load", "follow")
+FREE_AT_LOAD_LOOK_S = 0.5  # the shortest look at the machine's load (CPU times tick every 10 ms)
 
 
 def default_threads() -> int:
@@ -63,25 +75,36 @@ class LlamaCppTeacher:
     parallel = 1  # one context; its threads already use the free cores
 
     def __init__(self, model_path: Path | str, *, n_ctx: int = 4096, n_threads: int | None = None, name: str | None = None,
-                 follow_free_cores: bool = False):
+                 thread_policy: str = "follow"):
         from kwdesk.core.models.model_files import ModelFileError, load_llama
 
         path = Path(model_path)
         if not path.is_file():
             raise TeacherError(f"Teacher model not found: {path}")
-        # FOLLOW_FREE_CORES: change the thread count per request to the cores left free
-        # (CoreWatch). Off by default: measured unstable beside a second generation (28 and
-        # 2 tokens/s in two runs, against 12-13 with a thread per core; BENCHMARKS.md), as
-        # llama.cpp's waiting threads keep polling. bench/bench_shared_cores.py measures it.
-        self._watch = CoreWatch() if follow_free_cores and n_threads is None else None
+        if thread_policy not in THREAD_POLICIES:
+            raise ValueError(f"thread_policy: one of {', '.join(THREAD_POLICIES)}")
+        # Without N_THREADS, THREAD_POLICY says how many threads decode: "every core"; "free at
+        # load": the cores the rest of the machine left free while the model loaded (CoreWatch);
+        # "follow" (the default): the cores left free, looked at again before a request once a
+        # second at most. bench/bench_shared_cores.py measures them side by side: on 2 cores
+        # beside a second generation or a training run, "follow" keeps 14-18 tokens/s (a fair
+        # share of 30-40 alone) where a thread per core falls to 5-11, as llama.cpp's threads
+        # spin while they wait for a core the other program holds; alone they are even.
+        watch = CoreWatch() if n_threads is None and thread_policy != "every core" else None
         self._threads = n_threads or default_threads()
-        self._checked = 0.0  # the first request looks (the load was long enough to judge by)
+        self._checked = 0.0  # "follow": the first request looks
+        loading = time.monotonic()
         try:
             self.llm = load_llama(path, n_ctx=n_ctx, n_threads=self._threads, verbose=False, seed=0)
         except ModelFileError as exc:
             raise TeacherError(str(exc)) from exc
+        if watch is not None and thread_policy == "free at load":
+            time.sleep(max(0.0, FREE_AT_LOAD_LOOK_S - (time.monotonic() - loading)))
+            self._set_threads(watch.free())
+        self._watch = watch if thread_policy == "follow" else None
         self.name = name or path.stem
         self.path = path
+        self.small = self.llm._model.n_params() < SMALL_TEACHER_PARAMS  # llama_model_n_params
         self._lock = threading.Lock()
 
     def chat(self, messages, *, max_tokens, temperature=0.0, schema=None, seed=None) -> Completion:
@@ -107,11 +130,14 @@ class LlamaCppTeacher:
         if self._watch is None or time.monotonic() - self._checked < self.FOLLOW_INTERVAL_S:
             return
         self._checked = time.monotonic()
-        wanted = self._watch.free()
+        self._set_threads(self._watch.free())
+
+    def _set_threads(self, wanted: int) -> None:
         if wanted != self._threads:
             log.info("teacher threads %d -> %d (cores free)", self._threads, wanted)
             self._threads = wanted
-            self.llm._ctx.set_n_threads(wanted, wanted)  # llama_set_n_threads: takes effect at the next decode
+            # llama_set_n_threads, for decoding and for prompts: takes effect at the next decode.
+            self.llm._ctx.set_n_threads(wanted, wanted)
 
     @property
     def threads(self) -> int:
@@ -142,6 +168,9 @@ class OpenAICompatibleTeacher:
         # them idle. Requests beyond its slots wait in its queue, so a high figure is safe.
         self.parallel = max(1, parallel)
         self.name = f"{model}@{self.base_url}"
+        # A server's model size is not known from here; a user who runs one for data has
+        # chosen a model larger than the bundled one.
+        self.small = False
 
     def chat(self, messages, *, max_tokens, temperature=0.0, schema=None, seed=None) -> Completion:
         body: dict = {"model": self.model, "messages": messages, "max_tokens": max_tokens, "temperature": temperature}

@@ -73,6 +73,10 @@ def load_llama(path: Path | str, **kwargs):
     from llama_cpp import Llama
 
     path = check_gguf(path)
+    # llama-cpp-python reads prompts with a thread per core whatever n_threads says: on
+    # cores another program uses, those threads spin against it (bench_shared_cores.py).
+    if kwargs.get("n_threads"):
+        kwargs.setdefault("n_threads_batch", kwargs["n_threads"])
     try:
         return Llama(model_path=str(path), **kwargs)
     except Exception as exc:  # llama.cpp says little more than "Failed to load model from file"
