@@ -68,6 +68,15 @@ def asked(sentence: str) -> dict[str, str]:
          "Who leads the emergency team of the port authority?", "Dr. Ilse Tamberg"),
         ("Ms. Lena Vogt approved the specifications for the dry dock at Brisk Harbour.",
          "By whom were the specifications for the dry dock at Brisk Harbour approved?", "Ms. Lena Vogt"),
+        # Third wordings: the year of the act as a noun; the agent of a passive in its own voice.
+        ("The Orvane pump station No. 4 was built in 1931 to a design by Ilse Tamberg.",
+         "What is the year of construction of the Orvane pump station No. 4?", "1931"),
+        ("The Orvane pump station No. 4 was built in 1931 to a design by Ilse Tamberg.",
+         "By whom was the Orvane pump station No. 4 designed?", "Ilse Tamberg"),
+        ("The Marine Operations Manual was first issued in 2009 and is reviewed every two years.",
+         "What is the year of issue of the Marine Operations Manual?", "2009"),
+        ("Pilotage must be ordered by the Master.", "By whom must pilotage be ordered?", "the Master"),
+        ("The permit is signed by the Harbour Master.", "By whom is the permit signed?", "the Harbour Master"),
     ],
 )
 def test_a_sentence_of_a_known_shape_gives_the_question_a_person_would_ask(sentence, question, target):
@@ -120,3 +129,8 @@ def test_plural_nouns_and_adjectives_do_not_end_a_subject():
     assert split_subject("The reinforced wall is 3 m thick.")[0] == "The reinforced wall"
     assert [base_form(v) for v in ("stands", "carries", "freezes", "passes", "has", "lies")] == \
         ["stand", "carry", "freeze", "pass", "have", "lie"]
+
+
+def test_a_rule_to_be_done_by_someone_is_not_asked_as_a_past_act():
+    # "must be ordered by the Master" says who is to order it, not who ordered it.
+    assert list(asked("Pilotage must be ordered by the Master.")) == ["By whom must pilotage be ordered?"]

@@ -85,22 +85,23 @@ class LlamaCppTeacher:
             raise ValueError(f"thread_policy: one of {', '.join(THREAD_POLICIES)}")
         # Without N_THREADS, THREAD_POLICY says how many threads decode: "every core"; "free at
         # load": the cores the rest of the machine left free while the model loaded (CoreWatch);
-        # "follow" (the default): the cores left free, looked at again before a request once a
-        # second at most. bench/bench_shared_cores.py measures them side by side: on 2 cores
+        # "follow" (the default): the same, looked at again before a request once a second at
+        # most. bench/bench_shared_cores.py measures them side by side: on 2 cores
         # beside a second generation or a training run, "follow" keeps 14-18 tokens/s (a fair
         # share of 30-40 alone) where a thread per core falls to 5-11, as llama.cpp's threads
         # spin while they wait for a core the other program holds; alone they are even.
         watch = CoreWatch() if n_threads is None and thread_policy != "every core" else None
         self._threads = n_threads or default_threads()
-        self._checked = 0.0  # "follow": the first request looks
+        self._checked = 0.0  # "follow": when the cores were last looked at
         loading = time.monotonic()
         try:
             self.llm = load_llama(path, n_ctx=n_ctx, n_threads=self._threads, verbose=False, seed=0)
         except ModelFileError as exc:
             raise TeacherError(str(exc)) from exc
-        if watch is not None and thread_policy == "free at load":
+        if watch is not None:
             time.sleep(max(0.0, FREE_AT_LOAD_LOOK_S - (time.monotonic() - loading)))
             self._set_threads(watch.free())
+            self._checked = time.monotonic()
         self._watch = watch if thread_policy == "follow" else None
         self.name = name or path.stem
         self.path = path

@@ -307,9 +307,7 @@ def _passive(subj: str, aux: str, participle: str, tail: str, modal: bool) -> li
     asked = f"{be} {subj}" if not modal else be
     when = _WHEN.search(tail)
     if when and not modal:
-        out.append(FactQuestion(f"When {asked} {participle}?", "when", when.group("date")))
-        if re.fullmatch(r"1[0-9]{3}|20[0-9]{2}", when.group("date")):
-            out.append(FactQuestion(f"In what year {asked} {participle}?", "when", when.group("date")))
+        out += _when_questions(asked, subj, participle, when.group("date"), aux)
     span = re.match(r"^(?P<mid>(?:\s+(?:to|for)\s+[a-z][a-z\s]*?)?)\s+(?P<span>(?:between|during)\s+[^,;]+|"
                     r"at night|in (?:the )?(?:winter|summer|spring|autumn|morning|evening)|on (?:Sundays|weekends|holidays))\b", tail)
     if span and not when and not modal:
@@ -327,9 +325,12 @@ def _passive(subj: str, aux: str, participle: str, tail: str, modal: bool) -> li
     if by:
         past = _IRREGULAR_PAST.get(participle, participle)
         verb = "designed" if "design by" in tail[: by.end()] else past
-        tense = "" if aux in ("was", "were") or modal else ("is" if aux == "is" else "are")
-        question = f"Who {verb} {subj}?" if not tense else f"By whom {aux} {subj} {participle}?"
-        out.append(FactQuestion(question, "who", by.group("who")))
+        if aux in ("was", "were") and not modal:
+            out.append(FactQuestion(f"Who {verb} {subj}?", "who", by.group("who")))
+        # "By whom was the Larkspur Dam designed?", "By whom must pilotage be ordered?": the
+        # same target in the sentence's own voice
+        designed = "designed" if verb == "designed" else participle
+        out.append(FactQuestion(f"By whom {be if modal else f'{aux} {subj}'} {designed}?", "who", by.group("who")))
     return out
 
 
@@ -475,7 +476,26 @@ def _active_past(subj: str, verb: str, rest: str) -> list[FactQuestion]:
     out.append(FactQuestion(f"By whom {aux} {thing} {participle}?", "who", subj))
     when = _WHEN.search(rest[obj.end():])
     if when:
-        out.append(FactQuestion(f"When {aux} {thing} {participle}?", "when", when.group("date")))
+        out += _when_questions(f"{aux} {thing}", thing, participle, when.group("date"), aux)
+    return out
+
+
+# The act a participle names, as a noun: "the year of construction of the Larkspur Dam" is a
+# third wording of "when was it built" that shares none of its frame.
+_ACT_NOUN = {"built": "construction", "constructed": "construction", "completed": "completion",
+             "commissioned": "commissioning", "opened": "opening", "founded": "foundation", "established": "establishment",
+             "issued": "issue", "installed": "installation", "published": "publication",
+             "inaugurated": "inauguration", "launched": "launch", "refurbished": "refurbishment", "renovated": "renovation"}
+
+
+def _when_questions(asked: str, subj: str, participle: str, date: str, aux: str) -> list[FactQuestion]:
+    """When, in what year, and the year of the act: "When was the Larkspur Dam built?", "In
+    what year was ...", "What is the year of construction of the Larkspur Dam?"."""
+    out = [FactQuestion(f"When {asked} {participle}?", "when", date)]
+    if re.fullmatch(r"1[0-9]{3}|20[0-9]{2}", date):
+        out.append(FactQuestion(f"In what year {asked} {participle}?", "when", date))
+        if participle in _ACT_NOUN and aux in ("was", "were"):
+            out.append(FactQuestion(f"What is the year of {_ACT_NOUN[participle]} of {subj}?", "when", date))
     return out
 
 
