@@ -27,6 +27,9 @@ def test_every_strategy_makes_grounded_pairs_with_provenance(facts_workspace, te
     assert len(by_strategy["rephrase"]) >= 2
     assert result.pairs_added == len(pairs)
     chunks = {row[0]: row[1] for row in db.execute("SELECT id, text FROM chunks")}
+    # The small bundled teacher writes summaries and lecture notes, no dialogues (none of its
+    # dialogues held a sentence its passage supports).
+    assert teacher.small and result.reports["rephrase"].attempts == 2 * len(chunks)
     for pair in pairs:
         assert pair["document_id"] is not None and pair["chunk_id"] in chunks
         assert pair["prompt_version"] == PROMPT_VERSION
