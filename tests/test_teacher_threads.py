@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 
+import psutil
 import pytest
 
 from kwdesk.core.base.system import usable_cores
@@ -39,8 +40,12 @@ def test_the_teacher_takes_the_free_cores_and_gives_them_back(busy_machine):
         for p in busy_machine:
             p.kill()
             p.wait()
-        time.sleep(teacher.FOLLOW_INTERVAL_S + 0.2)
-        ask(teacher)  # the first request after the other program stopped looks again
+        # A second of the machine without the burners (this process idle too): the next
+        # request looks again. Something else running here (a benchmark) leaves no core to
+        # give back, and the test cannot show it.
+        if psutil.cpu_percent(interval=max(1.0, teacher.FOLLOW_INTERVAL_S + 0.2)) > 25:
+            pytest.skip("another program keeps the cores busy")
+        ask(teacher)
         assert teacher.threads == usable_cores()
         assert ask(teacher)
     finally:

@@ -65,6 +65,8 @@ _WHO_A = re.compile(r"\b(?:Dr|Mr|Mrs|Ms|Prof|Capt|Sir|Judge)\.?\s+[A-Z]|\b(?:Eng
 _HOW_Q = re.compile(r"^how\s+(?:does|do|did|is|are|was|were|can|should|must|to)\b", re.IGNORECASE)
 _HOW_A = re.compile(r"\b(?:by|with|through|using|via|because|when|after|before|if|until|once|then|first)\b",
                     re.IGNORECASE)
+_NUMBER_WORD = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+                          r"forty|fifty|sixty|hundred|thousand|dozen)\b", re.IGNORECASE)
 _COUNT_Q = re.compile(r"^how (?:many|much)\b", re.IGNORECASE)
 _WHAT_IS_Q = re.compile(r"^what (?:is|are|was|were) (?:the |a |an )?[^?]+\?$", re.IGNORECASE)
 _DEFINES_A = re.compile(r"\b(?:is|are|was|were) (?:a|an|the|one)\b|\bmeans\b|\brefers? to\b|\bconsists? of\b|"
@@ -91,7 +93,7 @@ def answer_lacks(question: str, answer: str) -> str | None:
         return "asks where; the answer names no place"
     if _WHO_Q.search(q) and not _WHO_A.search(a) and not opens_with_agent(a):
         return "asks who; the answer names no one"
-    if _COUNT_Q.search(q) and not numbers_in(a):
+    if _COUNT_Q.search(q) and not numbers_in(a) and not _NUMBER_WORD.search(a):
         return "asks how many; the answer has no number"
     if _HOW_Q.search(q) and not _RELATED_Q.search(q) and not _HOW_A.search(a):
         return "asks how; the answer does not say how"

@@ -321,6 +321,8 @@ def _passive(subj: str, aux: str, participle: str, tail: str, modal: bool) -> li
     if ahead:
         out.append(FactQuestion(f"How long {ahead.group('rel')} {_trim(ahead.group('event'))} {asked} {participle}?",
                                 "how-long", ahead.group("span")))
+        out.append(FactQuestion(f"How many {ahead.group('span').split()[-1]} {ahead.group('rel')} {_trim(ahead.group('event'))} "
+                                f"{asked} {participle}?", "how-long", ahead.group("span")))
     by = re.search(r"\b(?:by|to a design by|under the direction of)\s+(?P<who>(?:the\s+)?[A-Z][\w.'’-]*(?:\s+(?:of\s+)?[A-Z][\w.'’-]*)*)", tail)
     if by:
         past = _IRREGULAR_PAST.get(participle, participle)
@@ -374,6 +376,9 @@ def _copula(subj: str, verb: str, rest: str) -> list[FactQuestion]:
     definition = re.match(r"^(?:a|an|the)\s+(?P<what>[a-z][^,;]+)", rest)
     if definition and len(subj.split()) <= 6:
         out.append(FactQuestion(f"What {verb} {subj}?", "what-is", _trim(definition.group("what"))))
+        if not entities_in(subj):  # a term ("chart datum"), not a named thing
+            out.append(FactQuestion(f"What {'does' if verb == 'is' else 'do'} {subj} mean?", "what-is",
+                                    _trim(definition.group("what"))))
     return out
 
 
@@ -386,6 +391,11 @@ def _active_present(subj: str, verb: str, rest: str) -> list[FactQuestion]:
     move = re.match(r"^(?P<prep>in|into|from|to|towards|through|at|on|near|beside|above|below)\s+(?P<where>(?:the\s+)?[A-Z][\w'’-]*(?:\s+(?:of\s+)?[A-Z][\w'’-]*)*)", rest)
     if move and verb in ("rises", "flows", "runs", "drains", "empties", "lies", "stands", "sits", "leads", "discharges", "originates"):
         out.append(FactQuestion(f"Where does {subj} {bare}?", "where", move.group("where")))
+        # A second wording by the direction: "drains towards Orvane", "flows into Lake Orvane"
+        if move.group("prep") == "towards":
+            out.append(FactQuestion(f"In which direction does {subj} {bare}?", "where", move.group("where")))
+        elif move.group("prep") == "into":
+            out.append(FactQuestion(f"What does {subj} {bare} into?", "where", move.group("where")))
         return out
     height = re.match(rf"^(?P<value>{_NUM}\s*{_LENGTH_UNITS})\s+(?P<where>above|below|over|under)\s+(?P<ref>[^,;]+)", rest)
     if height:
@@ -410,11 +420,17 @@ def _active_present(subj: str, verb: str, rest: str) -> list[FactQuestion]:
         return out
     applies = re.match(r"^to\s+(?P<what>.+)$", rest)
     if verb == "applies" and applies:
-        out.append(FactQuestion(f"What does {subj} apply to?", "what-does", _trim(applies.group("what"))))
-        out.append(FactQuestion(f"To what does {subj} apply?", "what-does", _trim(applies.group("what"))))
+        what = _trim(applies.group("what"))
+        out.append(FactQuestion(f"What does {subj} apply to?", "what-does", what))
+        # "To what does X apply?" has the same words (a near duplicate): ask by what is covered
+        every = re.match(r"^(?:every|each|all|any)\s+(?P<noun>[a-z]+?)s?\b", what)
+        second = f"Which {every.group('noun')}s does {subj} apply to?" if every else f"What is the scope of {subj}?"
+        out.append(FactQuestion(second, "what-does", what))
         return out
     if _AGENT.search(_head(subj)) or _PERSON_TITLE.match(subj):
         out.append(FactQuestion(f"Who {verb} {rest}?", "who", subj))
+        if verb in _AGENT_NOUN and rest.startswith("the "):
+            out.append(FactQuestion(f"Who is the {_AGENT_NOUN[verb]} of {rest}?", "who", subj))
     counted = re.match(rf"^(?P<n>{_COUNT})\s+(?P<noun>[a-z]+s)\b", rest)
     if verb in _TRANSITIVE and counted:
         out.append(FactQuestion(f"How many {counted.group('noun')} does {subj} {bare}?", "how-many", counted.group("n")))
@@ -436,6 +452,7 @@ def _bare_present(subj: str, verb: str, rest: str) -> list[FactQuestion]:
         out = [FactQuestion(f"What do {subj} {verb}?", "what-does", target)]
         if target.startswith("Ref"):
             out.append(FactQuestion(f"Which reference do {subj} {verb}?", "which", target))
+            out.append(FactQuestion(f"What reference number do {subj} {verb}?", "which", target))
         return out
     timed = re.match(r"^(?P<what>.+?)\s+(?P<when>(?:before|after|within|at the (?:start|end) of|by the end of)\s+.+)$", _trim(rest))
     if not timed or len(timed.group("what").split()) > 10:
@@ -499,6 +516,9 @@ def _when_questions(asked: str, subj: str, participle: str, date: str, aux: str)
     return out
 
 
+# Who does what, as the one who does it: "leads the emergency team" -> "the leader of".
+_AGENT_NOUN = {"leads": "leader", "heads": "head", "chairs": "chair", "manages": "manager", "directs": "director",
+               "supervises": "supervisor", "coordinates": "coordinator", "owns": "owner", "operates": "operator"}
 _PERSON_TITLE = re.compile(r"^(?:Dr|Mr|Mrs|Ms|Prof|Capt|Sir)\.?\s+[A-Z]")
 _PLACE_NOUNS = r"(?:River|Lake|Sea|Bay|Hills?|Mountains?|Valley|Harbour|Harbor|Port|Canal|Estuary|Coast|Island|Street|Road|Square|Park)"
 
