@@ -275,3 +275,35 @@ def test_a_question_about_a_name_brings_no_words_of_its_own():
     assert question_problem("What was the weir that the weir drains to Orvane?", source, drains,
                             must_mention="Orvane") == "names the same thing twice"
     assert question_problem("What does the town of Brisk Harbour export?", source, exports, must_mention="Brisk Harbour") is None
+
+
+def test_the_third_labelled_set_loses_no_right_question_and_catches_what_turned_into_another_question():
+    # tests/labelled/third_sample_questions.jsonl: 50 stored questions of the plain path with
+    # a small teacher that asks only where the rules asked less than twice (session 11), read
+    # by hand: 46 right (rule-built 32 of 32, the teacher's 14 of 18), each wrong one with its
+    # reason. Paraphrases carry the question they reword.
+    import json
+    from pathlib import Path
+
+    from kwdesk.core.data.checks import paraphrase_problem
+
+    rows = [json.loads(line) for line in (Path(__file__).parent / "labelled" / "third_sample_questions.jsonl").open()]
+    assert len(rows) == 50 and sum(r["right"] for r in rows) == 46
+
+    def problem(r):
+        found = question_problem(r["question"], r["answer"], r["answer"])
+        if found is None and r["original"]:
+            found = paraphrase_problem(r["question"], r["original"], r["answer"])
+        return found
+
+    teacher = [r for r in rows if r["made_by"] != "kwdesk-rules"]
+    assert [r["question"] for r in teacher if r["right"] and problem(r)] == []
+    caught = {r["question"]: problem(r) for r in teacher if not r["right"] and problem(r)}
+    assert caught == {
+        "What is the town of Brisk Harbour famous for?": "asks what it is known for; the answer does not say",
+        "Can you tell me how to operate the KX-9 valve at maximum pressure?": "asks something else",
+        "What is the authorisation for the water tower at Brisk Harbour?": "asks for another kind of answer than the original",
+    }
+    # Rewordings that keep the kind of answer by other words stay.
+    assert paraphrase_problem("What is the name of the designer of the Larkspur Dam?", "Who designed the Larkspur Dam?",
+                              "Engineer Maren Oskarsdottir designed the Larkspur Dam in 1931.") is None

@@ -49,6 +49,7 @@ def parse_json_field(text: str, field: str) -> str | None:
 _PURPOSE_Q = re.compile(r"\b(?:purpose|why|what for|reason|used for)\b", re.IGNORECASE)
 _PURPOSE_A = re.compile(r"\b(?:because|so that|in order to|purpose|used (?:for|to)|serves?|designed (?:for|to)|"
                         r"intended|due to|since|as a result)\b", re.IGNORECASE)
+_KNOWN_FOR_Q = re.compile(r"\b(famous|known|renowned|noted|notable)\s+for\b", re.IGNORECASE)
 _STATUS_Q = re.compile(r"\bstatus\b", re.IGNORECASE)
 _STATUS_A = re.compile(r"\b(?:status|open|closed|active|in force|valid|expired|suspended|pending)\b", re.IGNORECASE)
 _WHEN_Q = re.compile(r"^(?:when\b|in (?:what|which) year\b|what (?:year|date|month)\b)", re.IGNORECASE)
@@ -87,6 +88,10 @@ def answer_lacks(question: str, answer: str) -> str | None:
         return "asks a purpose the answer does not give"
     if _STATUS_Q.search(q) and not _STATUS_A.search(a):
         return "asks a status the answer does not give"
+    # "What is the town of Brisk Harbour famous for?" of what the town exports
+    known = _KNOWN_FOR_Q.search(q)
+    if known and known.group(1).lower() not in a.lower():
+        return "asks what it is known for; the answer does not say"
     if _WHEN_Q.search(q) and not _DATE_A.search(a):
         return "asks when; the answer holds no time"
     if _WHERE_Q.search(q) and not _WHERE_A.search(a):
@@ -225,6 +230,29 @@ _REWORDING_WORDS = frozenset(
 )
 
 
+# Words that ask for a kind of answer without its question word: "What is the name of the
+# designer of X?" asks for a person as "Who designed X?" does.
+_KIND_WORDS = {
+    "person": re.compile(r"\b(?:who|whom|whose|name|person|people|designer|architect|engineer|author|founder|builder|"
+                         r"leader|head|owner|manager|director|inventor|by whom)\b", re.IGNORECASE),
+    "time": re.compile(r"\b(?:when|year|date|time|month|day|period|century|decade)\b", re.IGNORECASE),
+    "place": re.compile(r"\b(?:where|location|place|located|site|position|direction|sea|river|lake|town|city|country)\b",
+                        re.IGNORECASE),
+    "count": re.compile(r"\b(?:number|many|much|count|amount|quantity|total)\b", re.IGNORECASE),
+}
+
+
+def _answer_kind(question: str) -> str:
+    """What a question wants, by its question words: a person, a time, a place, a count, or
+    "other" (what, which, how: too varied to tell apart by words)."""
+    q = re.sub(r"^(?:please tell me|can you tell me|i would like to know|could you tell me|do you know)[,:]?\s+", "",
+               question.strip(), flags=re.IGNORECASE)
+    for kind, pattern in (("person", _WHO_Q), ("time", _WHEN_Q), ("place", _WHERE_Q), ("count", _COUNT_Q)):
+        if pattern.search(q):
+            return kind
+    return "other"
+
+
 def paraphrase_problem(new: str, original: str, answer: str) -> str | None:
     """Why NEW is not the question ORIGINAL in other words (ANSWER answers both), or None:
     it drops a name or a number, it adds something neither the question nor its answer
@@ -251,9 +279,16 @@ def paraphrase_problem(new: str, original: str, answer: str) -> str | None:
                         rf"must|can|will|be|built|made)\b)", original[original.find(name):])
         if tail and (name + tail.group(1)).lower() not in new.lower():
             return "breaks up a name of the original"
-    # "What does hot work on board require?" -> "what happens when hot work on board requires?"
-    if re.search(r"\bwhat happens\b", new, re.IGNORECASE) and not re.search(r"\bwhat happens\b", original, re.IGNORECASE):
-        return "asks something else"
+    # "What does hot work on board require?" -> "what happens when hot work on board requires?";
+    # "At what pressure does the valve operate?" -> "how to operate the valve at maximum pressure?"
+    for other in (r"\bwhat happens\b", r"\bhow to\b"):
+        if re.search(other, new, re.IGNORECASE) and not re.search(other, original, re.IGNORECASE):
+            return "asks something else"
+    # "Who approved the authorisation for X?" -> "What is the authorisation for X?": a person
+    # asked for as a thing, a time or a place as something else
+    wanted, asked = _answer_kind(original), _answer_kind(new)
+    if wanted != "other" and asked != wanted and not (asked == "other" and _KIND_WORDS[wanted].search(new)):
+        return "asks for another kind of answer than the original"
     lost = re.search(r"\b(?:was|were|is|are)\b.*\b(\w+ed)\?$", original)
     if lost and new.endswith(f"{lost.group(1)}?") and not re.search(r"\b(?:was|were|is|are|be|been|has|have|had)\b", new):
         return "ungrammatical"
