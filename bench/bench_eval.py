@@ -68,7 +68,23 @@ def side(source: Path, ws: Path, pdf: Path, heldout: list[tuple[str, str]], args
                                 *(["--strength", str(args.strength)] if args.strength is not None else []))
     times["eval"], result = kwdesk(source, ws, "eval", "--probe-limit", str(args.probe_limit),
                                    "--report", str(ws.parent / f"{ws.name}-report.html"))
-    return {"pairs": len(pairs), "conflicts": len(conflicts or []), "trained": trained, "result": result, "times": times}
+    return {"pairs": len(pairs), "conflicts": len(conflicts or []), "trained": trained, "result": result, "times": times,
+            "shared": shared_scores(ws, result["eval_id"])}
+
+
+def shared_scores(ws: Path, eval_id: int) -> dict:
+    """Each configuration's score on the shared held-out questions alone (the pairs added by
+    hand above); a side's eval also asks held-out wordings its own generation made."""
+    import sqlite3
+
+    db = sqlite3.connect(ws / "kwdesk.db")
+    try:
+        rows = db.execute("SELECT e.config, SUM(e.correct), COUNT(*) FROM eval_items e JOIN pairs p ON p.id = e.pair_id "
+                          "WHERE e.eval_id = ? AND e.item_set = 'heldout' AND p.strategy = 'manual' GROUP BY e.config",
+                          [eval_id]).fetchall()
+    finally:
+        db.close()
+    return {config: {"correct": right, "total": total, "share": right / total} for config, right, total in rows}
 
 
 def main() -> None:
@@ -100,21 +116,24 @@ def main() -> None:
         finally:
             subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(baseline_src)],
                            capture_output=True, check=False)
-        print(json.dumps(sides[-1][1]["result"]["heldout"]), flush=True)
+        print(json.dumps(sides[-1][1]["shared"]), flush=True)
     sides.append(("kwdesk (this checkout)", side(REPO, tmp / "ws-kwdesk", pdf, heldout, args)))
     for name, s in sides:
-        h, trained = s["result"]["heldout"], s["trained"]
+        h, trained = s["shared"], s["trained"]
         print(f"\n{name}: {s['pairs']} training pairs and texts, {s['conflicts']} conflicting pair(s) trained anyway; "
               f"training {trained['steps']} steps, loss {trained['first_loss']:.2f} -> {trained['last_loss']:.2f}")
+        own = s["result"]["heldout"]
+        print("  shared held-out questions (and the eval's whole held-out set, with the side's own wordings):")
         for config in ("base", "base+rag", "personal", "personal+rag"):
-            print(f"  {config:<14} {h[config]['correct']:>4}/{h[config]['total']:<4} {h[config]['share']:6.1%}")
+            print(f"  {config:<14} {h[config]['correct']:>4}/{h[config]['total']:<4} {h[config]['share']:6.1%}"
+                  f"   ({own[config]['correct']}/{own[config]['total']})")
         gap = s["result"]["gap_closed"]
-        print(f"  gap closed: {'n/a' if gap is None else f'{gap:.0%}'} (goal >= 80%); general questions kept: "
+        print(f"  gap closed (whole set): {'n/a' if gap is None else f'{gap:.0%}'} (goal >= 80%); general questions kept: "
               f"{s['result']['kept']['share']:.0%} of the base's {s['result']['kept']['total']} right answers (goal >= 95%); "
               f"personal + sources {'above' if h['personal+rag']['share'] > h['base+rag']['share'] else 'not above'} sources alone")
         print("  times: " + ", ".join(f"{k} {v:.0f} s" for k, v in s["times"].items()))
     if len(sides) == 2:
-        before, after = (s["result"]["heldout"]["personal"]["share"] for _, s in sides)
+        before, after = (s["shared"]["personal"]["share"] for _, s in sides)
         print(f"\nclosed-book on the shared held-out questions: {before:.1%} -> {after:.1%}")
     print(f"workspaces and reports: {tmp}")
 

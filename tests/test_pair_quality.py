@@ -307,3 +307,17 @@ def test_the_third_labelled_set_loses_no_right_question_and_catches_what_turned_
     # Rewordings that keep the kind of answer by other words stay.
     assert paraphrase_problem("What is the name of the designer of the Larkspur Dam?", "Who designed the Larkspur Dam?",
                               "Engineer Maren Oskarsdottir designed the Larkspur Dam in 1931.") is None
+
+
+def test_a_question_that_several_sentences_answer_differently_is_rejected():
+    # A manual says "Operators record X in the log book before the end of each watch" of four
+    # things: asked what they record, no one sentence is the answer (read by hand, session 11).
+    from kwdesk.core.data.checks import roundtrip_problem
+
+    passage = ("Operators record the specifications in the log book before the end of each watch. "
+               "Operators record the infrastructure in the log book before the end of each watch.")
+    one = "Operators record the specifications in the log book before the end of each watch."
+    assert roundtrip_problem("What does the operator record in the log book before the end of each watch?", one, passage) == \
+        "several sentences of the passage answer it differently"
+    # Asked by what tells them apart, each leads back to its own sentence.
+    assert roundtrip_problem("When do operators record the specifications in the log book?", one, passage) is None

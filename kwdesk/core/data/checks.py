@@ -216,9 +216,19 @@ def roundtrip_problem(question: str, answer: str, passage: str) -> str | None:
         for sentence in split_sentences(line.strip()):
             if sentence in answer or answer in sentence or sentence.endswith("?"):
                 continue  # the answer itself, or a question (a paraphrase's original)
-            if _pointing(question, sentence) > own:
+            pointing = _pointing(question, sentence)
+            if pointing > own:
                 return "another sentence of the passage answers it"
+            # "What does the operator record in the log book before the end of each watch?"
+            # of one of four such sentences, each with another thing recorded: no one answer
+            if pointing == own and own > 0 and _beyond(sentence, question) != _beyond(answer, question):
+                return "several sentences of the passage answer it differently"
     return None
+
+
+def _beyond(sentence: str, question: str) -> set[str]:
+    """What SENTENCE says that QUESTION does not ask with: its answer to it."""
+    return content_words(sentence) - content_words(question)
 
 
 # Words an opener or a rewording brings that ask for nothing new.
