@@ -113,6 +113,12 @@ def answer_lacks(question: str, answer: str) -> str | None:
     asks_for_subject = bool(_WHO_Q.search(q) and subject and looks_like_person(subject, a))  # "Who leads ...?" of "Dr. Ilse Tamberg leads ..."
     if subject and not named and not asks_for_subject and not content_words(subject) & content_words(q):
         return "does not name the answer's subject"
+    # "How many cubic meters does a pump station have?" of "The design flow of the pump
+    # station is ...": any pump station is not the one the passage speaks of.
+    for word in content_words(subject or (split_subject(a) or ("",))[0]):
+        if re.search(rf"\ban?\s+{re.escape(word)}\b", q, re.IGNORECASE) and re.search(rf"\bthe\s+(?:\w+\s+)?{re.escape(word)}\b",
+                                                                                       a, re.IGNORECASE):
+            return "asks about any such thing, not the one the answer names"
     # A thing known by its place ("the quay wall at Brisk Harbour"): without the place the
     # question names no one thing, and two documents' quay walls would answer it.
     qualified = re.search(r"\b(?:at|in|of|on|near)\s+(?:the\s+)?(?P<name>[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)", subject or "")
@@ -180,7 +186,10 @@ def question_problem(question: str | None, source: str, answer: str, *, must_men
         return "gives its answer away"
     if must_mention and must_mention.lower() not in question.lower():
         return "does not name its subject"
-    return answer_lacks(question, answer) or roundtrip_problem(question, answer, source)
+    lacks = answer_lacks(question, answer)
+    if lacks or _asks_for_step(question, answer):
+        return lacks  # a step is named by its number: the other steps share its procedure's words
+    return roundtrip_problem(question, answer, source)
 
 
 def _stems(text: str) -> set[str]:
