@@ -348,3 +348,16 @@ def test_the_fourth_labelled_set_loses_no_right_question_and_catches_one_of_its_
     # "What does the operator record ...?" stays: the other sentences of that shape are in
     # other passages, which a question's checks do not read (the tie check reads one passage).
     assert caught == {"How many cubic meters does a pump station have?": "asks about any such thing, not the one the answer names"}
+
+
+def test_a_question_that_other_passages_of_the_document_answer_differently_is_rejected():
+    from kwdesk.core.data.checks import DocumentSentences
+
+    passages = ["The Larkspur Dam is 212 metres high. Operators record the specifications in the log book before the "
+                "end of each watch.", "Operators record the infrastructure in the log book before the end of each watch."]
+    document = DocumentSentences(passages)
+    one = "Operators record the specifications in the log book before the end of each watch."
+    assert document.ambiguity("What does the operator record in the log book before the end of each watch?", one) == \
+        "several sentences of the document answer it differently"
+    assert document.ambiguity("When do operators record the specifications in the log book?", one) is None
+    assert document.ambiguity("How high is the Larkspur Dam?", "The Larkspur Dam is 212 metres high.") is None

@@ -235,6 +235,43 @@ def roundtrip_problem(question: str, answer: str, passage: str) -> str | None:
     return None
 
 
+class DocumentSentences:
+    """The sentences of one document, read once, for the round trip across its passages:
+    "What does the operator record in the log book before the end of each watch?" of one of
+    four such sentences in four passages has no one answer, though its own passage holds
+    only one of them (read by hand, BENCHMARKS.md session 11)."""
+
+    def __init__(self, texts) -> None:
+        from kwdesk.core.text.sentences import split_sentences
+
+        self._sentences = [
+            (sentence, sentence.lower(), _stems(sentence), numbers_in(sentence))
+            for text in texts for line in text.split("\n") for sentence in split_sentences(line.strip())
+            if sentence and not sentence.endswith("?")
+        ]
+
+    def ambiguity(self, question: str, answer: str) -> str | None:
+        """Why QUESTION has no one answer in the document, or None: another sentence points
+        at it as strongly as ANSWER does and says something else."""
+        if _asks_for_step(question, answer):
+            return None
+        stems, names, numbers = _stems(question), entities_in(question), numbers_in(question)
+
+        def pointing(lowered: str, its_stems: set[str], its_numbers: set[str]) -> int:
+            return len(stems & its_stems) + 2 * sum(n.lower() in lowered for n in names) + 2 * len(numbers & its_numbers)
+
+        own = pointing(answer.lower(), _stems(answer), numbers_in(answer))
+        if own == 0:
+            return None
+        says = _beyond(answer, question)
+        for sentence, lowered, its_stems, its_numbers in self._sentences:
+            if sentence in answer or answer in sentence:
+                continue
+            if pointing(lowered, its_stems, its_numbers) == own and _beyond(sentence, question) != says:
+                return "several sentences of the document answer it differently"
+        return None
+
+
 def _beyond(sentence: str, question: str) -> set[str]:
     """What SENTENCE says that QUESTION does not ask with: its answer to it."""
     return content_words(sentence) - content_words(question)

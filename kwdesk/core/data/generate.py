@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from kwdesk.core.base.jobs import Job
 from kwdesk.core.data.checks import (
+    DocumentSentences,
     DuplicateFilter,
     copied_fraction,
     normalized,
@@ -181,6 +182,7 @@ class GenerateJob(Job):
             raise ValueError(f"unknown strategies: {', '.join(sorted(unknown))} (known: {', '.join(STRATEGIES)})")
         self._tokens = 0
         self._tokens_lock = threading.Lock()
+        self._sentences: dict[int, DocumentSentences] = {}  # by document, read once (workers may race: harmless)
 
     # --- the run -----------------------------------------------------------------------
 
@@ -392,6 +394,13 @@ class GenerateJob(Job):
     def _dedupe(self, db, document_id: int | None) -> DuplicateFilter:
         return DuplicateFilter(questions_of_document(db, document_id))
 
+    def _document(self, db, document_id: int) -> DocumentSentences:
+        """The document's sentences, for questions that its other passages answer too."""
+        if document_id not in self._sentences:
+            self._sentences[document_id] = DocumentSentences(
+                self._chunk(db, chunk_id)["text"] for chunk_id, _, _ in chunk_pages(db, document_id))
+        return self._sentences[document_id]
+
     def _pair(self, chunk: dict, question: str, answer: str, kind: str, strategy: str, made_by: str, **meta) -> dict:
         return {
             "question": question,
@@ -406,13 +415,16 @@ class GenerateJob(Job):
             "meta": json.dumps({"pages": [chunk["page_start"], chunk["page_end"]], **meta}),
         }
 
-    def _question_for(self, outcome: _Outcome, dedupe, messages, source: str, answer: str, must_mention=None, seed=0):
+    def _question_for(self, outcome: _Outcome, dedupe, messages, source: str, answer: str, must_mention=None, seed=0,
+                      document: DocumentSentences | None = None):
         """Ask for a question, greedy first, then once more with sampling; None if neither works."""
         for attempt, temperature in enumerate((0.0, 0.7)):
             text = self._ask(messages, max_tokens=64, temperature=temperature, schema=QUESTION_SCHEMA, seed=seed + attempt)
             outcome.attempts += 1
             question = parse_json_field(text, "question")
             problem = question_problem(question, source, answer, must_mention=must_mention)
+            if problem is None and document is not None:
+                problem = document.ambiguity(question, answer)
             if problem is None:
                 problem = dedupe.problem(question, answer)
             if problem is None:
@@ -421,7 +433,7 @@ class GenerateJob(Job):
             outcome.rejected[problem] += 1
         return None
 
-    def _rule_questions(self, outcome: _Outcome, dedupe, chunk: dict, anchors: list[Anchor], heading: str | None) -> Counter:
+    def _rule_questions(self, db, outcome: _Outcome, dedupe, chunk: dict, anchors: list[Anchor], heading: str | None) -> Counter:
         """Questions built from each sentence's shape, one per fact it holds (text/
         fact_questions), checked like the teacher's; how many each sentence got. HEADING:
         the passage's own, which names what its numbered steps belong to."""
@@ -430,7 +442,9 @@ class GenerateJob(Job):
             for fq in fact_questions(anchor.text, heading):
                 outcome.attempts += 1
                 outcome.rule_attempts += 1
-                problem = question_problem(fq.question, chunk["text"], anchor.text) or dedupe.problem(fq.question, anchor.text)
+                problem = (question_problem(fq.question, chunk["text"], anchor.text)
+                           or self._document(db, chunk["document_id"]).ambiguity(fq.question, anchor.text)
+                           or dedupe.problem(fq.question, anchor.text))
                 if problem:
                     outcome.rejected[problem] += 1
                     continue
@@ -447,7 +461,7 @@ class GenerateJob(Job):
         anchors = anchors_for_text(chunk["text"], heading)
         outcome = _Outcome()
         dedupe = self._dedupe(db, chunk["document_id"])
-        by_rule = self._rule_questions(outcome, dedupe, chunk, anchors, heading)
+        by_rule = self._rule_questions(db, outcome, dedupe, chunk, anchors, heading)
         # The teacher's questions go first to the sentences the rules could not ask about:
         # they are where a fact would otherwise have no question at all. A small teacher
         # asks only there and where the rules asked once: the bundled 135M model's own
@@ -474,7 +488,8 @@ class GenerateJob(Job):
                                                 source_span=fact.line, row=fact.row, column=fact.column))
         for number, anchor in enumerate(chosen):
             question = self._question_for(
-                outcome, dedupe, question_messages(anchor.text, anchor.kind), chunk["text"], anchor.text, seed=number
+                outcome, dedupe, question_messages(anchor.text, anchor.kind), chunk["text"], anchor.text, seed=number,
+                document=self._document(db, chunk["document_id"]),
             )
             if question:
                 outcome.pairs.append(
