@@ -177,6 +177,16 @@ def test_questions_about_two_things_that_share_most_words_are_told_apart(a, b, d
     assert names_different_things(a[0], a[1], b[0], b[1]) is different
 
 
+def test_a_time_and_a_measure_of_one_thing_are_two_questions():
+    from kwdesk.core.data.conflicts import asks_the_same
+
+    # Both want a number about the same water tower: a year and a height (the 5-page handbook
+    # of bench_eval.py gave 31 such "conflicts" between rule and teacher questions).
+    assert not asks_the_same("When was the Orvane water tower No. 1 built?", "What is the height of the Orvane water tower No. 1?")
+    assert asks_the_same("When was the Orvane water tower No. 1 built?", "In what year was the Orvane water tower No. 1 built?")
+    assert asks_the_same("When does the lease end?", "When does the lease expire?")
+
+
 def test_the_summary_counts_the_facts_in_dispute_not_only_the_pairs(workspace, tmp_path):
     from kwdesk.core.data.conflicts import conflicts_summary, disagreements
 

@@ -225,14 +225,30 @@ def roundtrip_problem(question: str, answer: str, passage: str) -> str | None:
         for sentence in split_sentences(line.strip()):
             if sentence in answer or answer in sentence or sentence.endswith("?"):
                 continue  # the answer itself, or a question (a paraphrase's original)
-            pointing = _pointing(question, sentence)
-            if pointing > own:
+            if _pointing(question, sentence) > own:
                 return "another sentence of the passage answers it"
             # "What does the operator record in the log book before the end of each watch?"
             # of one of four such sentences, each with another thing recorded: no one answer
-            if pointing == own and own > 0 and _beyond(sentence, question) != _beyond(answer, question):
+            if _answers_differently(question, answer, sentence):
                 return "several sentences of the passage answer it differently"
     return None
+
+
+def _holds_every_word(sentence: str, question: str, stems: set[str] | None = None) -> bool:
+    """Whether SENTENCE holds every content word of QUESTION (bar an opener's), its names
+    and its numbers."""
+    asked = _stems(question) - _OPENER_STEMS
+    lowered = sentence.lower()
+    return bool(asked) and asked <= (stems if stems is not None else _stems(sentence)) and \
+        all(n.lower() in lowered for n in entities_in(question)) and numbers_in(question) <= numbers_in(sentence)
+
+
+def _answers_differently(question: str, answer: str, other: str, other_stems: set[str] | None = None) -> bool:
+    """Both ANSWER and OTHER hold all that QUESTION asks with, and say different things:
+    the question cannot tell them apart. A question whose words only one of them holds is
+    told apart ("How high is X?" of "X stands 40 m": "high" matches neither, but X does)."""
+    return _holds_every_word(other, question, other_stems) and _holds_every_word(answer, question) and \
+        _beyond(other, question) != _beyond(answer, question)
 
 
 class DocumentSentences:
@@ -245,7 +261,7 @@ class DocumentSentences:
         from kwdesk.core.text.sentences import split_sentences
 
         self._sentences = [
-            (sentence, sentence.lower(), _stems(sentence), numbers_in(sentence))
+            (sentence, _stems(sentence))
             for text in texts for line in text.split("\n") for sentence in split_sentences(line.strip())
             if sentence and not sentence.endswith("?")
         ]
@@ -253,21 +269,12 @@ class DocumentSentences:
     def ambiguity(self, question: str, answer: str) -> str | None:
         """Why QUESTION has no one answer in the document, or None: another sentence points
         at it as strongly as ANSWER does and says something else."""
-        if _asks_for_step(question, answer):
+        if _asks_for_step(question, answer) or not _holds_every_word(answer, question):
             return None
-        stems, names, numbers = _stems(question), entities_in(question), numbers_in(question)
-
-        def pointing(lowered: str, its_stems: set[str], its_numbers: set[str]) -> int:
-            return len(stems & its_stems) + 2 * sum(n.lower() in lowered for n in names) + 2 * len(numbers & its_numbers)
-
-        own = pointing(answer.lower(), _stems(answer), numbers_in(answer))
-        if own == 0:
-            return None
-        says = _beyond(answer, question)
-        for sentence, lowered, its_stems, its_numbers in self._sentences:
-            if sentence in answer or answer in sentence:
-                continue
-            if pointing(lowered, its_stems, its_numbers) == own and _beyond(sentence, question) != says:
+        asked = _stems(question) - _OPENER_STEMS
+        for sentence, its_stems in self._sentences:
+            if asked <= its_stems and not (sentence in answer or answer in sentence) and \
+                    _answers_differently(question, answer, sentence, its_stems):
                 return "several sentences of the document answer it differently"
         return None
 
@@ -284,6 +291,10 @@ _REWORDING_WORDS = frozenset(
     "length width distance interval frequency designer founder builder author maker person step procedure "
     "maximum minimum reference".split()
 )
+
+
+# The words of a paraphrase's opener ("I would like to know ..."): they ask for nothing.
+_OPENER_STEMS = frozenset("tell know like please".split())
 
 
 # Words that ask for a kind of answer without its question word: "What is the name of the

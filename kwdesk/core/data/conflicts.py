@@ -36,6 +36,7 @@ _SAME_MEASURE = {
     "begin": "start", "began": "start", "begins": "start", "start": "start", "started": "start", "starts": "start",
     "end": "end", "ends": "end", "ended": "end", "expire": "end", "expires": "end", "expiry": "end",
 }
+_TIMES = {"start", "end"}  # the measures a when-question can ask for
 COMMON_WORD_PAIRS = 400  # a word in more pairs than this says nothing about sameness
 
 
@@ -141,6 +142,9 @@ def asks_the_same(question_a: str, question_b: str) -> bool:
         return False
     measures_a = {_SAME_MEASURE[w] for w in content_words(question_a) if w in _SAME_MEASURE}
     measures_b = {_SAME_MEASURE[w] for w in content_words(question_b) if w in _SAME_MEASURE}
+    # "When was X built?" and "What is the height of X?": a time is no height
+    if (wh_a == "when" and measures_b - _TIMES) or (wh_b == "when" and measures_a - _TIMES):
+        return False
     return not (measures_a and measures_b and not measures_a & measures_b)
 
 
