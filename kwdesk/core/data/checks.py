@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 
+from kwdesk.core.data.prompts import PARAPHRASE_OPENERS
 from kwdesk.core.text.anchors import (
     entities_in,
     looks_like_person,
@@ -309,11 +310,15 @@ _KIND_WORDS = {
 }
 
 
+# The paraphrase openers that ask nothing themselves ("What is" does: it is a question word).
+_OPENER = re.compile(r"^(?:" + "|".join(re.escape(o) for o in PARAPHRASE_OPENERS if not o.lower().startswith("what"))
+                     + r")[,:]?\s+", re.IGNORECASE)
+
+
 def _answer_kind(question: str) -> str:
     """What a question wants, by its question words: a person, a time, a place, a count, or
     "other" (what, which, how: too varied to tell apart by words)."""
-    q = re.sub(r"^(?:please tell me|can you tell me|i would like to know|could you tell me|do you know)[,:]?\s+", "",
-               question.strip(), flags=re.IGNORECASE)
+    q = _OPENER.sub("", question.strip())
     for kind, pattern in (("person", _WHO_Q), ("time", _WHEN_Q), ("place", _WHERE_Q), ("count", _COUNT_Q)):
         if pattern.search(q):
             return kind
