@@ -269,3 +269,12 @@ def test_a_run_that_cannot_start_is_marked_failed_with_its_reason(fact_workspace
 
     (run,) = training_runs(fact_workspace, db)
     assert run.status == "failed" and "NVIDIA GPU" in run.error
+
+
+def test_the_cli_says_how_long_a_run_will_take_before_it_starts(fact_workspace):
+    proc = subprocess.run([sys.executable, "-m", "kwdesk", "--workspace", str(fact_workspace.root), "train", "--preset",
+                           "quick-try", "--max-steps", "2", "--replay-ratio", "0"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    plan = [line for line in proc.stderr.splitlines() if "on this machine (estimate)" in line]
+    assert len(plan) == 1 and "2 steps, about" in plan[0] and "examples from your documents" in plan[0], proc.stderr[-2000:]
+    assert proc.stdout.startswith("Run ")  # the result after it, on stdout

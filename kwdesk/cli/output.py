@@ -46,6 +46,13 @@ class Bar:
         self.bar.set_description_str(progress.message[:60], refresh=False)
         self.bar.refresh()
 
+    def say(self, line: str) -> None:
+        """A line for the person at the terminal, above the bar (or on stderr without one)."""
+        if self.bar is not None:
+            self.bar.write(line, file=sys.stderr)
+        else:
+            print(line, file=sys.stderr)
+
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()

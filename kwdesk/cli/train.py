@@ -92,14 +92,20 @@ def cmd_train(workspace, args) -> int:
         return EXIT_OK
     job = TrainJob(workspace, config, args.base, resume_run=args.resume)
     bar = Bar(not args.json, unit="step")
+
+    def progress(p) -> None:
+        if p.estimated_s is not None and not args.json:
+            bar.say(p.message)  # the plan, before the first step
+        bar(p)
+
     try:
         if args.export:
             from kwdesk.core.app.flows import TrainThenExportJob
 
-            both = TrainThenExportJob(job, args.quant, args.strength).run(bar)
+            both = TrainThenExportJob(job, args.quant, args.strength).run(progress)
             result, exported = both.training, both.export
         else:
-            result, exported = job.run(bar), None
+            result, exported = job.run(progress), None
     except Cancelled:
         print("kwdesk: training stopped; resume it with --resume", file=sys.stderr)
         return 130

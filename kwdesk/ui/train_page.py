@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from kwdesk.core.app.settings import QUANTIZATIONS, load_settings
 from kwdesk.core.base.child_job import ChildProcessJob
+from kwdesk.core.base.jobs import format_duration
 from kwdesk.core.data.versions import TRAINING_CHOICE
 from kwdesk.core.export.job import ExportJob, ExportResult
 from kwdesk.core.models.bundled import BUNDLED_NAME
@@ -37,7 +38,7 @@ from kwdesk.core.train.job import (
     training_runs,
 )
 from kwdesk.core.train.presets import PRESET_DESCRIPTIONS, PRESETS, preset
-from kwdesk.ui.job_bar import JobBar, format_duration
+from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.loss_curve import LossCurve
 
 

@@ -21,6 +21,18 @@ class Cancelled(Exception):
     """Raised inside a job when its cancel flag was set; the job stops cleanly."""
 
 
+def format_duration(seconds: float | None) -> str:
+    """ "45 s", "3 min 05 s", "1 h 20 min": for people, in the app and the CLI."""
+    if seconds is None:
+        return ""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+
+
 @dataclass
 class Progress:
     """One progress report. DONE of TOTAL (None: not known yet) and a line for people;
@@ -44,6 +56,7 @@ class Progress:
     tokens_per_second: float | None = None
     tokens: int | None = None
     memory_mb: float | None = None
+    estimated_s: float | None = None  # the plan's estimate of the whole run, reported before its first step
     # chat: one streamed piece of an answer, and which of the asked models wrote it
     token: str | None = None
     target: int | None = None

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from kwdesk.core.base import system
 from kwdesk.core.base.errors import KwdeskError
-from kwdesk.core.base.jobs import Cancelled, Job
+from kwdesk.core.base.jobs import Cancelled, Job, format_duration
 from kwdesk.core.base.locks import ProcessLock, held_elsewhere
 from kwdesk.core.base.system import usable_cores
 from kwdesk.core.models.base_models import BaseModel, resolve_base
@@ -248,6 +248,11 @@ class TrainJob(Job):
             model, params, optimizer, scheduler, step, losses, order_log = self._prepare(
                 db, model, base, state, total_steps, device)
             self._save_config(run_dir, base, data_hash, total_steps, len(examples) - n_replay, n_replay)
+            # The plan before the first step: a run can take half an hour on a laptop's CPU.
+            seconds, _ = estimate_run(base, cfg, examples, n_replay, total_steps - step, steps_per_epoch)
+            self.report(step, total_steps, f"Training {len(examples) - n_replay} examples from your documents + {n_replay} "
+                        f"replay: {total_steps - step} steps, about {format_duration(seconds)} on this machine (estimate)",
+                        run_id=run_id, estimated_s=seconds)
             if state is None:
                 write_dataset_snapshot(run_dir, self._records)
             self._mark_run(db, run_id, "running", data_hash)
@@ -543,7 +548,7 @@ _CPU_TOKENS_PER_S_135M_2_CORES = 115.0
 def plan_training(job: TrainJob, db, on_status=None) -> TrainPlan:
     """Build the examples as the run would, and estimate without training. ON_STATUS gets
     lines for people while the base and the replay answers are made."""
-    from transformers import AutoConfig, AutoTokenizer
+    from transformers import AutoTokenizer
 
     base = resolve_base(job.base_spec, on_status)
     tokenizer = AutoTokenizer.from_pretrained(base.folder)
@@ -551,6 +556,15 @@ def plan_training(job: TrainJob, db, on_status=None) -> TrainPlan:
     cfg = job.config
     steps_per_epoch = math.ceil(len(job.batches_for_epoch(examples, 0)) / cfg.grad_accum)
     steps = cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs))
+    seconds, memory_mb = estimate_run(base, cfg, examples, n_replay, steps, steps_per_epoch)
+    return TrainPlan(len(examples) - n_replay, n_replay, sum(len(e) for e in examples), steps, seconds, memory_mb)
+
+
+def estimate_run(base: BaseModel, cfg: TrainConfig, examples: list, n_replay: int, steps: int,
+                 steps_per_epoch: int) -> tuple[float, float]:
+    """Seconds and MB a run of STEPS steps on EXAMPLES will take on this machine (rough)."""
+    from transformers import AutoConfig
+
     tokens = sum(len(e) for e in examples)
     model_config = AutoConfig.from_pretrained(base.folder)
     hidden = getattr(model_config, "hidden_size", 576)
@@ -565,7 +579,7 @@ def plan_training(job: TrainJob, db, on_status=None) -> TrainPlan:
         trained_tokens *= 4 / 3
     sequence_tokens = cfg.max_seq_len * cfg.micro_batch
     memory = params * 4 + sequence_tokens * (hidden * layers * 34 + vocab * 8) + 600e6  # weights, activations, runtime
-    return TrainPlan(len(examples) - n_replay, n_replay, tokens, steps, trained_tokens / speed, memory / 1e6)
+    return trained_tokens / speed, memory / 1e6
 
 
 class PlanJob(Job):
