@@ -82,10 +82,10 @@ STRATEGIES = ("qa", "entities", "rephrase", "paraphrase")
 # so that evaluation asks for a trained fact in words the model never saw.
 HELD_OUT = "heldout"
 MAX_TABLE_FACTS = 60  # cells asked about per passage
-# Kinds of sentence that make the most useful questions come first when a chunk has more
-# sentences than questions asked of it.
 # Rule wordings of a sentence beside which a small teacher asks nothing of it (_make_qa).
 SMALL_TEACHER_BESIDE_RULES = 2
+# Kinds of sentence that make the most useful questions come first when a chunk has more
+# sentences than questions asked of it.
 _KIND_ORDER = {"number": 0, "date": 0, "who": 1, "definition": 1, "why": 2, "fact": 3}
 
 
@@ -433,7 +433,8 @@ class GenerateJob(Job):
             outcome.rejected[problem] += 1
         return None
 
-    def _rule_questions(self, db, outcome: _Outcome, dedupe, chunk: dict, anchors: list[Anchor], heading: str | None) -> Counter:
+    def _rule_questions(self, outcome: _Outcome, dedupe, document: DocumentSentences, chunk: dict, anchors: list[Anchor],
+                        heading: str | None) -> Counter:
         """Questions built from each sentence's shape, one per fact it holds (text/
         fact_questions), checked like the teacher's; how many each sentence got. HEADING:
         the passage's own, which names what its numbered steps belong to."""
@@ -443,7 +444,7 @@ class GenerateJob(Job):
                 outcome.attempts += 1
                 outcome.rule_attempts += 1
                 problem = (question_problem(fq.question, chunk["text"], anchor.text)
-                           or self._document(db, chunk["document_id"]).ambiguity(fq.question, anchor.text)
+                           or document.ambiguity(fq.question, anchor.text)
                            or dedupe.problem(fq.question, anchor.text))
                 if problem:
                     outcome.rejected[problem] += 1
@@ -461,7 +462,8 @@ class GenerateJob(Job):
         anchors = anchors_for_text(chunk["text"], heading)
         outcome = _Outcome()
         dedupe = self._dedupe(db, chunk["document_id"])
-        by_rule = self._rule_questions(db, outcome, dedupe, chunk, anchors, heading)
+        document = self._document(db, chunk["document_id"])
+        by_rule = self._rule_questions(outcome, dedupe, document, chunk, anchors, heading)
         # The teacher's questions go first to the sentences the rules could not ask about:
         # they are where a fact would otherwise have no question at all. A small teacher
         # asks only there and where the rules asked once: the bundled 135M model's own
@@ -489,7 +491,7 @@ class GenerateJob(Job):
         for number, anchor in enumerate(chosen):
             question = self._question_for(
                 outcome, dedupe, question_messages(anchor.text, anchor.kind), chunk["text"], anchor.text, seed=number,
-                document=self._document(db, chunk["document_id"]),
+                document=document,
             )
             if question:
                 outcome.pairs.append(
