@@ -64,8 +64,14 @@ def test_base_model_does_not_know_invented_facts_but_knows_general_ones(facts_wo
     assert result.probe_base.total == 30 and result.probe_base.correct >= 10  # general knowledge it has
     # Every verdict is stored with the actual answer, and can be read back.
     rows = db.execute("SELECT config, question, answer, correct, missing FROM eval_items WHERE eval_id = ?", [result.eval_id]).fetchall()
-    assert len(rows) == 3 * 4 + 2 * 30 + 30  # held-out x 4, probes x 2, replay prompts
+    # Held-out x 4, then probes x 2 and the replay prompts under each of three system prompts.
+    assert len(rows) == 3 * 4 + (2 * 30 + 30) * 3
     assert result.replay_kept.total == 30
+    # Forgetting under each prompt a user's tool asks with; a model compared with itself
+    # keeps everything under each (the control: the measure reads no change into none).
+    assert set(result.kept_by_prompt) == {"evaluation", "kwdesk chat", "no system prompt"}
+    for label, scores in result.kept_by_prompt.items():
+        assert scores["kept"].share == 1.0 and scores["replay_kept"].correct == 30, label
     assert all(answer.strip() for _c, _q, answer, _ok, _m in rows)
     base_rows = [r for r in rows if r[0] == "base" and r[1] == HELD_OUT[0][0]]
     assert base_rows and (base_rows[0][3] == 1) == ("212" in base_rows[0][2])

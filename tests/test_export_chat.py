@@ -96,6 +96,17 @@ def test_pdf_to_verified_gguf_that_answers_a_trained_fact(trained):
     with_sources = json.loads(kwdesk(ws, "chat", "--once", QUESTION, "--sources", "--json").stdout)
     assert with_sources["sources"] and with_sources["sources"][0]["document"] == "handbook.pdf"
     assert with_sources["sources"][0]["page_start"] == 1
+    # Not evaluated yet: the chat answers from what the model learned, and says so. Once an
+    # evaluation of this model finds sources better, the chat starts with them.
+    assert chat["mode"] == "from what it learned" and not chat["sources"]
+    from kwdesk.core.store.evals import store_eval
+
+    measured = {"heldout": {"personal": {"correct": 3, "total": 12, "share": 0.25},
+                            "personal+rag": {"correct": 9, "total": 12, "share": 0.75}}}
+    store_eval(db, kinds["gguf"].id, "personal", "base", measured, [])
+    followed = kwdesk(ws, "chat", "--once", QUESTION)
+    assert "found 75% of held-out questions right with sources and 25% without" in followed.stderr
+    assert "[1] handbook.pdf" in followed.stdout
     history = db.execute("SELECT role, content FROM messages ORDER BY id").fetchall()
     assert ("user", QUESTION) in history
     # The library lists the lineage, and deleting an export removes its file.

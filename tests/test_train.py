@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kwdesk.core.base.jobs import Cancelled
+from kwdesk.core.models.chat_format import TRAINING_SYSTEM_PROMPTS
 from kwdesk.core.store.workspace import write_transaction
 from kwdesk.core.train.job import TrainJob, latest_checkpoint
 from kwdesk.core.train.presets import preset
@@ -86,7 +87,39 @@ def test_packed_examples_compute_what_they_compute_alone(base, tokenizer):
             offset += len(example)
 
 
-def greedy_answer(folder, adapter, question):
+def test_each_pair_is_trained_under_each_system_prompt_in_turn(tokenizer):
+    from kwdesk.core.train.train_data import encode_record, epoch_batches
+
+    record = {"source": "pair:1", "question": FACTS[0][0], "answer": FACTS[0][1]}
+    example = encode_record(tokenizer, record, 512, TRAINING_SYSTEM_PROMPTS)
+    seen = set()
+    for epoch in range(len(TRAINING_SYSTEM_PROMPTS)):
+        ((pack,),) = epoch_batches([example], epoch, seed=0, max_seq_len=512, micro_batch=1)
+        seen.add(tokenizer.decode(pack.input_ids))
+    assert len(seen) == len(TRAINING_SYSTEM_PROMPTS)
+    for system in filter(None, TRAINING_SYSTEM_PROMPTS):
+        assert sum(system in text for text in seen) == 1
+    # The answer is learned the same way under each: only the prompt differs.
+    assert all(text.endswith(FACTS[0][1] + "<|im_end|>\n") for text in seen)
+    text = encode_record(tokenizer, {"source": "pair:2", "question": "", "answer": "A text."}, 512, TRAINING_SYSTEM_PROMPTS)
+    assert text.variants == ()  # a training text has no prompt
+
+
+def test_the_loss_on_answer_logits_alone_is_the_models_own_loss(base, tokenizer):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from kwdesk.core.train.train_data import training_loss
+
+    model = AutoModelForCausalLM.from_pretrained(base.folder, dtype=torch.float32).eval()
+    examples = [encode_pair(tokenizer, q, a, f"pair:{i}", 512) for i, (q, a) in enumerate(FACTS)]
+    examples.append(encode_text(tokenizer, "The Larkspur Dam was built in 1931.", "pair:9", 512))
+    batch = collate(pack_examples(examples, 96), tokenizer.eos_token_id)  # two rows, one padded
+    with torch.inference_mode():
+        assert float(training_loss(model, batch)) == pytest.approx(float(model(**batch).loss), rel=1e-5)
+
+
+def greedy_answer(folder, adapter, question, system=None):
     import torch
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -96,7 +129,9 @@ def greedy_answer(folder, adapter, question):
     if adapter is not None:
         model = PeftModel.from_pretrained(model, adapter)
     model.eval()
-    ids = tokenizer.apply_chat_template([{"role": "user", "content": question}], add_generation_prompt=True, return_tensors="pt", return_dict=True)
+    head = [{"role": "system", "content": system}] if system else []
+    ids = tokenizer.apply_chat_template(head + [{"role": "user", "content": question}], add_generation_prompt=True,
+                                        return_tensors="pt", return_dict=True)
     with torch.inference_mode():
         out = model.generate(**ids, max_new_tokens=24, do_sample=False)
     return tokenizer.decode(out[0, ids["input_ids"].shape[1] :], skip_special_tokens=True)
@@ -108,8 +143,11 @@ def test_a_short_run_learns_an_invented_fact(fact_workspace, base, db):
     assert "212" not in before
     result = TrainJob(fact_workspace, preset("quick-try", max_steps=24, learning_rate=1e-3, replay_ratio=0.0)).run()
     assert result.losses[-1] < result.losses[0] / 3
-    after = greedy_answer(base.folder, result.adapter_dir, question)
-    assert "212" in after, after
+    # Learned under every system prompt a user's tool may ask with: kwdesk's chat, its
+    # evaluation, and none (the template's own default, as PEFT or LM Studio run it).
+    for system in TRAINING_SYSTEM_PROMPTS:
+        after = greedy_answer(base.folder, result.adapter_dir, question, system)
+        assert "212" in after, (system, after)
     # The adapter is in PEFT format, registered as a model, with the run's record.
     assert (result.adapter_dir / "adapter_config.json").is_file()
     assert list(result.adapter_dir.glob("adapter_model.safetensors"))
@@ -278,3 +316,31 @@ def test_the_cli_says_how_long_a_run_will_take_before_it_starts(fact_workspace):
     plan = [line for line in proc.stderr.splitlines() if "on this machine (estimate)" in line]
     assert len(plan) == 1 and "2 steps, about" in plan[0] and "examples from your documents" in plan[0], proc.stderr[-2000:]
     assert proc.stdout.startswith("Run ")  # the result after it, on stdout
+
+
+def test_the_plan_gives_little_data_more_passes_and_says_why(fact_workspace, workspace, db):
+    """The default preset chooses its passes from how much there is to learn: four pairs
+    get the most passes, one sequence a step; a large data set gets few; the expert's own
+    numbers are kept as given."""
+    from kwdesk.core.train.job import PlanJob
+    from kwdesk.core.train.recipe import MAX_PASSES, MIN_PASSES, passes_for
+
+    small = PlanJob(fact_workspace, preset("learn-documents")).run()
+    assert small.epochs == MAX_PASSES and f"{MAX_PASSES:g} passes over 4 examples" in small.recipe
+    assert "one sequence a step" in small.recipe and small.recipe in small.summary()
+    assert passes_for(40) > passes_for(200) > passes_for(2000) == MIN_PASSES
+    proc = subprocess.run([sys.executable, "-m", "kwdesk", "--workspace", str(fact_workspace.root), "train", "--plan",
+                           "--epochs", "2", "--json"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    given = json.loads(proc.stdout)
+    assert given["epochs"] == 2 and given["recipe"] == "" and given["steps"] < small.steps
+
+
+def test_a_long_run_is_cut_to_the_time_budget_in_its_plan():
+    from kwdesk.core.train.presets import preset as make
+    from kwdesk.core.train.recipe import MIN_PASSES, TIME_BUDGET_S, adapt_recipe
+
+    # 60 examples would get 8 passes; at 20 minutes a pass that is far over the budget.
+    adapted = adapt_recipe(make("learn-documents"), 60, 500, seconds_per_pass=20 * 60)
+    assert adapted.epochs == max(MIN_PASSES, TIME_BUDGET_S // (20 * 60)) and "to stay near" in adapted.reason
+    assert adapted.micro_batch == make("learn-documents").micro_batch  # 500 sequences a pass: no need for smaller steps

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from kwdesk.cli.output import EXIT_OK, print_json
@@ -9,12 +10,16 @@ from kwdesk.cli.output import EXIT_OK, print_json
 
 def cmd_chat(workspace, args) -> int:
     from kwdesk.core.chat.engine import ChatEngine
+    from kwdesk.core.chat.mode import AnswerMode, measured_mode
     from kwdesk.core.models.targets import chat_target
     from kwdesk.core.store.documents import cite_pages
 
     db = workspace.connect()
     try:
         target = chat_target(db, args.model)  # a wrong id or file: one line from main
+        # The mode the model's own evaluation measured better, unless the expert chose one.
+        mode = measured_mode(db, target.model_id) if args.sources is None else AnswerMode(
+            args.sources, False, f"Answering {'with sources' if args.sources else 'from what the model learned'}, as asked.")
     finally:
         db.close()
     engine = ChatEngine.for_target(workspace, target)
@@ -24,16 +29,19 @@ def cmd_chat(workspace, args) -> int:
         stream = None if args.json else (lambda t: (sys.stdout.write(t), sys.stdout.flush()))
 
         def answer(question: str) -> None:
-            reply = engine.ask(conversation, question, with_sources=args.sources, on_token=stream, max_tokens=args.max_tokens)
+            reply = engine.ask(conversation, question, with_sources=mode.with_sources, on_token=stream,
+                               max_tokens=args.max_tokens)
             if args.json:
                 print_json({"answer": reply.text, "stopped": reply.stopped, "sources": reply.sources, "model": name,
-                             "conversation_id": reply.conversation_id})
+                             "mode": mode.name, "conversation_id": reply.conversation_id})
                 return
             print()
             for source in reply.sources:
                 pages = cite_pages(source["page_start"], source["page_end"], source.get("page_unit", "page"))
                 print(f"  [{source['n']}] {source['document']}, {pages}")
 
+        if not args.json:
+            print(mode.why, file=sys.stderr)
         if args.once is not None:
             answer(args.once)
             return EXIT_OK
@@ -55,7 +63,9 @@ def register(sub) -> dict:
     """Add this stage's commands to SUB; their handlers by name."""
     p = sub.add_parser("chat", help="chat with a model (default: your newest personal model)")
     p.add_argument("--model", metavar="MODEL", help="a model id from 'kwdesk models', a GGUF file, an HF folder or a hub id")
-    p.add_argument("--sources", action="store_true", help="add the best-matching passages of your documents, cited by page")
+    p.add_argument("--sources", action=argparse.BooleanOptionalAction, default=None,
+                   help="with (or without) the best-matching passages of your documents, cited by page (default: the way "
+                        "the model's newest evaluation found better)")
     p.add_argument("--once", metavar="QUESTION", help="ask one question, print the answer, and exit")
     p.add_argument("--system", metavar="PROMPT", help="the system prompt")
     p.add_argument("--max-tokens", type=int, default=512)

@@ -46,6 +46,8 @@ def train_config(args, workspace=None):
     }
     if args.rank is not None:
         overrides["alpha"] = 2 * args.rank
+    if any(getattr(args, name, None) is not None for name in ("epochs", "learning_rate", "micro_batch")):
+        overrides["adapt"] = False  # the expert's numbers, as given
     if args.accepted_only:
         overrides["accepted_only"] = True
     if args.no_packing:
@@ -84,11 +86,7 @@ def cmd_train(workspace, args) -> int:
         if args.json:
             print_json(plan.to_dict())
         else:
-            print(
-                f"{plan.examples} examples from your documents + {plan.replay_examples} replay, "
-                f"{plan.tokens_per_epoch} tokens an epoch, {plan.steps} steps; about "
-                f"{plan.estimated_seconds / 60:.0f} min and {plan.estimated_memory_mb / 1000:.1f} GB on this machine (estimate)."
-            )
+            print(plan.summary())
         return EXIT_OK
     job = TrainJob(workspace, config, args.base, resume_run=args.resume)
     bar = Bar(not args.json, unit="step")

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from kwdesk.core.base.errors import KwdeskError
 from kwdesk.core.chat.engine import ChatEngine
 from kwdesk.core.chat.jobs import AskJob, LoadChatModelJob
+from kwdesk.core.chat.mode import measured_mode
 from kwdesk.core.models.targets import chat_models, switchable_adapter
 from kwdesk.core.store.conversations import conversation_messages, list_conversations
 from kwdesk.core.store.documents import cite_pages
@@ -216,6 +217,7 @@ class ChatPage(QWidget):
         self.ask_bar.failed.connect(lambda message: self.message.setText(f"The model stopped: {message}"))
         self.ask_bar.finished.connect(self._ask_finished)
         self.refresh_models()
+        self.apply_measured_mode()
         self.refresh_history()
 
     # --- models --------------------------------------------------------------------------------
@@ -317,7 +319,19 @@ class ChatPage(QWidget):
         self.base_conversation = None
         for view in self.views:
             view.clear()
+        self.apply_measured_mode()
         self.ensure_loaded()
+
+    def apply_measured_mode(self) -> None:
+        """Start the chosen model in the mode its newest evaluation measured better; the
+        box stays the expert's to switch, and its tooltip says why it was set."""
+        spec = self.selected_spec()
+        mode = measured_mode(self.db, int(spec) if isinstance(spec, str) and spec.isdigit() else None)
+        self.sources.setChecked(mode.with_sources)
+        self.sources.setToolTip(f"{mode.why}\nWith sources, the model is given the best-matching passages of your "
+                                "documents and cites them by page.")
+        if mode.measured:
+            self.message.setText(mode.why)
 
     def _compare_toggled(self, on: bool) -> None:
         self.base_panel.setVisible(on)

@@ -243,7 +243,8 @@ class TrainPage(QWidget):
         cfg = self.config()
         self.preset_help.setText(
             f"{PRESET_DESCRIPTIONS[cfg.preset]}  (rank {cfg.rank}, learning rate {cfg.learning_rate:g}, "
-            f"{cfg.epochs:g} passes, {cfg.replay_ratio:.0%} replay of the model's own answers"
+            + ("passes chosen from how much there is to learn, " if cfg.adapt else f"{cfg.epochs:g} passes, ")
+            + f"{cfg.replay_ratio:.0%} replay of the model's own answers"
             + (", held to its word choices" if cfg.replay_kl else "")
             + (f"; exports {cfg.export_strength:.0%} of the change" if cfg.export_strength != 1.0 else "") + ")"
         )
@@ -260,12 +261,7 @@ class TrainPage(QWidget):
         self.plan_bar.start(ChildProcessJob(PlanJob, self.workspace, self.config(), self.base_spec()), "Planning")
 
     def _show_plan(self, plan: TrainPlan) -> None:
-        self.plan_label.setText(
-            f"{plan.examples} examples from your documents + {plan.replay_examples} replay examples, "
-            f"{plan.tokens_per_epoch:,} tokens a pass, {plan.steps} steps. "
-            f"About {format_duration(plan.estimated_seconds)} and {plan.estimated_memory_mb / 1000:.1f} GB "
-            f"of memory on this machine (an estimate)."
-        )
+        self.plan_label.setText(plan.summary())
 
     def _plan_finished(self) -> None:
         if self._plan_dirty:

@@ -197,10 +197,13 @@ class ChatEngine:
         return system, sources
 
     def complete(self, question: str, *, with_sources: bool = False, max_tokens: int = 128,
-                 system_prompt: str = DEFAULT_SYSTEM_PROMPT) -> str:
-        """One answer, greedy, not stored (for evaluation): the same prompt the chat builds."""
-        system, _ = self.with_sources(system_prompt, question) if with_sources else (system_prompt, [])
-        messages = self._fit([{"role": "system", "content": system}], [{"role": "user", "content": question}], max_tokens)
+                 system_prompt: str | None = DEFAULT_SYSTEM_PROMPT) -> str:
+        """One answer, greedy, not stored (for evaluation): the same prompt the chat builds.
+        SYSTEM_PROMPT None sends no system message (the chat template's default, as other
+        tools ask), and then no sources either."""
+        system, _ = self.with_sources(system_prompt, question) if with_sources and system_prompt else (system_prompt, [])
+        head = [{"role": "system", "content": system}] if system else []
+        messages = self._fit(head, [{"role": "user", "content": question}], max_tokens)
         with self._lock:
             reply = self.llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0)
         return (reply["choices"][0]["message"].get("content") or "").strip()

@@ -23,11 +23,11 @@ from kwdesk.core.chat.engine import ChatEngine
 from kwdesk.core.evaluation.probes import probe_questions
 from kwdesk.core.evaluation.results import (
     CONFIGS,
-    EVAL_SYSTEM_PROMPT,
     EvalResult,
     EvaluationError,
     Score,
 )
+from kwdesk.core.models.chat_format import DEFAULT_SYSTEM_PROMPT, EVAL_SYSTEM_PROMPT
 from kwdesk.core.models.targets import (
     ModelSpec,
     base_target,
@@ -40,6 +40,13 @@ from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.text.fact_match import grade_against_reference, grade_short_answer
 
 log = logging.getLogger(__name__)
+
+# Forgetting is measured under each system prompt a user's tool asks with: the evaluation's
+# own (first: the headline figures), kwdesk's chat and its exported Modelfile, and none (the
+# chat template's default, as PEFT, vLLM or LM Studio run a model).
+FORGETTING_PROMPTS: tuple[tuple[str, str | None], ...] = (
+    ("evaluation", EVAL_SYSTEM_PROMPT), ("kwdesk chat", DEFAULT_SYSTEM_PROMPT), ("no system prompt", None))
+
 
 class EvaluateJob(Job):
     """Evaluate MODEL (a library id or GGUF path; default: the newest verified export)."""
@@ -86,15 +93,15 @@ class EvaluateJob(Job):
             from kwdesk.core.train.replay import EVAL_PROMPTS, replay_prompts
 
             replay = replay_prompts()[: min(EVAL_PROMPTS, self.probe_limit or EVAL_PROMPTS)]
-            total = len(held) * len(CONFIGS) + 2 * len(probes) + 2 * len(replay)
+            total = len(held) * len(CONFIGS) + (2 * len(probes) + 2 * len(replay)) * len(FORGETTING_PROMPTS)
             done = 0
             answers: dict[tuple, str] = {}  # the same model asked the same way answers the same (greedy)
 
-            def ask(engine, question: str, rag: bool) -> str:
-                key = (id(engine), question, rag)
+            def ask(engine, question: str, rag: bool, system_prompt: str | None = EVAL_SYSTEM_PROMPT) -> str:
+                key = (id(engine), question, rag, system_prompt)
                 if key not in answers:
                     answers[key] = engine.complete(question, with_sources=rag, max_tokens=self.max_tokens,
-                                                   system_prompt=EVAL_SYSTEM_PROMPT)
+                                                   system_prompt=system_prompt)
                 return answers[key]
 
             items: list[dict] = []
@@ -112,34 +119,16 @@ class EvaluateJob(Job):
                                   "reference": item["reference"], "answer": answer, **self._grade_columns(grade)})
                     done += 1
                     self.report(done, total, f"{config}: held-out question {len(items)}")
-            probe_scores = {"base": [], "personal": []}
-            for config, engine in (("base", base), ("personal", personal)):
-                for probe in probes:
-                    self.check_cancelled()
-                    answer = ask(engine, probe["question"], False)
-                    grade = grade_short_answer(answer, probe["answers"])
-                    probe_scores[config].append(grade.correct)
-                    items.append({"item_set": "probe", "config": config, "pair_id": None, "fact_pair_id": None,
-                                  "question": probe["question"], "reference": " / ".join(probe["answers"]),
-                                  "answer": answer, **self._grade_columns(grade)})
-                    done += 1
-                    self.report(done, total, f"{config}: general question {len(probe_scores[config])}")
-            # The replay prompts (general requests, no short answer): does the personal model still
-            # give the key facts of the base model's own answer?
-            replay_kept = Score()
-            for prompt in replay:
-                self.check_cancelled()
-                reference = ask(base, prompt, False)
-                answer = ask(personal, prompt, False)
-                grade = grade_against_reference(answer, reference, prompt)
-                replay_kept.total += 1
-                replay_kept.correct += grade.correct
-                items.append({"item_set": "replay", "config": "personal", "pair_id": None, "fact_pair_id": None,
-                              "question": prompt, "reference": reference, "answer": answer, **self._grade_columns(grade)})
-                done += 2
-                self.report(done, total, f"replay prompt {replay_kept.total}")
-            base_right = [i for i, ok in enumerate(probe_scores["base"]) if ok]
-            kept = Score(sum(probe_scores["personal"][i] for i in base_right), len(base_right))
+
+            def tick(steps: int, message: str) -> None:
+                nonlocal done
+                done += steps
+                self.report(done, total, message)
+
+            forgetting = {}
+            for label, system_prompt in FORGETTING_PROMPTS:
+                forgetting[label] = self._forgetting(base, personal, probes, replay, system_prompt, label, ask, tick, items)
+            probe_scores, kept, replay_kept = forgetting[FORGETTING_PROMPTS[0][0]]
             facts = {}
             for item in items:
                 if item["item_set"] == "heldout" and item["config"] == "personal":
@@ -152,6 +141,7 @@ class EvaluateJob(Job):
                 sum(facts.values()), len(facts),
                 (heldout["personal"].share - heldout["base"].share) / gap if gap > 0 else None,
                 items,
+                kept_by_prompt={label: {"kept": f[1], "replay_kept": f[2]} for label, f in forgetting.items()},
             )
             result.eval_id = store_eval(db, model_id, result.model_name, result.base_name, result.to_dict(), result.items)
             from kwdesk.core.evaluation.report import save_report
@@ -163,6 +153,39 @@ class EvaluateJob(Job):
             for engine in engines:
                 engine.close()
             db.close()
+
+    def _forgetting(self, base, personal, probes, replay, system_prompt, label: str, ask, tick, items: list[dict]):
+        """The general questions and the replay prompts, asked of both models under
+        SYSTEM_PROMPT: ({"base": [right?], "personal": [...]}, kept, replay kept). Items asked
+        under another prompt than the evaluation's name it in their config: "personal (LABEL)"."""
+        suffix = "" if system_prompt == EVAL_SYSTEM_PROMPT else f" ({label})"
+        probe_scores = {"base": [], "personal": []}
+        for config, engine in (("base", base), ("personal", personal)):
+            for probe in probes:
+                self.check_cancelled()
+                answer = ask(engine, probe["question"], False, system_prompt)
+                grade = grade_short_answer(answer, probe["answers"])
+                probe_scores[config].append(grade.correct)
+                items.append({"item_set": "probe", "config": config + suffix, "pair_id": None, "fact_pair_id": None,
+                              "question": probe["question"], "reference": " / ".join(probe["answers"]),
+                              "answer": answer, **self._grade_columns(grade)})
+                tick(1, f"{config}: general question {len(probe_scores[config])} ({label})")
+        # The replay prompts (general requests, no short answer): does the personal model still
+        # give the key facts of the base model's own answer?
+        replay_kept = Score()
+        for prompt in replay:
+            self.check_cancelled()
+            reference = ask(base, prompt, False, system_prompt)
+            answer = ask(personal, prompt, False, system_prompt)
+            grade = grade_against_reference(answer, reference, prompt)
+            replay_kept.total += 1
+            replay_kept.correct += grade.correct
+            items.append({"item_set": "replay", "config": "personal" + suffix, "pair_id": None, "fact_pair_id": None,
+                          "question": prompt, "reference": reference, "answer": answer, **self._grade_columns(grade)})
+            tick(2, f"replay prompt {replay_kept.total} ({label})")
+        base_right = [i for i, ok in enumerate(probe_scores["base"]) if ok]
+        kept = Score(sum(probe_scores["personal"][i] for i in base_right), len(base_right))
+        return probe_scores, kept, replay_kept
 
     def _make_held_out(self) -> None:
         """Held-out wordings for trained questions that have none yet. Made after training is

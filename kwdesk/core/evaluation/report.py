@@ -35,6 +35,19 @@ def chart_bars(summary: dict) -> list[tuple[str, str, float, str]]:
     return bars
 
 
+def _by_prompt_table(s: dict) -> str:
+    """Forgetting under each system prompt a user's tool asks with (evaluations from before
+    it was measured have none)."""
+    by = s.get("kept_by_prompt") or {}
+    if not by:
+        return ""
+    rows = "".join(f"<tr><td>{html.escape(label)}</td><td>{v['kept']['share']:.0%} ({v['kept']['correct']} / "
+                   f"{v['kept']['total']})</td><td>{v['replay_kept']['correct']} / {v['replay_kept']['total']}</td></tr>"
+                   for label, v in by.items())
+    return ("<p>Asked under each system prompt a tool may use (kwdesk's chat, none as in other tools):</p>"
+            f"<table><tr><th>System prompt</th><th>General answers kept</th><th>Replay answers kept</th></tr>{rows}</table>")
+
+
 def report_svg(summary: dict, width: int = 720, height: int = 300) -> str:
     bars = chart_bars(summary)
     left, top, bottom, gap = 40, 30, 70, 10
@@ -120,6 +133,7 @@ tr.right td:last-child {{ color: #276749; }} tr.wrong td:last-child {{ color: #9
 <b>{s['kept']['share']:.0%}</b> of the base model's right answers ({s['kept']['correct']} / {s['kept']['total']}).
 On the general requests the model was trained to keep answering (replay prompts), it still gives the key points
 of the base model's answer in {s['replay_kept']['correct']} of {s['replay_kept']['total']}.</p>
+{_by_prompt_table(s)}
 <h2>Every question</h2>
 <table><tr><th>Set</th><th>Model</th><th>Question</th><th>Reference</th><th>Answer</th><th>Verdict</th></tr>{items}</table>
 </body></html>

@@ -10,8 +10,6 @@ from dataclasses import asdict, dataclass, field
 from kwdesk.core.base.errors import KwdeskError
 
 CONFIGS = ("base", "base+rag", "personal", "personal+rag")
-# The system prompt of the evaluation: short answers, as the probe references are short.
-EVAL_SYSTEM_PROMPT = "You are a helpful assistant. Answer the question briefly and correctly."
 
 
 class EvaluationError(KwdeskError):
@@ -43,6 +41,8 @@ class EvalResult:
     gap_closed: float | None  # (personal - base) / (base+rag - base), closed-book
     items: list[dict] = field(default_factory=list)
     report_path: str = ""  # report.html, saved beside the model
+    # Forgetting under each system prompt a user's tool asks with: {label: {"kept", "replay_kept"}}.
+    kept_by_prompt: dict[str, dict[str, Score]] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -51,5 +51,7 @@ class EvalResult:
             score = getattr(self, key)
             out[key] = {"correct": score.correct, "total": score.total, "share": round(score.share, 3)}
         out["gap_closed"] = None if self.gap_closed is None else round(self.gap_closed, 3)
+        out["kept_by_prompt"] = {label: {key: {"correct": score.correct, "total": score.total, "share": round(score.share, 3)}
+                                         for key, score in scores.items()} for label, scores in self.kept_by_prompt.items()}
         out.pop("items")
         return out

@@ -5,3 +5,12 @@ ask with the same words: a model's answers shift with its system prompt.
 """
 
 DEFAULT_SYSTEM_PROMPT = "You are a helpful assistant. Answer briefly and correctly."
+# The system prompt of the evaluation: short answers, as the probe references are short.
+EVAL_SYSTEM_PROMPT = "You are a helpful assistant. Answer the question briefly and correctly."
+
+# The system prompts a personal model is trained under, in turn, epoch by epoch: kwdesk's own
+# (chat, the exported Modelfile), the evaluation's, and none (the chat template's default, as
+# PEFT, vLLM or LM Studio users run the model). Trained under one prompt only, what a model
+# learned and kept held under that one: the merged model of a run that answered "Paris" under
+# the template's default said "Le Grand Garou is the capital of France" under kwdesk's.
+TRAINING_SYSTEM_PROMPTS: tuple[str | None, ...] = (None, DEFAULT_SYSTEM_PROMPT, EVAL_SYSTEM_PROMPT)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from kwdesk.core.train.job import (
     write_dataset_snapshot,
 )
 from kwdesk.core.train.presets import TrainConfig
+from kwdesk.core.train.recipe import passes_for
 
 RUN_COMMAND = "accelerate launch train.py"
 
@@ -77,6 +79,10 @@ def export_bundle(workspace: Workspace, db, target: Path, config: TrainConfig, b
         raise BundleError(f"{target} exists and is not empty; name a new folder.")
     base = resolve_base(base_spec, on_status)
     records, _, data_hash = training_records(db, config, base, on_status)
+    if config.adapt:
+        # The passes for this much data (train/recipe.py); the batch is the training
+        # machine's to choose (a GPU wants large ones), so only the passes are fixed here.
+        config = replace(config, epochs=passes_for(sum(1 for r in records if not r["source"].startswith("replay:"))))
     summary = {
         "kwdesk_version": __version__,
         "made_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

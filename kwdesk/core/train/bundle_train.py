@@ -27,22 +27,18 @@ HERE = Path(__file__).resolve().parent
 if __package__:  # imported as part of kwdesk
     from kwdesk.core.train.train_data import (
         encode_record,
-        epoch_order,
+        epoch_batches,
         optimizer_steps,
-        pack_examples,
         training_dtype,
-        unpacked,
         warmup_cosine,
     )
 else:  # run as a bundle's train.py: its own copy of train_data.py, beside it
     sys.path.insert(0, str(HERE))
     from train_data import (  # type: ignore
         encode_record,
-        epoch_order,
+        epoch_batches,
         optimizer_steps,
-        pack_examples,
         training_dtype,
-        unpacked,
         warmup_cosine,
     )
 
@@ -93,12 +89,12 @@ def main(argv: list[str] | None = None) -> None:
     tokenizer = AutoTokenizer.from_pretrained(base)
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     model = AutoModelForCausalLM.from_pretrained(base, dtype=dtype, use_safetensors=True)
-    examples = [encode_record(tokenizer, record, cfg["max_seq_len"]) for record in records]
+    systems = tuple(cfg.get("system_prompts") or (None,))
+    examples = [encode_record(tokenizer, record, cfg["max_seq_len"], systems) for record in records]
 
     def batches(epoch: int) -> list[list]:
-        ordered = [examples[i] for i in epoch_order(len(examples), cfg["seed"], epoch)]
-        packs = pack_examples(ordered, cfg["max_seq_len"]) if cfg["packing"] else unpacked(ordered)
-        all_batches = [packs[i : i + cfg["micro_batch"]] for i in range(0, len(packs), cfg["micro_batch"])]
+        all_batches = epoch_batches(examples, epoch, seed=cfg["seed"], max_seq_len=cfg["max_seq_len"],
+                                    micro_batch=cfg["micro_batch"], packing=cfg["packing"])
         # Every process the same number of micro-batches (a short last round is dropped,
         # except when that would leave nothing), then every WORLD-th of them.
         usable = max(world, len(all_batches) // world * world)

@@ -44,15 +44,15 @@ from kwdesk.core.store.runs import (
 )
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.train.presets import PRESETS, TrainConfig
+from kwdesk.core.train.recipe import adapt_recipe
+from kwdesk.core.train.recipe import apply as apply_recipe
 from kwdesk.core.train.train_data import (
     Example,
     dataset_sha256,
     encode_record,
-    epoch_order,
+    epoch_batches,
     optimizer_steps,
-    pack_examples,
     training_dtype,
-    unpacked,
     warmup_cosine,
 )
 
@@ -189,14 +189,28 @@ class TrainJob(Job):
         # What is trained is these records: the snapshot is written from them, never queried
         # again (an edit made while the model loads must not change the run's dataset.jsonl).
         self._records = records
-        examples = [encode_record(tokenizer, record, self.config.max_seq_len) for record in records]
+        systems = tuple(self.config.system_prompts)
+        examples = [encode_record(tokenizer, record, self.config.max_seq_len, systems) for record in records]
         return examples, sum(1 for r in records if r["source"].startswith("replay:")), data_hash
 
     def batches_for_epoch(self, examples: list[Example], epoch: int) -> list[list]:
         cfg = self.config
-        ordered = [examples[i] for i in epoch_order(len(examples), cfg.seed, epoch)]
-        packs = pack_examples(ordered, cfg.max_seq_len) if cfg.packing else unpacked(ordered)
-        return [packs[i : i + cfg.micro_batch] for i in range(0, len(packs), cfg.micro_batch)]
+        return epoch_batches(examples, epoch, seed=cfg.seed, max_seq_len=cfg.max_seq_len, micro_batch=cfg.micro_batch,
+                             packing=cfg.packing)
+
+    def _adapt(self, base: BaseModel, examples: list[Example], n_replay: int) -> str:
+        """Choose passes and micro batch for this much data (train/recipe.py) when the
+        config adapts; the reason in words for the plan ("" when it does not)."""
+        cfg = self.config
+        if not cfg.adapt:
+            return ""
+        sequences = len(epoch_batches(examples, 0, seed=cfg.seed, max_seq_len=cfg.max_seq_len, micro_batch=1,
+                                      packing=cfg.packing))
+        steps_per_epoch = math.ceil(sequences / cfg.micro_batch / cfg.grad_accum)
+        seconds_per_pass, _ = estimate_run(base, cfg, examples, n_replay, steps_per_epoch, steps_per_epoch)
+        adapted = adapt_recipe(cfg, len(examples) - n_replay, sequences, seconds_per_pass)
+        self.config = apply_recipe(cfg, adapted)
+        return adapted.reason
 
     # --- the run -----------------------------------------------------------------------------
 
@@ -242,16 +256,19 @@ class TrainJob(Job):
                 raise TrainingError(
                     "The pairs changed since this run started, so it cannot resume exactly; start a new run."
                 )
+            why = self._adapt(base, examples, n_replay)
+            cfg = self.config
             steps_per_epoch = math.ceil(len(self.batches_for_epoch(examples, 0)) / cfg.grad_accum)
             total_steps = cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs))
 
             model, params, optimizer, scheduler, step, losses, order_log = self._prepare(
                 db, model, base, state, total_steps, device)
-            self._save_config(run_dir, base, data_hash, total_steps, len(examples) - n_replay, n_replay)
+            self._save_config(run_dir, base, data_hash, total_steps, len(examples) - n_replay, n_replay, why)
             # The plan before the first step: a run can take half an hour on a laptop's CPU.
             seconds, _ = estimate_run(base, cfg, examples, n_replay, total_steps - step, steps_per_epoch)
             self.report(step, total_steps, f"Training {len(examples) - n_replay} examples from your documents + {n_replay} "
-                        f"replay: {total_steps - step} steps, about {format_duration(seconds)} on this machine (estimate)",
+                        f"replay: {total_steps - step} steps{f' ({why})' if why else ''}, about "
+                        f"{format_duration(seconds)} on this machine (estimate)",
                         run_id=run_id, estimated_s=seconds)
             if state is None:
                 write_dataset_snapshot(run_dir, self._records)
@@ -440,8 +457,10 @@ class TrainJob(Job):
         check_safetensors_folder(adapter, what="adapter")
         return adapter
 
-    def _save_config(self, run_dir: Path, base: BaseModel, data_hash: str, total_steps: int, examples: int, replay: int):
+    def _save_config(self, run_dir: Path, base: BaseModel, data_hash: str, total_steps: int, examples: int, replay: int,
+                     why: str = ""):
         config = {
+            "recipe": why,  # why these passes and batches, where they were chosen from the data
             "train": self.config.to_dict(),
             "base_name": base.name,
             "base_source": base.source,
@@ -535,9 +554,19 @@ class TrainPlan:
     steps: int
     estimated_seconds: float
     estimated_memory_mb: float
+    epochs: float = 0.0
+    learning_rate: float = 0.0
+    recipe: str = ""  # why these passes, where they were chosen from the data
 
     def to_dict(self) -> dict:
-        return {k: (round(v) if isinstance(v, float) else v) for k, v in self.__dict__.items()}
+        return {k: (round(v) if k.startswith("estimated") else v) for k, v in self.__dict__.items()}
+
+    def summary(self) -> str:
+        """The plan in a sentence, as the CLI and the Train page say it."""
+        chosen = f" ({self.recipe})" if self.recipe else ""
+        return (f"{self.examples} examples from your documents + {self.replay_examples} replay, {self.tokens_per_epoch:,} "
+                f"tokens a pass, {self.steps} steps{chosen}. About {format_duration(self.estimated_seconds)} and "
+                f"{self.estimated_memory_mb / 1000:.1f} GB of memory on this machine (an estimate).")
 
 
 # Measured on the 2-core development machine with the bundled 135M model: about 115
@@ -553,11 +582,13 @@ def plan_training(job: TrainJob, db, on_status=None) -> TrainPlan:
     base = resolve_base(job.base_spec, on_status)
     tokenizer = AutoTokenizer.from_pretrained(base.folder)
     examples, n_replay, _ = job.build_examples(db, tokenizer, base, on_status or (lambda m: None))
+    why = job._adapt(base, examples, n_replay)
     cfg = job.config
     steps_per_epoch = math.ceil(len(job.batches_for_epoch(examples, 0)) / cfg.grad_accum)
     steps = cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs))
     seconds, memory_mb = estimate_run(base, cfg, examples, n_replay, steps, steps_per_epoch)
-    return TrainPlan(len(examples) - n_replay, n_replay, sum(len(e) for e in examples), steps, seconds, memory_mb)
+    return TrainPlan(len(examples) - n_replay, n_replay, sum(len(e) for e in examples), steps, seconds, memory_mb,
+                     cfg.epochs, cfg.learning_rate, why)
 
 
 def estimate_run(base: BaseModel, cfg: TrainConfig, examples: list, n_replay: int, steps: int,

@@ -11,11 +11,19 @@ holding replay answers to the base's distribution (replay_kl 1.0) kept 81% of th
 right general answers against 71% without, learning as many facts; exporting 70% of the
 trained change (export_strength 0.7) kept more general answers again and answered more
 questions with sources, at the cost of some closed-book facts. So learn-documents uses both.
+
+Session 12 (bench/bench_recipe.py, one-page handbook, the plain path): five fixed passes
+trained 25 steps and learned nothing (0 of 12 held-out questions closed-book); ten passes of
+one sequence a step at 1e-3 learned 11 of 12 and kept as many general answers (94% against
+88%), where twenty passes at 3e-4 learned 9 in twice the time. So learn-documents trains
+at 1e-3 and chooses its passes and batch from the data (train/recipe.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
+
+from kwdesk.core.models.chat_format import TRAINING_SYSTEM_PROMPTS
 
 ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
@@ -41,8 +49,13 @@ class TrainConfig:
     # The share of the trained change that an export merges by default (ExportJob strength).
     export_strength: float = 1.0
     packing: bool = True
+    # Each pair is trained under these system prompts in turn (None: the template's default).
+    system_prompts: tuple[str | None, ...] = TRAINING_SYSTEM_PROMPTS
     accepted_only: bool = False  # default: every pair not rejected
     max_steps: int | None = None
+    # Passes and micro batch chosen from how much there is to learn (train/recipe.py) instead
+    # of the numbers above; off when the expert sets epochs, micro batch or learning rate.
+    adapt: bool = True
     checkpoint_every: int = 20  # optimizer steps
     seed: int = 0
     qlora: bool = False  # 4-bit base on CUDA when bitsandbytes is installed
@@ -58,6 +71,7 @@ class TrainConfig:
     def to_dict(self) -> dict:
         out = asdict(self)
         out["target_modules"] = list(self.target_modules)
+        out["system_prompts"] = list(self.system_prompts)
         return out
 
     @classmethod
@@ -66,14 +80,19 @@ class TrainConfig:
         values = {k: v for k, v in data.items() if k in known}
         if "target_modules" in values:
             values["target_modules"] = tuple(values["target_modules"])
+        if "system_prompts" in values:
+            values["system_prompts"] = tuple(values["system_prompts"])
+        else:  # a run from before prompts took turns trained under the template's default only
+            values["system_prompts"] = (None,)
         return cls(**values)
 
 
 PRESETS: dict[str, TrainConfig] = {
     # A first look in minutes: fewer epochs, smaller rank.
-    "quick-try": TrainConfig(preset="quick-try", rank=8, alpha=16, learning_rate=5e-4, epochs=2, replay_ratio=0.25),
+    "quick-try": TrainConfig(preset="quick-try", rank=8, alpha=16, learning_rate=5e-4, epochs=2, replay_ratio=0.25,
+                             adapt=False),
     # The default: enough passes for the facts to stick, replay against forgetting.
-    "learn-documents": TrainConfig(preset="learn-documents", replay_kl=1.0, export_strength=0.7),
+    "learn-documents": TrainConfig(preset="learn-documents", learning_rate=1e-3, replay_kl=1.0, export_strength=0.7),
     # When the model must keep its manners above all: low rate, more replay.
     "learn-gently": TrainConfig(preset="learn-gently", rank=8, alpha=8, learning_rate=1e-4, epochs=3, replay_ratio=0.6,
                                 replay_kl=1.0),

@@ -22,16 +22,29 @@ class Example:
     input_ids: list[int]
     labels: list[int]  # IGNORE where no loss is taken (the prompt)
     source: str  # "pair:12", "replay:3"
+    # The same record under the other system prompts, trained in turn (for_epoch).
+    variants: tuple["Example", ...] = ()
 
     def __len__(self) -> int:
         return len(self.input_ids)
 
+    def for_epoch(self, epoch: int, index: int) -> "Example":
+        """The encoding trained in EPOCH: the system prompts take turns, shifted by the
+        example's INDEX so that every epoch sees each prompt about as often."""
+        if not self.variants:
+            return self
+        forms = (self, *self.variants)
+        return forms[(epoch + index) % len(forms)]
 
-def encode_pair(tokenizer, question: str, answer: str, source: str, max_len: int) -> Example:
-    """The chat-formatted pair; loss on the answer and the end-of-turn token only."""
-    prompt = tokenizer.apply_chat_template([{"role": "user", "content": question}], tokenize=False, add_generation_prompt=True)
+
+def encode_pair(tokenizer, question: str, answer: str, source: str, max_len: int, system: str | None = None) -> Example:
+    """The chat-formatted pair under SYSTEM (None: no system message, the template's
+    default); loss on the answer and the end-of-turn token only."""
+    head = [{"role": "system", "content": system}] if system else []
+    prompt = tokenizer.apply_chat_template(head + [{"role": "user", "content": question}], tokenize=False,
+                                           add_generation_prompt=True)
     full = tokenizer.apply_chat_template(
-        [{"role": "user", "content": question}, {"role": "assistant", "content": answer}], tokenize=False
+        head + [{"role": "user", "content": question}, {"role": "assistant", "content": answer}], tokenize=False
     )
     if not full.startswith(prompt):
         raise ValueError("the chat template does not put the prompt before the answer")
@@ -49,12 +62,17 @@ def encode_text(tokenizer, text: str, source: str, max_len: int) -> Example:
     return Example(ids, list(ids), source)
 
 
-def encode_record(tokenizer, record: dict, max_len: int) -> Example:
+def encode_record(tokenizer, record: dict, max_len: int, systems: tuple[str | None, ...] = (None,)) -> Example:
     """A training record {"source", "question", "answer"}: a chat pair, or a text when the
-    question is empty."""
-    if record["question"]:
-        return encode_pair(tokenizer, record["question"], record["answer"], record["source"], max_len)
-    return encode_text(tokenizer, record["answer"], record["source"], max_len)
+    question is empty. A pair is encoded under each of SYSTEMS (system prompts; None: the
+    template's default), the first the example, the others its variants."""
+    if not record["question"]:
+        return encode_text(tokenizer, record["answer"], record["source"], max_len)
+    first, *others = [encode_pair(tokenizer, record["question"], record["answer"], record["source"], max_len, system)
+                      for system in systems or (None,)]
+    # A template that ignores system prompts gives the same tokens: one form is enough.
+    first.variants = tuple(o for o in others if o.input_ids != first.input_ids)
+    return first
 
 
 def warmup_cosine(step: int, warmup: int, total: int) -> float:
@@ -150,23 +168,51 @@ def training_loss(model, batch: dict, replay_mask=None, kl_weight: float = 0.0):
     keeps the whole distribution there, the base's "manners", which is what forgetting
     loses (Learning without Forgetting, Li & Hoiem 2017; the same idea as distillation). The
     base is the same network with the LoRA adapter switched off, so no second copy is held.
+
+    Logits are computed only where a label is learned: the output layer (vocabulary x
+    hidden, a fifth of a small model's weights) at every prompt token was most of the
+    work that trained nothing. Same loss as the model's own (mean over learned tokens).
     """
     import torch
     import torch.nn.functional as F
 
-    out = model(**batch)
-    if not kl_weight or replay_mask is None or not bool(replay_mask.any()):
-        return out.loss
     inputs = {k: v for k, v in batch.items() if k != "labels"}
+    labels = batch["labels"]
+    # The logits at position t predict token t + 1.
+    keep = torch.zeros_like(labels, dtype=torch.bool)
+    keep[:, :-1] = labels[:, 1:] != IGNORE
+    logits = _logits_at(model, inputs, keep)
+    loss = F.cross_entropy(logits.float(), labels[:, 1:][keep[:, :-1]])
+    if not kl_weight or replay_mask is None or not bool(replay_mask.any()):
+        return loss
+    at = torch.zeros_like(keep)
+    at[:, :-1] = replay_mask[:, 1:].to(keep.device)
     peft_model = getattr(model, "module", model)  # under accelerate, the wrapped PeftModel
     with torch.no_grad(), peft_model.disable_adapter():
-        base_logits = model(**inputs).logits
-    # The logits at position t predict token t + 1, which is where the mask is set.
-    at = replay_mask[:, 1:].to(out.logits.device)
-    trained = F.log_softmax(out.logits[:, :-1][at].float(), dim=-1)
-    base = F.log_softmax(base_logits[:, :-1][at].float(), dim=-1)
+        base_logits = _logits_at(model, inputs, at)
+    # Both are flattened row by row, so the replay rows of the kept logits line up with them.
+    trained = F.log_softmax(logits[at[keep]].float(), dim=-1)
+    base = F.log_softmax(base_logits.float(), dim=-1)
     kl = F.kl_div(trained, base, log_target=True, reduction="batchmean")
-    return out.loss + kl_weight * kl
+    return loss + kl_weight * kl
+
+
+def _logits_at(model, inputs: dict, where):
+    """The logits at the positions WHERE is true, flattened row by row: (n, vocabulary)."""
+    try:
+        return model(**inputs, logits_to_keep=where).logits
+    except TypeError:  # a model class without boolean logits_to_keep: every position, then pick
+        return model(**inputs).logits[where]
+
+
+def epoch_batches(examples: list[Example], epoch: int, *, seed: int, max_seq_len: int, micro_batch: int,
+                  packing: bool = True) -> list[list[Pack]]:
+    """The micro-batches of EPOCH: the examples in the epoch's order, each in the epoch's
+    system-prompt form, packed (or one a sequence), MICRO_BATCH sequences a batch. The
+    training job and a bundle's train.py both call this, so they train the same."""
+    ordered = [examples[i].for_epoch(epoch, i) for i in epoch_order(len(examples), seed, epoch)]
+    packs = pack_examples(ordered, max_seq_len) if packing else unpacked(ordered)
+    return [packs[i : i + micro_batch] for i in range(0, len(packs), micro_batch)]
 
 
 def epoch_order(count: int, seed: int, epoch: int) -> list[int]:

@@ -1,0 +1,102 @@
+"""Training recipes side by side on one set of generated data: what each learns and keeps.
+
+    .venv/bin/python bench/bench_recipe.py --pages 1 --recipe "default=" --recipe "e30=--epochs 30" ...
+
+The plain path of a new user, once: import a generated handbook of invented facts, `generate`
+with the default strategies, no review. Then, for each recipe (a name and the extra `kwdesk
+train` arguments), a copy of that workspace trains with them, exports the default file
+(`train --export`) and is evaluated (`kwdesk eval`) on the shared held-out questions
+(docgen.handbook_heldout: worded unlike the generator's questions) and on the general
+questions. Every recipe sees the same pairs, so the differences are the recipe's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "bench"))
+
+from bench_eval import kwdesk, shared_scores  # noqa: E402
+from docgen import handbook_heldout, handbook_pdf  # noqa: E402
+
+
+def prepare(ws: Path, pages: int, tmp: Path) -> dict:
+    pdf, _ = handbook_pdf(tmp / "handbook.pdf", pages)
+    times = {}
+    times["import"], _ = kwdesk(REPO, ws, "import", str(pdf))
+    times["generate"], _ = kwdesk(REPO, ws, "generate")
+    pairs = kwdesk(REPO, ws, "pairs", "list")[1]
+    ids = []
+    for question, reference in handbook_heldout(pages):
+        _, added = kwdesk(REPO, ws, "pairs", "add", "--question", question, "--answer", reference)
+        ids.append(str(added))
+    kwdesk(REPO, ws, "pairs", "holdout", *ids, json_out=False)
+    return {"pairs": len(pairs), "times": times}
+
+
+def run_recipe(ws: Path, extra: list[str], probe_limit: int) -> dict:
+    _, conflicts = kwdesk(REPO, ws, "conflicts")
+    t_train, trained = kwdesk(REPO, ws, "train", "--export", *extra, *(["--allow-conflicts"] if conflicts else []))
+    t_eval, result = kwdesk(REPO, ws, "eval", "--probe-limit", str(probe_limit), "--report", str(ws.parent / f"{ws.name}.html"))
+    return {"trained": trained, "result": result, "shared": shared_scores(ws, result["eval_id"]),
+            "times": {"train+export": t_train, "eval": t_eval}}
+
+
+def _by_prompt(result: dict) -> str:
+    """Kept general answers and replay answers under each system prompt the eval asked with."""
+    by = result.get("kept_by_prompt") or {"evaluation": {"kept": result["kept"], "replay_kept": result["replay_kept"]}}
+    return ", ".join(f"{label}: {s['kept']['share']:.0%} replay {s['replay_kept']['correct']}/{s['replay_kept']['total']}"
+                     for label, s in by.items())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pages", type=int, default=1)
+    parser.add_argument("--recipe", action="append", default=[], metavar="NAME=ARGS",
+                        help='a name and extra `kwdesk train` arguments, e.g. "long=--epochs 30"')
+    parser.add_argument("--probe-limit", type=int, default=32)
+    parser.add_argument("--keep", metavar="DIR")
+    args = parser.parse_args()
+    recipes = [(r.split("=", 1)[0], shlex.split(r.split("=", 1)[1]) if "=" in r else []) for r in args.recipe or ["default="]]
+    tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="kwdesk-bench-recipe-"))
+    tmp.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"{args.pages}-page handbook, {len(handbook_heldout(args.pages))} shared held-out questions", flush=True)
+    prepared = tmp / "ws-prepared"
+    if not prepared.exists():
+        made = prepare(prepared, args.pages, tmp)
+        print(f"generated {made['pairs']} pairs and texts; " + ", ".join(f"{k} {v:.0f} s" for k, v in made["times"].items()),
+              flush=True)
+    rows = []
+    for name, extra in recipes:
+        ws = tmp / f"ws-{name}"
+        shutil.rmtree(ws, ignore_errors=True)
+        shutil.copytree(prepared, ws)
+        started = time.perf_counter()
+        out = run_recipe(ws, extra, args.probe_limit)
+        h, trained, result = out["shared"], out["trained"], out["result"]
+        train = trained
+        row = (f"{name:<12} {' '.join(extra) or '(defaults)':<40} steps {train['steps']:>4}  loss {train['first_loss']:.2f}->"
+               f"{train['last_loss']:.2f}  closed-book {h['personal']['correct']:>3}/{h['personal']['total']:<3} "
+               f"sources {h['personal+rag']['correct']:>3}/{h['personal+rag']['total']:<3} "
+               f"(base {h['base']['correct']}, base+sources {h['base+rag']['correct']})  "
+               f"kept {_by_prompt(result)}  "
+               f"train+export {out['times']['train+export']:.0f} s, total {time.perf_counter() - started:.0f} s")
+        rows.append(row)
+        print(row, flush=True)
+    print("\n" + "\n".join(rows))
+    print(f"workspaces and reports: {tmp}")
+
+
+if __name__ == "__main__":
+    main()

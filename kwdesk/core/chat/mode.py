@@ -1,0 +1,43 @@
+"""Which way a personal model answers best, from its newest evaluation: from what it learned
+alone (closed-book), or with the best-matching passages of the documents (sources).
+
+Neither is always better. On the 20-page handbook the personal model with sources answered
+65% of held-out questions and 27% without; on a one-page document, trained to the end, 92%
+without and 67% with, because the retrieved page names three things and the small model
+mixes them up. So the chat starts in the mode that the evaluation of that very model
+measured better, says so, and the expert can switch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kwdesk.core.store.evals import load_eval, newest_eval_for_model
+
+
+@dataclass(frozen=True)
+class AnswerMode:
+    with_sources: bool
+    measured: bool  # False: no evaluation of this model yet (the chat's old default then)
+    why: str  # for people: which mode, and the figures behind it
+
+    @property
+    def name(self) -> str:
+        return "with sources" if self.with_sources else "from what it learned"
+
+
+def measured_mode(db, model_id: int | None) -> AnswerMode:
+    """The mode the newest evaluation of MODEL_ID found better on held-out questions (ties
+    go to sources: an answer with passages can be checked)."""
+    eval_id = newest_eval_for_model(db, model_id) if model_id is not None else None
+    summary = (load_eval(db, eval_id) or {}).get("summary", {}) if eval_id is not None else {}
+    heldout = summary.get("heldout") or {}
+    alone, sources = heldout.get("personal"), heldout.get("personal+rag")
+    if not alone or not sources or not alone.get("total"):
+        return AnswerMode(False, False, "Not evaluated yet: answering from what the model learned. Evaluate it "
+                                        "(Evaluate page or `kwdesk eval`) to see which way it answers better.")
+    with_sources = sources["share"] >= alone["share"]
+    return AnswerMode(with_sources, True,
+                      f"Answering {'with sources' if with_sources else 'from what it learned'}: evaluation {eval_id} "
+                      f"found {sources['share']:.0%} of held-out questions right with sources and "
+                      f"{alone['share']:.0%} without.")

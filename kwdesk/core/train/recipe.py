@@ -1,0 +1,65 @@
+"""How long and how hard to train, from how much there is to learn.
+
+A preset's fixed five passes trained a one-page document for 25 steps, and the model
+learned none of its facts (0 of 12 held-out questions closed-book, BENCHMARKS.md "A recipe
+that adapts to the data"); the same five passes over a 200-page manual take hours. Facts
+stick after enough updates that see them, so a small data set gets more passes and
+smaller batches (more updates for the same work), a large one fewer passes, and the time
+a run may take on this machine caps both. The figures are measured by bench/bench_recipe.py.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+# Passes over the documents' examples: PASSES_AT_100 for 100 examples, more for fewer (by
+# the square root), never fewer than MIN_PASSES nor more than MAX_PASSES.
+PASSES_AT_100 = 6.0
+MIN_PASSES = 3.0
+MAX_PASSES = 24.0
+# At most this many sequences an optimizer step while an epoch has few (small data learns
+# from the number of updates); a preset's own micro batch above that.
+SMALL_DATA_SEQUENCES = 24
+# A run planned longer than this on this machine is given fewer passes (down to MIN_PASSES).
+TIME_BUDGET_S = 45 * 60
+
+
+@dataclass(frozen=True)
+class Adapted:
+    """A recipe chosen for the data, and why, in words for the plan."""
+
+    epochs: float
+    micro_batch: int
+    learning_rate: float
+    reason: str
+
+
+def passes_for(examples: int) -> float:
+    """The passes that EXAMPLES examples from the documents get."""
+    if examples <= 0:
+        return MIN_PASSES
+    passes = PASSES_AT_100 * math.sqrt(100 / examples)
+    return float(min(MAX_PASSES, max(MIN_PASSES, round(passes))))
+
+
+def adapt_recipe(cfg, examples: int, sequences_per_epoch: int, seconds_per_pass: float) -> Adapted:
+    """The passes, micro batch and learning rate for EXAMPLES document examples packed into
+    SEQUENCES_PER_EPOCH sequences, a pass taking about SECONDS_PER_PASS here."""
+    passes = passes_for(examples)
+    why = [f"{passes:g} passes over {examples} examples"]
+    if seconds_per_pass > 0 and passes * seconds_per_pass > TIME_BUDGET_S:
+        fitted = max(MIN_PASSES, math.floor(TIME_BUDGET_S / seconds_per_pass))
+        if fitted < passes:
+            why.append(f"cut to {fitted:g} to stay near {TIME_BUDGET_S // 60} min on this machine")
+            passes = float(fitted)
+    micro_batch = cfg.micro_batch
+    if sequences_per_epoch < SMALL_DATA_SEQUENCES and micro_batch > 1:
+        micro_batch = 1
+        why.append("one sequence a step (few examples learn from more updates)")
+    return Adapted(passes, micro_batch, cfg.learning_rate, "; ".join(why))
+
+
+def apply(cfg, adapted: Adapted):
+    """CFG with the adapted values in place (what the run saves and a resume reads)."""
+    return replace(cfg, epochs=adapted.epochs, micro_batch=adapted.micro_batch, learning_rate=adapted.learning_rate)
