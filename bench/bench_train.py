@@ -8,6 +8,8 @@ with kwdesk's packing (whole examples packed into 512-token sequences, 2 a step,
 block-diagonal mask keeping them apart), then one example per sequence, 8 a step, padded
 to the longest in the batch. Both see the same examples; the figure is
 trained tokens (real tokens, not padding) per second. Peak memory (RSS) is reported.
+A third run packs as the first but computes the output layer at every position, as kwdesk
+did before it took logits only where a label is learned (`--every-logit`).
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def make_workspace(root: Path, pairs: int) -> Workspace:
 
 def run(ws: Workspace, steps: int, packing: bool) -> tuple[float, float, int]:
     config = preset("learn-documents", max_steps=steps, replay_ratio=0.0, packing=packing, micro_batch=2 if packing else 8, max_seq_len=512,
-                    checkpoint_every=10_000)
+                    checkpoint_every=10_000, adapt=False)
     result = TrainJob(ws, config).run()
     return result.tokens_per_second, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, result.steps
 
@@ -64,6 +66,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--pairs", type=int, default=64)
+    parser.add_argument("--every-logit", action="store_true", help="also train with logits at every position (before)")
     args = parser.parse_args()
     device, dtype = device_and_dtype()
     print(f"machine: {platform.machine()}, device {device} ({dtype}); {args.pairs} pairs, {args.steps} steps each")
@@ -76,6 +79,16 @@ def main() -> None:
         padded, mem_padded, _ = run(ws, args.steps, packing=False)
         print(f"padded (8 examples a step):              {padded:7.1f} trained tokens/s, peak RSS {mem_padded:.0f} MB, {time.perf_counter() - start:.0f} s")
     print(f"ratio packed / padded: {packed / padded:.2f}x")
+    if args.every_logit:
+        from kwdesk.core.train import train_data
+
+        # The old cost: the output layer at every position, the learned ones picked after.
+        train_data._logits_at = lambda model, inputs, where: model(**inputs).logits[where]
+        with tempfile.TemporaryDirectory() as tmp:
+            ws = make_workspace(Path(tmp) / "ws", args.pairs)
+            every, _, _ = run(ws, args.steps, packing=True)
+        print(f"packed, logits at every position:        {every:7.1f} trained tokens/s")
+        print(f"ratio logits at learned tokens / at every position: {packed / every:.2f}x")
 
 
 if __name__ == "__main__":

@@ -82,10 +82,17 @@ def test_train_cancel_resume_export_and_chat_with_the_result(window, qtbot, db, 
     assert (tmp_path / "adapter" / "adapter_model.safetensors").is_file(), library.share_bar.message.text()
     screenshot(window, "models-shared")
 
+    # An evaluation of this model found it better with sources: the chat starts with them, says why.
+    from kwdesk.core.store.evals import store_eval
+
+    store_eval(db, model_id, "personal", "base", {"heldout": {"personal": {"correct": 1, "total": 4, "share": 0.25},
+                                                              "personal+rag": {"correct": 3, "total": 4, "share": 0.75}}}, [])
     page.chat_button.click()
     chat = window.chat
     assert window.steps.currentRow() == CHAT
     assert chat.selected_spec() == str(model_id)  # the new personal model is chosen
+    assert chat.sources.isChecked() and "75% of held-out questions right with sources" in chat.sources.toolTip()
+    chat.sources.setChecked(False)  # the expert's to switch
     chat.input.setPlainText("How high is the Larkspur Dam?")
     chat.send()
     qtbot.waitUntil(lambda: chat.engine is not None and not chat.is_busy(), timeout=180_000)

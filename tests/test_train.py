@@ -173,6 +173,14 @@ def test_replay_is_mixed_in(fact_workspace, base, db):
     assert len(prompts) == n_replay
     replay_records = [r for r in job._records if r["source"].startswith("replay:")]
     assert len(replay_records) == n_replay and all(r["answer"].strip() for r in replay_records)
+    # Under each other system prompt a replay example holds the base's answer under that prompt.
+    tokenizer = AutoTokenizer.from_pretrained(base.folder)
+    for record, example in zip(replay_records, replay):
+        assert set(record["answers"]) == set(filter(None, TRAINING_SYSTEM_PROMPTS))
+        for variant in example.variants:
+            text = tokenizer.decode(variant.input_ids)
+            system = next(s for s in record["answers"] if s in text)
+            assert text.endswith(record["answers"][system] + "<|im_end|>\n")
 
 
 def test_replay_prompts_are_many_and_never_a_probe_question():

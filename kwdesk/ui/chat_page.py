@@ -217,7 +217,6 @@ class ChatPage(QWidget):
         self.ask_bar.failed.connect(lambda message: self.message.setText(f"The model stopped: {message}"))
         self.ask_bar.finished.connect(self._ask_finished)
         self.refresh_models()
-        self.apply_measured_mode()
         self.refresh_history()
 
     # --- models --------------------------------------------------------------------------------
@@ -234,6 +233,8 @@ class ChatPage(QWidget):
         self.model_combo.blockSignals(False)
         if select_model_id is not None and self._loaded_spec != ():
             self._model_changed()
+        elif self.selected_spec() != current:
+            self.apply_measured_mode()
 
     def selected_spec(self) -> str | None:
         return self.model_combo.currentData()

@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 
-def greedy_chat(folder: Path, prompts: list[str], max_new_tokens: int) -> list[tuple[list[int], list[int], object]]:
-    """For each prompt: its chat-formatted token ids, the greedy answer's token ids, and the
-    tokenizer (to decode them)."""
+def greedy_chat(folder: Path, prompts: list[str], max_new_tokens: int,
+                system: str | None = None) -> list[tuple[list[int], list[int], object]]:
+    """For each prompt (under SYSTEM; None: no system message): its chat-formatted token
+    ids, the greedy answer's token ids, and the tokenizer (to decode them)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -17,8 +18,9 @@ def greedy_chat(folder: Path, prompts: list[str], max_new_tokens: int) -> list[t
     out = []
     with torch.inference_mode():
         for prompt in prompts:
+            head = [{"role": "system", "content": system}] if system else []
             ids = tokenizer.apply_chat_template(
-                [{"role": "user", "content": prompt}], add_generation_prompt=True, return_tensors="pt", return_dict=True
+                head + [{"role": "user", "content": prompt}], add_generation_prompt=True, return_tensors="pt", return_dict=True
             )["input_ids"]
             generated = model.generate(
                 input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens, do_sample=False

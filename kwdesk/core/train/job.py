@@ -128,11 +128,19 @@ def training_records(db, cfg: TrainConfig, base: BaseModel, on_status=None) -> t
     if wanted:
         # As many different prompts as replay examples (each seen once an epoch), cycling
         # only when more are wanted than there are prompts.
-        chosen = replay_answers(base, min(wanted, len(replay_prompts())), on_status)
+        count = min(wanted, len(replay_prompts()))
+        chosen = replay_answers(base, count, on_status)
+        # The base's own answer under each system prompt the pairs are trained under: held
+        # to its no-prompt answer under kwdesk's prompt, the model would learn that answer
+        # there while the KL term pulls it to the base's distribution under that prompt.
+        other = {system: {r["prompt"]: r["answer"] for r in replay_answers(base, count, on_status, system)}
+                 for system in cfg.system_prompts if system}
         for index in range(wanted):
             record = chosen[index % len(chosen)]
-            records.append({"source": f"replay:{index}", "question": record["prompt"], "answer": record["answer"]})
-            items.append(["replay", record["prompt"], record["answer"]])
+            answers = {system: by[record["prompt"]] for system, by in other.items() if record["prompt"] in by}
+            records.append({"source": f"replay:{index}", "question": record["prompt"], "answer": record["answer"],
+                            **({"answers": answers} if answers else {})})
+            items.append(["replay", record["prompt"], record["answer"], *([answers] if answers else [])])
     return records, chosen, dataset_sha256(items)
 
 

@@ -38,11 +38,13 @@ def _cache_file(base: BaseModel) -> Path:
     return bases_cache_dir() / "replay" / f"{model_key}.json"
 
 
-def replay_answers(base: BaseModel, count: int | None = None, on_status: Callable[[str], None] | None = None) -> list[dict]:
-    """[{"prompt", "answer"}] for the first COUNT prompts (all: None), by BASE itself, greedy.
+def replay_answers(base: BaseModel, count: int | None = None, on_status: Callable[[str], None] | None = None,
+                   system: str | None = None) -> list[dict]:
+    """[{"prompt", "answer"}] for the first COUNT prompts (all: None), by BASE itself, greedy,
+    asked under SYSTEM (None: no system message, the template's default).
 
-    Answers are cached per base model and prompt, so a run that wants more replay than the
-    last one only asks for the new prompts.
+    Answers are cached per base model, prompt and system prompt, so a run that wants more
+    replay than the last one only asks for the new prompts.
     """
     prompts = replay_prompts()[:count] if count is not None else replay_prompts()
     cache = _cache_file(base)
@@ -52,18 +54,20 @@ def replay_answers(base: BaseModel, count: int | None = None, on_status: Callabl
             known = json.loads(cache.read_text(encoding="utf-8"))
         except ValueError:
             known = {}
-    missing = [p for p in prompts if p not in known]
+    # The template-default answers keep the keys they always had (the prompt itself).
+    key = (lambda p: p) if not system else (lambda p: f"[system: {system}] {p}")
+    missing = [p for p in prompts if key(p) not in known]
     if missing:
         if on_status:
             on_status(f"Writing the base model's own answers to {len(missing)} general prompts (once per base model)…")
         gguf = _gguf_of(base)
-        answers = _answers_llama(gguf, missing) if gguf else _answers_transformers(base.folder, missing)
-        known.update(zip(missing, answers))
+        answers = _answers_llama(gguf, missing, system) if gguf else _answers_transformers(base.folder, missing, system)
+        known.update((key(p), a) for p, a in zip(missing, answers))
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(".part")
         tmp.write_text(json.dumps(known, ensure_ascii=False, indent=1), encoding="utf-8")
         tmp.replace(cache)
-    return [{"prompt": p, "answer": known[p]} for p in prompts if known.get(p, "").strip()]
+    return [{"prompt": p, "answer": known[key(p)]} for p in prompts if known.get(key(p), "").strip()]
 
 
 def _gguf_of(base: BaseModel) -> Path | None:
@@ -76,14 +80,15 @@ def _gguf_of(base: BaseModel) -> Path | None:
     return None
 
 
-def _answers_llama(gguf: Path, prompts: list[str]) -> list[str]:
+def _answers_llama(gguf: Path, prompts: list[str], system: str | None = None) -> list[str]:
     from kwdesk.core.data.teacher import default_threads
     from kwdesk.core.models.model_files import load_llama
 
     llm = load_llama(gguf, n_ctx=1024, n_threads=default_threads(), verbose=False, seed=0)
     try:
         return [
-            llm.create_chat_completion(messages=[{"role": "user", "content": p}], max_tokens=MAX_ANSWER_TOKENS, temperature=0)[
+            llm.create_chat_completion(messages=[*([{"role": "system", "content": system}] if system else []),
+                                                 {"role": "user", "content": p}], max_tokens=MAX_ANSWER_TOKENS, temperature=0)[
                 "choices"
             ][0]["message"]["content"]
             or ""
@@ -93,7 +98,8 @@ def _answers_llama(gguf: Path, prompts: list[str]) -> list[str]:
         llm.close()
 
 
-def _answers_transformers(folder: Path, prompts: list[str]) -> list[str]:
+def _answers_transformers(folder: Path, prompts: list[str], system: str | None = None) -> list[str]:
     from kwdesk.core.models.hf_generate import greedy_chat
 
-    return [tok.decode(answer, skip_special_tokens=True) for _, answer, tok in greedy_chat(folder, prompts, MAX_ANSWER_TOKENS)]
+    return [tok.decode(answer, skip_special_tokens=True)
+            for _, answer, tok in greedy_chat(folder, prompts, MAX_ANSWER_TOKENS, system)]

@@ -65,10 +65,14 @@ def encode_text(tokenizer, text: str, source: str, max_len: int) -> Example:
 def encode_record(tokenizer, record: dict, max_len: int, systems: tuple[str | None, ...] = (None,)) -> Example:
     """A training record {"source", "question", "answer"}: a chat pair, or a text when the
     question is empty. A pair is encoded under each of SYSTEMS (system prompts; None: the
-    template's default), the first the example, the others its variants."""
+    template's default), the first the example, the others its variants; a record's
+    "answers" {system prompt: answer} (replay: the base's own answer under that prompt)
+    replace its answer under those prompts."""
     if not record["question"]:
         return encode_text(tokenizer, record["answer"], record["source"], max_len)
-    first, *others = [encode_pair(tokenizer, record["question"], record["answer"], record["source"], max_len, system)
+    by_system = record.get("answers") or {}
+    first, *others = [encode_pair(tokenizer, record["question"], by_system.get(system, record["answer"]) if system else
+                                  record["answer"], record["source"], max_len, system)
                       for system in systems or (None,)]
     # A template that ignores system prompts gives the same tokens: one form is enough.
     first.variants = tuple(o for o in others if o.input_ids != first.input_ids)
