@@ -198,6 +198,10 @@ def test_a_model_that_learned_nothing_keeps_every_general_answer(trained, teache
     assert result.probe_base.correct >= 5
     assert result.kept.correct == result.kept.total and result.replay_kept.correct == result.replay_kept.total
     assert result.heldout["personal"].correct == result.heldout["base"].correct
+    # The same under kwdesk's chat prompt and with no system prompt (as other tools ask).
+    for label, scores in result.kept_by_prompt.items():
+        assert scores["kept"].correct == scores["kept"].total, label
+        assert scores["replay_kept"].correct == scores["replay_kept"].total, label
 
 
 def test_streaming_cancel_and_history(trained, exported):
