@@ -92,6 +92,8 @@ def test_train_cancel_resume_export_and_chat_with_the_result(window, qtbot, db, 
     assert window.steps.currentRow() == CHAT
     assert chat.selected_spec() == str(model_id)  # the new personal model is chosen
     assert chat.sources.isChecked() and "75% of held-out questions right with sources" in chat.sources.toolTip()
+    assert "75% of held-out questions right with sources" in chat.message.text()
+    screenshot(window, "chat-measured-mode")
     chat.sources.setChecked(False)  # the expert's to switch
     chat.input.setPlainText("How high is the Larkspur Dam?")
     chat.send()

@@ -119,6 +119,7 @@ class ChatPage(QWidget):
         self._pending_question: str | None = None
         self._loaded_spec: object = ()  # nothing loaded yet
         self._load_failed_once = False  # the last load failed: do not load the base after it
+        self._mode_note = ""  # the measured answer mode of the chosen model, in words
 
         self.model_combo = QComboBox()
         self.model_combo.setMinimumWidth(320)
@@ -233,8 +234,8 @@ class ChatPage(QWidget):
         self.model_combo.blockSignals(False)
         if select_model_id is not None and self._loaded_spec != ():
             self._model_changed()
-        elif self.selected_spec() != current:
-            self.apply_measured_mode()
+        elif select_model_id is not None or self.selected_spec() != current:
+            self.apply_measured_mode()  # chosen anew: it may have been evaluated since
 
     def selected_spec(self) -> str | None:
         return self.model_combo.currentData()
@@ -331,6 +332,7 @@ class ChatPage(QWidget):
         self.sources.setChecked(mode.with_sources)
         self.sources.setToolTip(f"{mode.why}\nWith sources, the model is given the best-matching passages of your "
                                 "documents and cites them by page.")
+        self._mode_note = mode.why if mode.measured else ""
         if mode.measured:
             self.message.setText(mode.why)
 
@@ -352,7 +354,7 @@ class ChatPage(QWidget):
             view.clear()
         self.conversation = self.engine.new_conversation() if self.engine is not None else None
         self.base_conversation = None
-        self.message.setText("")
+        self.message.setText(self._mode_note)  # which mode answers, and why, until the first question
         self.input.setFocus()
 
     def refresh_history(self) -> None:
