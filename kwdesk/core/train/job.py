@@ -16,7 +16,7 @@ import math
 import random
 import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from kwdesk.core.base import system
@@ -447,6 +447,8 @@ class TrainJob(Job):
             # Killed before its first checkpoint: start it again from the beginning.
             return self.resume_run, run_dir, None
         saved = json.loads((run_dir / "config.json").read_text())
+        if "train" in saved:  # the passes and batch the run chose, not chosen again
+            self.config = replace(TrainConfig.from_dict(saved["train"]), adapt=False)
         self.base_spec = saved["base_source"]
         return self.resume_run, run_dir, {"checkpoint": str(checkpoint), "dataset_sha256": saved["dataset_sha256"]}
 
