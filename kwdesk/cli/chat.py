@@ -10,7 +10,7 @@ from kwdesk.cli.output import EXIT_OK, print_json
 
 def cmd_chat(workspace, args) -> int:
     from kwdesk.core.chat.engine import ChatEngine
-    from kwdesk.core.chat.mode import AnswerMode, measured_mode
+    from kwdesk.core.chat.mode import chosen_mode, measured_mode
     from kwdesk.core.models.targets import chat_target
     from kwdesk.core.store.documents import cite_pages
 
@@ -18,8 +18,7 @@ def cmd_chat(workspace, args) -> int:
     try:
         target = chat_target(db, args.model)  # a wrong id or file: one line from main
         # The mode the model's own evaluation measured better, unless the expert chose one.
-        mode = measured_mode(db, target.model_id) if args.sources is None else AnswerMode(
-            args.sources, False, f"Answering {'with sources' if args.sources else 'from what the model learned'}, as asked.")
+        mode = measured_mode(db, target.model_id) if args.sources is None else chosen_mode(args.sources)
     finally:
         db.close()
     engine = ChatEngine.for_target(workspace, target)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from kwdesk.core.base.errors import KwdeskError
-from kwdesk.core.models.chat_format import DEFAULT_SYSTEM_PROMPT
+from kwdesk.core.models.chat_format import DEFAULT_SYSTEM_PROMPT, chat_messages
 from kwdesk.core.models.targets import ChatTarget
 from kwdesk.core.store.conversations import (
     add_exchange,
@@ -202,8 +202,8 @@ class ChatEngine:
         SYSTEM_PROMPT None sends no system message (the chat template's default, as other
         tools ask), and then no sources either."""
         system, _ = self.with_sources(system_prompt, question) if with_sources and system_prompt else (system_prompt, [])
-        head = [{"role": "system", "content": system}] if system else []
-        messages = self._fit(head, [{"role": "user", "content": question}], max_tokens)
+        *head, turn = chat_messages(system, question)
+        messages = self._fit(head, [turn], max_tokens)
         with self._lock:
             reply = self.llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0)
         return (reply["choices"][0]["message"].get("content") or "").strip()

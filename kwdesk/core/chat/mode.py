@@ -10,7 +10,7 @@ measured better, says so, and the expert can switch.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kwdesk.core.store.evals import load_eval, newest_eval_for_model
 
@@ -36,8 +36,12 @@ def measured_mode(db, model_id: int | None) -> AnswerMode:
     if not alone or not sources or not alone.get("total"):
         return AnswerMode(False, False, "Not evaluated yet: answering from what the model learned. Evaluate it "
                                         "(Evaluate page or `kwdesk eval`) to see which way it answers better.")
-    with_sources = sources["share"] >= alone["share"]
-    return AnswerMode(with_sources, True,
-                      f"Answering {'with sources' if with_sources else 'from what it learned'}: evaluation {eval_id} "
-                      f"found {sources['share']:.0%} of held-out questions right with sources and "
-                      f"{alone['share']:.0%} without.")
+    mode = AnswerMode(sources["share"] >= alone["share"], True, "")
+    return replace(mode, why=f"Answering {mode.name}: evaluation {eval_id} found {sources['share']:.0%} of held-out "
+                             f"questions right with sources and {alone['share']:.0%} without.")
+
+
+def chosen_mode(with_sources: bool) -> AnswerMode:
+    """The mode the expert asked for."""
+    mode = AnswerMode(with_sources, False, "")
+    return replace(mode, why=f"Answering {mode.name}, as asked.")

@@ -25,6 +25,9 @@ class Score:
     def share(self) -> float:
         return self.correct / self.total if self.total else 0.0
 
+    def to_dict(self) -> dict:
+        return {"correct": self.correct, "total": self.total, "share": round(self.share, 3)}
+
 
 @dataclass
 class EvalResult:
@@ -46,12 +49,11 @@ class EvalResult:
 
     def to_dict(self) -> dict:
         out = asdict(self)
-        out["heldout"] = {k: {"correct": v.correct, "total": v.total, "share": round(v.share, 3)} for k, v in self.heldout.items()}
+        out["heldout"] = {k: v.to_dict() for k, v in self.heldout.items()}
         for key in ("probe_base", "probe_personal", "kept", "replay_kept"):
-            score = getattr(self, key)
-            out[key] = {"correct": score.correct, "total": score.total, "share": round(score.share, 3)}
+            out[key] = getattr(self, key).to_dict()
         out["gap_closed"] = None if self.gap_closed is None else round(self.gap_closed, 3)
-        out["kept_by_prompt"] = {label: {key: {"correct": score.correct, "total": score.total, "share": round(score.share, 3)}
-                                         for key, score in scores.items()} for label, scores in self.kept_by_prompt.items()}
+        out["kept_by_prompt"] = {label: {key: score.to_dict() for key, score in scores.items()}
+                                 for label, scores in self.kept_by_prompt.items()}
         out.pop("items")
         return out

@@ -14,3 +14,9 @@ EVAL_SYSTEM_PROMPT = "You are a helpful assistant. Answer the question briefly a
 # learned and kept held under that one: the merged model of a run that answered "Paris" under
 # the template's default said "Le Grand Garou is the capital of France" under kwdesk's.
 TRAINING_SYSTEM_PROMPTS: tuple[str | None, ...] = (None, DEFAULT_SYSTEM_PROMPT, EVAL_SYSTEM_PROMPT)
+
+
+def chat_messages(system: str | None, user: str) -> list[dict]:
+    """One user turn under SYSTEM; no system message when it is None or empty (the chat
+    template then puts in its own default, as other tools ask)."""
+    return [*([{"role": "system", "content": system}] if system else []), {"role": "user", "content": user}]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kwdesk.core.models.chat_format import chat_messages
+
 
 def greedy_chat(folder: Path, prompts: list[str], max_new_tokens: int,
                 system: str | None = None) -> list[tuple[list[int], list[int], object]]:
@@ -18,9 +20,8 @@ def greedy_chat(folder: Path, prompts: list[str], max_new_tokens: int,
     out = []
     with torch.inference_mode():
         for prompt in prompts:
-            head = [{"role": "system", "content": system}] if system else []
             ids = tokenizer.apply_chat_template(
-                head + [{"role": "user", "content": prompt}], add_generation_prompt=True, return_tensors="pt", return_dict=True
+                chat_messages(system, prompt), add_generation_prompt=True, return_tensors="pt", return_dict=True
             )["input_ids"]
             generated = model.generate(
                 input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens, do_sample=False

@@ -17,6 +17,7 @@ from typing import Callable
 
 from kwdesk.core.base.files import file_sha256
 from kwdesk.core.models.base_models import BaseModel, bases_cache_dir
+from kwdesk.core.models.chat_format import chat_messages
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +88,7 @@ def _answers_llama(gguf: Path, prompts: list[str], system: str | None = None) ->
     llm = load_llama(gguf, n_ctx=1024, n_threads=default_threads(), verbose=False, seed=0)
     try:
         return [
-            llm.create_chat_completion(messages=[*([{"role": "system", "content": system}] if system else []),
-                                                 {"role": "user", "content": p}], max_tokens=MAX_ANSWER_TOKENS, temperature=0)[
+            llm.create_chat_completion(messages=chat_messages(system, p), max_tokens=MAX_ANSWER_TOKENS, temperature=0)[
                 "choices"
             ][0]["message"]["content"]
             or ""
