@@ -64,8 +64,14 @@ def test_base_model_does_not_know_invented_facts_but_knows_general_ones(facts_wo
     assert result.probe_base.total == 30 and result.probe_base.correct >= 10  # general knowledge it has
     # Every verdict is stored with the actual answer, and can be read back.
     rows = db.execute("SELECT config, question, answer, correct, missing FROM eval_items WHERE eval_id = ?", [result.eval_id]).fetchall()
-    # Held-out x 4, then probes x 2 and the replay prompts under each of three system prompts.
-    assert len(rows) == 3 * 4 + (2 * 30 + 30) * 3
+    # The handbook fits the base model's context whole, so it is also asked with all of it in the
+    # prompt; each way is timed.
+    assert result.full_context["fits"] and 0 < result.full_context["tokens"] < result.full_context["context"]
+    assert result.heldout["base+full"].total == 3 and result.heldout["base+full"].correct >= closed_book.correct
+    assert set(result.seconds_per_answer) == {"base", "base+rag", "base+full", "personal", "personal+rag"}
+    assert all(seconds > 0 for seconds in result.seconds_per_answer.values())
+    # Held-out x 5, then probes x 2 and the replay prompts under each of three system prompts.
+    assert len(rows) == 3 * 5 + (2 * 30 + 30) * 3
     assert result.replay_kept.total == 30
     # Forgetting under each prompt a user's tool asks with; a model compared with itself
     # keeps everything under each (the control: the measure reads no change into none).

@@ -14,12 +14,21 @@ import argparse
 import os
 import sys
 
-from kwdesk.cli import chat, data, documents, evaluation, export, train, workspace
+from kwdesk.cli import (
+    chat,
+    compare,
+    data,
+    documents,
+    evaluation,
+    export,
+    train,
+    workspace,
+)
 from kwdesk.cli.output import EXIT_NOTHING_DONE, EXIT_OK
 
 # Run before a workspace is opened (doctor must work on one that will not open).
 WITHOUT_WORKSPACE = ("settings", "restore", "doctor")
-_STAGES = (documents, data, train, export, chat, evaluation, workspace)
+_STAGES = (documents, data, train, export, chat, evaluation, compare, workspace)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,6 +112,7 @@ def _apply_settings(args, settings) -> None:
                      "per_chunk": settings.per_chunk, "strategy": settings.strategies},
         "train": {"base": settings.base_model or None, "preset": settings.preset, "quant": settings.quantization},
         "bundle": {"base": settings.base_model or None, "preset": settings.preset},
+        "compare": {"base": settings.base_model or None, "preset": settings.preset, "quant": settings.quantization},
         "export": {"quant": settings.quantization},
     }
     for name, value in per_command.get(args.command, {}).items():

@@ -12,7 +12,7 @@ def cmd_eval(workspace, args) -> int:
     from kwdesk.core.app.settings import load_settings
     from kwdesk.core.app.teacher import teacher_choice
     from kwdesk.core.evaluation.job import EvaluateJob
-    from kwdesk.core.evaluation.results import CONFIGS
+    from kwdesk.core.evaluation.report import configs_of, full_context_line
 
     if args.history:
         return _eval_history(workspace, args)
@@ -29,9 +29,14 @@ def cmd_eval(workspace, args) -> int:
         return EXIT_OK
     print(f"Evaluation {result.eval_id}: {result.model_name} (base: {result.base_name})")
     print("Held-out questions about your documents (new wordings of trained facts):")
-    for config in CONFIGS:
+    summary = result.to_dict()
+    for config in configs_of(summary):
         score = result.heldout[config]
-        print(f"  {config:<14} {score.correct:>4}/{score.total:<4} {score.share:6.1%}")
+        seconds = result.seconds_per_answer.get(config)
+        print(f"  {config:<14} {score.correct:>4}/{score.total:<4} {score.share:6.1%}"
+              + (f"   {seconds:.1f} s an answer" if seconds is not None else ""))
+    if full_context_line(summary):
+        print(f"  {full_context_line(summary)}")
     if result.gap_closed is not None:
         print(f"  the personal model closes {result.gap_closed:.0%} of the gap between the base model and the base model with sources")
     print(f"Facts learned: {result.facts_learned} of {result.facts_total}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from kwdesk.cli.output import EXIT_OK, EXIT_USAGE, Bar, print_json
@@ -15,6 +16,8 @@ def add_train_options(p) -> None:
     p.add_argument("--epochs", type=float)
     p.add_argument("--learning-rate", type=float)
     p.add_argument("--rank", type=int)
+    p.add_argument("--method", choices=["lora", "dora", "ia3"],
+                   help="the kind of adapter: lora (default), dora, ia3 (see `kwdesk compare`)")
     p.add_argument("--replay-ratio", type=float, metavar="R", help="replay examples per document example")
     p.add_argument("--replay-kl", type=float, metavar="W",
                    help="hold replay answers to the base model's whole distribution with this weight (0: off)")
@@ -64,7 +67,15 @@ def train_config(args, workspace=None):
             overrides["collection_id"] = find_collection(db, args.collection).id
         finally:
             db.close()
-    return preset(args.preset, **overrides)
+    config = preset(args.preset, **overrides)
+    if getattr(args, "method", None):
+        from kwdesk.core.train.methods import with_method
+
+        # The method's own share of the preset's rate, unless the expert gave a rate.
+        config = with_method(config, args.method)
+        if args.learning_rate is not None:
+            config = replace(config, learning_rate=args.learning_rate)
+    return config
 
 
 def cmd_train(workspace, args) -> int:

@@ -75,6 +75,9 @@ class TrainPage(QWidget):
         self.plan_bar = JobBar(show_idle_message=False)
         self.start_button = QPushButton("Start training")
         self.start_button.clicked.connect(self.start_training)
+        self.compare_button = QPushButton("Compare methods…")
+        self.compare_button.setToolTip("Train the same pairs with LoRA, DoRA or (IA)3 and see what each learns and keeps")
+        self.compare_button.clicked.connect(self.open_compare)
         self.resume_combo = QComboBox()
         self.resume_button = QPushButton("Resume")
         self.resume_button.clicked.connect(self.resume_training)
@@ -110,6 +113,7 @@ class TrainPage(QWidget):
         choose_layout.addWidget(self.plan_bar)
         actions = QHBoxLayout()
         actions.addWidget(self.start_button)
+        actions.addWidget(self.compare_button)
         actions.addStretch(1)
         actions.addWidget(QLabel("Interrupted run"))
         actions.addWidget(self.resume_combo)
@@ -272,6 +276,22 @@ class TrainPage(QWidget):
     def start_training(self, config=None) -> None:
         self._begin(ChildProcessJob(TrainJob, self.workspace, config or self.config(), self.base_spec()), "Training")
 
+    def open_compare(self):
+        """The comparison of training methods on the same pairs and preset (compare_dialog)."""
+        from kwdesk.ui.compare_dialog import CompareDialog
+
+        dialog = CompareDialog(self.workspace, self.db, self.config, self.base_spec(), self.quant_combo.currentText(), self)
+        dialog.chosen.connect(self._on_method_chosen)
+        dialog.finished.connect(self.refresh_runs)
+        dialog.open()
+        return dialog
+
+    def _on_method_chosen(self, model_id: int) -> None:
+        self._last_model_id = model_id
+        self.chat_button.show()
+        self.refresh_runs()
+        self.model_ready.emit(model_id)
+
     def resume_training(self) -> None:
         run_id = self.resume_combo.currentData()
         if run_id is not None:
@@ -395,6 +415,7 @@ class TrainPage(QWidget):
     def _update_buttons(self) -> None:
         busy = self.train_bar.is_busy() or self.export_bar.is_busy()
         self.start_button.setEnabled(not busy)
+        self.compare_button.setEnabled(not busy)
         self.resume_button.setEnabled(not busy and self.resume_combo.count() > 0)
         self.resume_combo.setEnabled(not busy)
         # From the runs as last read, never from a table cell.

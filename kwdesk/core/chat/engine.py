@@ -36,6 +36,12 @@ class ChatError(KwdeskError):
     pass
 
 
+def documents_prompt(documents: list[tuple[str, str]]) -> str:
+    """The whole of the user's documents for a system prompt ("full context"): the
+    alternative to retrieval and to training where the documents fit the model's context."""
+    return "The user's documents, in full:\n" + "\n\n".join(f"=== {name} ===\n{text}" for name, text in documents)
+
+
 @dataclass
 class Answer:
     text: str
@@ -197,16 +203,30 @@ class ChatEngine:
         return system, sources
 
     def complete(self, question: str, *, with_sources: bool = False, max_tokens: int = 128,
-                 system_prompt: str | None = DEFAULT_SYSTEM_PROMPT) -> str:
+                 system_prompt: str | None = DEFAULT_SYSTEM_PROMPT, documents: str | None = None) -> str:
         """One answer, greedy, not stored (for evaluation): the same prompt the chat builds.
         SYSTEM_PROMPT None sends no system message (the chat template's default, as other
-        tools ask), and then no sources either."""
+        tools ask), and then no sources either. DOCUMENTS (documents_prompt's text) puts the
+        whole of the documents in the system prompt instead of retrieved passages."""
         system, _ = self.with_sources(system_prompt, question) if with_sources and system_prompt else (system_prompt, [])
+        if documents and system_prompt:
+            system = f"{system_prompt}\n\n{documents}"
         *head, turn = chat_messages(system, question)
         messages = self._fit(head, [turn], max_tokens)
         with self._lock:
             reply = self.llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0)
         return (reply["choices"][0]["message"].get("content") or "").strip()
+
+    def prompt_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False))
+
+    def context_length(self) -> int:
+        """The longest context the model was trained for (its GGUF metadata), else the loaded one."""
+        arch = self.llm.metadata.get("general.architecture", "")
+        try:
+            return int(self.llm.metadata.get(f"{arch}.context_length") or self.n_ctx)
+        except ValueError:
+            return self.n_ctx
 
     def _stream(self, messages: list[dict], max_tokens: int, temperature: float) -> Iterator[dict]:
         return self.llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True)

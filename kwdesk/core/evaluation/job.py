@@ -16,13 +16,15 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 from kwdesk.core.base.jobs import Job, Progress
-from kwdesk.core.chat.engine import ChatEngine
+from kwdesk.core.chat.engine import ChatEngine, documents_prompt
 from kwdesk.core.evaluation.probes import probe_questions
 from kwdesk.core.evaluation.results import (
     CONFIGS,
+    FULL_CONTEXT,
     EvalResult,
     EvaluationError,
     Score,
@@ -34,12 +36,17 @@ from kwdesk.core.models.targets import (
     chat_target,
     comparable_base,
 )
+from kwdesk.core.store.documents import documents_text
 from kwdesk.core.store.evals import held_out_items, store_eval
 from kwdesk.core.store.models import get_model, model_id_for_path
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.text.fact_match import grade_against_reference, grade_short_answer
 
 log = logging.getLogger(__name__)
+
+# Tokens beside the documents in a full-context prompt: the system prompt, the chat template
+# and the question.
+FULL_CONTEXT_ROOM = 256
 
 # Forgetting is measured under each system prompt a user's tool asks with: the evaluation's
 # own (first: the headline figures), kwdesk's chat and its exported Modelfile, and none (the
@@ -93,24 +100,40 @@ class EvaluateJob(Job):
             from kwdesk.core.train.replay import EVAL_PROMPTS, replay_prompts
 
             replay = replay_prompts()[: min(EVAL_PROMPTS, self.probe_limit or EVAL_PROMPTS)]
-            total = len(held) * len(CONFIGS) + (2 * len(probes) + 2 * len(replay)) * len(FORGETTING_PROMPTS)
+            documents, full_context = self._documents_in_full(base, target.collection_id, db)
+            configs = CONFIGS + ((FULL_CONTEXT,) if full_context["fits"] else ())
+            full_engine = base
+            if full_context["fits"] and full_context["n_ctx"] > base.n_ctx:  # a context as long as they need
+                full_engine = ChatEngine.for_target(self.workspace, base_target_, n_ctx=full_context["n_ctx"])
+                engines.append(full_engine)
+            total = len(held) * len(configs) + (2 * len(probes) + 2 * len(replay)) * len(FORGETTING_PROMPTS)
             done = 0
-            answers: dict[tuple, str] = {}  # the same model asked the same way answers the same (greedy)
+            # The same model asked the same way answers the same (greedy): (answer, seconds it took).
+            answers: dict[tuple, tuple[str, float]] = {}
+            timing: dict[str, list[float]] = {}  # config: [seconds, answers] of the held-out questions
 
-            def ask(engine, question: str, rag: bool, system_prompt: str | None = EVAL_SYSTEM_PROMPT) -> str:
-                key = (id(engine), question, rag, system_prompt)
+            def ask(engine, question: str, rag: bool, system_prompt: str | None = EVAL_SYSTEM_PROMPT,
+                    full: str | None = None, timed: str | None = None) -> str:
+                key = (id(engine), question, rag, system_prompt, full is not None)
                 if key not in answers:
-                    answers[key] = engine.complete(question, with_sources=rag, max_tokens=self.max_tokens,
-                                                   system_prompt=system_prompt)
-                return answers[key]
+                    started = time.perf_counter()
+                    answer = engine.complete(question, with_sources=rag, max_tokens=self.max_tokens,
+                                             system_prompt=system_prompt, documents=full)
+                    answers[key] = answer, time.perf_counter() - started
+                if timed:
+                    spent = timing.setdefault(timed, [0.0, 0])
+                    spent[0] += answers[key][1]
+                    spent[1] += 1
+                return answers[key][0]
 
             items: list[dict] = []
-            heldout = {config: Score() for config in CONFIGS}
-            for config in CONFIGS:
-                engine = personal if config.startswith("personal") else base
+            heldout = {config: Score() for config in configs}
+            for config in configs:
+                engine = full_engine if config == FULL_CONTEXT else personal if config.startswith("personal") else base
                 for item in held:
                     self.check_cancelled()
-                    answer = ask(engine, item["question"], config.endswith("+rag"))
+                    answer = ask(engine, item["question"], config.endswith("+rag"),
+                                 full=documents if config == FULL_CONTEXT else None, timed=config)
                     grade = grade_against_reference(answer, item["reference"], item["question"])
                     heldout[config].total += 1
                     heldout[config].correct += grade.correct
@@ -142,6 +165,8 @@ class EvaluateJob(Job):
                 (heldout["personal"].share - heldout["base"].share) / gap if gap > 0 else None,
                 items,
                 kept_by_prompt={label: {"kept": f[1], "replay_kept": f[2]} for label, f in forgetting.items()},
+                full_context=full_context,
+                seconds_per_answer={config: round(s / n, 3) for config, (s, n) in timing.items() if n},
             )
             result.eval_id = store_eval(db, model_id, result.model_name, result.base_name, result.to_dict(), result.items)
             from kwdesk.core.evaluation.report import save_report
@@ -186,6 +211,16 @@ class EvaluateJob(Job):
         base_right = [i for i, ok in enumerate(probe_scores["base"]) if ok]
         kept = Score(sum(probe_scores["personal"][i] for i in base_right), len(base_right))
         return probe_scores, kept, replay_kept
+
+    def _documents_in_full(self, engine, collection_id, db) -> tuple[str, dict]:
+        """The documents as one prompt, and whether they fit the base model's context with a
+        question and an answer: {"fits", "tokens", "context", "n_ctx"}."""
+        text = documents_prompt(documents_text(db, collection_id))
+        tokens = engine.prompt_tokens(text)
+        context = engine.context_length()
+        needed = tokens + FULL_CONTEXT_ROOM + self.max_tokens
+        n_ctx = -(-needed // 256) * 256  # whole blocks of 256
+        return text, {"fits": needed <= context, "tokens": tokens, "context": context, "n_ctx": min(n_ctx, context)}
 
     def _make_held_out(self) -> None:
         """Held-out wordings for trained questions that have none yet. Made after training is

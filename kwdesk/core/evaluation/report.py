@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from kwdesk.core.evaluation.results import CONFIGS
+from kwdesk.core.evaluation.results import CONFIGS, FULL_CONTEXT
 from kwdesk.core.store.evals import eval_history, load_eval, newest_eval_for_model  # noqa: F401 (the report's readers)
 from kwdesk.core.store.models import ModelNotRegistered, get_model
 from kwdesk.core.store.workspace import Workspace
@@ -19,16 +19,39 @@ from kwdesk.core.store.workspace import Workspace
 LABELS = {
     "base": "Base model",
     "base+rag": "Base + sources",
+    FULL_CONTEXT: "Base + whole documents",
     "personal": "Your model",
     "personal+rag": "Your model + sources",
 }
-COLOURS = {"base": "#a0aec0", "base+rag": "#63b3ed", "personal": "#2b6cb0", "personal+rag": "#2c5282",
-           "probe_base": "#a0aec0", "probe_personal": "#2b6cb0", "kept": "#38a169"}
+COLOURS = {"base": "#a0aec0", "base+rag": "#63b3ed", FULL_CONTEXT: "#90cdf4", "personal": "#2b6cb0",
+           "personal+rag": "#2c5282", "probe_base": "#a0aec0", "probe_personal": "#2b6cb0", "kept": "#38a169"}
+
+
+def configs_of(summary: dict) -> list[str]:
+    """The ways the held-out questions were asked, in the order shown: the whole documents in
+    the prompt only where they fitted the base model's context."""
+    shown = list(CONFIGS)
+    if FULL_CONTEXT in summary["heldout"]:
+        shown.insert(2, FULL_CONTEXT)
+    return shown
+
+
+def full_context_line(summary: dict) -> str:
+    """Whether the whole documents were tried in the prompt, and why not, in words."""
+    full = summary.get("full_context") or {}
+    if not full:
+        return ""
+    if full.get("fits"):
+        return (f"The whole documents ({full['tokens']:,} tokens) fit the base model's context of {full['context']:,}: "
+                "they were also given whole in the prompt.")
+    return (f"The whole documents ({full['tokens']:,} tokens) do not fit the base model's context of "
+            f"{full['context']:,} tokens, so they cannot simply be pasted into the prompt: sources or training it is.")
 
 
 def chart_bars(summary: dict) -> list[tuple[str, str, float, str]]:
     """(group, label, share 0..1, colour) for each bar of the chart."""
-    bars = [("Your documents (held-out questions)", LABELS[c], summary["heldout"][c]["share"], COLOURS[c]) for c in CONFIGS]
+    bars = [("Your documents (held-out questions)", LABELS[c], summary["heldout"][c]["share"], COLOURS[c])
+            for c in configs_of(summary)]
     bars.append(("General questions", "Base model", summary["probe_base"]["share"], COLOURS["probe_base"]))
     bars.append(("General questions", "Your model", summary["probe_personal"]["share"], COLOURS["probe_personal"]))
     bars.append(("General questions", "Kept of the base's right answers", summary["kept"]["share"], COLOURS["kept"]))
@@ -94,10 +117,11 @@ def _group_label(group: str, x0: float, x1: float, height: int) -> str:
 
 def report_html(report: dict) -> str:
     s = report["summary"]
+    seconds = s.get("seconds_per_answer") or {}
     rows = "".join(
         f"<tr><td>{html.escape(LABELS[c])}</td><td>{s['heldout'][c]['correct']} / {s['heldout'][c]['total']}</td>"
-        f"<td>{s['heldout'][c]['share']:.0%}</td></tr>"
-        for c in CONFIGS
+        f"<td>{s['heldout'][c]['share']:.0%}</td><td>{f'{seconds[c]:.1f} s' if c in seconds else ''}</td></tr>"
+        for c in configs_of(s)
     )
     gap = "" if s.get("gap_closed") is None else (
         f"<p>Your model closes <b>{s['gap_closed']:.0%}</b> of the gap between the base model and the base model "
@@ -124,7 +148,8 @@ tr.right td:last-child {{ color: #276749; }} tr.wrong td:last-child {{ color: #9
 {html.escape(report['base_name'])}. Held-out questions ask for trained facts in words the model never saw.</p>
 {report_svg(s)}
 <h2>Your documents</h2>
-<table><tr><th>Model</th><th>Right</th><th>Share</th></tr>{rows}</table>
+<table><tr><th>Model</th><th>Right</th><th>Share</th><th>Seconds an answer (this machine)</th></tr>{rows}</table>
+<p>{html.escape(full_context_line(s))}</p>
 {gap}
 <p>Facts learned: <b>{s['facts_learned']} of {s['facts_total']}</b>.</p>
 <h2>General questions (forgetting)</h2>

@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass, field
 from kwdesk.core.base.errors import KwdeskError
 
 CONFIGS = ("base", "base+rag", "personal", "personal+rag")
+# The base model with the whole of the documents in its prompt, asked where they fit its context.
+FULL_CONTEXT = "base+full"
 
 
 class EvaluationError(KwdeskError):
@@ -46,6 +48,9 @@ class EvalResult:
     report_path: str = ""  # report.html, saved beside the model
     # Forgetting under each system prompt a user's tool asks with: {label: {"kept", "replay_kept"}}.
     kept_by_prompt: dict[str, dict[str, Score]] = field(default_factory=dict)
+    # Whether the documents fit the base model's context whole: {"fits", "tokens", "context", "n_ctx"}.
+    full_context: dict = field(default_factory=dict)
+    seconds_per_answer: dict[str, float] = field(default_factory=dict)  # held-out questions, by config
 
     def to_dict(self) -> dict:
         out = asdict(self)

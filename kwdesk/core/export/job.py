@@ -80,6 +80,7 @@ def merge_adapter(base_folder: Path, adapter_dir: Path, out_dir: Path, strength:
     Wortsman et al. 2022, "Robust fine-tuning of zero-shot models")."""
     import torch
     from peft import PeftModel
+    from peft.tuners.ia3 import IA3Layer
     from peft.tuners.lora import LoraLayer
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -89,9 +90,13 @@ def merge_adapter(base_folder: Path, adapter_dir: Path, out_dir: Path, strength:
     model = PeftModel.from_pretrained(model, adapter_dir)
     if strength != 1.0:
         for module in model.modules():
-            if isinstance(module, LoraLayer):
+            if isinstance(module, LoraLayer):  # LoRA and DoRA: scale the low-rank update
                 for adapter_name in module.scaling:
                     module.scaling[adapter_name] *= strength
+            elif isinstance(module, IA3Layer):  # (IA)3 multiplies by l: take l that share of the way from 1
+                with torch.no_grad():
+                    for vector in module.ia3_l.values():
+                        vector.copy_(1.0 + strength * (vector - 1.0))
     model = model.merge_and_unload()
     tokenizer = AutoTokenizer.from_pretrained(base_folder)
     model.save_pretrained(out_dir, safe_serialization=True)

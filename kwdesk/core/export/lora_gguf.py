@@ -61,6 +61,8 @@ def write_lora_gguf(adapter_dir: Path, base_folder: Path, out_file: Path, name: 
             f"kwdesk cannot write a llama.cpp adapter for {model_type or 'this'} models yet "
             f"(it can for {', '.join(sorted(ARCHITECTURES))}); the merged export works for every model."
         )
+    if config.get("peft_type", "LORA") != "LORA":
+        raise LoraGgufError(f"llama.cpp applies LoRA adapters only, not {config['peft_type']}; the merged model file has it.")
     if config.get("modules_to_save") or config.get("use_dora") or config.get("rank_pattern") or config.get("alpha_pattern"):
         raise LoraGgufError("This adapter trains more than plain LoRA matrices; llama.cpp cannot apply it as an adapter.")
     arch_key, permuted = ARCHITECTURES[model_type]

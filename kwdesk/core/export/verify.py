@@ -23,6 +23,12 @@ log = logging.getLogger(__name__)
 # Smallest share of positions where the GGUF's top token equals the reference's.
 TOLERANCE = {"F16": 0.97, "Q8_0": 0.95, "Q5_K_M": 0.85, "Q4_K_M": 0.80}
 ANSWER_TOKENS = 32
+# A position where the file's top token differs from the reference's but gives the reference's
+# token a logit within this much of its top is a near tie, not a difference: two tokens the
+# model holds about equally likely swap places under the smallest rounding (Q8_0 of a 135M
+# model trained three steps failed at 94% this way). A broken conversion puts the reference's
+# token far below the top, so it still fails.
+NEAR_TIE_LOGITS = 0.25
 STOP_WITHIN = 160  # tokens; an answer still running then has lost its stop token
 
 
@@ -33,7 +39,7 @@ class VerificationFailed(KwdeskError):
 @dataclass
 class VerifyReport:
     quantization: str
-    agreement: float  # share of positions with the same top token
+    agreement: float  # share of positions with the same top token, or a near tie (NEAR_TIE_LOGITS)
     tolerance: float
     positions: int
     prompts: int
@@ -41,6 +47,7 @@ class VerifyReport:
     reference_stopped: int
     has_chat_template: bool
     problems: list[str] = field(default_factory=list)
+    near_ties: int = 0  # positions counted as agreeing because the two tokens were all but tied
 
     @property
     def passed(self) -> bool:
@@ -80,7 +87,7 @@ def verify_gguf(merged_folder: Path, gguf: Path, prompts: list[str], quantizatio
     try:
         has_template = bool(llm.metadata.get("tokenizer.chat_template"))
         references = references if references is not None else reference_paths(merged_folder, prompts)
-        same = total = stopped = 0
+        same = ties = total = stopped = 0
         for prompt_ids, answer_ids, _ in references:
             if not answer_ids:
                 continue
@@ -88,7 +95,11 @@ def verify_gguf(merged_folder: Path, gguf: Path, prompts: list[str], quantizatio
             llm.eval(prompt_ids + answer_ids[:-1])
             logits = np.asarray(llm.scores[len(prompt_ids) - 1 : len(prompt_ids) - 1 + len(answer_ids)])
             predicted = logits.argmax(axis=1).tolist()
-            same += sum(int(a == b) for a, b in zip(predicted, answer_ids))
+            for row, (got, wanted) in enumerate(zip(predicted, answer_ids)):
+                if got == wanted:
+                    same += 1
+                elif logits[row, got] - logits[row, wanted] <= NEAR_TIE_LOGITS:
+                    ties += 1
             total += len(answer_ids)
         for prompt in prompts:
             if has_template:
@@ -98,10 +109,11 @@ def verify_gguf(merged_folder: Path, gguf: Path, prompts: list[str], quantizatio
                 stopped += reply["choices"][0]["finish_reason"] == "stop"
     finally:
         llm.close()
-    agreement = same / total if total else 0.0
+    agreement = (same + ties) / total if total else 0.0
     reference_stopped = sum(1 for *_, s in references if s)
     report = VerifyReport(
-        quantization, round(agreement, 4), tolerance, total, len(prompts), stopped, reference_stopped, has_template
+        quantization, round(agreement, 4), tolerance, total, len(prompts), stopped, reference_stopped, has_template,
+        near_ties=ties,
     )
     if not has_template:
         report.problems.append("the file has no chat template: chat apps would format prompts wrongly")

@@ -103,6 +103,25 @@ def search_chunks(db: sqlite_utils.Database, query: str, limit: int = 5, collect
     return [dict(zip(keys, row)) for row in rows]
 
 
+def documents_text(db: sqlite_utils.Database, collection_id: int | None = None) -> list[tuple[str, str]]:
+    """(name, text) of every current document (of one collection, when given), its passages
+    in order: what "the whole document in the prompt" gives a model."""
+    rows = db.execute(
+        """
+        SELECT d.id, d.name, c.text FROM chunks c JOIN documents d ON d.id = c.document_id
+        WHERE d.is_current = 1 AND d.status = 'imported' AND (? IS NULL OR d.collection_id = ?)
+        ORDER BY d.id, c.seq
+        """,
+        [collection_id, collection_id],
+    ).fetchall()
+    out: list[tuple[int, str, list[str]]] = []
+    for document_id, name, text in rows:
+        if not out or out[-1][0] != document_id:
+            out.append((document_id, name, []))
+        out[-1][2].append(text)
+    return [(name, "\n\n".join(parts)) for _, name, parts in out]
+
+
 def hidden_text_samples(db: sqlite_utils.Database, document_id: int) -> list[str]:
     """A few of the strings a document hid from its readers (and kwdesk left out)."""
     row = db.execute("SELECT hidden_samples FROM documents WHERE id = ?", [document_id]).fetchone()

@@ -81,6 +81,14 @@ def exports_of_run(db: sqlite_utils.Database, run_id: int) -> list[ModelEntry]:
                                           [run_id])]
 
 
+def made_files_of_run(db: sqlite_utils.Database, run_id: int) -> list[ModelEntry]:
+    """What an export of training run RUN_ID made (model files, adapter files, merged
+    folders), newest first; not the run's own trained adapter."""
+    return [_entry(r) for r in db.execute(
+        f"SELECT {_COLUMNS} FROM models WHERE run_id = ? AND kind IN ('gguf', 'gguf-lora', 'merged') ORDER BY id DESC",
+        [run_id])]
+
+
 def model_id_for_path(db: sqlite_utils.Database, path: Path | str) -> int | None:
     """The newest registered model stored at PATH (None: a file kwdesk did not make)."""
     row = db.execute("SELECT id FROM models WHERE path = ? ORDER BY id DESC LIMIT 1", [str(path)]).fetchone()

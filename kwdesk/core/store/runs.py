@@ -66,6 +66,13 @@ def newest_finished_training(db) -> Run | None:
     return _run(row) if row else None
 
 
+def newest_run(db, kind: str, status: str | None = None) -> Run | None:
+    """The newest run of KIND (in STATUS, when given)."""
+    sql = f"SELECT {_COLUMNS} FROM runs WHERE kind = ?" + (" AND status = ?" if status else "") + " ORDER BY id DESC LIMIT 1"
+    row = db.execute(sql, [kind, status] if status else [kind]).fetchone()
+    return _run(row) if row else None
+
+
 def training_run_rows(db) -> list[Run]:
     """Every training run, newest first."""
     return [_run(row) for row in db.execute(f"SELECT {_COLUMNS} FROM runs WHERE kind = 'train' ORDER BY id DESC")]

@@ -29,6 +29,7 @@ if __package__:  # imported as part of kwdesk
         encode_record,
         epoch_batches,
         optimizer_steps,
+        peft_config,
         training_dtype,
         warmup_cosine,
     )
@@ -38,6 +39,7 @@ else:  # run as a bundle's train.py: its own copy of train_data.py, beside it
         encode_record,
         epoch_batches,
         optimizer_steps,
+        peft_config,
         training_dtype,
         warmup_cosine,
     )
@@ -66,7 +68,7 @@ def main(argv: list[str] | None = None) -> None:
     import torch
     from accelerate import Accelerator
     from accelerate.utils import gather_object
-    from peft import LoraConfig, get_peft_model
+    from peft import get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     parser = argparse.ArgumentParser(description="Train a kwdesk bundle's LoRA adapter.")
@@ -106,8 +108,8 @@ def main(argv: list[str] | None = None) -> None:
     total_steps = args.max_steps or cfg.get("max_steps") or max(1, math.ceil(steps_per_epoch * cfg["epochs"]))
 
     torch.manual_seed(cfg["seed"])
-    model = get_peft_model(model, LoraConfig(r=cfg["rank"], lora_alpha=cfg["alpha"], lora_dropout=cfg["dropout"],
-                                             target_modules=list(cfg["target_modules"]), task_type="CAUSAL_LM"))
+    model = get_peft_model(model, peft_config(cfg.get("method", "lora"), cfg["rank"], cfg["alpha"], cfg["dropout"],
+                                             cfg["target_modules"]))
     # Model and optimizer prepared together: FSDP2 swaps the parameters for its shards and
     # points the optimizer at them (it refuses them one at a time).
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=cfg["learning_rate"],

@@ -52,6 +52,7 @@ from kwdesk.core.train.train_data import (
     encode_record,
     epoch_batches,
     optimizer_steps,
+    peft_config,
     training_dtype,
     warmup_cosine,
 )
@@ -359,7 +360,7 @@ class TrainJob(Job):
         optimizer and schedule, and where a resumed run stood: (model, trainable params,
         optimizer, scheduler, step, losses, order log)."""
         import torch
-        from peft import LoraConfig, PeftModel, get_peft_model
+        from peft import PeftModel, get_peft_model
 
         cfg = self.config
         torch.manual_seed(cfg.seed)
@@ -370,11 +371,7 @@ class TrainJob(Job):
         elif cfg.init_adapter_run is not None:
             model = PeftModel.from_pretrained(model, self._previous_adapter(db, base), is_trainable=True)
         else:
-            lora = LoraConfig(
-                r=cfg.rank, lora_alpha=cfg.alpha, lora_dropout=cfg.dropout,
-                target_modules=list(cfg.target_modules), task_type="CAUSAL_LM",
-            )
-            model = get_peft_model(model, lora)
+            model = get_peft_model(model, peft_config(cfg.method, cfg.rank, cfg.alpha, cfg.dropout, cfg.target_modules))
         model.train()
         params = [p for p in model.parameters() if p.requires_grad]
         optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)

@@ -31,6 +31,7 @@ ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "d
 @dataclass
 class TrainConfig:
     preset: str = "learn-documents"
+    method: str = "lora"  # lora, dora, ia3 (train/methods.py)
     rank: int = 16
     alpha: int = 32
     dropout: float = 0.0

@@ -164,6 +164,22 @@ def replay_answer_mask(packs: list[Pack], length: int):
     return mask
 
 
+def peft_config(method: str, rank: int, alpha: int, dropout: float, target_modules):
+    """The peft adapter for METHOD (train/methods.py says what each is for): "lora", "dora"
+    (LoRA with magnitudes) or "ia3" (scales of keys, values and the feed-forward input of the
+    down projection, wherever TARGET_MODULES has them)."""
+    from peft import IA3Config, LoraConfig
+
+    if method in ("lora", "dora"):
+        return LoraConfig(r=rank, lora_alpha=alpha, lora_dropout=dropout, target_modules=list(target_modules),
+                          task_type="CAUSAL_LM", use_dora=method == "dora")
+    if method == "ia3":
+        targets = [m for m in ("k_proj", "v_proj", "down_proj") if m in target_modules] or ["k_proj", "v_proj"]
+        return IA3Config(target_modules=targets, feedforward_modules=[m for m in targets if m == "down_proj"],
+                         task_type="CAUSAL_LM")
+    raise ValueError(f"unknown training method {method!r}")
+
+
 def training_loss(model, batch: dict, replay_mask=None, kl_weight: float = 0.0):
     """The next-token loss on the batch's labels, plus KL_WEIGHT times the KL divergence from
     the base model's next-token distribution to the trained one at the replay answer tokens.
