@@ -9,6 +9,7 @@ from kwdesk.cli.output import EXIT_OK, print_json
 
 
 def cmd_chat(workspace, args) -> int:
+    from kwdesk.core.chat.claims import claims_summary, marked_answer
     from kwdesk.core.chat.engine import ChatEngine
     from kwdesk.core.chat.mode import chosen_mode, measured_mode
     from kwdesk.core.models.targets import chat_target
@@ -32,9 +33,15 @@ def cmd_chat(workspace, args) -> int:
                                max_tokens=args.max_tokens)
             if args.json:
                 print_json({"answer": reply.text, "stopped": reply.stopped, "sources": reply.sources, "model": name,
-                             "mode": mode.name, "conversation_id": reply.conversation_id})
+                             "mode": mode.name, "conversation_id": reply.conversation_id,
+                             "claims": [c.to_dict() for c in reply.claims],
+                             "marked": marked_answer(reply.segments) if reply.segments else None,
+                             "on_its_own": reply.on_its_own})
                 return
             print()
+            if reply.claims:
+                print(f"  {marked_answer(reply.segments)}")
+                print(f"  ({claims_summary(reply.claims)})")
             for source in reply.sources:
                 pages = cite_pages(source["page_start"], source["page_end"], source.get("page_unit", "page"))
                 print(f"  [{source['n']}] {source['document']}, {pages}")

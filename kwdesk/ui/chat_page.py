@@ -25,12 +25,13 @@ from PySide6.QtWidgets import (
 )
 
 from kwdesk.core.base.errors import KwdeskError
+from kwdesk.core.chat.claims import answer_segments, claims_summary
 from kwdesk.core.chat.engine import ChatEngine
 from kwdesk.core.chat.jobs import AskJob, LoadChatModelJob
 from kwdesk.core.chat.mode import measured_mode
 from kwdesk.core.models.targets import chat_models, switchable_adapter
 from kwdesk.core.store.conversations import conversation_messages, list_conversations
-from kwdesk.core.store.documents import cite_pages
+from kwdesk.core.store.documents import chunk_text, cite_pages
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.job_bar import JobBar
 
@@ -61,7 +62,36 @@ class Transcript(QTextBrowser):
         label.setFontWeight(QFont.Weight.Bold)
         label.setForeground(QColor("#2b6cb0" if role == "assistant" else "#333333"))
         cursor.insertText("Model: " if role == "assistant" else "You: ", label)
+        self._answer_start = cursor.position()  # where mark_claims rewrites the answer
         cursor.insertText(text, QTextCharFormat())
+        self.ensureCursorVisible()
+
+    def mark_claims(self, segments: list, sources: list[dict]) -> None:
+        """Write the answer of the last turn again, each statement followed by the passages
+        that back it (links, as the sources below) or by "not in the sources"."""
+        if not any(claim is not None for _, claim in segments):
+            return
+        cursor = self._cursor()
+        cursor.setPosition(self._answer_start, QTextCursor.MoveMode.KeepAnchor)
+        cursor.removeSelectedText()
+        by_number = {source["n"]: source for source in sources}
+        for index, (text, claim) in enumerate(segments):
+            cursor.insertText((" " if index else "") + text, QTextCharFormat())
+            if claim is None:
+                continue
+            if not claim.supported:
+                warn = QTextCharFormat()
+                warn.setForeground(QColor("#9b2c2c"))
+                warn.setFontItalic(True)
+                cursor.insertText(" [not in the sources]", warn)
+            for n in claim.backed_by:
+                source = by_number.get(n)
+                link = QTextCharFormat()
+                if source is not None:
+                    link.setAnchor(True)
+                    link.setAnchorHref(f"{SOURCE_SCHEME}:{source['document_id']}/{source['page_start']}")
+                link.setForeground(QColor("#2b6cb0"))
+                cursor.insertText(f" [{n}]", link)
         self.ensureCursorVisible()
 
     def add_text(self, text: str) -> None:
@@ -376,7 +406,9 @@ class ChatPage(QWidget):
             self.view.add_turn(message["role"], message["content"])
             if message["stopped"] == "cancelled":
                 self.view.add_note("stopped")
-            if message["sources"]:
+            if message["sources"] and message["role"] == "assistant":
+                texts = [chunk_text(self.db, source.get("chunk_id")) for source in message["sources"]]
+                self.view.mark_claims(answer_segments(message["content"], texts), message["sources"])
                 self.view.add_sources(message["sources"])
         self.conversation = conversation_id  # the next question goes on with it
         self.base_view.clear()
@@ -423,6 +455,11 @@ class ChatPage(QWidget):
                 view.add_note("stopped")
             elif answer.stopped == "length":
                 view.add_note("cut at the length limit")
+            if answer.segments:
+                view.mark_claims(answer.segments, answer.sources)
+                view.add_note(claims_summary(answer.claims))
+            if answer.on_its_own:
+                view.add_note("answered on its own: the question does not refer to the conversation before it")
             if answer.sources:
                 view.add_sources(answer.sources)
 

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from kwdesk.core.base.errors import KwdeskError
+from kwdesk.core.chat.claims import answer_segments
+from kwdesk.core.chat.follow_up import refers_back
 from kwdesk.core.models.chat_format import DEFAULT_SYSTEM_PROMPT, chat_messages
 from kwdesk.core.models.targets import ChatTarget
 from kwdesk.core.store.conversations import (
@@ -49,6 +51,14 @@ class Answer:
     sources: list[dict] = field(default_factory=list)
     conversation_id: int | None = None
     tokens: int = 0
+    # With sources: the answer sentence by sentence, each claim with the passages that back it
+    # (chat.claims.answer_segments).
+    segments: list = field(default_factory=list)
+    on_its_own: bool = False  # asked without the conversation before it (chat.follow_up)
+
+    @property
+    def claims(self) -> list:
+        return [claim for _, claim in self.segments if claim is not None]
 
 
 class ChatEngine:
@@ -156,6 +166,11 @@ class ChatEngine:
         temperature: float = 0.0,
     ) -> Answer:
         system, history = self.history(conversation_id)
+        # Earlier turns pull a small model's answer to their topic: only a question that
+        # refers back gets them.
+        on_its_own = bool(history) and not refers_back(question)
+        if on_its_own:
+            history = []
         system, sources = self.with_sources(system, question) if with_sources else (system, [])
         messages = self._fit([{"role": "system", "content": system}], history + [{"role": "user", "content": question}], max_tokens)
         parts: list[str] = []
@@ -186,7 +201,8 @@ class ChatEngine:
             add_exchange(db, conversation_id, question, text, cited, stopped)
         finally:
             db.close()
-        return Answer(text, stopped, cited, conversation_id, tokens)
+        segments = answer_segments(text, [s["text"] for s in sources]) if sources else []
+        return Answer(text, stopped, cited, conversation_id, tokens, segments, on_its_own)
 
     def with_sources(self, system: str, question: str) -> tuple[str, list[dict]]:
         """The system prompt with the passages that match QUESTION best, numbered for citing."""

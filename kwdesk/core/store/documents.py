@@ -122,6 +122,12 @@ def documents_text(db: sqlite_utils.Database, collection_id: int | None = None) 
     return [(name, "\n\n".join(parts)) for _, name, parts in out]
 
 
+def chunk_text(db: sqlite_utils.Database, chunk_id: int | None) -> str:
+    """A passage's text ("" when it is gone: its document was removed or re-imported)."""
+    row = db.execute("SELECT text FROM chunks WHERE id = ?", [chunk_id]).fetchone() if chunk_id is not None else None
+    return row[0] if row else ""
+
+
 def hidden_text_samples(db: sqlite_utils.Database, document_id: int) -> list[str]:
     """A few of the strings a document hid from its readers (and kwdesk left out)."""
     row = db.execute("SELECT hidden_samples FROM documents WHERE id = ?", [document_id]).fetchone()
