@@ -119,6 +119,45 @@ def test_the_loss_on_answer_logits_alone_is_the_models_own_loss(base, tokenizer)
         assert float(training_loss(model, batch)) == pytest.approx(float(model(**batch).loss), rel=1e-5)
 
 
+def test_context_distillation_targets_line_up_with_the_answer_tokens(base, tokenizer):
+    """A student that reads the passage as the teacher did matches it exactly (KL 0): the
+    teacher's predictions sit at the positions that predict the same tokens, also packed
+    behind another example; without the passage the student differs (the term to learn)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from kwdesk.core.models.chat_format import EVAL_SYSTEM_PROMPT
+    from kwdesk.core.train.train_data import (
+        PASSAGE_INTRO,
+        _distill_kl,
+        _logits_at,
+        distill_targets,
+        teacher_targets,
+    )
+
+    model = AutoModelForCausalLM.from_pretrained(base.folder, dtype=torch.float32).eval()
+    passage = "The Larkspur Dam on the Veltra River is 212 metres high. Maren Oskarsdottir designed it in 1931."
+    question, answer = FACTS[0]
+    reading = encode_pair(tokenizer, question, answer, "pair:1", 512, f"{EVAL_SYSTEM_PROMPT}\n\n{PASSAGE_INTRO}{passage}")
+    closed = encode_pair(tokenizer, question, answer, "pair:1", 512, EVAL_SYSTEM_PROMPT)
+    teacher = distill_targets(model, tokenizer, closed, question, passage, EVAL_SYSTEM_PROMPT, "cpu")
+    assert len(teacher[0]) == sum(label != IGNORE for label in closed.labels)
+
+    def kl(example):
+        example.teacher = teacher
+        filler = encode_pair(tokenizer, FACTS[1][0], FACTS[1][1], "pair:2", 512)
+        packs = pack_examples([filler, example], 1024)
+        batch = collate(packs, tokenizer.eos_token_id)
+        keep = torch.zeros_like(batch["labels"], dtype=torch.bool)
+        keep[:, :-1] = batch["labels"][:, 1:] != IGNORE
+        with torch.inference_mode():
+            logits = _logits_at(model, {k: v for k, v in batch.items() if k != "labels"}, keep)
+            return float(_distill_kl(logits, keep, teacher_targets(packs, batch["input_ids"].shape[1])))
+
+    assert kl(reading) == pytest.approx(0.0, abs=1e-4)
+    assert kl(closed) > 0.01
+
+
 def greedy_answer(folder, adapter, question, system=None):
     import torch
     from peft import PeftModel
@@ -352,3 +391,11 @@ def test_a_long_run_is_cut_to_the_time_budget_in_its_plan():
     adapted = adapt_recipe(make("learn-documents"), 60, 500, seconds_per_pass=20 * 60)
     assert adapted.epochs == max(MIN_PASSES, TIME_BUDGET_S // (20 * 60)) and "to stay near" in adapted.reason
     assert adapted.micro_batch == make("learn-documents").micro_batch  # 500 sequences a pass: no need for smaller steps
+
+
+def test_a_run_with_context_distillation_reads_each_pair_with_its_passage(pairs_workspace):
+    seen = []
+    result = TrainJob(pairs_workspace, preset("quick-try", max_steps=2, context_distill=1.0)).run(
+        lambda p: seen.append(p.message))
+    assert any("(the teacher): 3/3" in m for m in seen)  # the three pairs made from a passage
+    assert result.steps == 2 and all(loss == loss and loss > 0 for loss in result.losses)

@@ -21,6 +21,8 @@ def add_train_options(p) -> None:
     p.add_argument("--replay-ratio", type=float, metavar="R", help="replay examples per document example")
     p.add_argument("--replay-kl", type=float, metavar="W",
                    help="hold replay answers to the base model's whole distribution with this weight (0: off)")
+    p.add_argument("--context-distill", type=float, metavar="W",
+                   help="also match the base model that reads each pair's passage, with this weight (0: off)")
     p.add_argument("--accepted-only", action="store_true", help="train only on accepted or edited pairs")
     p.add_argument("--no-packing", action="store_true")
     p.add_argument("--micro-batch", type=int, metavar="N", help="packed sequences per forward pass (a GPU trains 4x faster at 8 than at 2)")
@@ -42,7 +44,7 @@ def train_config(args, workspace=None):
         key: value
         for key, value in {
             "max_steps": args.max_steps, "epochs": args.epochs, "learning_rate": args.learning_rate, "rank": args.rank,
-            "replay_ratio": args.replay_ratio, "replay_kl": args.replay_kl, "checkpoint_every": getattr(args, "checkpoint_every", None), "seed": args.seed,
+            "replay_ratio": args.replay_ratio, "replay_kl": args.replay_kl, "context_distill": args.context_distill, "checkpoint_every": getattr(args, "checkpoint_every", None), "seed": args.seed,
             "micro_batch": args.micro_batch, "grad_accum": args.grad_accum, "qlora": args.qlora or None,
         }.items()
         if value is not None

@@ -290,6 +290,20 @@ def pairs_for_training(db, accepted_only: bool = False, collection_id: int | Non
     ).fetchall()
 
 
+def pair_passages(db: sqlite_utils.Database, pair_ids: list[int]) -> dict[int, str]:
+    """The text of the passage each of PAIR_IDS was made from (pairs written by hand without
+    one are left out)."""
+    if not pair_ids:
+        return {}
+    out: dict[int, str] = {}
+    for start in range(0, len(pair_ids), 500):  # SQLite's limit on bound values
+        part = pair_ids[start : start + 500]
+        rows = db.execute(f"SELECT p.id, c.text FROM pairs p JOIN chunks c ON c.id = p.chunk_id "
+                          f"WHERE p.id IN ({','.join('?' * len(part))})", part).fetchall()
+        out.update({pair_id: text for pair_id, text in rows if text})
+    return out
+
+
 def pair_origins(db: sqlite_utils.Database, pair_ids: list[int]) -> list[tuple[str, str, str | None]]:
     """(strategy, status, document name) of each of PAIR_IDS that still exists."""
     if not pair_ids:

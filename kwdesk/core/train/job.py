@@ -32,7 +32,7 @@ from kwdesk.core.store.collections import (
     find_collection,
     list_collections,
 )
-from kwdesk.core.store.pairs import pairs_for_training
+from kwdesk.core.store.pairs import pair_passages, pairs_for_training
 from kwdesk.core.store.runs import (
     create_run,
     exported_run_ids,
@@ -49,6 +49,7 @@ from kwdesk.core.train.recipe import apply as apply_recipe
 from kwdesk.core.train.train_data import (
     Example,
     dataset_sha256,
+    distill_targets,
     encode_record,
     epoch_batches,
     optimizer_steps,
@@ -202,6 +203,26 @@ class TrainJob(Job):
         examples = [encode_record(tokenizer, record, self.config.max_seq_len, systems) for record in records]
         return examples, sum(1 for r in records if r["source"].startswith("replay:")), data_hash
 
+    def _distill_targets(self, db, model, tokenizer, examples: list[Example], device) -> None:
+        """What the base model predicts at each document example's learned tokens with the
+        example's passage in its prompt, computed once before training (the base without an
+        adapter: MODEL before _prepare wraps it)."""
+        from kwdesk.core.models.chat_format import EVAL_SYSTEM_PROMPT
+
+        records = {r["source"]: r for r in self._records}
+        passages = pair_passages(db, [int(e.source.split(":")[1]) for e in examples if e.source.startswith("pair:")])
+        wanted = [e for e in examples if e.source.startswith("pair:") and int(e.source.split(":")[1]) in passages]
+        model.eval()
+        for index, example in enumerate(wanted, 1):
+            self.check_cancelled()
+            record = records[example.source]
+            teacher = distill_targets(model, tokenizer, example, record["question"] or None,
+                                      passages[int(example.source.split(":")[1])], EVAL_SYSTEM_PROMPT, device)
+            for form in (example, *example.variants):  # the same answer tokens under every prompt
+                form.teacher = teacher
+            if index % 10 == 0 or index == len(wanted):
+                self.report(0, None, f"Reading each answer with its passage (the teacher): {index}/{len(wanted)}")
+
     def batches_for_epoch(self, examples: list[Example], epoch: int) -> list[list]:
         cfg = self.config
         return epoch_batches(examples, epoch, seed=cfg.seed, max_seq_len=cfg.max_seq_len, micro_batch=cfg.micro_batch,
@@ -265,6 +286,8 @@ class TrainJob(Job):
                 raise TrainingError(
                     "The pairs changed since this run started, so it cannot resume exactly; start a new run."
                 )
+            if self.config.context_distill:
+                self._distill_targets(db, model, tokenizer, examples, device)
             why = self._adapt(base, examples, n_replay)
             cfg = self.config
             steps_per_epoch = math.ceil(len(self.batches_for_epoch(examples, 0)) / cfg.grad_accum)
@@ -290,7 +313,7 @@ class TrainJob(Job):
                 self.check_cancelled()
                 for done in optimizer_steps(model, optimizer, scheduler, micro, params, first_step=step,
                                             total_steps=total_steps, grad_accum=cfg.grad_accum, pad_id=pad_id,
-                                            device=device, replay_kl=cfg.replay_kl):
+                                            device=device, replay_kl=cfg.replay_kl, distill=cfg.context_distill):
                     step = done.step
                     tokens_done += done.tokens
                     losses.append(round(done.loss, 6))

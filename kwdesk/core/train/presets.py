@@ -47,6 +47,9 @@ class TrainConfig:
     # Weight of the KL divergence to the base model's distribution at replay answers
     # (train_data.training_loss); 0 trains replay on the base's answers alone.
     replay_kl: float = 0.0
+    # Weight of the KL divergence to the base model that reads the source passage in its
+    # prompt, at the answer tokens of document examples (context distillation); 0: off.
+    context_distill: float = 0.0
     # The share of the trained change that an export merges by default (ExportJob strength).
     export_strength: float = 1.0
     packing: bool = True

@@ -12,7 +12,7 @@ import hashlib
 import json
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 IGNORE = -100
 
@@ -24,6 +24,9 @@ class Example:
     source: str  # "pair:12", "replay:3"
     # The same record under the other system prompts, trained in turn (for_epoch).
     variants: tuple["Example", ...] = ()
+    # Context distillation: for each learned token in order, the top token ids and log-probs
+    # of the base model that had the source passage in its prompt (distill_targets).
+    teacher: tuple[list[list[int]], list[list[float]]] | None = None
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -98,6 +101,8 @@ class Pack:
     position_ids: list[int]
     segments: list[int]  # which example each token belongs to, 0.. within the pack
     sources: list[str]
+    # (position whose logits predict a learned token, teacher's top ids, their log-probs)
+    teacher: list[tuple[int, list[int], list[float]]] = field(default_factory=list)
 
 
 def pack_examples(examples: list[Example], max_len: int) -> list[Pack]:
@@ -109,8 +114,12 @@ def pack_examples(examples: list[Example], max_len: int) -> list[Pack]:
             target = Pack([], [], [], [], [])
             packs.append(target)
         segment = len(target.sources)
+        offset = len(target.input_ids)
         labels = list(example.labels)
         labels[0] = IGNORE  # never learn a token from the example before it
+        if example.teacher is not None:
+            learned = [t for t, label in enumerate(example.labels) if label != IGNORE]
+            target.teacher += [(offset + t - 1, ids, logprobs) for t, ids, logprobs in zip(learned, *example.teacher) if t]
         target.input_ids += example.input_ids
         target.labels += labels
         target.position_ids += list(range(len(example)))
@@ -121,9 +130,7 @@ def pack_examples(examples: list[Example], max_len: int) -> list[Pack]:
 
 def unpacked(examples: list[Example]) -> list[Pack]:
     """One example per sequence (padded batches): the baseline that packing is measured against."""
-    return [
-        Pack(e.input_ids, [IGNORE] + e.labels[1:], list(range(len(e))), [0] * len(e), [e.source]) for e in examples
-    ]
+    return [pack_examples([e], len(e))[0] for e in examples]
 
 
 def collate(packs: list[Pack], pad_id: int):
@@ -164,6 +171,50 @@ def replay_answer_mask(packs: list[Pack], length: int):
     return mask
 
 
+def teacher_targets(packs: list[Pack], length: int):
+    """The collated batch's context-distillation targets: (top ids [B, L, K], their log-probs
+    [B, L, K], where there is one [B, L]); None when no pack has any."""
+    import torch
+
+    entries = [(row, *entry) for row, pack in enumerate(packs) for entry in pack.teacher]
+    if not entries:
+        return None
+    k = len(entries[0][2])
+    ids = torch.zeros((len(packs), length, k), dtype=torch.long)
+    logprobs = torch.zeros((len(packs), length, k), dtype=torch.float32)
+    mask = torch.zeros((len(packs), length), dtype=torch.bool)
+    for row, position, top, values in entries:
+        ids[row, position] = torch.tensor(top)
+        logprobs[row, position] = torch.tensor(values)
+        mask[row, position] = True
+    return ids, logprobs, mask
+
+
+DISTILL_TOP = 16  # teacher tokens kept per position: most of the probability mass, a fraction of the memory
+PASSAGE_INTRO = "A passage from the user's documents:\n"
+TEXT_REQUEST = "What does the passage say?"
+
+
+def distill_targets(model, tokenizer, example: Example, question: str | None, passage: str, system: str,
+                    device) -> tuple[list[list[int]], list[list[float]]]:
+    """What the base model with PASSAGE in its system prompt predicts at each learned token of
+    EXAMPLE (its answer, or the whole of a training text when QUESTION is None): the top
+    DISTILL_TOP ids and log-probs, read along the example's own tokens (teacher forcing).
+    MODEL must be the base without an adapter."""
+    import torch
+
+    learned = [token for token, label in zip(example.input_ids, example.labels) if label != IGNORE]
+    messages = [{"role": "system", "content": f"{system}\n\n{PASSAGE_INTRO}{passage}"},
+                {"role": "user", "content": question or TEXT_REQUEST}]
+    prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    prompt_ids = tokenizer(prompt, add_special_tokens=False).input_ids
+    ids = torch.tensor([prompt_ids + learned[:-1]], device=device)
+    with torch.no_grad():
+        logits = model(input_ids=ids, logits_to_keep=len(learned)).logits[0].float()
+    top = torch.log_softmax(logits, dim=-1).topk(DISTILL_TOP, dim=-1)
+    return top.indices.tolist(), top.values.tolist()
+
+
 def peft_config(method: str, rank: int, alpha: int, dropout: float, target_modules):
     """The peft adapter for METHOD (train/methods.py says what each is for): "lora", "dora"
     (LoRA with magnitudes) or "ia3" (scales of keys, values and the feed-forward input of the
@@ -180,7 +231,8 @@ def peft_config(method: str, rank: int, alpha: int, dropout: float, target_modul
     raise ValueError(f"unknown training method {method!r}")
 
 
-def training_loss(model, batch: dict, replay_mask=None, kl_weight: float = 0.0):
+def training_loss(model, batch: dict, replay_mask=None, kl_weight: float = 0.0, teacher=None,
+                  distill_weight: float = 0.0):
     """The next-token loss on the batch's labels, plus KL_WEIGHT times the KL divergence from
     the base model's next-token distribution to the trained one at the replay answer tokens.
 
@@ -203,6 +255,8 @@ def training_loss(model, batch: dict, replay_mask=None, kl_weight: float = 0.0):
     keep[:, :-1] = labels[:, 1:] != IGNORE
     logits = _logits_at(model, inputs, keep)
     loss = F.cross_entropy(logits.float(), labels[:, 1:][keep[:, :-1]])
+    if distill_weight and teacher is not None:
+        loss = loss + distill_weight * _distill_kl(logits, keep, teacher)
     if not kl_weight or replay_mask is None or not bool(replay_mask.any()):
         return loss
     at = torch.zeros_like(keep)
@@ -215,6 +269,30 @@ def training_loss(model, batch: dict, replay_mask=None, kl_weight: float = 0.0):
     base = F.log_softmax(base_logits.float(), dim=-1)
     kl = F.kl_div(trained, base, log_target=True, reduction="batchmean")
     return loss + kl_weight * kl
+
+
+def _distill_kl(logits, keep, teacher):
+    """KL from the teacher's distribution (the base with the passage in its prompt) to the
+    trained model's, at the positions that have one (Knowledge Modules' deep context
+    distillation, on the logits). Over the teacher's top DISTILL_TOP tokens and one bucket for
+    all the rest, so that it is exactly 0 when the two agree and still pulls down what the
+    teacher thinks unlikely."""
+    import torch
+    import torch.nn.functional as F
+
+    ids, logprobs, mask = (t.to(logits.device) for t in teacher)
+    at = mask & keep
+    if not bool(at.any()):
+        return logits.new_zeros(())
+    student = F.log_softmax(logits[at[keep]].float(), dim=-1).gather(-1, ids[at])
+    target = logprobs[at]
+
+    def with_rest(top):  # log-probs of the top tokens and of the rest of the vocabulary
+        rest = torch.log1p(-top.exp().sum(-1, keepdim=True).clamp(max=1 - 1e-6))
+        return torch.cat([top, rest], dim=-1)
+
+    target, student = with_rest(target), with_rest(student)
+    return (target.exp() * (target - student)).sum(-1).mean()
 
 
 def _logits_at(model, inputs: dict, where):
@@ -259,8 +337,8 @@ class StepDone:
 
 
 def optimizer_steps(model, optimizer, scheduler, micro_batches, params, *, first_step: int, total_steps: int,
-                    grad_accum: int, pad_id: int, device, replay_kl: float = 0.0, backward=None, clip=None,
-                    no_sync=None, mean_over_processes=None):
+                    grad_accum: int, pad_id: int, device, replay_kl: float = 0.0, distill: float = 0.0,
+                    backward=None, clip=None, no_sync=None, mean_over_processes=None):
     """The training loop, one optimizer step per item yielded (a StepDone), from FIRST_STEP to
     TOTAL_STEPS: GRAD_ACCUM micro-batches from MICRO_BATCHES, the loss on answers (and the KL
     term at replay answers), clipped gradients, the optimizer and the learning-rate schedule.
@@ -287,10 +365,11 @@ def optimizer_steps(model, optimizer, scheduler, micro_batches, params, *, first
             tokens += sum(len(p.input_ids) for p in packs)
             batch = {k: v.to(device) for k, v in collate(packs, pad_id).items()}
             replay = replay_answer_mask(packs, batch["input_ids"].shape[1]) if replay_kl else None
+            teacher = teacher_targets(packs, batch["input_ids"].shape[1]) if distill else None
             last = micro == grad_accum - 1
             # Gradients are averaged across processes only on the last micro-batch of a step.
             with no_sync(last) if no_sync is not None else contextlib.nullcontext():
-                loss = training_loss(model, batch, replay, replay_kl) / grad_accum
+                loss = training_loss(model, batch, replay, replay_kl, teacher, distill) / grad_accum
                 backward(loss)
             step_loss += loss.detach()
         clip(params)
