@@ -43,6 +43,19 @@ def test_probe_set_is_bundled_and_spread_over_topics():
     assert len(sample) == 30 and len({item["topic"] for item in sample}) >= 4
 
 
+def test_a_long_held_out_set_is_sampled_keeping_every_question_the_expert_chose():
+    from kwdesk.core.store.evals import held_out_sample
+
+    items = [{"pair_id": i, "made": i % 10 != 0} for i in range(1000)]  # 100 chosen, 900 written by kwdesk
+    asked = held_out_sample(items, 200)
+    assert len(asked) == 200 and sum(not i["made"] for i in asked) == 100
+    made = [i["pair_id"] for i in asked if i["made"]]
+    assert made[0] < 20 and made[-1] > 960  # spread over the whole set, not its first documents
+    assert held_out_sample(items, None) == items and held_out_sample(items[:150], 200) == items[:150]
+    chosen_only = [i for i in items if not i["made"]]
+    assert held_out_sample(chosen_only + items[1:3], 50) == chosen_only  # all the expert's, however many
+
+
 def test_no_held_out_questions_is_a_readable_error(workspace):
     with pytest.raises(EvaluationError, match="no held-out questions"):
         EvaluateJob(workspace).run()

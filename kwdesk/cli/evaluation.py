@@ -18,7 +18,9 @@ def cmd_eval(workspace, args) -> int:
         return _eval_history(workspace, args)
     bar = Bar(not args.json, unit="answer")
     try:
-        job = EvaluateJob(workspace, args.model, probe_limit=args.probe_limit, teacher=teacher_choice(load_settings()))
+        limit = {"held_out_limit": args.held_out_limit or None} if args.held_out_limit is not None else {}
+        job = EvaluateJob(workspace, args.model, probe_limit=args.probe_limit, teacher=teacher_choice(load_settings()),
+                          **limit)
         result = job.run(bar)
     finally:
         bar.close()
@@ -28,7 +30,9 @@ def cmd_eval(workspace, args) -> int:
         print_json(result.to_dict())
         return EXIT_OK
     print(f"Evaluation {result.eval_id}: {result.model_name} (base: {result.base_name})")
-    print("Held-out questions about your documents (new wordings of trained facts):")
+    print("Held-out questions about your documents (new wordings of trained facts)"
+          + (f", {result.held_out_asked} of {result.held_out_total} asked (--held-out-limit 0 asks all):"
+             if result.held_out_asked < result.held_out_total else ":"))
     summary = result.to_dict()
     for config in configs_of(summary):
         score = result.heldout[config]
@@ -89,6 +93,9 @@ def register(sub) -> dict:
     p = sub.add_parser("eval", help="measure what a model learned and forgot: held-out questions, with and without sources")
     p.add_argument("model", nargs="?", metavar="MODEL", help="a model id from 'kwdesk models' or a GGUF file (default: the newest)")
     p.add_argument("--probe-limit", type=int, metavar="N", help="ask only N of the general questions and N of the replay prompts (default: all)")
+    p.add_argument("--held-out-limit", type=int, metavar="N",
+                   help="ask at most N held-out questions: all you chose, then kwdesk's own wordings spread evenly "
+                   "(default 200; 0: all)")
     p.add_argument("--report", metavar="FILE", help="also write the report here: .html, .svg or .png")
     p.add_argument("--history", action="store_true",
                    help="list every evaluation so far (model, run, collection, data), to compare versions")

@@ -48,6 +48,14 @@ def full_context_line(summary: dict) -> str:
             f"{full['context']:,} tokens, so they cannot simply be pasted into the prompt: sources or training it is.")
 
 
+def _sample_line(summary: dict) -> str:
+    asked, total = summary.get("held_out_asked") or 0, summary.get("held_out_total") or 0
+    if not asked or asked >= total:
+        return ""
+    return (f" {asked} of the {total} held-out questions were asked: every one you chose, then kwdesk's own "
+            "wordings spread evenly over the rest.")
+
+
 def chart_bars(summary: dict) -> list[tuple[str, str, float, str]]:
     """(group, label, share 0..1, colour) for each bar of the chart."""
     bars = [("Your documents (held-out questions)", LABELS[c], summary["heldout"][c]["share"], COLOURS[c])
@@ -149,7 +157,7 @@ tr.right td:last-child {{ color: #276749; }} tr.wrong td:last-child {{ color: #9
 {report_svg(s)}
 <h2>Your documents</h2>
 <table><tr><th>Model</th><th>Right</th><th>Share</th><th>Seconds an answer (this machine)</th></tr>{rows}</table>
-<p>{html.escape(full_context_line(s))}</p>
+<p>{html.escape(full_context_line(s))}{_sample_line(s)}</p>
 {gap}
 <p>Facts learned: <b>{s['facts_learned']} of {s['facts_total']}</b>.</p>
 <h2>General questions (forgetting)</h2>

@@ -51,6 +51,8 @@ class EvalResult:
     # Whether the documents fit the base model's context whole: {"fits", "tokens", "context", "n_ctx"}.
     full_context: dict = field(default_factory=dict)
     seconds_per_answer: dict[str, float] = field(default_factory=dict)  # held-out questions, by config
+    held_out_asked: int = 0  # of held_out_total (evaluation.job.HELD_OUT_LIMIT)
+    held_out_total: int = 0
 
     def to_dict(self) -> dict:
         out = asdict(self)

@@ -15,12 +15,29 @@ LEARNED_SQL = """SELECT fact_pair_id, max(correct) AS correct FROM eval_items
 
 
 def held_out_items(db) -> list[dict]:
-    """The held-out set: pairs in split 'eval' (never trained), with the trained pair each rewords."""
+    """The held-out set: pairs in split 'eval' (never trained), with the trained pair each
+    rewords and whether kwdesk wrote the wording ("made": the heldout strategy) or the expert
+    chose it (a pair held out by hand, a question added for testing)."""
     rows = db.execute(
-        """SELECT id, question, answer, coalesce(parent_pair_id, id) FROM pairs
+        """SELECT id, question, answer, coalesce(parent_pair_id, id), strategy = 'heldout' FROM pairs
            WHERE split = 'eval' AND question != '' AND status != 'rejected' ORDER BY id"""
     ).fetchall()
-    return [{"pair_id": r[0], "question": r[1], "reference": r[2], "fact_pair_id": r[3]} for r in rows]
+    return [{"pair_id": r[0], "question": r[1], "reference": r[2], "fact_pair_id": r[3], "made": bool(r[4])}
+            for r in rows]
+
+
+def held_out_sample(items: list[dict], limit: int | None) -> list[dict]:
+    """The held-out questions an evaluation asks: every one the expert chose, then the ones
+    kwdesk wrote, evenly spread over them (so every document keeps its share), up to LIMIT
+    in all (None: every one)."""
+    chosen = [i for i in items if not i["made"]]
+    made = [i for i in items if i["made"]]
+    room = len(made) if limit is None else max(0, limit - len(chosen))
+    if room >= len(made):
+        return items
+    step = len(made) / room if room else 0
+    picked = {id(made[int(k * step)]) for k in range(room)}
+    return [i for i in items if not i["made"] or id(i) in picked]
 
 
 def store_eval(db, model_id: int | None, model_name: str, base_name: str, summary: dict, items: list[dict]) -> int:
