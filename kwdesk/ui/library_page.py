@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from kwdesk.core.app.settings import load_settings
 from kwdesk.core.app.teacher import teacher_choice
 from kwdesk.core.evaluation.job import EvaluateJob
-from kwdesk.core.evaluation.report import report_svg, write_report
+from kwdesk.core.evaluation.report import report_svg, summary_in_words, write_report
 from kwdesk.core.evaluation.results import EvalResult
 from kwdesk.core.export.publish import PublishJob, lmstudio_models_dir
 from kwdesk.core.store.evals import load_eval, newest_eval_for_model
@@ -218,13 +218,7 @@ class LibraryPage(QWidget):
             return
         s = report["summary"]
         self.chart.setPixmap(QPixmap.fromImage(svg_to_image(report_svg(s, width=560, height=240))))
-        held = s["heldout"]
-        self.eval_summary.setText(
-            f"Held-out questions about your documents: base {held['base']['share']:.0%}, with sources "
-            f"{held['base+rag']['share']:.0%}; your model {held['personal']['share']:.0%}, with sources "
-            f"{held['personal+rag']['share']:.0%}.\nFacts learned: {s['facts_learned']} of {s['facts_total']}.\n"
-            f"General questions: your model keeps {s['kept']['share']:.0%} of the base model's right answers."
-        )
+        self.eval_summary.setText(summary_in_words(s))
 
     def _open_report(self) -> None:
         from kwdesk.core.evaluation.report import save_report

@@ -48,6 +48,25 @@ def full_context_line(summary: dict) -> str:
             f"{full['context']:,} tokens, so they cannot simply be pasted into the prompt: sources or training it is.")
 
 
+def summary_in_words(s: dict) -> str:
+    """An evaluation in three lines for the Models page: each way of answering the held-out
+    questions with its share and its seconds an answer here, facts learned, what was kept."""
+    held, seconds = s["heldout"], s.get("seconds_per_answer") or {}
+    words = {"base": "base", "base+rag": "base with sources", FULL_CONTEXT: "base with the whole documents",
+             "personal": "your model", "personal+rag": "your model with sources"}
+
+    def one(config: str) -> str:
+        spent = f" ({seconds[config]:.1f} s an answer)" if config in seconds else ""
+        return f"{words[config]} {held[config]['share']:.0%}{spent}"
+
+    line = "Held-out questions about your documents: " + ", ".join(one(c) for c in configs_of(s)) + "."
+    full = s.get("full_context") or {}
+    if full and not full.get("fits"):
+        line += f" (The whole documents, {full['tokens']:,} tokens, do not fit the model's context of {full['context']:,}.)"
+    return (f"{line}\nFacts learned: {s['facts_learned']} of {s['facts_total']}.\n"
+            f"General questions: your model keeps {s['kept']['share']:.0%} of the base model's right answers.")
+
+
 def _sample_line(summary: dict) -> str:
     asked, total = summary.get("held_out_asked") or 0, summary.get("held_out_total") or 0
     if not asked or asked >= total:
