@@ -142,6 +142,7 @@ class CompareJob(Job):
         self.quantization = quantization
         self.probe_limit = probe_limit
         self.teacher = teacher
+        self._base_answers: dict = {}  # the base answers each evaluation the same: asked once
 
     def _run(self) -> Comparison:
         db = self.workspace.connect()
@@ -182,7 +183,7 @@ class CompareJob(Job):
         # Held-out wordings are written once, before the first evaluation; every method is
         # then asked the same questions.
         evaluation = EvaluateJob(self.workspace, str(both.export.model_id), probe_limit=self.probe_limit,
-                                 make_held_out=index == 0, teacher=self.teacher)
+                                 make_held_out=index == 0, teacher=self.teacher, base_answers=self._base_answers)
         found = self.run_part(evaluation, tagged)
         kept_worst = min([s["kept"].share for s in found.kept_by_prompt.values()] or [found.kept.share])
         result = MethodResult(

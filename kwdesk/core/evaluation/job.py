@@ -64,8 +64,11 @@ class EvaluateJob(Job):
 
     def __init__(self, workspace: Workspace, model: str | None = None, *, probe_limit: int | None = None,
                  max_tokens: int = 64, make_held_out: bool = True, teacher=None,
-                 held_out_limit: int | None = HELD_OUT_LIMIT) -> None:
+                 held_out_limit: int | None = HELD_OUT_LIMIT, base_answers: dict | None = None) -> None:
         super().__init__()
+        # The base model's answers by (its file, question, how asked), kept across evaluations
+        # of several models on one base (kwdesk compare): the base answers the same each time.
+        self.base_answers = base_answers
         # At most this many held-out questions are asked (None: all): every one the expert
         # chose, then kwdesk's own wordings spread evenly.
         self.held_out_limit = held_out_limit
@@ -123,6 +126,11 @@ class EvaluateJob(Job):
             answers: dict[tuple, tuple[str, float]] = {}
             timing: dict[str, list[float]] = {}  # config: [seconds, answers] of the held-out questions
 
+            base_file = str(base_target_.gguf)
+            if self.base_answers is not None:
+                answers.update({(id(full_engine if k[4] else base), *k[1:]): v
+                                for k, v in self.base_answers.items() if k[0] == base_file})
+
             def ask(engine, question: str, rag: bool, system_prompt: str | None = EVAL_SYSTEM_PROMPT,
                     full: str | None = None, timed: str | None = None) -> str:
                 key = (id(engine), question, rag, system_prompt, full is not None)
@@ -131,6 +139,8 @@ class EvaluateJob(Job):
                     answer = engine.complete(question, with_sources=rag, max_tokens=self.max_tokens,
                                              system_prompt=system_prompt, documents=full)
                     answers[key] = answer, time.perf_counter() - started
+                    if self.base_answers is not None and engine is not personal:
+                        self.base_answers[(base_file, *key[1:])] = answers[key]
                 if timed:
                     spent = timing.setdefault(timed, [0.0, 0])
                     spent[0] += answers[key][1]
