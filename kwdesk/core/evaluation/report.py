@@ -125,8 +125,11 @@ def report_svg(summary: dict, width: int = 720, height: int = 300) -> str:
         h = plot_h * max(0.0, min(1.0, share))
         parts.append(f'<rect x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w:.1f}" height="{h:.1f}" fill="{colour}"/>')
         parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h - h - 4:.1f}" text-anchor="middle">{share:.0%}</text>')
-        parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 14:.1f}" text-anchor="middle" font-size="10">'
-                     f'{html.escape(_short(label))}</text>')
+        # Two short lines under each bar: with the whole documents asked too, one line each ran
+        # into its neighbours.
+        for line_no, line in enumerate(_two_lines(_short(label))):
+            parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{top + plot_h + 14 + 12 * line_no:.1f}" '
+                         f'text-anchor="middle" font-size="10">{html.escape(line)}</text>')
         x += bar_w + gap
     parts.append(_group_label(previous_group, group_start, x - gap, height))
     parts.append("</svg>")
@@ -134,7 +137,17 @@ def report_svg(summary: dict, width: int = 720, height: int = 300) -> str:
 
 
 def _short(label: str) -> str:
-    return {"Kept of the base's right answers": "Kept", "Your model + sources": "Yours + sources"}.get(label, label)
+    return {"Kept of the base's right answers": "Kept", "Your model + sources": "Yours + sources",
+            "Base + whole documents": "Base + whole docs"}.get(label, label)
+
+
+def _two_lines(label: str) -> list[str]:
+    """LABEL in one line, or two of about equal length when it has several words."""
+    words = label.split()
+    if len(words) < 2 or len(label) <= 10:
+        return [label]
+    cut = min(range(1, len(words)), key=lambda i: abs(len(" ".join(words[:i])) - len(" ".join(words[i:]))))
+    return [" ".join(words[:cut]), " ".join(words[cut:])]
 
 
 def _group_label(group: str, x0: float, x1: float, height: int) -> str:
