@@ -181,3 +181,42 @@ def pairs_workspace(facts_workspace):
                                 "strategy": "qa", "made_by": "teacher-x"})
     db.close()
     return facts_workspace
+
+
+@pytest.fixture
+def open_window(qtbot):
+    """Opens the main window on a workspace at 1200x760, as the app tests look at it, and
+    closes it after the test."""
+    from kwdesk.ui.main_window import MainWindow
+
+    opened = []
+
+    def open_(workspace):
+        win = MainWindow(workspace, "test model")
+        qtbot.addWidget(win)
+        win.show()
+        win.resize(1200, 760)
+        opened.append(win)
+        return win
+
+    yield open_
+    for win in opened:
+        win.close()
+
+
+@pytest.fixture
+def add_held_out():
+    """Adds (question, answer) pairs to a workspace as held-out questions written by hand, on
+    its first passage."""
+    from kwdesk.core.store.workspace import write_transaction
+
+    def add(workspace, pairs) -> None:
+        db = workspace.connect()
+        doc_id, chunk_id = db.execute("SELECT document_id, id FROM chunks ORDER BY seq LIMIT 1").fetchone()
+        with write_transaction(db):
+            for question, answer in pairs:
+                db["pairs"].insert({"question": question, "answer": answer, "split": "eval", "document_id": doc_id,
+                                    "chunk_id": chunk_id, "strategy": "manual"})
+        db.close()
+
+    return add

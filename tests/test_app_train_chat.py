@@ -12,13 +12,8 @@ from kwdesk.ui.main_window import CHAT, DOCUMENTS, MODELS, TRAIN, MainWindow
 
 
 @pytest.fixture
-def window(qtbot, pairs_workspace, no_threads_left):
-    win = MainWindow(pairs_workspace, "test model")
-    qtbot.addWidget(win)
-    win.show()
-    win.resize(1200, 760)
-    yield win
-    win.close()
+def window(no_threads_left, open_window, pairs_workspace):
+    return open_window(pairs_workspace)
 
 
 def run_status(db, run_id):

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from kwdesk.core.app.compare import Comparison, MethodResult, comparison_svg, recommend
-from kwdesk.core.store.workspace import write_transaction
 from kwdesk.core.train.methods import with_method
 from kwdesk.core.train.presets import preset
-from kwdesk.ui.main_window import TRAIN, MainWindow
+from kwdesk.ui.main_window import TRAIN
 
 HELD_OUT = [
     ("Can you tell me the height of the Larkspur Dam?", "The Larkspur Dam on the Veltra River is 212 metres high."),
@@ -54,20 +53,9 @@ def test_a_method_keeps_its_rate_relative_to_the_preset():
 
 
 @pytest.fixture
-def window(qtbot, pairs_workspace, no_threads_left):
-    db = pairs_workspace.connect()
-    doc_id, chunk_id = db.execute("SELECT document_id, id FROM chunks ORDER BY seq LIMIT 1").fetchone()
-    with write_transaction(db):
-        for question, answer in HELD_OUT:
-            db["pairs"].insert({"question": question, "answer": answer, "split": "eval", "document_id": doc_id,
-                                "chunk_id": chunk_id, "strategy": "manual"})
-    db.close()
-    win = MainWindow(pairs_workspace, "test model")
-    qtbot.addWidget(win)
-    win.show()
-    win.resize(1200, 760)
-    yield win
-    win.close()
+def window(no_threads_left, open_window, add_held_out, pairs_workspace):
+    add_held_out(pairs_workspace, HELD_OUT)
+    return open_window(pairs_workspace)
 
 
 def test_compare_two_methods_in_the_window_and_the_cli_then_keep_one(window, qtbot, db, screenshot, tmp_path):

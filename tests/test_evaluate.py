@@ -61,13 +61,9 @@ def test_no_held_out_questions_is_a_readable_error(workspace):
         EvaluateJob(workspace).run()
 
 
-def test_base_model_does_not_know_invented_facts_but_knows_general_ones(facts_workspace):
+def test_base_model_does_not_know_invented_facts_but_knows_general_ones(facts_workspace, add_held_out):
+    add_held_out(facts_workspace, HELD_OUT)
     db = facts_workspace.connect()
-    doc_id, chunk_id = db.execute("SELECT document_id, id FROM chunks ORDER BY seq LIMIT 1").fetchone()
-    with write_transaction(db):
-        for question, answer in HELD_OUT:
-            db["pairs"].insert({"question": question, "answer": answer, "split": "eval", "document_id": doc_id,
-                                "chunk_id": chunk_id, "strategy": "manual"})
     seen = []
     result = EvaluateJob(facts_workspace, "bundled", probe_limit=30, make_held_out=False).run(seen.append)
     assert seen and seen[-1].done == seen[-1].total
