@@ -45,8 +45,8 @@ def prepare(ws: Path, pages: int, tmp: Path) -> dict:
 
 
 def run_recipe(ws: Path, extra: list[str], probe_limit: int) -> dict:
-    _, conflicts = kwdesk(REPO, ws, "conflicts")
-    t_train, trained = kwdesk(REPO, ws, "train", "--export", *extra, *(["--allow-conflicts"] if conflicts else []))
+    # As a user who does not review: the unreviewed sides of any conflict are left out (the plan says so).
+    t_train, trained = kwdesk(REPO, ws, "train", "--export", *extra)
     t_eval, result = kwdesk(REPO, ws, "eval", "--probe-limit", str(probe_limit), "--report", str(ws.parent / f"{ws.name}.html"))
     return {"trained": trained, "result": result, "shared": shared_scores(ws, result["eval_id"]),
             "times": {"train+export": t_train, "eval": t_eval}}

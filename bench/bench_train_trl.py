@@ -111,7 +111,7 @@ def main() -> None:
 
     db = ws.connect()
     base = resolve_base(None)
-    records, _, _ = training_records(db, cfg, base)
+    records = training_records(db, cfg, base).records
     db.close()
     tokenizer = AutoTokenizer.from_pretrained(base.folder)
     examples = [encode_record(tokenizer, r, cfg.max_seq_len) for r in records]

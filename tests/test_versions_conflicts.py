@@ -138,6 +138,39 @@ def test_planted_contradictions_are_flagged_and_training_refuses_them(workspace,
     assert find_conflicts(db, contracts.id) == []
 
 
+def test_unreviewed_sides_of_a_conflict_are_left_out_and_the_plain_path_trains(workspace, tmp_path):
+    """A user who does not review is not stopped by what the teacher contradicted: the plan
+    says which pairs are left out, and the run trains the rest."""
+    from kwdesk.core.store.pairs import set_status
+    from kwdesk.core.train.job import plan_training
+
+    db = workspace.connect()
+    doc = _import(workspace, tmp_path / "dam.pdf", [DAM, TOWER])
+    dam, tower = _chunk_of(db, doc.document_id, "Larkspur"), _chunk_of(db, doc.document_id, "Orvane")
+    right = add_pair(db, "How high is the Larkspur Dam?", "The Larkspur Dam is 212 metres high.", chunk_id=dam)
+    wrong = add_pair(db, "What is the height of the Larkspur Dam?", "The Larkspur Dam stands 250 metres high.", chunk_id=dam)
+    water = add_pair(db, "How much water does the Orvane water tower hold?", "It holds 4,000 cubic metres.", chunk_id=tower)
+    set_status(db, [right, wrong, water], "new")  # as generated: nobody has looked at them
+
+    def plan():
+        return plan_training(TrainJob(workspace, preset("quick-try", max_steps=1, replay_ratio=0.0)), db)
+
+    both_new = plan()
+    assert (both_new.examples, both_new.left_out) == (1, 2)
+    assert "2 unreviewed pairs left out" in both_new.summary() and "Conflicts" in both_new.summary()
+
+    # The expert accepts one side: only the other, unreviewed one is left out.
+    set_status(db, [right], "accepted")
+    one_reviewed = plan()
+    assert (one_reviewed.examples, one_reviewed.left_out) == (2, 1)
+
+    result = TrainJob(workspace, preset("quick-try", max_steps=1, replay_ratio=0.0)).run()
+    trained = {json.loads(line)["source"] for line in (result.adapter_dir.parent / "dataset.jsonl").read_text().splitlines()}
+    assert trained == {f"pair:{right}", f"pair:{water}"}
+    config = json.loads((result.adapter_dir.parent / "config.json").read_text())
+    assert config["left_out_conflicting"] == [wrong]
+
+
 def test_both_sides_can_be_kept_and_conflicts_span_document_versions(versioned, tmp_path):
     ws, db, v1, v2, pairs = versioned
     new = add_pair(db, "How high is the Larkspur Dam now?", "The Larkspur Dam is 215 metres high.",

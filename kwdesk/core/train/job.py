@@ -16,8 +16,9 @@ import math
 import random
 import shutil
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from kwdesk.core.base import system
 from kwdesk.core.base.errors import KwdeskError
@@ -79,6 +80,7 @@ class TrainResult:
     examples: int
     replay_examples: int
     dataset_sha256: str
+    left_out: list[int] = field(default_factory=list)  # unreviewed pairs left out (check_conflicts)
 
     def to_dict(self) -> dict:
         return {
@@ -92,6 +94,7 @@ class TrainResult:
             "examples": self.examples,
             "replay_examples": self.replay_examples,
             "dataset_sha256": self.dataset_sha256,
+            "left_out_conflicting": self.left_out,
         }
 
 
@@ -111,20 +114,32 @@ def device_and_dtype():
     return ("cuda" if cuda else "cpu"), training_dtype(torch, cuda)
 
 
-def training_records(db, cfg: TrainConfig, base: BaseModel, on_status=None) -> tuple[list[dict], list[dict], str]:
-    """What a run trains, before tokenizing: [{"source", "question", "answer"}] (documents,
-    then replay; question "" for a training text), the replay prompts and answers chosen,
-    and the dataset hash. The training bundle writes the same records."""
+class TrainingRecords(NamedTuple):
+    """What a run trains, before tokenizing."""
+
+    records: list[dict]  # [{"source", "question", "answer"}]: documents, then replay ("" question: a text)
+    replay: list[dict]  # the replay prompts and answers chosen
+    dataset_sha256: str
+    left_out: list[int]  # unreviewed pairs left out for contradicting another (check_conflicts)
+
+
+def training_records(db, cfg: TrainConfig, base: BaseModel, on_status=None) -> TrainingRecords:
+    """What a run trains; the training bundle writes the same records."""
     from kwdesk.core.train.replay import replay_answers, replay_prompts
 
     items, records = [], []
     for pair_id, question, answer in pairs_for_training(db, cfg.accepted_only, cfg.collection_id):
         items.append([question, answer])
         records.append({"source": f"pair:{pair_id}", "question": question, "answer": answer})
+    left_out = check_conflicts(db, cfg, [int(r["source"].split(":")[1]) for r in records]) if records else []
+    if left_out:
+        out = set(left_out)
+        kept = [(item, record) for item, record in zip(items, records) if int(record["source"].split(":")[1]) not in out]
+        items, records = [k[0] for k in kept], [k[1] for k in kept]
     if not records:
         where = " in this collection" if cfg.collection_id is not None else ""
-        raise TrainingError(f"There is nothing to train on{where}: generate or add Q&A pairs first (rejected pairs are left out).")
-    check_conflicts(db, cfg, [int(r["source"].split(":")[1]) for r in records])
+        why = " (the rest contradict each other: choose in Data > Conflicts)" if left_out else " (rejected pairs are left out)"
+        raise TrainingError(f"There is nothing to train on{where}: generate or add Q&A pairs first{why}.")
     wanted = round(len(records) * cfg.replay_ratio)
     chosen: list[dict] = []
     if wanted:
@@ -143,7 +158,7 @@ def training_records(db, cfg: TrainConfig, base: BaseModel, on_status=None) -> t
             records.append({"source": f"replay:{index}", "question": record["prompt"], "answer": record["answer"],
                             **({"answers": answers} if answers else {})})
             items.append(["replay", record["prompt"], record["answer"], *([answers] if answers else [])])
-    return records, chosen, dataset_sha256(items)
+    return TrainingRecords(records, chosen, dataset_sha256(items), left_out)
 
 
 def write_dataset_snapshot(run_dir: Path, records: list[dict]) -> Path:
@@ -161,17 +176,37 @@ def write_dataset_snapshot(run_dir: Path, records: list[dict]) -> Path:
     return target
 
 
-def check_conflicts(db, cfg: TrainConfig, pair_ids: list[int]) -> list:
-    """The conflicts among the pairs to train; TrainingError unless the config allows them."""
+# A pair nobody has reviewed is left out of a run when it contradicts another pair; the
+# expert's own verdicts are not overruled.
+UNREVIEWED = "new"
+
+
+def check_conflicts(db, cfg: TrainConfig, pair_ids: list[int]) -> list[int]:
+    """The pairs to leave out of a run because they contradict another one: the unreviewed
+    side of each conflict (both, when neither was reviewed), so that a user who does not
+    review still trains without teaching the model two answers. TrainingError when the
+    expert accepted both sides of a conflict, unless the config allows conflicts."""
     from kwdesk.core.data.conflicts import conflicts_summary, find_conflicts
 
+    if cfg.allow_conflicts:
+        return []
     conflicts = find_conflicts(db, cfg.collection_id, pair_ids=pair_ids)
-    if conflicts and not cfg.allow_conflicts:
+    left_out = sorted({side.pair_id for c in conflicts for side in (c.a, c.b) if side.status == UNREVIEWED})
+    standing = [c for c in conflicts if c.a.pair_id not in left_out and c.b.pair_id not in left_out]
+    if standing:
         raise TrainingError(
-            f"{conflicts_summary(conflicts)}. Training both sides would teach the model two answers: choose one "
-            "in Data > Conflicts (or `kwdesk conflicts`), or train them anyway with --allow-conflicts."
+            f"{conflicts_summary(standing)}, and you accepted both sides. Training both would teach the model two "
+            "answers: choose one in Data > Conflicts (or `kwdesk conflicts`), or say there that both are right."
         )
-    return conflicts
+    return left_out
+
+
+def left_out_in_words(count: int) -> str:
+    """The plan's note on pairs left out for contradicting others ("" for none)."""
+    if not count:
+        return ""
+    they = "they contradict other pairs" if count != 1 else "it contradicts another pair"
+    return f"{count} unreviewed pair{'s' if count != 1 else ''} left out because {they} (choose in Data > Conflicts to train them)"
 
 
 class TrainJob(Job):
@@ -189,13 +224,14 @@ class TrainJob(Job):
         self.config = config or PRESETS["learn-documents"]
         self.base_spec = base
         self.resume_run = resume_run
+        self.left_out: list[int] = []  # set by build_examples (training_records)
 
     # --- data ------------------------------------------------------------------------------
 
     def build_examples(self, db, tokenizer, base: BaseModel, on_status=None) -> tuple[list[Example], int, str]:
         """The examples of one epoch (documents, then replay) and the dataset hash."""
         on_status = on_status or (lambda m: self.report(0, None, m))
-        records, _, data_hash = training_records(db, self.config, base, on_status)
+        records, _, data_hash, self.left_out = training_records(db, self.config, base, on_status)
         # What is trained is these records: the snapshot is written from them, never queried
         # again (an edit made while the model loads must not change the run's dataset.jsonl).
         self._records = records
@@ -300,7 +336,8 @@ class TrainJob(Job):
             seconds, _ = estimate_run(base, cfg, examples, n_replay, total_steps - step, steps_per_epoch)
             self.report(step, total_steps, f"Training {len(examples) - n_replay} examples from your documents + {n_replay} "
                         f"replay: {total_steps - step} steps{f' ({why})' if why else ''}, about "
-                        f"{format_duration(seconds)} on this machine (estimate)",
+                        f"{format_duration(seconds)} on this machine (estimate)"
+                        + (f". {left_out_in_words(len(self.left_out))}" if self.left_out else ""),
                         run_id=run_id, estimated_s=seconds)
             if state is None:
                 write_dataset_snapshot(run_dir, self._records)
@@ -343,7 +380,7 @@ class TrainJob(Job):
             elapsed = time.monotonic() - started
             result = TrainResult(
                 run_id, adapter_dir, step, losses, tokens_done / elapsed if elapsed else 0.0, peak_memory_mb(device),
-                len(examples) - n_replay, n_replay, data_hash,
+                len(examples) - n_replay, n_replay, data_hash, self.left_out,
             )
             record_finished_run(db, run_id, result, base, order_log)
             return result
@@ -500,6 +537,7 @@ class TrainJob(Job):
             "examples": examples,
             "replay_examples": replay,
             "collection": self._collection_name(),
+            "left_out_conflicting": self.left_out,
         }
         tmp = run_dir / "config.json.part"
         tmp.write_text(json.dumps(config, indent=2))
@@ -587,6 +625,7 @@ class TrainPlan:
     epochs: float = 0.0
     learning_rate: float = 0.0
     recipe: str = ""  # why these passes, where they were chosen from the data
+    left_out: int = 0  # unreviewed pairs left out for contradicting others
 
     def to_dict(self) -> dict:
         return {k: (round(v) if k.startswith("estimated") else v) for k, v in self.__dict__.items()}
@@ -596,7 +635,8 @@ class TrainPlan:
         chosen = f" ({self.recipe})" if self.recipe else ""
         return (f"{self.examples} examples from your documents + {self.replay_examples} replay, {self.tokens_per_epoch:,} "
                 f"tokens a pass, {self.steps} steps{chosen}. About {format_duration(self.estimated_seconds)} and "
-                f"{self.estimated_memory_mb / 1000:.1f} GB of memory on this machine (an estimate).")
+                f"{self.estimated_memory_mb / 1000:.1f} GB of memory on this machine (an estimate)."
+                + (f" {left_out_in_words(self.left_out)}." if self.left_out else ""))
 
 
 # Measured on the 2-core development machine with the bundled 135M model: about 115
@@ -618,7 +658,7 @@ def plan_training(job: TrainJob, db, on_status=None) -> TrainPlan:
     steps = cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs))
     seconds, memory_mb = estimate_run(base, cfg, examples, n_replay, steps, steps_per_epoch)
     return TrainPlan(len(examples) - n_replay, n_replay, sum(len(e) for e in examples), steps, seconds, memory_mb,
-                     cfg.epochs, cfg.learning_rate, why)
+                     cfg.epochs, cfg.learning_rate, why, len(job.left_out))
 
 
 def estimate_run(base: BaseModel, cfg: TrainConfig, examples: list, n_replay: int, steps: int,
