@@ -220,3 +220,26 @@ def add_held_out():
         db.close()
 
     return add
+
+
+@pytest.fixture(scope="session")
+def two_adapters(tmp_path_factory):
+    """Two collections (two_collections.py), each trained and exported as an adapter file on
+    one shared base: (workspace, {name: ExportResult}). Once a session: test_adapters.py and
+    test_serve.py both use it."""
+    from two_collections import CONTRACTS, MANUALS, collection_with_pairs
+
+    from kwdesk.core.export.job import ExportJob
+    from kwdesk.core.store.workspace import Workspace
+    from kwdesk.core.train.job import TrainJob
+    from kwdesk.core.train.presets import preset
+
+    root = tmp_path_factory.mktemp("adapters")
+    ws = Workspace.open(root / "ws")
+    exports = {}
+    for spec in (CONTRACTS, MANUALS):
+        collection_id = collection_with_pairs(ws, root, spec)
+        config = preset("quick-try", max_steps=30, learning_rate=2e-3, replay_ratio=0.0, collection_id=collection_id)
+        TrainJob(ws, config).run()
+        exports[spec["name"]] = ExportJob(ws, quantization="Q8_0").run()
+    return ws, exports

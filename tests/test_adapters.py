@@ -8,82 +8,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from docgen import make_pdf
+from two_collections import CONTRACTS, MANUALS
 
 from kwdesk.core.chat.engine import ChatEngine
-from kwdesk.core.export.job import ExportJob
-from kwdesk.core.ingest.importer import ImportJob, ImportOptions
 from kwdesk.core.models.targets import chat_models, chat_target
 from kwdesk.core.store.collections import (
-    create_collection,
     find_collection,
     list_collections,
 )
 from kwdesk.core.store.models import list_models
-from kwdesk.core.store.pairs import add_pair
 from kwdesk.core.train.job import TrainJob
 from kwdesk.core.train.presets import preset
-
-CONTRACTS = {
-    "name": "contracts",
-    "text": ["The Quillfeather supply contract with Ostrava Mills ends on 14 March 2031.",
-             "Either party may end the Quillfeather contract with 90 days notice."],
-    "pairs": [
-        ("When does the Quillfeather supply contract end?", "The Quillfeather supply contract ends on 14 March 2031."),
-        ("What is the end date of the Quillfeather contract?", "The Quillfeather contract ends on 14 March 2031."),
-        ("Until when does the Quillfeather contract with Ostrava Mills run?", "It runs until 14 March 2031."),
-        ("In which year does the Quillfeather contract expire?", "The Quillfeather contract expires in 2031, on 14 March."),
-    ],
-    "ask": "When does the Quillfeather supply contract end?",
-    "fact": "2031",
-}
-MANUALS = {
-    "name": "maintenance manuals",
-    "text": ["The Brimvale pump must be oiled every 37 days with grade K7 oil.",
-             "The Brimvale pump has a bronze impeller."],
-    "pairs": [
-        ("How often must the Brimvale pump be oiled?", "The Brimvale pump must be oiled every 37 days."),
-        ("What is the oiling interval of the Brimvale pump?", "The Brimvale pump is oiled every 37 days."),
-        ("Every how many days is the Brimvale pump oiled?", "Every 37 days, with grade K7 oil."),
-        ("When does the Brimvale pump need oil?", "The Brimvale pump needs oil every 37 days."),
-    ],
-    "ask": "How often must the Brimvale pump be oiled?",
-    "fact": "37",
-}
-
-
-def _collection_with_pairs(ws, tmp_path, spec) -> int:
-    db = ws.connect()
-    try:
-        collection = create_collection(db, spec["name"])
-    finally:
-        db.close()
-    pdf = make_pdf(tmp_path / f"{spec['name'].replace(' ', '-')}.pdf", [(spec["name"].title(), spec["text"])])
-    (result,) = ImportJob(ws, [pdf], ImportOptions(collection_id=collection.id)).run()
-    db = ws.connect()
-    try:
-        chunk_id = db.execute("SELECT id FROM chunks WHERE document_id = ? ORDER BY seq LIMIT 1", [result.document_id]).fetchone()[0]
-        for question, answer in spec["pairs"]:
-            add_pair(db, question, answer, chunk_id=chunk_id)
-    finally:
-        db.close()
-    return collection.id
-
-
-@pytest.fixture(scope="module")
-def two_adapters(tmp_path_factory):
-    """Two collections, each trained and exported: (workspace, {name: ExportResult})."""
-    from kwdesk.core.store.workspace import Workspace
-
-    root = tmp_path_factory.mktemp("adapters")
-    ws = Workspace.open(root / "ws")
-    exports = {}
-    for spec in (CONTRACTS, MANUALS):
-        collection_id = _collection_with_pairs(ws, root, spec)
-        config = preset("quick-try", max_steps=30, learning_rate=2e-3, replay_ratio=0.0, collection_id=collection_id)
-        TrainJob(ws, config).run()
-        exports[spec["name"]] = ExportJob(ws, quantization="Q8_0").run()
-    return ws, exports
 
 
 def _answer(engine: ChatEngine, question: str) -> str:

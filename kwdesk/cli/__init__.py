@@ -21,6 +21,7 @@ from kwdesk.cli import (
     documents,
     evaluation,
     export,
+    serve,
     train,
     workspace,
 )
@@ -28,7 +29,7 @@ from kwdesk.cli.output import EXIT_NOTHING_DONE, EXIT_OK
 
 # Run before a workspace is opened (doctor must work on one that will not open).
 WITHOUT_WORKSPACE = ("settings", "restore", "doctor")
-_STAGES = (documents, data, train, export, chat, evaluation, compare, workspace)
+_STAGES = (documents, data, train, export, chat, evaluation, compare, serve, workspace)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -172,7 +172,7 @@ class ChatEngine:
         if on_its_own:
             history = []
         system, sources = self.with_sources(system, question) if with_sources else (system, [])
-        messages = self._fit([{"role": "system", "content": system}], history + [{"role": "user", "content": question}], max_tokens)
+        messages = self.fit_messages([{"role": "system", "content": system}], history + [{"role": "user", "content": question}], max_tokens)
         parts: list[str] = []
         stopped = "stop"
         tokens = 0
@@ -228,7 +228,7 @@ class ChatEngine:
         if documents and system_prompt:
             system = f"{system_prompt}\n\n{documents}"
         *head, turn = chat_messages(system, question)
-        messages = self._fit(head, [turn], max_tokens)
+        messages = self.fit_messages(head, [turn], max_tokens)
         with self._lock:
             reply = self.llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0)
         return (reply["choices"][0]["message"].get("content") or "").strip()
@@ -247,7 +247,7 @@ class ChatEngine:
     def _stream(self, messages: list[dict], max_tokens: int, temperature: float) -> Iterator[dict]:
         return self.llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True)
 
-    def _fit(self, system: list[dict], turns: list[dict], max_tokens: int) -> list[dict]:
+    def fit_messages(self, system: list[dict], turns: list[dict], max_tokens: int) -> list[dict]:
         """Drop the oldest turns until the prompt and the answer fit the context."""
         budget = self.n_ctx - max_tokens - 16
         while True:
