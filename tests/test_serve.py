@@ -163,3 +163,27 @@ def test_a_network_bind_needs_the_key_and_a_full_queue_answers_503(two_adapters)
         assert reply.choices[0].message.content is not None
     finally:
         _stop(proc)
+
+
+def test_the_models_page_serves_and_stops(two_adapters, no_threads_left, open_window, screenshot):
+    """Serve in the app: the same server, its address shown, and Stop."""
+    from kwdesk.ui.main_window import MODELS
+
+    ws, exports = two_adapters
+    win = open_window(ws)
+    win.steps.setCurrentRow(MODELS)
+    bar = win.library.serve_bar
+    bar.start(port=0)
+    assert bar.server is not None and bar.button.text() == "Stop serving"
+    url = bar.server.url
+    listed = json.loads(urllib.request.urlopen(url + "/models", timeout=10).read())["data"]
+    # Each collection's model file and its adapter on the shared base, and that base.
+    assert sorted(m["kwdesk"]["kind"] for m in listed) == ["adapter", "adapter", "base", "personal", "personal"]
+    assert url in bar.label.text() and "Serving 5 models" in bar.label.text()
+    assert {m["kwdesk"]["model_id"] for m in listed} >= {exports["contracts"].adapter["model_id"],
+                                                        exports["maintenance manuals"].adapter["model_id"]}
+    screenshot(win, "models-serving")
+    bar.toggle()
+    assert bar.server is None and bar.label.text() == ""
+    with pytest.raises(OSError):
+        urllib.request.urlopen(url + "/models", timeout=5)

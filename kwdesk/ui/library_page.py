@@ -37,6 +37,7 @@ from kwdesk.core.store.models import (
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.report_image import save_png, svg_to_image
+from kwdesk.ui.serve_bar import ServeBar
 
 KIND_LABELS = {"base": "base model", "adapter": "adapter (LoRA)", "merged": "merged model", "gguf": "model file (GGUF)",
                "gguf-lora": "adapter file (GGUF LoRA)"}
@@ -135,6 +136,8 @@ class LibraryPage(QWidget):
         top_layout.addLayout(buttons)
         top_layout.addWidget(self.eval_bar)
         top_layout.addWidget(self.share_bar)
+        self.serve_bar = ServeBar(workspace)
+        top_layout.addWidget(self.serve_bar)
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.addWidget(top)
         splitter.addWidget(report)
@@ -300,4 +303,5 @@ class LibraryPage(QWidget):
     def shutdown(self) -> None:
         self.eval_bar.shutdown()
         self.share_bar.shutdown()
+        self.serve_bar.shutdown()
         self.db.close()
