@@ -197,27 +197,13 @@ class OpenAIServer:
     def stream_chat(self, served, messages, options, with_sources, put, cancel: threading.Event) -> None:
         engine, fitted, sources = self._prepare_chat(served, messages, options, with_sources)
         put(("sources", sources))
-        chunks = engine.llm.create_chat_completion(messages=fitted, stream=True, **options)
-        try:
-            for chunk in chunks:
-                if cancel.is_set():
-                    break
-                put(("chunk", chunk))
-        finally:
-            chunks.close()
+        _pump(engine.llm.create_chat_completion(messages=fitted, stream=True, **options), put, cancel)
 
     def generate_text(self, served, prompt: str, options: dict, stream: bool, put=None, cancel=None):
         engine = self.engines.ready(served.target)
         if not stream:
             return engine.llm.create_completion(prompt=prompt, **options)
-        chunks = engine.llm.create_completion(prompt=prompt, stream=True, **options)
-        try:
-            for chunk in chunks:
-                if cancel.is_set():
-                    break
-                put(("chunk", chunk))
-        finally:
-            chunks.close()
+        _pump(engine.llm.create_completion(prompt=prompt, stream=True, **options), put, cancel)
         return None
 
     # --- the bridge between the worker thread and the event loop --------------------------
@@ -264,6 +250,18 @@ class OpenAIServer:
                 await future
             # Counted once the generation has stopped: the turn ends in the same step.
             self.cancelled += 0 if finished else 1
+
+
+def _pump(chunks, put, cancel: threading.Event) -> None:
+    """Hand a llama.cpp stream's chunks to PUT until it ends or CANCEL is set (checked
+    between two tokens); the stream is closed either way."""
+    try:
+        for chunk in chunks:
+            if cancel.is_set():
+                break
+            put(("chunk", chunk))
+    finally:
+        chunks.close()
 
 
 def _sse(data) -> bytes:
