@@ -165,6 +165,7 @@ def load(ws: Path, clients: int, requests: int) -> dict:
 
     kw, url = start_kwdesk(ws)
     latencies, busy, failures = [], [0], []
+    per_client: list[list[float]] = [[] for _ in range(clients)]
     lock = threading.Lock()
     try:
         model = [m["id"] for m in model_ids(url) if m["kwdesk"]["kind"] == "adapter"][0]
@@ -175,9 +176,10 @@ def load(ws: Path, clients: int, requests: int) -> dict:
                 started = time.perf_counter()
                 try:
                     client.chat.completions.create(model=model, messages=[{"role": "user", "content": f"Say {i}."}],
-                                                   max_tokens=4, temperature=0)
+                                                   max_tokens=4, temperature=0, user=f"client{n}")
                     with lock:
                         latencies.append(time.perf_counter() - started)
+                        per_client[n].append(time.perf_counter() - started)
                 except openai.InternalServerError as exc:
                     with lock:
                         if exc.status_code == 503:
@@ -202,7 +204,10 @@ def load(ws: Path, clients: int, requests: int) -> dict:
     return {"requests": clients * requests, "answered": len(latencies), "busy_503": busy[0], "failures": failures[:5],
             "failed": len(failures), "p50_s": latencies[len(latencies) // 2] if latencies else None,
             "p99_s": latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] if latencies else None,
-            "wall_s": wall}
+            "wall_s": wall,
+            # Fairness: each client's median latency, the slowest against the fastest.
+            "client_p50_spread": (max(statistics.median(c) for c in per_client if c)
+                                  / min(statistics.median(c) for c in per_client if c)) if latencies else None}
 
 
 def main() -> int:
@@ -248,7 +253,8 @@ def main() -> int:
     result = load(root, args.clients, args.requests)
     print(f"load: {args.clients} clients x {args.requests} requests: {result['answered']} answered, "
           f"{result['busy_503']} refused busy (503), {result['failed']} failed {result['failures']}; "
-          f"p50 {result['p50_s']:.2f} s, p99 {result['p99_s']:.2f} s, {result['wall_s']:.0f} s in all")
+          f"p50 {result['p50_s']:.2f} s, p99 {result['p99_s']:.2f} s, {result['wall_s']:.0f} s in all; "
+          f"slowest client's median latency / fastest's {result['client_p50_spread']:.2f}")
     return 0
 
 

@@ -1,10 +1,12 @@
 """The loaded models of a server, and the one generation at a time they can run.
 
 llama.cpp computes one answer at a time on these cores, so the server runs one generation
-at a time and queues the rest in the order they came (first come, first served: eight
-clients asking at once each wait their turn). The wait is bounded: a request that would
-queue behind MAX_WAITING others is refused at once with a Retry-After, which a client can
-act on, instead of hanging.
+at a time and queues the rest. The queue is fair between clients: each client (the
+request's OpenAI "user" field, else its address) waits in a line of its own, and turns go
+round the clients in order, so that a script sending fifty requests does not make a person
+in a chat window wait behind all fifty; within one client, first come, first served. The
+wait is bounded: a request that would queue behind MAX_WAITING others is refused at once
+with a Retry-After, which a client can act on, instead of hanging.
 
 One model in memory per base file: a personal adapter and the base it applies to share one
 loaded model, and the adapter is switched between requests (milliseconds) instead of
@@ -16,7 +18,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections import OrderedDict
+import time
+from collections import OrderedDict, deque
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -37,45 +40,76 @@ class QueueFull(KwdeskError):
 
 
 class Turns:
-    """First come, first served, one at a time, with a bounded wait. Used from the server's
-    event loop only (asyncio.Lock wakes its waiters in the order they came)."""
+    """One turn at a time, round the waiting clients in order, with a bounded wait. Used
+    from the server's event loop only."""
 
     def __init__(self, max_waiting: int) -> None:
         self.max_waiting = max_waiting
-        self.waiting = 0
         self.served = 0
-        self._lock: asyncio.Lock | None = None
+        self._running = False
+        # Clients with requests waiting, the next to be served first; each a line of futures.
+        self._lines: OrderedDict[str, deque[asyncio.Future]] = OrderedDict()
         self._seconds_each = 2.0  # a running mean of a turn's length, for Retry-After
+
+    @property
+    def waiting(self) -> int:
+        return sum(len(line) for line in self._lines.values())
 
     @property
     def busy(self) -> bool:
         """A generation is running."""
-        return self._lock is not None and self._lock.locked()
+        return self._running
 
     def admit(self) -> None:
         """Refuse now (QueueFull) when the request would wait behind too many others."""
-        if self.busy and self.waiting >= self.max_waiting:
-            raise QueueFull(self.waiting, max(1, round(self._seconds_each * (self.waiting + 1))))
+        waiting = self.waiting
+        if self._running and waiting >= self.max_waiting:
+            raise QueueFull(waiting, max(1, round(self._seconds_each * (waiting + 1))))
 
     @asynccontextmanager
-    async def turn(self):
+    async def turn(self, client: str = ""):
         """Wait for this request's turn (admit first); the turn ends when the block does."""
-        import time
-
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        self.waiting += 1
-        try:
-            await self._lock.acquire()
-        finally:
-            self.waiting -= 1
+        if self._running or self._lines:
+            granted = asyncio.get_running_loop().create_future()
+            self._lines.setdefault(client, deque()).append(granted)
+            try:
+                await granted
+            except asyncio.CancelledError:
+                if granted.done() and not granted.cancelled():
+                    self._next()  # the turn was handed over as the wait was cancelled: pass it on
+                else:
+                    self._drop(client, granted)
+                raise
+        else:
+            self._running = True
         started = time.monotonic()
         try:
             yield
         finally:
-            self._lock.release()
             self.served += 1
             self._seconds_each = 0.8 * self._seconds_each + 0.2 * (time.monotonic() - started)
+            self._next()
+
+    def _next(self) -> None:
+        """Hand the turn to the first request of the next client in the round, if any."""
+        while self._lines:
+            client, line = next(iter(self._lines.items()))
+            granted = line.popleft()
+            if line:
+                self._lines.move_to_end(client)  # served now: to the back of the round
+            else:
+                del self._lines[client]
+            if not granted.done():
+                granted.set_result(None)
+                return
+        self._running = False
+
+    def _drop(self, client: str, granted: asyncio.Future) -> None:
+        line = self._lines.get(client)
+        if line is not None and granted in line:
+            line.remove(granted)
+            if not line:
+                del self._lines[client]
 
 
 class Engines:

@@ -5,8 +5,8 @@
     POST /v1/completions        plain text completion
     GET  /health                {"status": "ok", "waiting": N}
 
-The request's "model" picks the model (serve/catalog.py); generations take turns
-(serve/engines.py). A kwdesk extension asks for an answer with sources: the request body's
+The request's "model" picks the model (serve/catalog.py); generations take turns, round
+the clients (serve/engines.py: a client is the request's "user" field, else its address). A kwdesk extension asks for an answer with sources: the request body's
 "kwdesk": {"sources": true} puts the passages of the user's documents that match the last
 question in the system prompt, and the response's "kwdesk" field carries them (document,
 pages, text) and, when not streamed, the check of each statement against them
@@ -264,6 +264,15 @@ def _pump(chunks, put, cancel: threading.Event) -> None:
         chunks.close()
 
 
+def client_of(request, body: dict) -> str:
+    """Who asks, for the fair queue: the OpenAI "user" field where the client sets one (a
+    front end such as Open WebUI names its users there), else the address it asks from."""
+    user = body.get("user")
+    if isinstance(user, str) and user.strip():
+        return "user:" + user.strip()[:200]
+    return "host:" + (request.client.host if request.client else "")
+
+
 def _sse(data) -> bytes:
     return f"data: {data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
@@ -332,9 +341,10 @@ def create_app(server: OpenAIServer):
     async def chat(request):
         body = await server.body(request)
         served, messages, options, with_sources = server.chat_request(body)
+        client = client_of(request, body)
         server.turns.admit()
         if not body.get("stream"):
-            async with server.turns.turn():
+            async with server.turns.turn(client):
                 reply, sources = await server.run(server.generate_chat, served, messages, options, with_sources)
             reply["model"] = served.id
             if with_sources:
@@ -346,7 +356,7 @@ def create_app(server: OpenAIServer):
             return JSONResponse(reply)
 
         async def events():
-            async with server.turns.turn():
+            async with server.turns.turn(client):
                 first, sources = True, []
                 async for kind, item in server.streamed(server.stream_chat, served, messages, options, with_sources):
                     if kind == "sources":
@@ -368,15 +378,16 @@ def create_app(server: OpenAIServer):
         if not isinstance(prompt, str) or not prompt:
             raise ApiError(400, "prompt must be a non-empty string.", param="prompt")
         served, options = server.model(body.get("model")), server.options(body)
+        client = client_of(request, body)
         server.turns.admit()
         if not body.get("stream"):
-            async with server.turns.turn():
+            async with server.turns.turn(client):
                 reply = await server.run(server.generate_text, served, prompt, options, False)
             reply["model"] = served.id
             return JSONResponse(reply)
 
         async def events():
-            async with server.turns.turn():
+            async with server.turns.turn(client):
                 async for _, item in server.streamed(server.generate_text, served, prompt, options, True):
                     item["model"] = served.id
                     yield _sse(item)
