@@ -93,8 +93,10 @@ def test_the_model_picker_and_the_cli_offer_base_plus_adapter(two_adapters):
     finally:
         db.close()
     assert len(adapters) == 2
-    for entry in adapters:
-        assert "adapter" in labels[str(entry.id)]
+    # One entry a model, by its collection's name: the adapter file on the shared base.
+    assert len(labels) == 3
+    for entry, name in zip(adapters, ("Contracts, version 1", "Maintenance manuals, version 1")):
+        assert labels[str(entry.id)].startswith(name)
     manuals = exports["maintenance manuals"].adapter["model_id"]
     proc = subprocess.run(
         [sys.executable, "-m", "kwdesk", "--workspace", str(ws.root), "chat", "--model", str(manuals), "--once",
@@ -135,7 +137,8 @@ def test_the_app_switches_adapters_on_the_loaded_base_and_shows_the_saving(two_a
         # The library shows the adapter files and what sharing the base saves.
         win.steps.setCurrentRow(MODELS)
         win.library.refresh()
-        assert "2 adapter file(s) on one base" in win.library.savings.text() and "saved" in win.library.savings.text()
+        assert "2 models share one base model file" in win.library.savings.text() and "saved" in win.library.savings.text()
+        assert [m.name for m in win.library.models] == ["Maintenance manuals, version 1", "Contracts, version 1"]
         screenshot(win, "library-adapters")
     finally:
         win.close()

@@ -24,7 +24,11 @@ def test_train_cancel_resume_export_and_chat_with_the_result(window, qtbot, db, 
     page = window.train
     window.steps.setCurrentRow(TRAIN)
     qtbot.waitUntil(lambda: "examples from your documents" in page.plan_label.text(), timeout=120_000)
-    assert page.plan_label.text().startswith("3 examples from your documents")
+    # Which pairs it trains, before it starts: none reviewed yet, so all three, and the choice.
+    assert page.plan_label.text().startswith("Trains all 3 pairs: none reviewed yet")
+    assert "3 examples from your documents" in page.plan_label.text()
+    assert [page.pairs_combo.itemText(i) for i in range(2)] == ["Approved and not yet reviewed (3)",
+                                                                "Only the ones I approved (0)"]
     page.auto_export.setChecked(False)
 
     steps_seen = []
@@ -46,7 +50,9 @@ def test_train_cancel_resume_export_and_chat_with_the_result(window, qtbot, db, 
     assert run_status(db, run_id) == "done", page.train_bar.message.text()
     assert steps_seen[-1] == 8 and stopped_at + 1 in steps_seen  # went on from where it stopped
     assert len(page.curve.losses) == 8  # the curve holds the whole run, before and after the stop
-    assert "Run" in page.train_bar.message.text() and "done" in page.train_bar.message.text()
+    # The model by its name, and what to do next.
+    assert page.train_bar.message.text().startswith("Handbook, version 1 is trained (8 steps")
+    assert "Make its model file" in page.train_bar.message.text()
     screenshot(window, "train-done")
 
     # Export the run: merge -> GGUF -> quantize -> verify, then chat with it.
@@ -62,11 +68,16 @@ def test_train_cancel_resume_export_and_chat_with_the_result(window, qtbot, db, 
     assert json.loads(meta)["strength"] == 0.9
 
     window.steps.setCurrentRow(MODELS)
-    assert any(entry.id == model_id for entry in window.library.entries)
+    # One entry for the trained model, however many files it has, named after its documents.
+    library = window.library
+    assert len(library.models) == 1 and model_id in library.models[0].ids
+    assert library.table.item(0, 0).text().endswith(", version 1")
+    assert library.select_model(model_id)
+    library.details_button.click()
+    kinds = {library.files.item(row, 2).text() for row in range(library.files.rowCount())}
+    assert {"model file (GGUF)", "adapter (LoRA, for PEFT)"} <= kinds
     screenshot(window, "models")
     # Use elsewhere: LM Studio's folder layout and the adapter in PEFT format, as jobs.
-    library = window.library
-    library.table.selectRow([e.id for e in library.entries].index(model_id))
     assert library.share_button.isEnabled()
     library.add_to_lmstudio(tmp_path / "lms")
     qtbot.waitUntil(lambda: not library.share_bar.is_busy(), timeout=60_000)

@@ -127,9 +127,10 @@ def test_evaluate_from_the_models_step_shows_and_exports_the_report(qtbot, facts
                                          "chunk_id": chunk_id, "strategy": "qa", "status": "accepted"}).last_pk
             db["pairs"].insert({"question": held_question, "answer": answer, "split": "eval", "document_id": doc_id,
                                 "chunk_id": chunk_id, "strategy": "manual", "parent_pair_id": parent})
-        # The bundled model, registered as a model file: a real GGUF to evaluate.
+        # The bundled model, registered as the model file of a finished run: a real GGUF to evaluate.
+        run_id = db["runs"].insert({"kind": "train", "status": "done", "config": "{}"}).last_pk
         model_id = db["models"].insert({"kind": "gguf", "name": "bundled as a model", "path": str(bundled_model_path()),
-                                        "verified": 1, "quantization": "Q8_0"}).last_pk
+                                        "verified": 1, "quantization": "Q8_0", "run_id": run_id}).last_pk
     window = MainWindow(facts_workspace, "test model")
     qtbot.addWidget(window)
     window.show()
@@ -138,13 +139,16 @@ def test_evaluate_from_the_models_step_shows_and_exports_the_report(qtbot, facts
     page = window.library
     page.probe_limit = 8
     page.table.selectRow(0)
-    assert page.selected().id == model_id and page.evaluate_button.isEnabled()
+    assert page.selected().chat_file.id == model_id and page.evaluate_button.isEnabled()
+    assert page.table.item(0, 0).text().endswith(", version 1") and "not evaluated yet" in page.table.item(0, 1).text()
     assert page.eval_summary.text() == "Not evaluated yet."
     page.evaluate_button.click()
     qtbot.waitUntil(lambda: not page.eval_bar.is_busy(), timeout=300_000)
     assert "Evaluation" in page.eval_bar.message.text(), page.eval_bar.message.text()
     assert not page.chart.pixmap().isNull()
     assert "Held-out questions about your documents: base" in page.eval_summary.text()
+    # What it knows, in the expert's words, on its row.
+    assert "test questions alone" in page.table.item(0, 1).text() and "general knowledge" in page.table.item(0, 1).text()
     screenshot(window, "models-evaluated")
 
     html_file = page.export_report(tmp_path / "report.html")

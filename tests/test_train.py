@@ -362,7 +362,23 @@ def test_the_cli_says_how_long_a_run_will_take_before_it_starts(fact_workspace):
     assert proc.returncode == 0, proc.stderr[-2000:]
     plan = [line for line in proc.stderr.splitlines() if "on this machine (estimate)" in line]
     assert len(plan) == 1 and "2 steps, about" in plan[0] and "examples from your documents" in plan[0], proc.stderr[-2000:]
+    # Which pairs: the four never reviewed (the rejected one is never trained).
+    assert plan[0].endswith("Trains all 4 pairs: none reviewed yet (you can train only the ones you approve)."), plan[0]
     assert proc.stdout.startswith("Run ")  # the result after it, on stdout
+
+
+def test_the_plan_counts_the_pairs_it_trains_approved_or_not(fact_workspace, db):
+    from kwdesk.core.store.pairs import review_counts
+    from kwdesk.core.train.job import pairs_in_words
+
+    assert review_counts(db) == (0, 4)
+    with write_transaction(db):
+        db.execute("UPDATE pairs SET status = 'accepted' WHERE id = 1")
+        db.execute("UPDATE pairs SET status = 'edited' WHERE id = 2")
+    approved, unreviewed = review_counts(db)
+    assert (approved, unreviewed) == (2, 2)
+    assert pairs_in_words(approved, unreviewed, False) == "Trains the 2 pairs you approved and 2 pairs not reviewed yet."
+    assert pairs_in_words(approved, unreviewed, True) == "Trains the 2 pairs you approved (2 pairs not reviewed yet are left out)."
 
 
 def test_the_plan_gives_little_data_more_passes_and_says_why(fact_workspace, workspace, db):

@@ -37,35 +37,76 @@ def cmd_export(workspace, args) -> int:
 
 
 def cmd_models(workspace, args) -> int:
-    from kwdesk.core.store.models import (
-        adapter_savings,
-        delete_model,
-        list_models,
+    from kwdesk.core.store.models import adapter_savings, delete_model, list_models
+    from kwdesk.core.store.personal import (
+        FILE_KINDS,
+        PersonalModelError,
+        personal_models,
+        rename_personal_model,
     )
 
     db = workspace.connect()
     try:
-        savings = adapter_savings(db)
         if args.action == "delete":
-            if not args.ids:
-                print("kwdesk: name the model ids to delete", file=sys.stderr)
+            ids = _ids(args.ids)
+            if not ids:
+                print("kwdesk: name the model ids to delete (kwdesk models lists them)", file=sys.stderr)
                 return EXIT_USAGE
-            for model_id in args.ids:
+            for model_id in ids:
                 entry = delete_model(workspace, db, model_id)
                 print(f"deleted {entry.id}: {entry.name}", file=sys.stderr)
             return EXIT_OK
-        models = list_models(db)
+        if args.action == "rename":
+            if not args.ids or not args.ids[0].isdigit():
+                print('kwdesk: kwdesk models rename ID "New name" (ID: any id of the model\'s files; '
+                      'no name: the name kwdesk gives it)', file=sys.stderr)
+                return EXIT_USAGE
+            entry = next((m for m in list_models(db) if m.id == int(args.ids[0])), None)
+            if entry is None or entry.run_id is None:
+                print(f"kwdesk: {args.ids[0]} is not a file of a trained model (kwdesk models lists them)", file=sys.stderr)
+                return EXIT_USAGE
+            try:
+                model = rename_personal_model(db, entry.run_id, " ".join(args.ids[1:]))
+            except PersonalModelError as exc:
+                print(f"kwdesk: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            print(model.name)
+            return EXIT_OK
+        savings = adapter_savings(db)
+        models, personal = list_models(db), list(reversed(personal_models(db)))
     finally:
         db.close()
+    if args.json:  # every file, with the name of the model it belongs to
+        names = {f.id: m.name for m in personal for f in m.files}
+        print_json([{**m.to_dict(), "model": names.get(m.id, m.name)} for m in models])
+        return EXIT_OK
     if listed(args, models, "No models yet: train one (kwdesk train), then export it (kwdesk export)."):
         return EXIT_OK
-    for m in models:
-        size = f"{m.size_bytes / 1e6:.0f} MB" if m.size_bytes else ""
-        check = {True: "verified", False: "FAILED", None: ""}[m.verified]
-        print(f"{m.id:>4}  {m.kind:<9} {m.name:<48} {m.quantization or '':<7} {size:>7}  {check}  run {m.run_id}")
+    # One block a personal model, newest first: its name, what it knows, then its files by id.
+    in_models = set()
+    for model in personal:
+        print(f"{model.name}  ({model.trained_on}; {model.quality_in_words})")
+        for m in model.files:
+            in_models.add(m.id)
+            _print_file(m, FILE_KINDS)
+    others = [m for m in models if m.id not in in_models]
+    if others:
+        print("Base models and other files")
+        for m in others:
+            _print_file(m, FILE_KINDS)
     for group in savings:
         print(group.describe())
     return EXIT_OK
+
+
+def _ids(values: list[str]) -> list[int] | None:
+    return [int(v) for v in values] if values and all(v.isdigit() for v in values) else None
+
+
+def _print_file(m, kinds: dict) -> None:
+    size = f"{m.size_bytes / 1e6:.0f} MB" if m.size_bytes else ""
+    check = {True: "verified", False: "FAILED", None: ""}[m.verified]
+    print(f"  {m.id:>4}  {kinds.get(m.kind, m.kind):<45} {m.quantization or '':<7} {size:>7}  {check}")
 
 
 def cmd_publish(workspace, args) -> int:
@@ -115,9 +156,9 @@ def register(sub) -> dict:
                    "lower keeps more general skills and fewer facts")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("models", help="list the models of the workspace, or delete one")
-    p.add_argument("action", nargs="?", choices=["list", "delete"], default="list")
-    p.add_argument("ids", nargs="*", type=int, metavar="ID")
+    p = sub.add_parser("models", help="list your models and their files, rename one, or delete files")
+    p.add_argument("action", nargs="?", choices=["list", "rename", "delete"], default="list")
+    p.add_argument("ids", nargs="*", metavar="ID", help="delete: file ids; rename: a file id of the model, then its new name")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("publish", help="hand a personal model to LM Studio, or its LoRA adapter to a server (vLLM, SGLang)")

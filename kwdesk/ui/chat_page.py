@@ -11,7 +11,6 @@ from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QColor, QFont, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QHBoxLayout,
     QLabel,
     QListWidget,
@@ -34,6 +33,7 @@ from kwdesk.core.store.conversations import conversation_messages, list_conversa
 from kwdesk.core.store.documents import chunk_text, cite_pages
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.job_bar import JobBar
+from kwdesk.ui.sizing import bounded_combo
 
 SOURCE_SCHEME = "kwdesk-source"
 
@@ -47,6 +47,7 @@ class Transcript(QTextBrowser):
         self.setOpenExternalLinks(False)
         self.title = QLabel(title)
         self.title.setTextFormat(Qt.TextFormat.PlainText)
+        self.title.setWordWrap(True)  # a model's name and what it knows
 
     def _cursor(self) -> QTextCursor:
         cursor = self.textCursor()
@@ -151,8 +152,7 @@ class ChatPage(QWidget):
         self._load_failed_once = False  # the last load failed: do not load the base after it
         self._mode_note = ""  # the measured answer mode of the chosen model, in words
 
-        self.model_combo = QComboBox()
-        self.model_combo.setMinimumWidth(320)
+        self.model_combo = bounded_combo(40)
         self.compare = QCheckBox("Show the base model's answer beside it")
         self.sources = QCheckBox("With sources")
         self.sources.setToolTip("Give the model the best-matching passages of your documents, and cite them by page")
@@ -204,13 +204,17 @@ class ChatPage(QWidget):
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setWordWrap(True)
 
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Model"))
-        top.addWidget(self.model_combo)
-        top.addWidget(self.compare)
-        top.addWidget(self.sources)
-        top.addStretch(1)
-        top.addWidget(self.new_button)
+        top = QVBoxLayout()
+        model_row = QHBoxLayout()
+        model_row.addWidget(QLabel("Model"))
+        model_row.addWidget(self.model_combo, 1)
+        model_row.addWidget(self.new_button)
+        options_row = QHBoxLayout()
+        options_row.addWidget(self.sources)
+        options_row.addWidget(self.compare)
+        options_row.addStretch(1)
+        top.addLayout(model_row)
+        top.addLayout(options_row)
         ask_row = QHBoxLayout()
         ask_row.addWidget(self.input, 1)
         buttons = QVBoxLayout()

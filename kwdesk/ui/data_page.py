@@ -71,6 +71,7 @@ from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.text.words import content_words
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.pairs_model import PairsTableModel
+from kwdesk.ui.sizing import bounded_combo
 
 STRATEGY_LABELS = {
     "qa": "Questions on each passage",
@@ -179,11 +180,14 @@ class GeneratePanel(QGroupBox):
         teacher = settings.teacher or "the bundled model"
         self.teacher_label = QLabel(f"Teacher: {teacher}  (change it in Settings)")
         self.teacher_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.teacher_label.setWordWrap(True)  # a teacher's URL or file name can be long
         self.start_button = QPushButton("Generate")
         self.start_button.clicked.connect(self._start)
         self.job_bar = JobBar()
         self.counts = QLabel()
         self.counts.setTextFormat(Qt.TextFormat.PlainText)
+        # The summary of a generation is long; unwrapped it widened the window past the screen.
+        self.counts.setWordWrap(True)
         self.warnings = QPlainTextEdit()
         self.warnings.setReadOnly(True)
         self.warnings.setMaximumHeight(90)
@@ -255,7 +259,7 @@ class DataPage(QWidget):
         self.model.edited.connect(lambda before, after: self.undo_stack.push(SnapshotCommand(self, before, after, "edit a pair")))
 
         # Filters
-        self.document_filter = QComboBox()
+        self.document_filter = bounded_combo()
         self.strategy_filter = QComboBox()
         self.status_filter = QComboBox()
         self.status_filter.addItems(["all", "new", "accepted", "edited", "rejected"])
@@ -272,6 +276,7 @@ class DataPage(QWidget):
             combo.currentIndexChanged.connect(self.apply_filters)
         self.search.textChanged.connect(self.apply_filters)
         self.count_label = QLabel()
+        self.count_label.setWordWrap(True)
 
         self.table = QTableView()
         self.table.setModel(self.model)

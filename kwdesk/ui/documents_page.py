@@ -8,7 +8,6 @@ from pathlib import Path
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (
-    QComboBox,
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
@@ -42,6 +41,7 @@ from kwdesk.core.store.documents import (
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.text.blocks import page_parts
 from kwdesk.ui.job_bar import JobBar
+from kwdesk.ui.sizing import bounded_combo
 
 
 def page_html(text: str) -> str:
@@ -165,9 +165,10 @@ class DocumentsPage(QWidget):
         self.job_bar.finished.connect(self._on_finished)
         self.job_bar.busy_changed.connect(lambda what: self.busy_changed.emit("Importing documents…" if what else ""))
         self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         # Knowledge collections: the table shows one (or all), and files added go into it.
-        self.collection_combo = QComboBox()
+        self.collection_combo = bounded_combo()
         self.collection_combo.setToolTip("Show one knowledge collection; files you add go into it")
         self.collection_combo.currentIndexChanged.connect(self._collection_chosen)
         self.move_button = QPushButton("Move to…")
@@ -198,6 +199,7 @@ class DocumentsPage(QWidget):
         self.page_spin.valueChanged.connect(self._show_page)
         self.page_title = QLabel()
         self.page_title.setTextFormat(Qt.TextFormat.PlainText)
+        self.page_title.setWordWrap(True)
         self.page_view = QTextBrowser()
         self.page_view.setOpenLinks(False)
         self.page_view.setOpenExternalLinks(False)

@@ -1,4 +1,5 @@
-"""The model library: bases, adapters, merged models and GGUF files, with where each came from."""
+"""The Models page: the expert's personal models, one entry each ("Contracts, version 2"),
+with what each knows from its newest evaluation; its files and formats under Details."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QMenu,
     QMessageBox,
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -27,21 +30,19 @@ from kwdesk.core.evaluation.job import EvaluateJob
 from kwdesk.core.evaluation.report import report_svg, summary_in_words, write_report
 from kwdesk.core.evaluation.results import EvalResult
 from kwdesk.core.export.publish import PublishJob, lmstudio_models_dir
-from kwdesk.core.store.evals import load_eval, newest_eval_for_model
-from kwdesk.core.store.models import (
-    ModelEntry,
-    adapter_savings,
-    delete_model,
-    list_models,
+from kwdesk.core.store.evals import load_eval
+from kwdesk.core.store.models import adapter_savings, delete_model
+from kwdesk.core.store.personal import (
+    FILE_KINDS,
+    PersonalModel,
+    PersonalModelError,
+    personal_models,
+    rename_personal_model,
 )
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.report_image import save_png, svg_to_image
 from kwdesk.ui.serve_bar import ServeBar
-
-KIND_LABELS = {"base": "base model", "adapter": "adapter (LoRA)", "merged": "merged model", "gguf": "model file (GGUF)",
-               "gguf-lora": "adapter file (GGUF LoRA)"}
-CHATTABLE = ("gguf", "gguf-lora")
 
 
 def _size(size_bytes: int | None) -> str:
@@ -56,24 +57,44 @@ class LibraryPage(QWidget):
     busy_changed = Signal(str)
     probe_limit: int | None = None  # all the general questions (tests ask fewer)
 
-    COLUMNS = ("#", "Kind", "Name", "From", "Quantization", "Size", "Verified", "Made")
+    COLUMNS = ("Model", "What it knows", "Trained", "On disk")
+    FILE_COLUMNS = ("#", "File", "Kind", "Quantization", "Size", "Verified", "Made")
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.workspace = workspace
         self.db = workspace.connect()
-        self.entries: list[ModelEntry] = []
+        self.models: list[PersonalModel] = []  # newest first, as the table shows them
         self.table = QTableWidget(0, len(self.COLUMNS))
         self.table.setHorizontalHeaderLabels(self.COLUMNS)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.table.setWordWrap(True)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.table.itemSelectionChanged.connect(self._update_buttons)
-        self.empty = QLabel("No models yet. Train on your pairs (step 3) and the adapters and model files appear here.")
+        self.table.doubleClicked.connect(lambda _: self.selected() and self._chat())
+        # The files of the selected model, for whoever wants to know (one click away).
+        self.details_button = QToolButton()
+        self.details_button.setText("Details")
+        self.details_button.setCheckable(True)
+        self.details_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.details_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.details_button.toggled.connect(self._toggle_details)
+        self.files = QTableWidget(0, len(self.FILE_COLUMNS))
+        self.files.setHorizontalHeaderLabels(self.FILE_COLUMNS)
+        self.files.verticalHeader().hide()
+        self.files.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.files.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        files_header = self.files.horizontalHeader()
+        files_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        files_header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        self.files.setVisible(False)
+        self.empty = QLabel("No models yet. Train on your pairs (step 3) and your model appears here, "
+                            "ready to chat with.")
         self.empty.setWordWrap(True)
         self.savings = QLabel()  # what adapter files on one base save against merged files
         self.savings.setWordWrap(True)
@@ -82,7 +103,9 @@ class LibraryPage(QWidget):
         self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.chat_button = QPushButton("Chat with it")
-        self.chat_button.clicked.connect(lambda: self.selected() and self.chat_requested.emit(self.selected().id))
+        self.chat_button.clicked.connect(self._chat)
+        self.rename_button = QPushButton("Rename…")
+        self.rename_button.clicked.connect(self._ask_rename)
         self.folder_button = QPushButton("Show in folder")
         self.folder_button.clicked.connect(self._show_in_folder)
         self.delete_button = QPushButton("Delete…")
@@ -117,7 +140,7 @@ class LibraryPage(QWidget):
         self.eval_summary.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         buttons = QHBoxLayout()
         for button in (self.chat_button, self.evaluate_button, self.open_report_button, self.report_button, self.share_button,
-                       self.folder_button, self.delete_button):
+                       self.rename_button, self.delete_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         report = QWidget()
@@ -134,6 +157,12 @@ class LibraryPage(QWidget):
         top_layout.addWidget(self.table, 1)
         top_layout.addWidget(self.details)
         top_layout.addLayout(buttons)
+        details_row = QHBoxLayout()
+        details_row.addWidget(self.details_button)
+        details_row.addStretch(1)
+        details_row.addWidget(self.folder_button)
+        top_layout.addLayout(details_row)
+        top_layout.addWidget(self.files)
         top_layout.addWidget(self.eval_bar)
         top_layout.addWidget(self.share_bar)
         self.serve_bar = ServeBar(workspace)
@@ -147,77 +176,144 @@ class LibraryPage(QWidget):
         self.refresh()
 
     def refresh(self) -> None:
-        self.entries = list(reversed(list_models(self.db)))
-        names = {entry.id: entry.name for entry in self.entries}
-        self.table.setRowCount(len(self.entries))
-        for row, entry in enumerate(self.entries):
-            parent = names.get(entry.parent_model_id, "") if entry.parent_model_id else (
-                f"run {entry.run_id}" if entry.run_id else entry.meta.get("source", ""))
-            values = (str(entry.id), KIND_LABELS.get(entry.kind, entry.kind), entry.name, parent, entry.quantization or "",
-                      _size(entry.size_bytes), {True: "yes", False: "FAILED", None: ""}[entry.verified], entry.created_at[:16].replace("T", " "))
-            for column, value in enumerate(values):
-                self.table.setItem(row, column, QTableWidgetItem(value))
-        self.empty.setVisible(not self.entries)
+        selected = self.selected()
+        self.models = list(reversed(personal_models(self.db)))
+        self.table.setRowCount(len(self.models))
+        for row, model in enumerate(self.models):
+            name = QTableWidgetItem(model.name)
+            name.setToolTip(f"Trained on {model.knowledge}" + ("" if model.renamed else f" (version {model.version})"))
+            knows = QTableWidgetItem(model.quality_in_words if model.chat_file else
+                                     "no usable model file: see Details")
+            values = (name, knows, QTableWidgetItem(model.trained_on.removeprefix("trained ")),
+                      QTableWidgetItem(_size(model.size_bytes)))
+            for column, item in enumerate(values):
+                self.table.setItem(row, column, item)
+        self.table.resizeRowsToContents()
+        self.empty.setVisible(not self.models)
         groups = adapter_savings(self.db)
-        self.savings.setText("\n".join(group.describe() for group in groups))
-        self.savings.setVisible(bool(groups))
+        self.savings.setText("\n".join(group.describe() for group in groups if group.adapters > 1))
+        self.savings.setVisible(any(group.adapters > 1 for group in groups))
+        if selected is not None:
+            self.select_run(selected.run_id)
         self._update_buttons()
 
-    def selected(self) -> ModelEntry | None:
+    def selected(self) -> PersonalModel | None:
         rows = self.table.selectionModel().selectedRows()
-        return self.entries[rows[0].row()] if rows else None
+        return self.models[rows[0].row()] if rows else None
+
+    def select_run(self, run_id: int) -> bool:
+        for row, model in enumerate(self.models):
+            if model.run_id == run_id:
+                self.table.selectRow(row)
+                return True
+        return False
+
+    def select_model(self, model_id: int) -> bool:
+        """Select the personal model that file MODEL_ID belongs to."""
+        for row, model in enumerate(self.models):
+            if model_id in model.ids:
+                self.table.selectRow(row)
+                return True
+        return False
+
+    def _chat(self) -> None:
+        model = self.selected()
+        if model is not None and model.chat_file is not None:
+            self.chat_requested.emit(model.chat_file.id)
 
     def _update_buttons(self) -> None:
-        entry = self.selected()
-        usable = entry is not None and entry.kind in CHATTABLE and bool(entry.verified)
+        model = self.selected()
+        usable = model is not None and model.chat_file is not None
         self.chat_button.setEnabled(usable)
         self.evaluate_button.setEnabled(usable and not self.eval_bar.is_busy())
-        self._show_report(entry)
-        self.folder_button.setEnabled(entry is not None)
-        self.delete_button.setEnabled(entry is not None)
-        self.share_button.setEnabled(usable and entry.kind == "gguf" and entry.run_id is not None)
-        if entry is None:
+        self._show_report(model)
+        for button in (self.folder_button, self.delete_button, self.rename_button):
+            button.setEnabled(model is not None)
+        self.share_button.setEnabled(model is not None and model.file("gguf") is not None
+                                     and bool(model.file("gguf").verified))
+        self._show_files(model)
+        if model is None:
             self.details.setText("")
             return
-        verification = entry.meta.get("verification") or {}
-        self.details.setText(
-            f"{entry.path}"
-            + (f"\nTrained from {entry.meta.get('base_name') or entry.meta.get('base')}" if entry.meta.get("base") else "")
-            + (f" on the collection {entry.meta['collection']}" if entry.meta.get("collection") else "")
-            + (f"\nApplied at load time to the shared base {entry.meta['base_gguf']}" if entry.kind == "gguf-lora" else "")
-            + (f"\nVerified: {verification.get('agreement', 0):.0%} next-token agreement with the trained model "
-               f"(needed {verification.get('tolerance', 0):.0%})" if verification else "")
-        )
+        self.details.setText(f"{model.name}: trained on {model.knowledge}, {model.trained_on}. "
+                             f"It {model.quality_in_words}." if model.quality else
+                             f"{model.name}: trained on {model.knowledge}, {model.trained_on}. Not evaluated yet: "
+                             "Evaluate asks it questions about your documents and general questions.")
+
+    def _toggle_details(self, shown: bool) -> None:
+        self.details_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self.files.setVisible(shown)
+
+    def _show_files(self, model: PersonalModel | None) -> None:
+        files = model.files if model is not None else []
+        self.files.setRowCount(len(files))
+        for row, entry in enumerate(files):
+            verification = entry.meta.get("verification") or {}
+            kind = QTableWidgetItem(FILE_KINDS.get(entry.kind, entry.kind))
+            if entry.kind == "gguf-lora" and entry.meta.get("base_gguf"):
+                kind.setToolTip(f"Applied at load time to the shared base {entry.meta['base_gguf']}")
+            verified = {True: "yes", False: "FAILED", None: ""}[entry.verified]
+            item = QTableWidgetItem(verified)
+            if verification:
+                item.setToolTip(f"{verification.get('agreement', 0):.0%} next-token agreement with the trained model "
+                                f"(needed {verification.get('tolerance', 0):.0%})")
+            path = QTableWidgetItem(entry.path)
+            path.setToolTip(entry.path)
+            values = (QTableWidgetItem(str(entry.id)), path, kind, QTableWidgetItem(entry.quantization or ""),
+                      QTableWidgetItem(_size(entry.size_bytes)), item,
+                      QTableWidgetItem(entry.created_at[:16].replace("T", " ")))
+            for column, value in enumerate(values):
+                self.files.setItem(row, column, value)
+
+    def _ask_rename(self) -> None:
+        model = self.selected()
+        if model is None:
+            return
+        name, ok = QInputDialog.getText(self, "Rename the model", "Name (empty: the name kwdesk gives it):",
+                                        text=model.name if model.renamed else "")
+        if ok:
+            self.rename(name)
+
+    def rename(self, name: str) -> None:
+        model = self.selected()
+        if model is None:
+            return
+        try:
+            rename_personal_model(self.db, model.run_id, name)
+        except PersonalModelError as exc:
+            QMessageBox.warning(self, "Rename the model", str(exc))
+            return
+        self.refresh()
+        self.models_changed.emit()
 
     # --- evaluation ----------------------------------------------------------------------------
 
     def evaluate_selected(self) -> None:
-        entry = self.selected()
-        if entry is None:
+        model = self.selected()
+        if model is None or model.chat_file is None:
             return
         # llama.cpp only (no torch), so a worker thread keeps the window responsive.
-        job = EvaluateJob(self.workspace, str(entry.id), probe_limit=self.probe_limit,
+        job = EvaluateJob(self.workspace, str(model.chat_file.id), probe_limit=self.probe_limit,
                           teacher=teacher_choice(load_settings()))
-        if self.eval_bar.start(job, f"Evaluating {entry.name}"):
+        if self.eval_bar.start(job, f"Evaluating {model.name}"):
             self.evaluate_button.setEnabled(False)
 
     def _evaluated(self, result: EvalResult) -> None:
         self.eval_bar.show_message(f"Evaluation {result.eval_id} done; the report is in {result.report_path}")
-        self._show_report(self.selected())
+        self.refresh()
 
-    def _eval_for(self, entry: ModelEntry | None) -> dict | None:
-        if entry is None:
+    def _eval_for(self, model: PersonalModel | None) -> dict | None:
+        if model is None or model.eval_id is None:
             return None
-        eval_id = newest_eval_for_model(self.db, entry.id)
-        return load_eval(self.db, eval_id) if eval_id is not None else None
+        return load_eval(self.db, model.eval_id)
 
-    def _show_report(self, entry: ModelEntry | None) -> None:
-        report = self._eval_for(entry)
+    def _show_report(self, model: PersonalModel | None) -> None:
+        report = self._eval_for(model)
         self.report_button.setEnabled(report is not None)
         self.open_report_button.setEnabled(report is not None)
         if report is None:
             self.chart.clear()
-            self.eval_summary.setText("Not evaluated yet." if entry is not None and entry.kind in CHATTABLE else "")
+            self.eval_summary.setText("Not evaluated yet." if model is not None and model.chat_file else "")
             return
         s = report["summary"]
         self.chart.setPixmap(QPixmap.fromImage(svg_to_image(report_svg(s, width=560, height=240))))
@@ -245,7 +341,8 @@ class LibraryPage(QWidget):
     # --- use elsewhere ---------------------------------------------------------------------------
 
     def add_to_lmstudio(self, folder: Path | None = None) -> None:
-        entry = self.selected()
+        model = self.selected()
+        entry = model.file("gguf") if model is not None else None
         if entry is None:
             return
         if folder is None and lmstudio_models_dir() is None:
@@ -257,17 +354,18 @@ class LibraryPage(QWidget):
         self.share_bar.start(PublishJob(self.workspace, "lmstudio", entry.id, folder), "Adding to LM Studio")
 
     def _choose_adapter_folder(self) -> None:
-        entry = self.selected()
-        if entry is None:
+        model = self.selected()
+        if model is None:
             return
-        path, _ = QFileDialog.getSaveFileName(self, "A new folder for the adapter", str(Path.home() / f"kwdesk-adapter-run{entry.run_id}"))
+        path, _ = QFileDialog.getSaveFileName(self, "A new folder for the adapter", str(Path.home() / f"kwdesk-adapter-run{model.run_id}"))
         if path:
             self.save_adapter(Path(path))
 
     def save_adapter(self, folder: Path) -> None:
-        entry = self.selected()
-        if entry is not None:
-            self.share_bar.start(PublishJob(self.workspace, "adapter", entry.id, folder), "Saving the adapter")
+        model = self.selected()
+        if model is not None:
+            self.share_bar.start(PublishJob(self.workspace, "adapter", folder=folder, run_id=model.run_id),
+                                 "Saving the adapter")
 
     def _shared(self, result: dict) -> None:
         if result["target"] == "lmstudio":
@@ -276,24 +374,27 @@ class LibraryPage(QWidget):
             self.share_bar.show_message(f"Adapter saved in PEFT format, with its model card: {result['path']}")
 
     def _show_in_folder(self) -> None:
-        entry = self.selected()
+        model = self.selected()
+        entry = (model.chat_file or model.files[-1]) if model is not None and model.files else None
         if entry is not None:
             path = Path(entry.path)
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(path if path.is_dir() else path.parent)))
 
     def delete_selected(self, *, confirm: bool = True) -> None:
-        entry = self.selected()
-        if entry is None:
+        model = self.selected()
+        if model is None:
             return
         if confirm:
             answer = QMessageBox.question(
                 self, "Delete a model",
-                f"Delete {entry.name}? Its files inside the workspace are removed; files elsewhere are kept.",
+                f"Delete {model.name} ({_size(model.size_bytes)})? Its files inside the workspace are removed; "
+                "files elsewhere (LM Studio, a saved adapter) are kept. Your documents and pairs stay.",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No,
             )
             if answer != QMessageBox.StandardButton.Yes:
                 return
-        delete_model(self.workspace, self.db, entry.id)
+        for entry in reversed(model.files):  # files made from others first
+            delete_model(self.workspace, self.db, entry.id)
         self.refresh()
         self.models_changed.emit()
 

@@ -29,6 +29,12 @@ from kwdesk.core.data.versions import TRAINING_CHOICE
 from kwdesk.core.export.job import ExportJob, ExportResult
 from kwdesk.core.models.bundled import BUNDLED_NAME
 from kwdesk.core.store.collections import list_collections
+from kwdesk.core.store.pairs import review_counts
+from kwdesk.core.store.personal import (
+    PersonalModelError,
+    personal_model,
+    personal_models,
+)
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.train.job import (
     PlanJob,
@@ -40,6 +46,7 @@ from kwdesk.core.train.job import (
 from kwdesk.core.train.presets import PRESET_DESCRIPTIONS, PRESETS, preset
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.loss_curve import LossCurve
+from kwdesk.ui.sizing import bounded_combo
 
 
 class TrainPage(QWidget):
@@ -57,7 +64,7 @@ class TrainPage(QWidget):
         self._trained_run: int | None = None
 
         # What to train
-        self.base_combo = QComboBox()
+        self.base_combo = bounded_combo()
         self.base_combo.addItem(BUNDLED_NAME, None)
         if settings.base_model:
             self.base_combo.addItem(settings.base_model, settings.base_model)
@@ -78,17 +85,20 @@ class TrainPage(QWidget):
         self.compare_button = QPushButton("Compare methods…")
         self.compare_button.setToolTip("Train the same pairs with LoRA, DoRA or (IA)3 and see what each learns and keeps")
         self.compare_button.clicked.connect(self.open_compare)
-        self.resume_combo = QComboBox()
+        self.resume_combo = bounded_combo()
         self.resume_button = QPushButton("Resume")
         self.resume_button.clicked.connect(self.resume_training)
         # Which knowledge, and whether to go on from an earlier adapter (a document changed).
-        self.collection_combo = QComboBox()
+        self.collection_combo = bounded_combo()
         self.collection_combo.setToolTip("Train one knowledge collection into its own adapter, or every pair into one")
-        self.start_from_combo = QComboBox()
+        # Which pairs: the expert decides whether pairs they have not looked at yet are trained.
+        self.pairs_combo = bounded_combo(24)
+        self.pairs_combo.setToolTip("Pairs you rejected are never trained, nor those held out to test the model")
+        self.start_from_combo = bounded_combo()
         self.start_from_combo.setToolTip(
             "From scratch: " + TRAINING_CHOICE["scratch"] + "\nFrom an earlier adapter: " + TRAINING_CHOICE["previous"])
         self.refresh_collections()
-        for combo in (self.base_combo, self.preset_combo, self.collection_combo, self.start_from_combo):
+        for combo in (self.base_combo, self.preset_combo, self.collection_combo, self.start_from_combo, self.pairs_combo):
             combo.currentIndexChanged.connect(self._choice_changed)
 
         choose = QGroupBox("What to train")
@@ -104,6 +114,9 @@ class TrainPage(QWidget):
         knowledge = QHBoxLayout()
         knowledge.addWidget(QLabel("Knowledge"))
         knowledge.addWidget(self.collection_combo, 2)
+        knowledge.addSpacing(16)
+        knowledge.addWidget(QLabel("Pairs"))
+        knowledge.addWidget(self.pairs_combo, 2)
         knowledge.addSpacing(16)
         knowledge.addWidget(QLabel("Start from"))
         knowledge.addWidget(self.start_from_combo, 2)
@@ -125,6 +138,7 @@ class TrainPage(QWidget):
         self.train_bar = JobBar()
         self.stats = QLabel("")
         self.stats.setTextFormat(Qt.TextFormat.PlainText)
+        self.stats.setWordWrap(True)
         self.curve = LossCurve()
         run_box = QGroupBox("Training")
         run_layout = QVBoxLayout(run_box)
@@ -205,7 +219,19 @@ class TrainPage(QWidget):
 
     def config(self):
         return preset(self.preset_combo.currentData(), collection_id=self.collection_combo.currentData(),
-                      init_adapter_run=self.start_from_combo.currentData())
+                      init_adapter_run=self.start_from_combo.currentData(),
+                      accepted_only=bool(self.pairs_combo.currentData()))
+
+    def refresh_pair_choice(self) -> None:
+        """The two ways of choosing pairs, with how many each trains now."""
+        approved, unreviewed = review_counts(self.db, self.collection_combo.currentData())
+        only = bool(self.pairs_combo.currentData())
+        self.pairs_combo.blockSignals(True)
+        self.pairs_combo.clear()
+        self.pairs_combo.addItem(f"Approved and not yet reviewed ({approved + unreviewed})", False)
+        self.pairs_combo.addItem(f"Only the ones I approved ({approved})", True)
+        self.pairs_combo.setCurrentIndex(1 if only else 0)
+        self.pairs_combo.blockSignals(False)
 
     def refresh_collections(self) -> None:
         """The collections to train, and the finished runs whose adapter a run can go on from."""
@@ -218,13 +244,15 @@ class TrainPage(QWidget):
             self.collection_combo.addItem(f"{collection.name} ({collection.pairs} pairs)", collection.id)
         self.collection_combo.setCurrentIndex(max(0, self.collection_combo.findData(current)))
         self.start_from_combo.addItem("A new adapter (from scratch)", None)
+        names = {model.run_id: model.name for model in personal_models(self.db)}
         for run in training_runs(self.workspace, self.db):
             if run.status == "done":
-                label = f"Run {run.id}'s adapter" + (f" ({run.collection})" if run.collection else "")
+                label = f"Go on teaching {names.get(run.id, f'run {run.id}')}"
                 self.start_from_combo.addItem(label, run.id)
         self.start_from_combo.setCurrentIndex(max(0, self.start_from_combo.findData(start)))
         for combo in (self.collection_combo, self.start_from_combo):
             combo.blockSignals(False)
+        self.refresh_pair_choice()
 
     def base_spec(self) -> str | None:
         return self.base_combo.currentData()
@@ -255,6 +283,7 @@ class TrainPage(QWidget):
 
     def refresh_plan(self) -> None:
         """Work out (in a worker) what would be trained and how long it may take here."""
+        self.refresh_pair_choice()  # the counts change as the expert reviews
         if self.plan_bar.is_busy():
             self._plan_dirty = True
             return
@@ -327,8 +356,15 @@ class TrainPage(QWidget):
         return []
 
     def _on_trained(self, result: TrainResult) -> None:
+        try:
+            name = personal_model(self.db, result.run_id).name
+        except PersonalModelError:
+            name = f"Run {result.run_id}"
+        next_step = ("Making its model file next." if self.auto_export.isChecked() else
+                     "Make its model file to chat with it.")
         self.train_bar.show_message(
-            f"Run {result.run_id} done: {result.steps} steps, loss {result.losses[0]:.3f} -> {result.losses[-1]:.3f}."
+            f"{name} is trained ({result.steps} steps; its error on your pairs went from {result.losses[0]:.2f} "
+            f"to {result.losses[-1]:.2f}). {next_step} Evaluate on the Models page tells how much it learned."
         )
         self._trained_run = result.run_id
 

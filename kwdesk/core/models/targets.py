@@ -21,7 +21,8 @@ from pathlib import Path
 from kwdesk.core.base.errors import KwdeskError
 from kwdesk.core.models.bundled import BUNDLED_NAME, bundled_model_path
 from kwdesk.core.models.gguf import gguf_from_folder, quantize
-from kwdesk.core.store.models import ModelEntry, get_model, list_models, newest_gguf
+from kwdesk.core.store.models import ModelEntry, get_model, newest_gguf
+from kwdesk.core.store.personal import model_name, personal_models
 from kwdesk.core.store.runs import run_config
 
 # The kinds of registered model that llama.cpp can chat with.
@@ -115,11 +116,11 @@ def chat_target(db, spec: "str | int | ModelSpec | None") -> ChatTarget:
         return _bundled()
     entry = spec.entry(db)
     if entry is not None:
-        collection = _collection(db, entry)
+        collection, name = _collection(db, entry), model_name(db, entry)
         if entry.kind == "gguf-lora":
-            return ChatTarget(adapter_base(db, entry), entry.name, Path(entry.path), collection, entry.id)
+            return ChatTarget(adapter_base(db, entry), name, Path(entry.path), collection, entry.id)
         gguf = Path(entry.path) if entry.kind == "gguf" else gguf_from_folder(Path(entry.path), entry.name)
-        return ChatTarget(gguf, entry.name, None, collection, entry.id)
+        return ChatTarget(gguf, name, None, collection, entry.id)
     if spec.is_newest:
         return _bundled()
     if spec.path is not None and spec.path.is_file():
@@ -220,19 +221,14 @@ def switchable_adapter(db, spec: "str | int | ModelSpec | None", loaded_base: Pa
     base = entry.meta.get("base_gguf")
     if entry.kind != "gguf-lora" or not base or Path(base) != Path(loaded_base) or not Path(base).is_file():
         return None
-    return ChatTarget(Path(base), entry.name, Path(entry.path), _collection(db, entry), entry.id)
+    return ChatTarget(Path(base), model_name(db, entry), Path(entry.path), _collection(db, entry), entry.id)
 
 
 def chat_models(db) -> list[tuple[str, str]]:
-    """(spec, label) for every model one can chat with: verified exports and adapter files on
-    their base, newest first, then the bundled model. SPEC goes to chat_target."""
-    entries = [e for e in list_models(db) if e.kind in CHATTABLE_KINDS and e.verified]
-    out = []
-    for entry in sorted(entries, key=lambda e: (-(e.run_id or 0), e.kind)):
-        if entry.kind == "gguf":
-            out.append((str(entry.id), f"{entry.name} ({entry.quantization or 'GGUF'})"))
-        else:
-            size = (entry.size_bytes or 0) / 1e6
-            out.append((str(entry.id), f"{entry.name} (base + {size:.0f} MB adapter)"))
-    out.append(("bundled", f"{BUNDLED_NAME}: the base, not trained on your documents"))
+    """(spec, label) for every model one can chat with: each personal model once (by its
+    name, with its model file or else its adapter file), newest first, then the bundled
+    model. SPEC goes to chat_target."""
+    out = [(str(model.chat_file.id), f"{model.name} ({model.trained_on})")
+           for model in reversed(personal_models(db)) if model.chat_file is not None]
+    out.append(("bundled", f"The base model, not trained on your documents ({BUNDLED_NAME})"))
     return out

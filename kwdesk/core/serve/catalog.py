@@ -1,10 +1,11 @@
 """The models a local server offers, by names a user's other tools can show.
 
-Every verified personal model of the workspace is offered: a model file (GGUF) on its own,
-and each adapter file on the base it applies to. The base those adapters share is offered
-too, under its own name, so that a client can ask the same question with and without the
-documents' knowledge; with no adapter in the workspace, the bundled model is the base.
-A request may name a model by its id here, its registered name or its workspace model id.
+Every personal model of the workspace is offered once, under an id made from its name
+("contracts-version-2"): its adapter file on the shared base where it has a verified one
+(many models, one base in memory), else its model file (GGUF) on its own. The base those
+adapters share is offered too, so that a client can ask the same question with and without
+the documents' knowledge; with no adapter in the workspace, the bundled model is the base.
+A request may name a model by its id here, its name or a workspace model id of its files.
 """
 
 from __future__ import annotations
@@ -15,14 +16,8 @@ from pathlib import Path
 
 from kwdesk.core.base.errors import KwdeskError
 from kwdesk.core.models.bundled import BUNDLED_NAME, bundled_model_path
-from kwdesk.core.models.targets import (
-    CHATTABLE_KINDS,
-    ChatTarget,
-    ModelSpecError,
-    adapter_base,
-    chat_target,
-)
-from kwdesk.core.store.models import list_models
+from kwdesk.core.models.targets import ChatTarget, ModelSpecError, chat_target
+from kwdesk.core.store.personal import personal_models
 
 
 class UnknownModel(KwdeskError):
@@ -36,6 +31,7 @@ class ServedModel:
     kind: str  # "personal" (a model file), "adapter" (on a shared base) or "base"
     target: ChatTarget
     created: int = 0  # seconds since 1970, as OpenAI's model list has it
+    file_ids: tuple[int, ...] = ()  # the workspace ids of its files, any of which a request may name
 
     def to_openai(self) -> dict:
         return {"id": self.id, "object": "model", "created": self.created, "owned_by": "kwdesk",
@@ -61,24 +57,29 @@ def served_models(db) -> list[ServedModel]:
     """The models offered, personal ones newest first, then the bases."""
     out: list[ServedModel] = []
     bases: dict[Path, str] = {}
-    entries = [e for e in list_models(db) if e.kind in CHATTABLE_KINDS and e.verified]
-    for entry in sorted(entries, key=lambda e: (-(e.run_id or 0), e.kind)):
+    for model in reversed(personal_models(db)):
+        entry = model.chat_file
+        if entry is None:
+            continue
         try:
             target = chat_target(db, entry.id)
         except ModelSpecError:
             continue  # an adapter whose base is gone cannot be served; `kwdesk models` says why
         if entry.kind == "gguf-lora":
-            base = adapter_base(db, entry)
-            bases.setdefault(base, base.stem)
-            out.append(ServedModel(slug(entry.name), entry.name, "adapter", target, _created(entry.created_at)))
-        else:
-            out.append(ServedModel(slug(entry.name), entry.name, "personal", target, _created(entry.created_at)))
+            bases.setdefault(target.gguf, _base_name(target.gguf))
+        out.append(ServedModel(slug(model.name), model.name, "adapter" if entry.kind == "gguf-lora" else "personal",
+                               target, _created(model.trained_at), tuple(model.ids)))
     if not bases:
         bases[bundled_model_path()] = BUNDLED_NAME
     for path, name in bases.items():
         out.append(ServedModel(slug(name), f"{name} (the base, not trained on your documents)", "base",
                                ChatTarget(path, name)))
     return _unique(out)
+
+
+def _base_name(gguf: Path) -> str:
+    """A base file's name without the cache's content hash: 'SmolLM2-135M-Instruct-bundled-Q8_0'."""
+    return re.sub(r"-[0-9a-f]{16}(?=-|$)", "", gguf.stem)
 
 
 def _unique(models: list[ServedModel]) -> list[ServedModel]:
@@ -91,7 +92,7 @@ def _unique(models: list[ServedModel]) -> list[ServedModel]:
             model_id = f"{model.id}-{model.target.model_id or len(seen)}"
         seen.add(model_id)
         out.append(model if model_id == model.id else ServedModel(model_id, model.name, model.kind, model.target,
-                                                                  model.created))
+                                                                  model.created, model.file_ids))
     return out
 
 
@@ -104,7 +105,7 @@ def find_model(models: list[ServedModel], wanted: str | None) -> ServedModel:
         raise UnknownModel("No model is offered.")
     text = str(wanted).strip()
     for model in models:
-        if text in (model.id, model.name) or (text.isdigit() and model.target.model_id == int(text)):
+        if text in (model.id, model.name) or (text.isdigit() and int(text) in (model.target.model_id, *model.file_ids)):
             return model
     offered = ", ".join(m.id for m in models)
     raise UnknownModel(f"The model {text!r} does not exist here. Offered: {offered}.")

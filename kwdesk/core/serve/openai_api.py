@@ -84,18 +84,31 @@ class OpenAIServer:
         # llama.cpp is driven from one thread: the one generation at a time runs here.
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kwdesk-serve")
 
+        # A connection and catalog per thread (the event loop's; the window's, which lists
+        # the models it serves): SQLite connections stay in the thread that opened them.
+        self._local = threading.local()
+
     def close(self) -> None:
         self._worker.shutdown(wait=True, cancel_futures=True)
         self.engines.close()
+        db = getattr(self._local, "db", None)
+        if db is not None:
+            db.close()
+            self._local.db = None
 
     # --- requests ------------------------------------------------------------------------
 
     def models(self) -> list:
-        db = self.workspace.connect()
-        try:
-            return served_models(db)
-        finally:
-            db.close()
+        """The catalog, read again only when the workspace changed: SQLite's data_version
+        moves when another connection (the app, `kwdesk export`) commits, and reading the
+        catalog on every request cost more than the HTTP layer does."""
+        local = self._local
+        if getattr(local, "db", None) is None:
+            local.db, local.catalog = self.workspace.connect(), None
+        version = local.db.execute("PRAGMA data_version").fetchone()[0]
+        if local.catalog is None or local.catalog[0] != version:
+            local.catalog = (version, served_models(local.db))
+        return local.catalog[1]
 
     def model(self, wanted):
         try:

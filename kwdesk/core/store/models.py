@@ -136,9 +136,13 @@ class AdapterSavings:
         return {**asdict(self), "shared_bytes": self.shared_bytes, "saved_bytes": self.saved_bytes}
 
     def describe(self) -> str:
-        return (f"{self.adapters} adapter file(s) on one base: {self.shared_bytes / 1e6:.0f} MB "
-                f"(base {self.base_bytes / 1e6:.0f} MB + adapters {self.adapter_bytes / 1e6:.0f} MB), where one merged "
-                f"file each takes {self.merged_bytes / 1e6:.0f} MB: {max(0, self.saved_bytes) / 1e6:.0f} MB saved.")
+        mb = lambda n: f"{n / 1e6:.0f} MB"  # noqa: E731
+        if self.adapters == 1:
+            return (f"This model is a small adapter file ({mb(self.adapter_bytes)}) on a shared base model file "
+                    f"({mb(self.base_bytes)}): each further model you train on this base adds about as little.")
+        return (f"{self.adapters} models share one base model file: {mb(self.shared_bytes)} in all (base "
+                f"{mb(self.base_bytes)} + {mb(self.adapter_bytes)} of their own), where a separate file each would "
+                f"take {mb(self.merged_bytes)}: {mb(max(0, self.saved_bytes))} saved.")
 
 
 def adapter_savings(db: sqlite_utils.Database) -> list[AdapterSavings]:

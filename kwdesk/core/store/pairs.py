@@ -290,6 +290,16 @@ def pairs_for_training(db, accepted_only: bool = False, collection_id: int | Non
     ).fetchall()
 
 
+def review_counts(db, collection_id: int | None = None) -> tuple[int, int]:
+    """(approved, not reviewed yet) of the training pairs of one collection or all: what a
+    run trains, said before it starts (rejected and held-out pairs are never trained)."""
+    where, params = collection_pair_filter(collection_id)
+    row = db.execute(
+        f"""SELECT coalesce(sum(status IN ('accepted', 'edited')), 0), coalesce(sum(status = 'new'), 0)
+            FROM pairs WHERE split = 'train' AND {where}""", params).fetchone()
+    return int(row[0]), int(row[1])
+
+
 def pair_passages(db: sqlite_utils.Database, pair_ids: list[int]) -> dict[int, str]:
     """The text of the passage each of PAIR_IDS was made from (pairs written by hand without
     one are left out)."""

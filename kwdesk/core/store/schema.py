@@ -253,6 +253,13 @@ CREATE TABLE flagged_text (
 CREATE INDEX flagged_text_chunk ON flagged_text(chunk_id);
 """
 
-MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6, MIGRATION_7]
+MIGRATION_8 = """
+-- The expert's own name for the personal model a training run made ("Contracts 2026");
+-- NULL: named from its collection or documents and its version (store/personal.py).
+ALTER TABLE runs ADD COLUMN title TEXT;
+"""
+
+MIGRATIONS: list[str] = [MIGRATION_1, MIGRATION_2, MIGRATION_3, MIGRATION_4, MIGRATION_5, MIGRATION_6, MIGRATION_7,
+                         MIGRATION_8]
 
 SCHEMA_VERSION = len(MIGRATIONS)

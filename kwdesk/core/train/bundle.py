@@ -21,6 +21,7 @@ from kwdesk import __version__
 from kwdesk.core.base.errors import KwdeskError
 from kwdesk.core.models.base_models import BaseModel, base_hub_id, resolve_base
 from kwdesk.core.models.model_files import check_safetensors_folder
+from kwdesk.core.store.personal import knowledge_name
 from kwdesk.core.store.runs import create_run, mark_run_failed, set_run_status
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.train import bundle_train, train_data
@@ -140,7 +141,8 @@ def import_bundle(workspace: Workspace, db, folder: Path, on_status=None) -> int
         raise BundleError("The adapter was trained on other data than this bundle's dataset.jsonl.")
     base = _local_base(config, on_status)
     train = TrainConfig.from_dict(config["train"])
-    run_id, run_dir = create_run(db, "train", train.to_dict(), folder_for=lambda i: workspace.runs_dir / f"train-{i}")
+    run_id, run_dir = create_run(db, "train", {**train.to_dict(), "knowledge": knowledge_name(db, train.collection_id)},
+                                 folder_for=lambda i: workspace.runs_dir / f"train-{i}")
     set_run_status(db, run_id, "created", dataset_sha256=config["dataset_sha256"])
     try:
         run_dir.mkdir(parents=True, exist_ok=True)

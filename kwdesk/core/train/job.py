@@ -33,7 +33,8 @@ from kwdesk.core.store.collections import (
     find_collection,
     list_collections,
 )
-from kwdesk.core.store.pairs import pair_passages, pairs_for_training
+from kwdesk.core.store.pairs import pair_passages, pairs_for_training, review_counts
+from kwdesk.core.store.personal import knowledge_name
 from kwdesk.core.store.runs import (
     create_run,
     exported_run_ids,
@@ -337,7 +338,8 @@ class TrainJob(Job):
             self.report(step, total_steps, f"Training {len(examples) - n_replay} examples from your documents + {n_replay} "
                         f"replay: {total_steps - step} steps{f' ({why})' if why else ''}, about "
                         f"{format_duration(seconds)} on this machine (estimate)"
-                        + (f". {left_out_in_words(len(self.left_out))}" if self.left_out else ""),
+                        + (f". {left_out_in_words(len(self.left_out))}" if self.left_out else "")
+                        + ". " + pairs_in_words(*review_counts(db, cfg.collection_id), cfg.accepted_only),
                         run_id=run_id, estimated_s=seconds)
             if state is None:
                 write_dataset_snapshot(run_dir, self._records)
@@ -488,8 +490,9 @@ class TrainJob(Job):
 
     def _open_run(self, db):
         if self.resume_run is None:
-            run_id, run_dir = create_run(db, "train", self.config.to_dict(),
-                                         folder_for=lambda i: self.workspace.runs_dir / f"train-{i}")
+            # What the model is about, kept as training starts: its name (store/personal.py).
+            config = {**self.config.to_dict(), "knowledge": knowledge_name(db, self.config.collection_id)}
+            run_id, run_dir = create_run(db, "train", config, folder_for=lambda i: self.workspace.runs_dir / f"train-{i}")
             run_dir.mkdir(parents=True, exist_ok=True)
             return run_id, run_dir, None
         run = get_run(db, self.resume_run, kind="train")
@@ -626,14 +629,21 @@ class TrainPlan:
     learning_rate: float = 0.0
     recipe: str = ""  # why these passes, where they were chosen from the data
     left_out: int = 0  # unreviewed pairs left out for contradicting others
+    approved: int = 0  # pairs the expert approved (accepted or edited)
+    unreviewed: int = 0  # pairs not reviewed yet: trained unless accepted_only
+    accepted_only: bool = False
 
     def to_dict(self) -> dict:
         return {k: (round(v) if k.startswith("estimated") else v) for k, v in self.__dict__.items()}
 
+    def pairs_in_words(self) -> str:
+        return pairs_in_words(self.approved, self.unreviewed, self.accepted_only)
+
     def summary(self) -> str:
-        """The plan in a sentence, as the CLI and the Train page say it."""
+        """The plan in two sentences, as the CLI and the Train page say it."""
         chosen = f" ({self.recipe})" if self.recipe else ""
-        return (f"{self.examples} examples from your documents + {self.replay_examples} replay, {self.tokens_per_epoch:,} "
+        return (f"{self.pairs_in_words()} "
+                f"{self.examples} examples from your documents + {self.replay_examples} replay, {self.tokens_per_epoch:,} "
                 f"tokens a pass, {self.steps} steps{chosen}. About {format_duration(self.estimated_seconds)} and "
                 f"{self.estimated_memory_mb / 1000:.1f} GB of memory on this machine (an estimate)."
                 + (f" {left_out_in_words(self.left_out)}." if self.left_out else ""))
@@ -657,8 +667,28 @@ def plan_training(job: TrainJob, db, on_status=None) -> TrainPlan:
     steps_per_epoch = math.ceil(len(job.batches_for_epoch(examples, 0)) / cfg.grad_accum)
     steps = cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs))
     seconds, memory_mb = estimate_run(base, cfg, examples, n_replay, steps, steps_per_epoch)
+    approved, unreviewed = review_counts(db, cfg.collection_id)
     return TrainPlan(len(examples) - n_replay, n_replay, sum(len(e) for e in examples), steps, seconds, memory_mb,
-                     cfg.epochs, cfg.learning_rate, why, len(job.left_out))
+                     cfg.epochs, cfg.learning_rate, why, len(job.left_out), approved, unreviewed, cfg.accepted_only)
+
+
+def _pairs(n: int) -> str:
+    return f"{n} pair{'' if n == 1 else 's'}"
+
+
+def pairs_in_words(approved: int, unreviewed: int, accepted_only: bool) -> str:
+    """Which pairs a run trains, with counts, as the plan starts."""
+    if accepted_only:
+        return (f"Trains the {_pairs(approved)} you approved" +
+                (f" ({_pairs(unreviewed)} not reviewed yet {'is' if unreviewed == 1 else 'are'} left out)."
+                 if unreviewed else "."))
+    if not approved and not unreviewed:
+        return "No pairs to train yet."
+    if not unreviewed:
+        return f"Trains the {_pairs(approved)} you approved."
+    if not approved:
+        return f"Trains all {_pairs(unreviewed)}: none reviewed yet (you can train only the ones you approve)."
+    return f"Trains the {_pairs(approved)} you approved and {_pairs(unreviewed)} not reviewed yet."
 
 
 def estimate_run(base: BaseModel, cfg: TrainConfig, examples: list, n_replay: int, steps: int,
