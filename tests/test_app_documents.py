@@ -145,3 +145,51 @@ def test_the_reader_draws_tables_and_says_how_much_hidden_text_was_left_out(wind
     # A Word file has sections, not pages.
     page.table.selectRow(names.index("manual.docx"))
     assert page.page_spin.prefix() == "Section " and "sections)" in page.page_title.text()
+
+
+def test_a_document_is_removed_with_its_pairs_by_key_and_by_the_cli(window, qtbot, workspace, tmp_path, monkeypatch,
+                                                                     screenshot):
+    import subprocess
+    import sys
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from kwdesk.core.store.workspace import write_transaction
+
+    drop(window, [facts_pdf(tmp_path / "handbook.pdf"), make_pdf(tmp_path / "other.pdf", [("Other", ["Other text. " * 40])])])
+    page = window.documents
+    qtbot.waitUntil(lambda: not page.is_busy() and page.model.rowCount() == 2, timeout=60_000)
+    db = workspace.connect()
+    handbook, other = (db.execute("SELECT id FROM documents WHERE name = ?", [n]).fetchone()[0]
+                       for n in ("handbook.pdf", "other.pdf"))
+    with write_transaction(db):
+        for doc in (handbook, other):
+            db["pairs"].insert({"question": f"Q{doc}?", "answer": "A.", "document_id": doc, "strategy": "qa"})
+
+    # The Delete key on the selected row asks first; No keeps it.
+    row = [r.id for r in page.model.rows].index(handbook)
+    page.table.selectRow(row)
+    page.table.setFocus()
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.No)
+    qtbot.keyClick(page.table, Qt.Key.Key_Delete)
+    assert asked and "handbook.pdf" in asked[0] and "1 pair made from it" in asked[0]
+    assert page.model.rowCount() == 2
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    page.table.selectRow(row)
+    qtbot.keyClick(page.table, Qt.Key.Key_Delete)
+    assert page.status_label.text() == "Removed handbook.pdf and the 1 pair made from it."
+    assert [r.name for r in page.model.rows] == ["other.pdf"]
+    assert db.execute("SELECT count(*) FROM pairs WHERE document_id = ?", [handbook]).fetchone()[0] == 0
+    assert db.execute("SELECT count(*) FROM chunks WHERE document_id = ?", [handbook]).fetchone()[0] == 0
+    assert (tmp_path / "handbook.pdf").is_file()  # the user's file is never touched
+    screenshot(window, "documents-removed")
+
+    # The same from the terminal, and a readable mistake.
+    run = [sys.executable, "-m", "kwdesk", "--workspace", str(workspace.root), "remove"]
+    done = subprocess.run(run + [str(other)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "Removed other.pdf and the 1 pair made from it." in done.stderr
+    wrong = subprocess.run(run + ["999"], capture_output=True, text=True, timeout=120)
+    assert wrong.returncode != 0 and "There is no document 999" in wrong.stderr
+    assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
+    db.close()

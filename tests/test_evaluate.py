@@ -141,6 +141,9 @@ def test_evaluate_from_the_models_step_shows_and_exports_the_report(qtbot, facts
     page.table.selectRow(0)
     assert page.selected().chat_file.id == model_id and page.evaluate_button.isEnabled()
     assert page.table.item(0, 0).text().endswith(", version 1") and "not evaluated yet" in page.table.item(0, 1).text()
+    # What Evaluate will ask, and about how long it takes, before it starts (nothing to write: each has a wording).
+    assert "Evaluate asks 3 test questions about your documents and 8 general questions" in page.details.text()
+    assert "here." in page.details.text() and "writing" not in page.details.text()
     assert page.eval_summary.text() == "Not evaluated yet."
     page.evaluate_button.click()
     qtbot.waitUntil(lambda: not page.eval_bar.is_busy(), timeout=300_000)
@@ -180,3 +183,19 @@ def test_evaluate_from_the_models_step_shows_and_exports_the_report(qtbot, facts
     assert made and {parent for parent, in made} <= set(wrong)
     window.close()
     db.close()
+
+
+def test_evaluate_says_what_it_will_ask_and_write_before_it_starts(pairs_workspace):
+    from kwdesk.core.evaluation.job import plan_evaluation
+
+    db = pairs_workspace.connect()
+    try:
+        plan = plan_evaluation(db, probe_limit=8)
+        none_to_write = plan_evaluation(db, probe_limit=8, make_held_out=False)
+    finally:
+        db.close()
+    # Three trained pairs and no held-out wording yet: three are written first, then asked.
+    assert (plan.asked, plan.to_write, plan.general) == (3, 3, 8) and plan.seconds > 0
+    assert plan.in_words().startswith("Evaluate asks 3 test questions about your documents (first writing 3 new "
+                                      "ones from your pairs: they are never trained, and show in the review table")
+    assert none_to_write.asked == 0 and "generate pairs first" in none_to_write.in_words()

@@ -71,6 +71,23 @@ def cmd_import(workspace, args) -> int:
     return EXIT_OK
 
 
+def cmd_remove(workspace, args) -> int:
+    from kwdesk.core.store.documents import DocumentNotFound, remove_document
+
+    db = workspace.connect()
+    try:
+        for document_id in args.ids:
+            try:
+                removed = remove_document(db, document_id)
+            except DocumentNotFound as exc:
+                print(f"kwdesk: {exc}", file=sys.stderr)
+                return EXIT_USAGE
+            print(removed.in_words(), file=sys.stderr)
+    finally:
+        db.close()
+    return EXIT_OK
+
+
 def cmd_docs(workspace, args) -> int:
     from kwdesk.core.store.collections import find_collection
     from kwdesk.core.store.documents import NO_COLLECTION, list_documents
@@ -224,6 +241,10 @@ def register(sub) -> dict:
     p.add_argument("--json", action="store_true")
     p.add_argument("--all-versions", action="store_true", help="include older versions of changed files")
 
+    p = sub.add_parser("remove", help="take documents out of the workspace, with the pairs made from them "
+                       "(your files are not touched; trained models keep what they learned)")
+    p.add_argument("ids", nargs="+", type=int, metavar="ID", help="document ids (kwdesk docs lists them)")
+
     p = sub.add_parser("collections", help="knowledge collections: list, create, rename, or move documents into one")
     p.add_argument("action", nargs="?", choices=["list", "create", "rename", "add"], default="list")
     p.add_argument("name", nargs="?", help="create/rename/add: the collection")
@@ -241,4 +262,4 @@ def register(sub) -> dict:
     p.add_argument("query")
     p.add_argument("--limit", type=int, default=5)
     p.add_argument("--json", action="store_true")
-    return {"import": cmd_import, "docs": cmd_docs, "collections": cmd_collections, "changes": cmd_changes, "search": cmd_search}
+    return {"import": cmd_import, "docs": cmd_docs, "remove": cmd_remove, "collections": cmd_collections, "changes": cmd_changes, "search": cmd_search}

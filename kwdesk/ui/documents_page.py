@@ -6,7 +6,7 @@ import html
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -37,6 +37,7 @@ from kwdesk.core.store.documents import (
     hidden_text_samples,
     list_documents,
     page_text,
+    remove_document,
 )
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.text.blocks import page_parts
@@ -119,6 +120,7 @@ class DocumentsPage(QWidget):
     busy_changed = Signal(str)  # what runs now, "" when idle
     generate_requested = Signal(list)  # chunk ids: new passages of a changed document
     collections_changed = Signal()
+    documents_removed = Signal()
     ALL = -1  # the collection combo's "all documents"
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
@@ -180,6 +182,13 @@ class DocumentsPage(QWidget):
         self.changes_button.setToolTip("For a document imported again with new content: passages removed and added, "
                                        "pairs to retire, passages to generate for")
         self.changes_button.clicked.connect(self.show_changes)
+        self.remove_button = QPushButton("Remove…")
+        self.remove_button.setToolTip("Take the selected document out of the workspace with the pairs made from it "
+                                      "(Delete key; your file is not touched)")
+        self.remove_button.clicked.connect(lambda: self.remove_selected())
+        remove_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table)
+        remove_key.setContext(Qt.ShortcutContext.WidgetShortcut)
+        remove_key.activated.connect(lambda: self.remove_selected())
 
         top = QHBoxLayout()
         top.addWidget(self.add_button)
@@ -190,6 +199,7 @@ class DocumentsPage(QWidget):
         top.addWidget(self.collection_combo)
         top.addWidget(self.move_button)
         top.addWidget(self.changes_button)
+        top.addWidget(self.remove_button)
 
         # The reader: a document's text page by page. The file's text is escaped, always:
         # only the reader's own markup (paragraphs, tables) is HTML.
@@ -316,6 +326,25 @@ class DocumentsPage(QWidget):
         self.refresh()
         self.collections_changed.emit()
 
+    def remove_selected(self, *, confirm: bool = True) -> None:
+        doc = self._selected()
+        if doc is None:
+            return
+        pairs = self._db.execute("SELECT count(*) FROM pairs WHERE document_id IN "
+                                 "(SELECT id FROM documents WHERE source_path = ?)", [doc.source_path]).fetchone()[0]
+        if confirm:
+            answer = QMessageBox.question(
+                self, "Remove a document",
+                f"Remove {doc.name} from the workspace, with the {pairs} pair{'' if pairs == 1 else 's'} made from it? "
+                "Your file stays where it is, and models you trained keep what they learned.",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.No)
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        removed = remove_document(self._db, doc.id)
+        self.status_label.setText(removed.in_words())
+        self.refresh()
+        self.documents_removed.emit()
+
     def show_changes(self):
         """The changes of the selected document's newest version, in a dialog (returned)."""
         from kwdesk.ui.changes_dialog import ChangesDialog
@@ -400,6 +429,7 @@ class DocumentsPage(QWidget):
         doc = self._selected()
         self.move_button.setEnabled(doc is not None and doc.status == "imported")
         self.changes_button.setEnabled(doc is not None and doc.version > 1)
+        self.remove_button.setEnabled(doc is not None)
         if doc is None or doc.status != "imported":
             self.page_title.setText(doc.reason if doc else "")
             self.page_view.setPlainText("")

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from kwdesk.core.app.settings import load_settings
 from kwdesk.core.app.teacher import teacher_choice
-from kwdesk.core.evaluation.job import EvaluateJob
+from kwdesk.core.evaluation.job import EvaluateJob, plan_evaluation
 from kwdesk.core.evaluation.report import report_svg, summary_in_words, write_report
 from kwdesk.core.evaluation.results import EvalResult
 from kwdesk.core.export.publish import PublishJob, lmstudio_models_dir
@@ -235,10 +235,12 @@ class LibraryPage(QWidget):
         if model is None:
             self.details.setText("")
             return
-        self.details.setText(f"{model.name}: trained on {model.knowledge}, {model.trained_on}. "
-                             f"It {model.quality_in_words}." if model.quality else
-                             f"{model.name}: trained on {model.knowledge}, {model.trained_on}. Not evaluated yet: "
-                             "Evaluate asks it questions about your documents and general questions.")
+        about = (f"{model.name}: trained on {model.knowledge}, {model.trained_on}. " +
+                 (f"It {model.quality_in_words}." if model.quality else "Not evaluated yet."))
+        if usable and not self.eval_bar.is_busy():
+            # What Evaluate will ask and add, and its time, before the expert starts it.
+            about += "\n" + plan_evaluation(self.db, self.probe_limit).in_words()
+        self.details.setText(about)
 
     def _toggle_details(self, shown: bool) -> None:
         self.details_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)

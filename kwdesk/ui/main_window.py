@@ -87,6 +87,8 @@ class MainWindow(QMainWindow):
         self.documents.import_finished.connect(lambda _results: self.data.reload())
         self.documents.generate_requested.connect(self.generate_for_chunks)
         self.documents.collections_changed.connect(self.train.refresh_collections)
+        self.documents.documents_removed.connect(self.data.reload)
+        self.documents.documents_removed.connect(self.train.refresh_collections)
         self.train.model_ready.connect(self._model_ready)
         self.train.chat_requested.connect(self.chat_with)
         self.library.chat_requested.connect(self.chat_with)

@@ -17,9 +17,11 @@ from __future__ import annotations
 import json
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from kwdesk.core.base.jobs import Job, Progress
+from kwdesk.core.base.jobs import Job, Progress, format_duration
+from kwdesk.core.base.system import usable_cores
 from kwdesk.core.chat.engine import ChatEngine, documents_prompt
 from kwdesk.core.evaluation.probes import probe_questions
 from kwdesk.core.evaluation.results import (
@@ -268,3 +270,51 @@ class EvaluateJob(Job):
     @staticmethod
     def _grade_columns(grade) -> dict:
         return {"correct": int(grade.correct), "found": json.dumps(grade.found), "missing": json.dumps(grade.missing)}
+
+
+# Seconds an answer with the bundled 135M model on 2 cores, over the ways of asking
+# (BENCHMARKS.md, the 20-page evaluation: 0.32-1.00 s), and seconds the bundled teacher
+# takes to write one held-out wording; scaled by the cores here. Rough, and said so.
+_SECONDS_AN_ANSWER_2_CORES = 0.65
+_SECONDS_A_WORDING_2_CORES = 1.0
+
+
+@dataclass
+class EvalPlan:
+    """What an evaluation will ask and add, and about how long it takes here, said before
+    it starts (the expert's walk: Evaluate began at once, then showed 16 minutes left, and
+    added held-out questions to the review table without a word)."""
+
+    asked: int  # held-out questions about the documents
+    to_write: int  # new held-out wordings the teacher writes first
+    general: int  # general questions (forgetting), each asked under several prompts
+    seconds: float
+
+    def in_words(self) -> str:
+        if not self.asked:
+            return "Evaluate needs Q&A pairs to make test questions from: generate pairs first."
+        written = (f" (first writing {self.to_write} new ones from your pairs: they are never trained, and show in "
+                   "the review table as held out)" if self.to_write else "")
+        return (f"Evaluate asks {self.asked} test questions about your documents{written} and {self.general} general "
+                f"questions, of this model and of its base: about {format_duration(self.seconds)} here.")
+
+
+def plan_evaluation(db, probe_limit: int | None = None, held_out_limit: int | None = HELD_OUT_LIMIT,
+                    make_held_out: bool = True) -> EvalPlan:
+    """What EvaluateJob would ask now (database reads only: quick enough for a selection)."""
+    from kwdesk.core.data.generate import HELD_OUT
+    from kwdesk.core.store.pairs import questions_without_held_out_wording
+    from kwdesk.core.train.replay import EVAL_PROMPTS
+
+    held = len(held_out_items(db))
+    to_write = 0
+    if make_held_out and (held_out_limit is None or held < held_out_limit):
+        documents = [row[0] for row in db.execute("SELECT id FROM documents WHERE is_current = 1")]
+        to_write = len(questions_without_held_out_wording(db, documents, HELD_OUT))
+    asked = held + to_write if held_out_limit is None else min(held_out_limit, held + to_write)
+    general = len(probe_questions(probe_limit))
+    replay = min(EVAL_PROMPTS, probe_limit or EVAL_PROMPTS)
+    answers = asked * (len(CONFIGS) + 1) + (2 * general + 2 * replay) * len(FORGETTING_PROMPTS)
+    scale = 2 / max(1, usable_cores())
+    seconds = (answers * _SECONDS_AN_ANSWER_2_CORES + to_write * _SECONDS_A_WORDING_2_CORES) * scale
+    return EvalPlan(asked, to_write, general, seconds)

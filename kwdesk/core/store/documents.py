@@ -267,3 +267,31 @@ def chunk_row(db: sqlite_utils.Database, chunk_id: int) -> dict:
     keys = ("id", "document_id", "text", "heading_path", "page_start", "page_end")
     row = db.execute(f"SELECT {', '.join(keys)} FROM chunks WHERE id = ?", [chunk_id]).fetchone()
     return dict(zip(keys, row))
+
+
+@dataclass
+class RemovedDocument:
+    name: str
+    versions: int  # the document's versions removed (a changed file keeps its older ones)
+    pairs: int  # the pairs made from it, removed with it (trained models keep what they learned)
+
+    def in_words(self) -> str:
+        versions = f" ({self.versions} versions)" if self.versions > 1 else ""
+        return f"Removed {self.name}{versions} and the {self.pairs} pair{'' if self.pairs == 1 else 's'} made from it."
+
+
+def remove_document(db: sqlite_utils.Database, document_id: int) -> RemovedDocument:
+    """Take a document out of the workspace with every version of it and the pairs made from
+    them (else they would go on being trained); pages, passages and flagged text go with it
+    (ON DELETE CASCADE). The user's own file is never touched, and models already trained
+    keep their run's snapshot of the data."""
+    row = db.execute("SELECT name, source_path FROM documents WHERE id = ?", [document_id]).fetchone()
+    if row is None:
+        raise DocumentNotFound(f"There is no document {document_id} (kwdesk docs lists them).")
+    name, source = row
+    ids = [r[0] for r in db.execute("SELECT id FROM documents WHERE source_path = ? OR id = ?", [source, document_id])]
+    marks = ",".join("?" * len(ids))
+    with write_transaction(db):
+        pairs = db.execute(f"DELETE FROM pairs WHERE document_id IN ({marks})", ids).rowcount
+        db.execute(f"DELETE FROM documents WHERE id IN ({marks})", ids)
+    return RemovedDocument(name, len(ids), pairs)
