@@ -96,7 +96,10 @@ def test_train_cancel_resume_export_and_chat_with_the_result(window, qtbot, db, 
     page.chat_button.click()
     chat = window.chat
     assert window.steps.currentRow() == CHAT
-    assert chat.selected_spec() == str(model_id)  # the new personal model is chosen
+    # The new personal model is chosen, through its adapter file on the shared base (the
+    # evaluation stored on its model file counts for the model).
+    assert chat.selected_spec() == str(library.selected().chat_file.id)
+    assert library.selected().chat_file.kind == "gguf-lora"
     assert chat.sources.isChecked() and "75% of held-out questions right with sources" in chat.sources.toolTip()
     assert "75% of held-out questions right with sources" in chat.message.text()
     screenshot(window, "chat-measured-mode")

@@ -39,5 +39,6 @@ def test_long_names_and_messages_never_widen_the_window(workspace, qtbot, screen
             assert win.minimumSizeHint().width() <= 1280, f"step {row}: it needs {win.minimumSizeHint().width()} px"
         screenshot(win, "window-long-names")
     finally:
-        qtbot.waitUntil(lambda: not win.chat.load_bar.is_busy(), timeout=120_000)  # the chat step loads a model
+        # The chat step loads a model and the Train step plans: let them end before closing.
+        qtbot.waitUntil(lambda: not win.chat.load_bar.is_busy() and not win.train.plan_bar.is_busy(), timeout=180_000)
         win.close()

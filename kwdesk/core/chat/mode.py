@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from kwdesk.core.store.evals import load_eval, newest_eval_for_model
+from kwdesk.core.store.evals import load_eval, newest_eval_for_model, newest_eval_of_run
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,14 @@ class AnswerMode:
 
 
 def measured_mode(db, model_id: int | None) -> AnswerMode:
-    """The mode the newest evaluation of MODEL_ID found better on held-out questions (ties
+    """The mode the newest evaluation of MODEL_ID's personal model (any of its files: the
+    model file and the adapter file answer alike) found better on held-out questions (ties
     go to sources: an answer with passages can be checked)."""
     eval_id = newest_eval_for_model(db, model_id) if model_id is not None else None
+    run = db.execute("SELECT run_id FROM models WHERE id = ?", [model_id]).fetchone() if model_id is not None else None
+    if run and run[0] is not None:
+        newest = newest_eval_of_run(db, run[0])
+        eval_id = newest[0] if newest else eval_id
     summary = (load_eval(db, eval_id) or {}).get("summary", {}) if eval_id is not None else {}
     heldout = summary.get("heldout") or {}
     alone, sources = heldout.get("personal"), heldout.get("personal+rag")
