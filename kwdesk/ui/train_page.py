@@ -363,8 +363,8 @@ class TrainPage(QWidget):
         next_step = ("Making its model file next." if self.auto_export.isChecked() else
                      "Make its model file to chat with it.")
         self.train_bar.show_message(
-            f"{name} is trained ({result.steps} steps; its error on your pairs went from {result.losses[0]:.2f} "
-            f"to {result.losses[-1]:.2f}). {next_step} Evaluate on the Models page tells how much it learned."
+            f"{name} is trained ({result.steps} steps; error on your pairs {result.losses[0]:.2f} -> "
+            f"{result.losses[-1]:.2f}). {next_step}"
         )
         self._trained_run = result.run_id
 
