@@ -154,6 +154,8 @@ def test_settings_dialog_saves_what_the_cli_reads(window, qtbot, screenshot):
     dialog.preset.setCurrentIndex(dialog.preset.findData("learn-gently"))
     dialog.quantization.setCurrentText("Q8_0")
     dialog.strategies["paraphrase"].setChecked(False)
+    assert dialog.strategies["qa"].text() == "Questions on each passage"  # plain words, the name in the tooltip
+    assert dialog.workspace.placeholderText().startswith("/")  # the folder itself
     screenshot(dialog, "settings")
     dialog.save()
     saved = load_settings()

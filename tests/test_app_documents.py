@@ -193,3 +193,13 @@ def test_a_document_is_removed_with_its_pairs_by_key_and_by_the_cli(window, qtbo
     assert wrong.returncode != 0 and "There is no document 999" in wrong.stderr
     assert db.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
     db.close()
+
+
+def test_an_empty_question_gets_a_word_and_ctrl_q_quits(window, qtbot):
+    chat = window.chat
+    chat.input.setPlainText("   ")
+    chat.send()
+    assert chat.message.text().startswith("Type a question first") and not chat.ask_bar.is_busy()
+    assert window.quit_action.shortcut().toString() == "Ctrl+Q"
+    qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=5_000)

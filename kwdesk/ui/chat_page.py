@@ -422,7 +422,10 @@ class ChatPage(QWidget):
 
     def send(self) -> None:
         question = self.input.toPlainText().strip()
-        if not question or self.ask_bar.is_busy():
+        if self.ask_bar.is_busy():
+            return
+        if not question:
+            self.message.setText("Type a question first: Enter sends it, Shift+Enter starts a new line.")
             return
         self.input.clear()
         self.message.setText("")

@@ -112,6 +112,11 @@ class MainWindow(QMainWindow):
         settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
         settings_action.triggered.connect(self.open_settings)
         self.addAction(settings_action)
+        # Quit (Ctrl+Q) closes the window the way its close button does: a running job asks first.
+        self.quit_action = QAction("Quit", self)
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))  # the standard key is empty on some platforms
+        self.quit_action.triggered.connect(self.close)
+        self.addAction(self.quit_action)
 
         self.running_label = QLabel("Ready")
         self.statusBar().addWidget(self.running_label, 1)

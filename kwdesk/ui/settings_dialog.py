@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QSpinBox,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -26,8 +27,10 @@ from kwdesk.core.app.settings import (
     load_settings,
     save_settings,
 )
+from kwdesk.core.base.paths import default_workspace_dir
 from kwdesk.core.data.generate import STRATEGIES
 from kwdesk.core.train.presets import PRESET_DESCRIPTIONS, PRESETS
+from kwdesk.ui.data_page import STRATEGY_LABELS
 
 
 def _with_browse(edit: QLineEdit, choose) -> QWidget:
@@ -47,7 +50,8 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("kwdesk settings")
         current = load_settings()
         self.workspace = QLineEdit(current.workspace)
-        self.workspace.setPlaceholderText("the default workspace")
+        # The folder itself, not "the default": the expert may want to find or back it up.
+        self.workspace.setPlaceholderText(str(default_workspace_dir()))
         self.teacher = QLineEdit(current.teacher)
         self.teacher.setPlaceholderText("the bundled model; or a GGUF file; or http://host:port/v1")
         self.endpoint_model = QLineEdit(current.endpoint_model)
@@ -66,9 +70,11 @@ class SettingsDialog(QDialog):
         self.per_chunk.setRange(1, 20)
         self.per_chunk.setValue(current.per_chunk)
         chosen = {s.strip() for s in current.strategies.split(",")}
-        self.strategies = {s: QCheckBox(s) for s in STRATEGIES}
+        self.strategies = {s: QCheckBox(STRATEGY_LABELS.get(s, s)) for s in STRATEGIES}
+        for name, check in self.strategies.items():
+            check.setToolTip(f"'{name}' in kwdesk generate --strategy")
         strategies_box = QWidget()
-        strategies_layout = QHBoxLayout(strategies_box)
+        strategies_layout = QVBoxLayout(strategies_box)  # one a line: their labels are sentences
         strategies_layout.setContentsMargins(0, 0, 0, 0)
         for name, check in self.strategies.items():
             check.setChecked(name in chosen)
