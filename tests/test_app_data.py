@@ -204,3 +204,28 @@ def test_the_coverage_view_lists_facts_not_asked_and_takes_a_question_for_one(wi
     assert row == ("What does the handbook say here?", fact.fact, fact.chunk_id, "user")
     dialog.accept()
     qtbot.waitUntil(lambda: page.model.rowCount() == 4)
+
+
+def test_rejecting_a_conflict_clears_the_button_and_the_panel_and_selection_keep_up(window, qtbot, db):
+    """Issue 22's walk: the Conflicts button stayed red after both sides were rejected, the
+    side panel kept "Status: new" after a verdict, and closing the dialog jumped to row 1."""
+    page = window.data
+    doc_id, chunk_id = db.execute("SELECT document_id, chunk_id FROM pairs WHERE id = 1").fetchone()
+    with write_transaction(db):
+        db["pairs"].insert({"question": "How high is the Larkspur Dam?", "answer": "The Larkspur Dam is 250 metres high.",
+                            "document_id": doc_id, "chunk_id": chunk_id, "strategy": "qa"})
+    page.reload()
+    assert page.conflicts_button.text() == "Conflicts (1)"
+
+    # On the last row a verdict does not move on: the panel shows the new status.
+    page.table.setFocus()
+    page.table.selectRow(3)
+    qtbot.keyClick(page.table, Qt.Key.Key_N)
+    assert "Status: rejected" in page.provenance_label.text()
+    assert page.conflicts_button.text() == "Conflicts"  # settled by the rejection, at once
+
+    page.table.selectRow(2)
+    dialog = page.show_conflicts()
+    dialog.close()
+    qtbot.waitUntil(lambda: page.model.rowCount() == 4)
+    assert page.table.currentIndex().row() == 2  # still the pair the expert was on

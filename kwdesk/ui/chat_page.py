@@ -31,6 +31,7 @@ from kwdesk.core.chat.mode import measured_mode
 from kwdesk.core.models.targets import chat_models, switchable_adapter
 from kwdesk.core.store.conversations import conversation_messages, list_conversations
 from kwdesk.core.store.documents import chunk_text, cite_pages
+from kwdesk.core.store.personal import short_date
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.sizing import bounded_combo
@@ -396,7 +397,8 @@ class ChatPage(QWidget):
         for conversation in list_conversations(self.db):
             if not conversation["messages"]:
                 continue
-            item = QListWidgetItem(f"{conversation['title']}\n{conversation['model']}")
+            item = QListWidgetItem(f"{conversation['title']}\n{short_date(conversation['created_at'])} · "
+                                   f"{conversation['model']} · {conversation['mode']}")
             item.setData(Qt.ItemDataRole.UserRole, conversation["id"])
             item.setToolTip(conversation["created_at"])
             self.history.addItem(item)

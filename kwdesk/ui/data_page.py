@@ -459,7 +459,12 @@ class DataPage(QWidget):
             index = combo.findData(current) if current is not None else 0
             combo.setCurrentIndex(max(0, index))
             combo.blockSignals(False)
+        # The pair the expert was on stays selected (closing the Conflicts dialog jumped to row 1).
+        current = self.table.currentIndex()
+        pair_id = self.model.pair_id(current.row()) if current.isValid() and current.row() < self.model.rowCount() else None
         self.apply_filters()
+        if pair_id is not None:
+            self.select_pair(pair_id)
 
     def apply_filters(self, *_args) -> None:
         status = self.status_filter.currentText()
@@ -479,8 +484,19 @@ class DataPage(QWidget):
         else:
             self._show_source()
 
+    def select_pair(self, pair_id: int) -> bool:
+        """Select PAIR_ID's row where the filters show it (a list scan: 100,000 ids take ms)."""
+        try:
+            row = self.model.ids.index(pair_id)
+        except ValueError:
+            return False
+        self.table.selectRow(row)
+        self.table.scrollTo(self.model.index(row, 0))
+        return True
+
     def pairs_changed(self, pair_ids: list[int]) -> None:
         self.model.refresh_rows(pair_ids)
+        self._count_conflicts()
         self._show_source()
 
     # --- review -------------------------------------------------------------------------------
@@ -500,9 +516,12 @@ class DataPage(QWidget):
         verb = {"accepted": "accept", "rejected": "reject", "new": "reset"}[status]
         self.undo_stack.push(SnapshotCommand(self, before, snapshot(self.db, ids), f"{verb} {len(ids)} pair{'s' * (len(ids) > 1)}"))
         self.model.refresh_rows(ids)
+        self._count_conflicts()  # a rejected side settles a conflict: the button says so at once
         current = self.table.currentIndex().row()
         if len(ids) == 1 and current + 1 < self.model.rowCount():
             self.table.selectRow(current + 1)  # on to the next pair
+        else:
+            self._show_source()  # the side panel shows the new status of the pair still selected
 
     def toggle_selected_for_evaluation(self) -> None:
         """Held out for evaluation, or back to training when all selected are held out."""

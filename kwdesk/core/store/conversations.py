@@ -37,13 +37,23 @@ def add_exchange(db, conversation_id: int, question: str, answer: str, sources: 
 
 
 def list_conversations(db, limit: int = 200) -> list[dict]:
-    """Conversations, newest first, with their first question as title."""
+    """Conversations, newest first, with their first question as title, when they began, and
+    how they were answered ("with sources", "from what it learned" or "partly with sources")."""
     rows = db.execute(
-        """SELECT c.id, c.model, c.title, c.created_at, count(m.id) FROM conversations c
-           LEFT JOIN messages m ON m.conversation_id = c.id GROUP BY c.id ORDER BY c.id DESC LIMIT ?""",
+        """SELECT c.id, c.model, c.title, c.created_at, count(m.id),
+                  coalesce(sum(m.role = 'assistant'), 0),
+                  coalesce(sum(m.role = 'assistant' AND m.sources IS NOT NULL AND m.sources != '[]'), 0)
+           FROM conversations c LEFT JOIN messages m ON m.conversation_id = c.id
+           GROUP BY c.id ORDER BY c.id DESC LIMIT ?""",
         [limit],
     )
-    return [{"id": r[0], "model": r[1], "title": r[2] or "(empty)", "created_at": r[3], "messages": r[4]} for r in rows]
+    out = []
+    for cid, model, title, created, messages, answers, sourced in rows:
+        mode = ("with sources" if answers and sourced == answers else
+                "partly with sources" if sourced else "from what it learned")
+        out.append({"id": cid, "model": model, "title": title or "(empty)", "created_at": created, "messages": messages,
+                    "mode": mode})
+    return out
 
 
 def conversation_messages(db, conversation_id: int) -> list[dict]:
