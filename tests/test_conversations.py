@@ -1,7 +1,11 @@
 """The conversation list: each with its first question, when it began and how it was
 answered, as the chat's list shows them (a real SQLite workspace)."""
 
-from kwdesk.core.store.conversations import add_exchange, create_conversation, list_conversations
+from kwdesk.core.store.conversations import (
+    add_exchange,
+    create_conversation,
+    list_conversations,
+)
 from kwdesk.core.store.personal import short_date
 
 SOURCE = [{"document": "handbook.pdf", "page_start": 2, "text": "The dam is 212 metres high."}]
