@@ -117,6 +117,11 @@ def test_the_app_switches_adapters_on_the_loaded_base_and_shows_the_saving(two_a
         chat = win.chat
         win.steps.setCurrentRow(CHAT)
         contracts, manuals = (exports[n].adapter["model_id"] for n in ("contracts", "maintenance manuals"))
+        # The expert chooses another model while one still loads, and asks at once: the
+        # question waits for the load, then goes to the model chosen last.
+        chat.model_combo.setCurrentIndex(chat.model_combo.findData(str(manuals)))
+        chat.ensure_loaded()
+        assert chat.load_bar.is_busy()
         chat.model_combo.setCurrentIndex(chat.model_combo.findData(str(contracts)))
         chat.input.setPlainText(CONTRACTS["ask"])
         chat.send()

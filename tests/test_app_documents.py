@@ -33,7 +33,7 @@ def test_first_run_says_what_to_do(window, workspace, screenshot):
     assert str(workspace.root) in window.windowTitle()
     page = window.documents
     assert page.stack.currentWidget() is page.empty_hint
-    assert "Drop PDFs here" in page.empty_hint.text()
+    assert "Drop your documents here" in page.empty_hint.text() and "Word" in page.empty_hint.text()
     screenshot(window, "documents-first-run")
 
 

@@ -16,6 +16,32 @@ def window(no_threads_left, open_window, pairs_workspace):
     return open_window(pairs_workspace)
 
 
+def visible_words(widget) -> str:
+    """Every word a user sees on WIDGET now: labels, buttons, boxes' titles and choices, headers."""
+    from PySide6.QtWidgets import (
+        QAbstractButton,
+        QComboBox,
+        QGroupBox,
+        QLabel,
+        QTableWidget,
+        QWidget,
+    )
+
+    words = []
+    for child in widget.findChildren(QWidget):
+        if not child.isVisible():
+            continue
+        if isinstance(child, (QLabel, QAbstractButton)):
+            words.append(child.text())
+        elif isinstance(child, QGroupBox):
+            words.append(child.title())
+        elif isinstance(child, QComboBox):
+            words.extend(child.itemText(i) for i in range(child.count()))
+        elif isinstance(child, QTableWidget):
+            words.extend(child.horizontalHeaderItem(c).text() for c in range(child.columnCount()))
+    return " | ".join(words)
+
+
 def run_status(db, run_id):
     return db.execute("SELECT status FROM runs WHERE id = ?", [run_id]).fetchone()[0]
 
@@ -23,10 +49,24 @@ def run_status(db, run_id):
 def test_train_cancel_resume_export_and_chat_with_the_result(window, qtbot, db, screenshot, tmp_path):
     page = window.train
     window.steps.setCurrentRow(TRAIN)
-    qtbot.waitUntil(lambda: "examples from your documents" in page.plan_label.text(), timeout=120_000)
+    qtbot.waitUntil(lambda: "About" in page.plan_label.text(), timeout=120_000)
     # Which pairs it trains, before it starts: none reviewed yet, so all three, and the choice.
     assert page.plan_label.text().startswith("Trains all 3 pairs: none reviewed yet")
-    assert "3 examples from your documents" in page.plan_label.text()
+    # Plain words first: the knobs, the formats and the machinery stay under Advanced and in tooltips.
+    assert page.preset_combo.currentText() == "Learn my documents (recommended)"
+    assert not page.advanced.isVisible()
+    shown = visible_words(page)
+    for term in ("rank", "learning rate", "GGUF", "Q4_K_M", "Q8_0", "LoRA", "adapter", "tokens", "replay", "loss",
+                 "quantiz", "epoch"):
+        assert term.lower() not in shown.lower(), f"{term!r} on the Train page: {shown}"
+    # The model file as a choice of size and exactness, with this model's sizes.
+    assert page.quant_combo.currentText().startswith("Smallest file, slightly less exact (about ")
+    assert page.quant_combo.currentData() == "Q4_K_M"
+    page.advanced_button.click()
+    assert page.advanced.isVisible() and "rank 16" in page.settings_label.text()
+    assert "3 examples from your documents" in page.settings_label.text()
+    assert "its model file takes 70% of the trained change" in page.settings_label.text()
+    page.advanced_button.click()
     assert [page.pairs_combo.itemText(i) for i in range(2)] == ["Approved and not yet reviewed (3)",
                                                                 "Only the ones I approved (0)"]
     page.auto_export.setChecked(False)
@@ -58,7 +98,7 @@ def test_train_cancel_resume_export_and_chat_with_the_result(window, qtbot, db, 
     # Export the run: merge -> GGUF -> quantize -> verify, then chat with it.
     page.runs_table.selectRow(0)
     assert page.export_button.isEnabled()
-    page.quant_combo.setCurrentText("Q8_0")
+    page.quant_combo.setCurrentIndex(page.quant_combo.findData("Q8_0"))
     page.strength_spin.setValue(90)  # merge 90% of the trained change, as after an evaluation showed forgetting
     page.export_button.click()
     qtbot.waitUntil(lambda: not page.export_bar.is_busy(), timeout=600_000)

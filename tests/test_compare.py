@@ -64,7 +64,7 @@ def test_compare_two_methods_in_the_window_and_the_cli_then_keep_one(window, qtb
     window.steps.setCurrentRow(TRAIN)
     # Briefly: three steps each, few general questions; Q8_0 files (no K-quant tables to build).
     page.config = lambda: preset("learn-documents", max_steps=3)
-    page.quant_combo.setCurrentText("Q8_0")
+    page.quant_combo.setCurrentIndex(page.quant_combo.findData("Q8_0"))
     dialog = page.open_compare()
     assert "No comparison yet" in dialog.summary.text()
     dialog.boxes["dora"].setChecked(False)

@@ -10,56 +10,27 @@ import subprocess
 import sys
 
 import pytest
+from registered_models import add_document, add_trained_run
 
 from kwdesk.core.models.targets import chat_models
 from kwdesk.core.serve.catalog import find_model, served_models
 from kwdesk.core.store.collections import create_collection
 from kwdesk.core.store.evals import store_eval
-from kwdesk.core.store.models import register_model
 from kwdesk.core.store.personal import (
     PersonalModelError,
-    knowledge_name,
     personal_models,
     quality_in_words,
     rename_personal_model,
 )
-from kwdesk.core.store.runs import create_run, set_run_status
-from kwdesk.core.store.workspace import write_transaction
-
-
-def _document(db, name: str, collection_id=None) -> int:
-    with write_transaction(db):
-        return db["documents"].insert({"name": name, "source_path": f"/docs/{name}", "sha256": name, "status": "imported", "size_bytes": 1,
-                                       "file_type": "pdf", "pages": 1, "chunks": 0,
-                                       "collection_id": collection_id}).last_pk
-
-
-def _trained(workspace, db, collection_id=None, *, lora_verified=True) -> tuple[int, dict]:
-    """A finished training run with the files an export leaves: (run id, {kind: model id})."""
-    config = {"collection_id": collection_id, "knowledge": knowledge_name(db, collection_id)}
-    run_id, folder = create_run(db, "train", config, folder_for=lambda i: workspace.runs_dir / f"train-{i}")
-    set_run_status(db, run_id, "done")
-    folder.mkdir(parents=True)
-    ids = {}
-    with write_transaction(db):
-        for kind, verified, size in (("adapter", None, 13e6), ("merged", None, 540e6), ("gguf", True, 145e6),
-                                     ("gguf-lora", lora_verified, 5e6)):
-            path = folder / f"{kind}.bin"
-            path.write_bytes(b"x")
-            ids[kind] = register_model(db, kind, f"SmolLM2-135M-Instruct-bundled-run{run_id} {kind}", path,
-                                       run_id=run_id, verified=verified, size_bytes=int(size),
-                                       quantization="Q8_0" if kind.startswith("gguf") else None,
-                                       meta={"base_gguf": str(path)} if kind == "gguf-lora" else {})
-    return run_id, ids
 
 
 def test_each_run_is_one_model_named_after_its_knowledge_with_versions(workspace, db):
     contracts = create_collection(db, "contracts")
-    _document(db, "supply_contract-2026.pdf", contracts.id)
-    _document(db, "pump-maintenance-manual.pdf")
-    first, first_files = _trained(workspace, db, contracts.id)
-    loose, _ = _trained(workspace, db)  # trained on all the workspace's documents
-    second, second_files = _trained(workspace, db, contracts.id, lora_verified=False)
+    add_document(db, "supply_contract-2026.pdf", contracts.id)
+    add_document(db, "pump-maintenance-manual.pdf")
+    first, first_files = add_trained_run(workspace, db, contracts.id)
+    loose, _ = add_trained_run(workspace, db)  # trained on all the workspace's documents
+    second, second_files = add_trained_run(workspace, db, contracts.id, lora_verified=False)
 
     models = {m.run_id: m for m in personal_models(db)}
     assert len(models) == 3  # not twelve rows of files
@@ -83,7 +54,7 @@ def test_each_run_is_one_model_named_after_its_knowledge_with_versions(workspace
 
 def test_rename_and_quality_in_plain_words(workspace, db):
     contracts = create_collection(db, "contracts")
-    run_id, files = _trained(workspace, db, contracts.id)
+    run_id, files = add_trained_run(workspace, db, contracts.id)
     assert personal_models(db)[0].quality_in_words == "not evaluated yet"
     summary = {"heldout": {"personal": {"correct": 27, "total": 63, "share": 0.43},
                            "personal+rag": {"correct": 41, "total": 63, "share": 0.65}},
@@ -105,8 +76,8 @@ def test_rename_and_quality_in_plain_words(workspace, db):
 
 def test_the_cli_lists_models_by_name_with_their_files_and_renames_them(workspace, db):
     contracts = create_collection(db, "contracts")
-    _trained(workspace, db, contracts.id)
-    run_id, files = _trained(workspace, db, contracts.id)
+    add_trained_run(workspace, db, contracts.id)
+    run_id, files = add_trained_run(workspace, db, contracts.id)
     db.close()
 
     def kwdesk(*args):

@@ -11,7 +11,7 @@ from kwdesk.cli.output import EXIT_OK, print_json
 def cmd_chat(workspace, args) -> int:
     from kwdesk.core.chat.claims import claims_summary, marked_answer
     from kwdesk.core.chat.engine import ChatEngine
-    from kwdesk.core.chat.mode import chosen_mode, measured_mode
+    from kwdesk.core.chat.mode import chosen_mode, measured_mode, what_it_knows
     from kwdesk.core.models.targets import chat_target
     from kwdesk.core.store.documents import cite_pages
 
@@ -47,6 +47,7 @@ def cmd_chat(workspace, args) -> int:
                 print(f"  [{source['n']}] {source['document']}, {pages}")
 
         if not args.json:
+            print(what_it_knows(db, target.model_id), file=sys.stderr)
             print(mode.why, file=sys.stderr)
         if args.once is not None:
             answer(args.once)

@@ -91,6 +91,9 @@ def cmd_train(workspace, args) -> int:
         print(f"kwdesk: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.plan:
+        from kwdesk.core.models.gguf import QUANTIZATIONS, quantization_in_words
+        from kwdesk.core.train.presets import settings_in_words
+
         bar = Bar(not args.json, unit="step")
         try:
             plan = PlanJob(workspace, config, args.base).run(bar)
@@ -100,6 +103,9 @@ def cmd_train(workspace, args) -> int:
             print_json(plan.to_dict())
         else:
             print(plan.summary())
+            print(settings_in_words(config))
+            for quantization in QUANTIZATIONS:
+                print(f"  {quantization:<7} {quantization_in_words(quantization, plan.file_mb(quantization))}")
         return EXIT_OK
     job = TrainJob(workspace, config, args.base, resume_run=args.resume)
     bar = Bar(not args.json, unit="step")

@@ -82,6 +82,23 @@ def cmd_doctor(args) -> int:
     return EXIT_OK
 
 
+def cmd_status(workspace, args) -> int:
+    from kwdesk.core.app.overview import STEPS, workspace_overview
+
+    db = workspace.connect()
+    try:
+        overview = workspace_overview(db)
+    finally:
+        db.close()
+    if args.json:
+        print_json(overview.to_dict())
+        return EXIT_OK
+    for step in STEPS:
+        print(f"{step.capitalize():<11} {overview.state(step)}")
+    print(f"\nNext: {overview.next_action().words}")
+    return EXIT_OK
+
+
 def register(sub) -> dict:
     """Add this stage's commands to SUB; their handlers by name."""
     p = sub.add_parser("settings", help="show the settings, or set one: kwdesk settings KEY VALUE")
@@ -98,6 +115,9 @@ def register(sub) -> dict:
     p.add_argument("archive", metavar="FILE")
     p.add_argument("folder", metavar="FOLDER", help="a new or empty folder")
 
+    p = sub.add_parser("status", help="where you stand: each step's state and what to do next")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("doctor", help="versions, hardware and workspace health, for a bug report")
     p.add_argument("--json", action="store_true")
-    return {"settings": cmd_settings, "backup": cmd_backup, "restore": cmd_restore, "doctor": cmd_doctor}
+    return {"settings": cmd_settings, "backup": cmd_backup, "restore": cmd_restore, "doctor": cmd_doctor, "status": cmd_status}

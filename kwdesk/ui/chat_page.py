@@ -27,7 +27,7 @@ from kwdesk.core.base.errors import KwdeskError
 from kwdesk.core.chat.claims import answer_segments, claims_summary
 from kwdesk.core.chat.engine import ChatEngine
 from kwdesk.core.chat.jobs import AskJob, LoadChatModelJob
-from kwdesk.core.chat.mode import measured_mode
+from kwdesk.core.chat.mode import measured_mode, what_it_knows
 from kwdesk.core.models.targets import chat_models, switchable_adapter
 from kwdesk.core.store.conversations import conversation_messages, list_conversations
 from kwdesk.core.store.documents import chunk_text, cite_pages
@@ -152,6 +152,7 @@ class ChatPage(QWidget):
         self._loaded_spec: object = ()  # nothing loaded yet
         self._load_failed_once = False  # the last load failed: do not load the base after it
         self._mode_note = ""  # the measured answer mode of the chosen model, in words
+        self._asked_with_sources = False
 
         self.model_combo = bounded_combo(40)
         self.compare = QCheckBox("Show the base model's answer beside it")
@@ -204,6 +205,11 @@ class ChatPage(QWidget):
         self.message = QLabel()
         self.message.setTextFormat(Qt.TextFormat.PlainText)
         self.message.setWordWrap(True)
+        # Which model answers and what its newest evaluation found (chat.mode.what_it_knows).
+        self.knows = QLabel()
+        self.knows.setObjectName("what_it_knows")
+        self.knows.setTextFormat(Qt.TextFormat.PlainText)
+        self.knows.setWordWrap(True)
 
         top = QVBoxLayout()
         model_row = QHBoxLayout()
@@ -215,6 +221,7 @@ class ChatPage(QWidget):
         options_row.addWidget(self.compare)
         options_row.addStretch(1)
         top.addLayout(model_row)
+        top.addWidget(self.knows)
         top.addLayout(options_row)
         ask_row = QHBoxLayout()
         ask_row.addWidget(self.input, 1)
@@ -338,8 +345,11 @@ class ChatPage(QWidget):
 
     def _load_finished(self) -> None:
         if self.engine is not None and self._loaded_spec != self.selected_spec():
-            self.ensure_loaded()  # the user chose another model while this one loaded
-            return
+            # The user chose another model while this one loaded: an adapter on the same
+            # base switches at once (and the question waiting goes to it), another loads.
+            self.ensure_loaded()
+            if self.load_bar.is_busy():
+                return
         # The base is loaded after the personal model, then any question waiting is asked.
         if self.engine is not None and self.compare.isChecked() and self.base_engine is None and not self._load_failed_once:
             self.ensure_loaded()
@@ -363,7 +373,9 @@ class ChatPage(QWidget):
         """Start the chosen model in the mode its newest evaluation measured better; the
         box stays the expert's to switch, and its tooltip says why it was set."""
         spec = self.selected_spec()
-        mode = measured_mode(self.db, int(spec) if isinstance(spec, str) and spec.isdigit() else None)
+        model_id = int(spec) if isinstance(spec, str) and spec.isdigit() else None
+        mode = measured_mode(self.db, model_id)
+        self.knows.setText(what_it_knows(self.db, model_id))
         self.sources.setChecked(mode.with_sources)
         self.sources.setToolTip(f"{mode.why}\nWith sources, the model is given the best-matching passages of your "
                                 "documents and cites them by page.")
@@ -451,7 +463,8 @@ class ChatPage(QWidget):
             self.base_view.add_turn("assistant")
         self.send_button.setEnabled(False)
         self.stop_button.setEnabled(True)
-        self.ask_bar.start(AskJob(targets, question, with_sources=self.sources.isChecked()), "Answering")
+        self._asked_with_sources = self.sources.isChecked()
+        self.ask_bar.start(AskJob(targets, question, with_sources=self._asked_with_sources), "Answering")
 
     def _on_token(self, p) -> None:
         token = p.token
@@ -471,6 +484,10 @@ class ChatPage(QWidget):
                 view.add_note("answered on its own: the question does not refer to the conversation before it")
             if answer.sources:
                 view.add_sources(answer.sources)
+            elif answer.stopped != "cancelled":
+                # Whether the documents were in the prompt, said at each answer.
+                view.add_note("no passage of your documents matched: answered from what the model learned"
+                              if self._asked_with_sources else "answered from what the model learned, without sources")
 
     def _ask_finished(self) -> None:
         self.send_button.setEnabled(True)

@@ -145,8 +145,9 @@ class DocumentsPage(QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._show_selected)
 
         self.empty_hint = QLabel(
-            "<h2>Drop PDFs here</h2>"
-            "<p>Drop PDF, text or Markdown files, or whole folders, anywhere on this window.<br>"
+            "<h2>Drop your documents here</h2>"
+            "<p>Drop PDF, Word, OpenDocument, HTML, EPUB, text or Markdown files, or whole folders, "
+            "anywhere on this window.<br>"
             "kwdesk reads them, splits them into passages, and keeps everything in your workspace.</p>"
         )
         self.empty_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kwdesk.core.app.overview import STEPS, workspace_overview
 from kwdesk.core.app.settings import update_setting
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.chat_page import ChatPage
@@ -37,6 +38,8 @@ from kwdesk.ui.settings_dialog import SettingsDialog
 from kwdesk.ui.train_page import TrainPage
 
 DOCUMENTS, DATA, TRAIN, CHAT, MODELS = range(5)
+STEP_COLUMN_WIDTH = 190
+STEP_TITLES = ("1  Documents", "2  Data (Q&A)", "3  Train", "4  Chat", "Models")
 
 
 class MainWindow(QMainWindow):
@@ -58,12 +61,28 @@ class MainWindow(QMainWindow):
             if hasattr(page, "busy_changed"):
                 page.busy_changed.connect(lambda what, n=name: self._show_busy(n, what))
 
+        # Each step's state under its name, and the one thing to do next (core.app.overview).
+        # A timer looks whether anything wrote to the workspace (a page, a worker, the CLI)
+        # and reads the few counts again only then.
+        self.overview_db = workspace.connect()
+        self._overview_version: int | None = None
+        self.next_label = QLabel()
+        self.next_label.setObjectName("next_action")
+        self.next_label.setWordWrap(True)
+        self.next_label.setFixedWidth(STEP_COLUMN_WIDTH)
+        self.next_button = QPushButton("Go there")
+        self.next_button.clicked.connect(lambda: self.steps.setCurrentRow(STEPS.index(self._next_step)))
+        self._next_step = "documents"
+        self.overview_timer = QTimer(self)
+        self.overview_timer.setInterval(1500)
+        self.overview_timer.timeout.connect(self.refresh_steps)
+        self.overview_timer.start()
         self.steps = QListWidget()
         self.steps.setObjectName("steps")
-        self.steps.setFixedWidth(170)
+        self.steps.setFixedWidth(STEP_COLUMN_WIDTH)
+        self.steps.setSpacing(2)
         self.pages = QStackedWidget()
-        for title, page in (("1  Documents", self.documents), ("2  Data (Q&A)", self.data), ("3  Train", self.train),
-                            ("4  Chat", self.chat), ("Models", self.library)):
+        for title, page in zip(STEP_TITLES, (self.documents, self.data, self.train, self.chat, self.library)):
             self.steps.addItem(title)
             self.pages.addWidget(page)
         self.steps.currentRowChanged.connect(self.pages.setCurrentIndex)
@@ -99,6 +118,9 @@ class MainWindow(QMainWindow):
         column_layout = QVBoxLayout(column)
         column_layout.setContentsMargins(0, 0, 0, 0)
         column_layout.addWidget(self.steps, 1)
+        column_layout.addWidget(self.next_label)
+        column_layout.addWidget(self.next_button)
+        column_layout.addSpacing(12)
         column_layout.addWidget(self.backup_button)
         column_layout.addWidget(self.restore_button)
         column_layout.addWidget(self.settings_button)
@@ -133,10 +155,32 @@ class MainWindow(QMainWindow):
         # Back on the step the user left, except on a first run (Documents says what to do).
         step = int(saved.value("main_window/step", DOCUMENTS) or 0)
         self.steps.setCurrentRow(step if self.documents.model.rows and 0 <= step <= MODELS else DOCUMENTS)
+        self.refresh_steps(force=True)
 
     # --- steps --------------------------------------------------------------------------------
 
+    def refresh_steps(self, force: bool = False) -> None:
+        """Each step's state under its name, and the next action, when the workspace changed."""
+        version = self.overview_db.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._overview_version and not force:
+            return
+        self._overview_version = version
+        overview = workspace_overview(self.overview_db)
+        for row, (title, step) in enumerate(zip(STEP_TITLES, STEPS)):
+            state = overview.state(step)
+            item = self.steps.item(row)
+            if item is None:  # still being built
+                continue
+            item.setText(f"{title}\n      {state}")
+            item.setToolTip(state)
+        action = overview.next_action()
+        self._next_step = action.step
+        self.next_label.setText(f"<b>Next:</b> {action.words}")
+        self.next_label.setToolTip(action.words)
+        self.next_button.setVisible(self.steps.currentRow() != STEPS.index(action.step))
+
     def _step_shown(self, row: int) -> None:
+        self.refresh_steps(force=True)
         if row == DATA:
             self.data.reload()
         elif row == TRAIN:
@@ -255,7 +299,9 @@ class MainWindow(QMainWindow):
             return
         QSettings().setValue("main_window/geometry", self.saveGeometry())
         QSettings().setValue("main_window/step", self.steps.currentRow())
+        self.overview_timer.stop()
         for page in self.all_pages.values():
             page.shutdown()
         self.backup_bar.shutdown()
+        self.overview_db.close()
         event.accept()

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -28,6 +29,7 @@ from kwdesk.core.base.jobs import format_duration
 from kwdesk.core.data.versions import TRAINING_CHOICE
 from kwdesk.core.export.job import ExportJob, ExportResult
 from kwdesk.core.models.bundled import BUNDLED_NAME
+from kwdesk.core.models.gguf import quantization_in_words
 from kwdesk.core.store.collections import list_collections
 from kwdesk.core.store.pairs import review_counts
 from kwdesk.core.store.personal import (
@@ -43,7 +45,13 @@ from kwdesk.core.train.job import (
     TrainResult,
     training_runs,
 )
-from kwdesk.core.train.presets import PRESET_DESCRIPTIONS, PRESETS, preset
+from kwdesk.core.train.presets import (
+    PRESET_DESCRIPTIONS,
+    PRESET_LABELS,
+    PRESETS,
+    preset,
+    settings_in_words,
+)
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.loss_curve import LossCurve
 from kwdesk.ui.sizing import bounded_combo
@@ -73,10 +81,22 @@ class TrainPage(QWidget):
         self.base_button.clicked.connect(self._choose_base)
         self.preset_combo = QComboBox()
         for name in PRESETS:
-            self.preset_combo.addItem(name, name)
+            self.preset_combo.addItem(PRESET_LABELS[name], name)
+            self.preset_combo.setItemData(self.preset_combo.count() - 1, PRESET_DESCRIPTIONS[name],
+                                          Qt.ItemDataRole.ToolTipRole)
         self.preset_combo.setCurrentIndex(max(0, self.preset_combo.findData(settings.preset)))
         self.preset_help = QLabel()
         self.preset_help.setWordWrap(True)
+        # The knobs behind the preset, and the model file's strength, for who wants them:
+        # plain words first, the machinery one click away.
+        self.advanced_button = QToolButton()
+        self.advanced_button.setText("Advanced")
+        self.advanced_button.setCheckable(True)
+        self.advanced_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_button.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced_button.toggled.connect(self._show_advanced)
+        self.settings_label = QLabel()
+        self.settings_label.setWordWrap(True)
         self.plan_label = QLabel("What will be trained is worked out when you open this step.")
         self.plan_label.setWordWrap(True)
         self.plan_bar = JobBar(show_idle_message=False)
@@ -96,11 +116,32 @@ class TrainPage(QWidget):
         self.pairs_combo.setToolTip("Pairs you rejected are never trained, nor those held out to test the model")
         self.start_from_combo = bounded_combo()
         self.start_from_combo.setToolTip(
-            "From scratch: " + TRAINING_CHOICE["scratch"] + "\nFrom an earlier adapter: " + TRAINING_CHOICE["previous"])
+            "From scratch: " + TRAINING_CHOICE["scratch"] + "\nGo on teaching an earlier model (its adapter): "
+            + TRAINING_CHOICE["previous"])
         self.refresh_collections()
         for combo in (self.base_combo, self.preset_combo, self.collection_combo, self.start_from_combo, self.pairs_combo):
             combo.currentIndexChanged.connect(self._choice_changed)
 
+        # Export
+        # The model file's size against how exactly it answers, in words; the codes are details.
+        self.quant_combo = QComboBox()
+        for quantization in QUANTIZATIONS:
+            self.quant_combo.addItem(quantization_in_words(quantization), quantization)
+            self.quant_combo.setItemData(self.quant_combo.count() - 1, f"{quantization} quantization",
+                                         Qt.ItemDataRole.ToolTipRole)
+        self.quant_combo.setCurrentIndex(max(0, self.quant_combo.findData(settings.quantization)))
+        # How much of the trained change goes into the file (ExportJob strength): lower keeps
+        # more of the base model's general answers and fewer of the documents' facts.
+        self.strength_spin = QSpinBox()
+        self.strength_spin.setRange(10, 100)
+        self.strength_spin.setSingleStep(10)
+        self.strength_spin.setValue(100)
+        self.strength_spin.setSuffix(" %")
+        self.strength_spin.setToolTip(
+            "How much of what training changed goes into the model file. Lower keeps more of the base model's "
+            "general answers and fewer of your documents' facts: if the evaluation shows general answers forgotten, "
+            "export again at 50-70 % and evaluate that file."
+        )
         choose = QGroupBox("What to train")
         choose_layout = QVBoxLayout(choose)
         row = QHBoxLayout()
@@ -123,6 +164,18 @@ class TrainPage(QWidget):
         choose_layout.addLayout(knowledge)
         choose_layout.addWidget(self.preset_help)
         choose_layout.addWidget(self.plan_label)
+        choose_layout.addWidget(self.advanced_button)
+        self.advanced = QWidget()
+        advanced_layout = QVBoxLayout(self.advanced)
+        advanced_layout.setContentsMargins(16, 0, 0, 0)
+        advanced_layout.addWidget(self.settings_label)
+        strength_row = QHBoxLayout()
+        strength_row.addWidget(QLabel("Model file strength (of the selected run)"))
+        strength_row.addWidget(self.strength_spin)
+        strength_row.addStretch(1)
+        advanced_layout.addLayout(strength_row)
+        self.advanced.hide()
+        choose_layout.addWidget(self.advanced)
         choose_layout.addWidget(self.plan_bar)
         actions = QHBoxLayout()
         actions.addWidget(self.start_button)
@@ -146,22 +199,6 @@ class TrainPage(QWidget):
         run_layout.addWidget(self.stats)
         run_layout.addWidget(self.curve, 1)
 
-        # Export
-        self.quant_combo = QComboBox()
-        self.quant_combo.addItems(QUANTIZATIONS)
-        self.quant_combo.setCurrentText(settings.quantization)
-        # How much of the trained change goes into the file (ExportJob strength): lower keeps
-        # more of the base model's general answers and fewer of the documents' facts.
-        self.strength_spin = QSpinBox()
-        self.strength_spin.setRange(10, 100)
-        self.strength_spin.setSingleStep(10)
-        self.strength_spin.setValue(100)
-        self.strength_spin.setSuffix(" %")
-        self.strength_spin.setToolTip(
-            "How much of what training changed goes into the model file. Lower keeps more of the base model's "
-            "general answers and fewer of your documents' facts: if the evaluation shows general answers forgotten, "
-            "export again at 50-70 % and evaluate that file."
-        )
         self.auto_export = QCheckBox("Export as soon as training ends")
         self.auto_export.setChecked(settings.export_after_training)
         self.export_button = QPushButton("Export the selected run")
@@ -170,13 +207,13 @@ class TrainPage(QWidget):
         self.chat_button = QPushButton("Chat with it")
         self.chat_button.hide()
         self.chat_button.clicked.connect(lambda: self._last_model_id and self.chat_requested.emit(self._last_model_id))
-        export_box = QGroupBox("Make a model file (merge -> GGUF -> quantize -> verify)")
+        export_box = QGroupBox("Make the model file to chat with")
+        export_box.setToolTip("Merge the adapter into the base, convert it to GGUF, quantize it and verify that it "
+                              "answers as the trained model does")
         export_layout = QVBoxLayout(export_box)
         export_row = QHBoxLayout()
-        export_row.addWidget(QLabel("Quantization"))
+        export_row.addWidget(QLabel("Model file"))
         export_row.addWidget(self.quant_combo)
-        export_row.addWidget(QLabel("Strength"))
-        export_row.addWidget(self.strength_spin)
         export_row.addWidget(self.auto_export)
         export_row.addStretch(1)
         export_row.addWidget(self.export_button)
@@ -186,7 +223,9 @@ class TrainPage(QWidget):
 
         # Earlier runs
         self.runs_table = QTableWidget(0, 6)
-        self.runs_table.setHorizontalHeaderLabels(["Run", "Status", "Preset", "Steps", "Last loss", "Model file"])
+        self.runs_table.setHorizontalHeaderLabels(["Model", "State", "Preset", "Steps", "Error at the end", "Model file"])
+        self.runs_table.horizontalHeaderItem(4).setToolTip(
+            "The training loss: how far the model's answers were from your pairs at the last step (lower is closer)")
         self.runs_table.verticalHeader().hide()
         self.runs_table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.runs_table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
@@ -243,7 +282,7 @@ class TrainPage(QWidget):
         for collection in list_collections(self.db):
             self.collection_combo.addItem(f"{collection.name} ({collection.pairs} pairs)", collection.id)
         self.collection_combo.setCurrentIndex(max(0, self.collection_combo.findData(current)))
-        self.start_from_combo.addItem("A new adapter (from scratch)", None)
+        self.start_from_combo.addItem("A new model (from scratch)", None)
         names = {model.run_id: model.name for model in personal_models(self.db)}
         for run in training_runs(self.workspace, self.db):
             if run.status == "done":
@@ -273,13 +312,18 @@ class TrainPage(QWidget):
 
     def _update_preset_help(self) -> None:
         cfg = self.config()
-        self.preset_help.setText(
-            f"{PRESET_DESCRIPTIONS[cfg.preset]}  (rank {cfg.rank}, learning rate {cfg.learning_rate:g}, "
-            + ("passes chosen from how much there is to learn, " if cfg.adapt else f"{cfg.epochs:g} passes, ")
-            + f"{cfg.replay_ratio:.0%} replay of the model's own answers"
-            + (", held to its word choices" if cfg.replay_kl else "")
-            + (f"; exports {cfg.export_strength:.0%} of the change" if cfg.export_strength != 1.0 else "") + ")"
-        )
+        self.preset_help.setText(PRESET_DESCRIPTIONS[cfg.preset])
+        self.settings_label.setText(settings_in_words(cfg))
+
+    def _show_advanced(self, shown: bool) -> None:
+        self.advanced.setVisible(shown)
+        self.advanced_button.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
+    def _show_file_sizes(self, plan: TrainPlan) -> None:
+        """The model file's size in each quantization, now that the plan knows the base."""
+        for index in range(self.quant_combo.count()):
+            quantization = self.quant_combo.itemData(index)
+            self.quant_combo.setItemText(index, quantization_in_words(quantization, plan.file_mb(quantization)))
 
     def refresh_plan(self) -> None:
         """Work out (in a worker) what would be trained and how long it may take here."""
@@ -294,7 +338,9 @@ class TrainPage(QWidget):
         self.plan_bar.start(ChildProcessJob(PlanJob, self.workspace, self.config(), self.base_spec()), "Planning")
 
     def _show_plan(self, plan: TrainPlan) -> None:
-        self.plan_label.setText(plan.summary())
+        self.plan_label.setText(plan.in_words())
+        self.settings_label.setText(f"{settings_in_words(self.config())}\n{plan.details()}")
+        self._show_file_sizes(plan)
 
     def _plan_finished(self) -> None:
         if self._plan_dirty:
@@ -309,7 +355,7 @@ class TrainPage(QWidget):
         """The comparison of training methods on the same pairs and preset (compare_dialog)."""
         from kwdesk.ui.compare_dialog import CompareDialog
 
-        dialog = CompareDialog(self.workspace, self.db, self.config, self.base_spec(), self.quant_combo.currentText(), self)
+        dialog = CompareDialog(self.workspace, self.db, self.config, self.base_spec(), self.quant_combo.currentData(), self)
         dialog.chosen.connect(self._on_method_chosen)
         dialog.finished.connect(self.refresh_runs)
         dialog.open()
@@ -385,8 +431,8 @@ class TrainPage(QWidget):
         # The strength box shows the selected run's; another run (an export straight after
         # training) takes its own preset's.
         strength = self.strength_spin.value() / 100 if run_id == self.selected_run() else None
-        job = ChildProcessJob(ExportJob, self.workspace, run_id, self.quant_combo.currentText(), strength)
-        self.export_bar.start(job, f"Exporting run {run_id}")
+        job = ChildProcessJob(ExportJob, self.workspace, run_id, self.quant_combo.currentData(), strength)
+        self.export_bar.start(job, "Making the model file")
         self._update_buttons()
 
     def _on_exported(self, result: ExportResult) -> None:
@@ -414,10 +460,11 @@ class TrainPage(QWidget):
         self._runs_by_id = {run.id: run for run in runs}
         selected = self.selected_run()
         self.runs_table.setRowCount(len(runs))
+        names = {model.run_id: model.name for model in personal_models(self.db)}
         for row, run in enumerate(runs):
             steps = f"{run.steps}" + (f" of {run.total_steps}" if run.total_steps else "")
-            values = [str(run.id), run.status, run.preset, steps, f"{run.losses[-1]:.3f}" if run.losses else "",
-                      "yes" if run.exported else ""]
+            values = [names.get(run.id, f"Run {run.id}"), run.state_in_words, PRESET_LABELS.get(run.preset, run.preset),
+                      steps, f"{run.losses[-1]:.3f}" if run.losses else "", "made" if run.exported else ""]
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, run.id)
@@ -430,7 +477,7 @@ class TrainPage(QWidget):
         self.resume_combo.clear()
         for run in runs:
             if run.resumable and not (busy and run.status == "running"):
-                self.resume_combo.addItem(f"run {run.id} ({run.status}, step {run.steps})", run.id)
+                self.resume_combo.addItem(f"{names.get(run.id, f'Run {run.id}')} (step {run.steps})", run.id)
         self._update_buttons()
 
     def selected_run(self) -> int | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from kwdesk.core.store.evals import load_eval, newest_eval_for_model, newest_eval_of_run
+from kwdesk.core.store.personal import personal_model_of
 
 
 @dataclass(frozen=True)
@@ -50,3 +51,13 @@ def chosen_mode(with_sources: bool) -> AnswerMode:
     """The mode the expert asked for."""
     mode = AnswerMode(with_sources, False, "")
     return replace(mode, why=f"Answering {mode.name}, as asked.")
+
+
+def what_it_knows(db, model_id: int | None) -> str:
+    """Which model answers and what its newest evaluation found, in one line for the chat."""
+    model = personal_model_of(db, model_id) if model_id is not None else None
+    if model is None:
+        return "The base model: it has not learned your documents."
+    if not model.quality:
+        return f"{model.name}, {model.trained_on}: not evaluated yet. Evaluate it on the Models step to see what it learned."
+    return f"{model.name} {model.quality_in_words}."

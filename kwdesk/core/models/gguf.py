@@ -20,6 +20,31 @@ from kwdesk.core.base.files import file_sha256
 
 # What a model file can be written as; F16 is the converter's own output.
 QUANTIZATIONS = ("Q4_K_M", "Q5_K_M", "Q8_0", "F16")
+# Each as the expert weighs it: the size of the file against how exactly it answers as the
+# trained model does (the export's verification measures the latter for each file).
+QUANTIZATION_WORDS = {
+    "Q4_K_M": "Smallest file, slightly less exact",
+    "Q5_K_M": "Small file, a little more exact",
+    "Q8_0": "Larger file, closest to the trained model",
+    "F16": "Largest file, exactly the trained model",
+}
+# Bits a weight in the written file. K-quants work on blocks of 256 values: where a layer's
+# width is no multiple of 256 llama.cpp falls back to larger types, so small models' files
+# come out larger (the bundled 135M model's Q4_K_M file is 105 MB, 6.2 bits a weight; its
+# Q8_0 file 145 MB, 8.6 bits).
+_BITS = {"Q4_K_M": (4.9, 6.2), "Q5_K_M": (5.7, 6.8), "Q8_0": (8.6, 8.6), "F16": (16.0, 16.0)}
+
+
+def estimated_file_mb(quantization: str, parameters: int, hidden_size: int) -> float:
+    """About how many MB a model file of PARAMETERS weights takes as QUANTIZATION."""
+    aligned, fallback = _BITS[quantization]
+    return parameters * (aligned if hidden_size % 256 == 0 else fallback) / 8 / 1e6
+
+
+def quantization_in_words(quantization: str, size_mb: float | None = None) -> str:
+    """'Smallest file, slightly less exact (about 105 MB)'; the code itself stays a detail."""
+    words = QUANTIZATION_WORDS[quantization]
+    return f"{words} (about {size_mb:,.0f} MB)" if size_mb else words
 
 
 class GgufError(KwdeskError):

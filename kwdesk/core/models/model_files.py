@@ -105,3 +105,19 @@ def check_safetensors_folder(folder: Path | str, *, what: str = "model") -> Path
             f"have one), or convert it with `python -m safetensors.torch` tools."
         )
     raise ModelFileError(f"The {what} folder {folder} has no safetensors weights.")
+
+
+def safetensors_parameters(folder: Path | str) -> int:
+    """How many weights the safetensors files in FOLDER hold, read from their headers alone
+    (a few KB each) instead of loading the tensors."""
+    import json
+    import struct
+    from math import prod
+
+    total = 0
+    for path in sorted(Path(folder).glob("*.safetensors")):
+        with open(path, "rb") as f:
+            (length,) = struct.unpack("<Q", f.read(8))
+            header = json.loads(f.read(length))
+        total += sum(prod(t["shape"]) for name, t in header.items() if name != "__metadata__")
+    return total

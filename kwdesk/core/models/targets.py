@@ -108,15 +108,17 @@ def _collection(db, entry: ModelEntry | None) -> int | None:
     return (run_config(db, entry.run_id) or {}).get("collection_id")
 
 
-def chat_target(db, spec: "str | int | ModelSpec | None") -> ChatTarget:
+def chat_target(db, spec: "str | int | ModelSpec | None", name: str | None = None) -> ChatTarget:
     """The files for SPEC: a registered GGUF, an adapter file on the base it applies to, a
-    merged or base folder converted to GGUF once, a GGUF path, an HF folder or hub id."""
+    merged or base folder converted to GGUF once, a GGUF path, an HF folder or hub id.
+    NAME, where the caller knows it already (a list of personal models), saves reading
+    every model again to name this one."""
     spec = ModelSpec.parse(spec)
     if spec.bundled:
         return _bundled()
     entry = spec.entry(db)
     if entry is not None:
-        collection, name = _collection(db, entry), model_name(db, entry)
+        collection, name = _collection(db, entry), name or model_name(db, entry)
         if entry.kind == "gguf-lora":
             return ChatTarget(adapter_base(db, entry), name, Path(entry.path), collection, entry.id)
         gguf = Path(entry.path) if entry.kind == "gguf" else gguf_from_folder(Path(entry.path), entry.name)

@@ -62,7 +62,7 @@ def served_models(db) -> list[ServedModel]:
         if entry is None:
             continue
         try:
-            target = chat_target(db, entry.id)
+            target = chat_target(db, entry.id, model.name)
         except ModelSpecError:
             continue  # an adapter whose base is gone cannot be served; `kwdesk models` says why
         if entry.kind == "gguf-lora":

@@ -26,8 +26,12 @@ from kwdesk.core.base.jobs import Cancelled, Job, format_duration
 from kwdesk.core.base.locks import ProcessLock, held_elsewhere
 from kwdesk.core.base.system import usable_cores
 from kwdesk.core.models.base_models import BaseModel, resolve_base
+from kwdesk.core.models.gguf import estimated_file_mb
 from kwdesk.core.models.ml import import_ml
-from kwdesk.core.models.model_files import check_safetensors_folder
+from kwdesk.core.models.model_files import (
+    check_safetensors_folder,
+    safetensors_parameters,
+)
 from kwdesk.core.store.collections import (
     CollectionError,
     find_collection,
@@ -632,21 +636,34 @@ class TrainPlan:
     approved: int = 0  # pairs the expert approved (accepted or edited)
     unreviewed: int = 0  # pairs not reviewed yet: trained unless accepted_only
     accepted_only: bool = False
+    parameters: int = 0  # the base model's weights, for the model file's size in each quantization
+    hidden_size: int = 0
 
     def to_dict(self) -> dict:
         return {k: (round(v) if k.startswith("estimated") else v) for k, v in self.__dict__.items()}
 
+    def file_mb(self, quantization: str) -> float | None:
+        """About how large the model file of this base will be, or None before a plan."""
+        return estimated_file_mb(quantization, self.parameters, self.hidden_size) if self.parameters else None
+
     def pairs_in_words(self) -> str:
         return pairs_in_words(self.approved, self.unreviewed, self.accepted_only)
 
-    def summary(self) -> str:
-        """The plan in two sentences, as the CLI and the Train page say it."""
-        chosen = f" ({self.recipe})" if self.recipe else ""
-        return (f"{self.pairs_in_words()} "
-                f"{self.examples} examples from your documents + {self.replay_examples} replay, {self.tokens_per_epoch:,} "
-                f"tokens a pass, {self.steps} steps{chosen}. About {format_duration(self.estimated_seconds)} and "
+    def in_words(self) -> str:
+        """What is trained and about how long it takes, in the expert's words (the Train page)."""
+        return (f"{self.pairs_in_words()} About {format_duration(self.estimated_seconds)} and "
                 f"{self.estimated_memory_mb / 1000:.1f} GB of memory on this machine (an estimate)."
                 + (f" {left_out_in_words(self.left_out)}." if self.left_out else ""))
+
+    def details(self) -> str:
+        """How: examples, replay, tokens and steps (the Train page's Advanced part)."""
+        chosen = f" ({self.recipe})" if self.recipe else ""
+        return (f"{self.examples} examples from your documents + {self.replay_examples} replay, "
+                f"{self.tokens_per_epoch:,} tokens a pass, {self.steps} steps{chosen}.")
+
+    def summary(self) -> str:
+        """The plan in full, as the CLI says it."""
+        return f"{self.in_words()} {self.details()}"
 
 
 # Measured on the 2-core development machine with the bundled 135M model: about 115
@@ -657,7 +674,7 @@ _CPU_TOKENS_PER_S_135M_2_CORES = 115.0
 def plan_training(job: TrainJob, db, on_status=None) -> TrainPlan:
     """Build the examples as the run would, and estimate without training. ON_STATUS gets
     lines for people while the base and the replay answers are made."""
-    from transformers import AutoTokenizer
+    from transformers import AutoConfig, AutoTokenizer
 
     base = resolve_base(job.base_spec, on_status)
     tokenizer = AutoTokenizer.from_pretrained(base.folder)
@@ -668,8 +685,10 @@ def plan_training(job: TrainJob, db, on_status=None) -> TrainPlan:
     steps = cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs))
     seconds, memory_mb = estimate_run(base, cfg, examples, n_replay, steps, steps_per_epoch)
     approved, unreviewed = review_counts(db, cfg.collection_id)
+    hidden = getattr(AutoConfig.from_pretrained(base.folder), "hidden_size", 0)
     return TrainPlan(len(examples) - n_replay, n_replay, sum(len(e) for e in examples), steps, seconds, memory_mb,
-                     cfg.epochs, cfg.learning_rate, why, len(job.left_out), approved, unreviewed, cfg.accepted_only)
+                     cfg.epochs, cfg.learning_rate, why, len(job.left_out), approved, unreviewed, cfg.accepted_only,
+                     safetensors_parameters(base.folder), hidden)
 
 
 def _pairs(n: int) -> str:
@@ -701,7 +720,7 @@ def estimate_run(base: BaseModel, cfg: TrainConfig, examples: list, n_replay: in
     hidden = getattr(model_config, "hidden_size", 576)
     layers = getattr(model_config, "num_hidden_layers", 30)
     vocab = getattr(model_config, "vocab_size", 49152)
-    params = 12 * layers * hidden * hidden + vocab * hidden
+    params = safetensors_parameters(base.folder) or 12 * layers * hidden * hidden + vocab * hidden
     cores = usable_cores()
     speed = _CPU_TOKENS_PER_S_135M_2_CORES * (135e6 / params) * (cores / 2)
     trained_tokens = tokens * (steps / steps_per_epoch)
@@ -732,6 +751,8 @@ class PlanJob(Job):
 
 @dataclass
 class RunSummary:
+    """One training run as the Train page and `kwdesk runs` list it."""
+
     id: int
     status: str
     preset: str
@@ -743,6 +764,16 @@ class RunSummary:
     error: str = ""  # why a failed run stopped
     collection: str | None = None  # the knowledge collection it trained
     export_strength: float = 1.0  # the share of the trained change its preset exports
+
+    @property
+    def state_in_words(self) -> str:
+        if self.status == "done":
+            return "trained"
+        if self.status == "running" and self.resumable:
+            return "interrupted: can resume"  # its process is gone (closed or killed)
+        if self.status in ("cancelled", "failed") and self.resumable:
+            return f"{'stopped' if self.status == 'cancelled' else 'failed'}: can resume"
+        return {"running": "training", "created": "not started", "cancelled": "stopped"}.get(self.status, self.status)
 
 
 def training_runs(workspace: Workspace, db) -> list[RunSummary]:

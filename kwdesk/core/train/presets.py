@@ -102,11 +102,28 @@ PRESETS: dict[str, TrainConfig] = {
                                 replay_kl=1.0),
 }
 
+# The presets as the window offers them; the CLI and the settings keep the short names.
+PRESET_LABELS = {
+    "quick-try": "Quick try",
+    "learn-documents": "Learn my documents (recommended)",
+    "learn-gently": "Learn gently",
+}
+
 PRESET_DESCRIPTIONS = {
     "quick-try": "A first look in a few minutes. Learns the most repeated facts only.",
     "learn-documents": "Learns the facts of your documents and keeps the model's general skills (recommended).",
     "learn-gently": "Changes the model least: for when general answers matter more than every fact.",
 }
+
+
+def settings_in_words(cfg: TrainConfig) -> str:
+    """The knobs behind a preset, for the Train page's Advanced part and `kwdesk train --plan`."""
+    return (f"Method {cfg.method}, rank {cfg.rank}, learning rate {cfg.learning_rate:g}, "
+            + ("passes chosen from how much there is to learn" if cfg.adapt else f"{cfg.epochs:g} passes")
+            + f", {cfg.replay_ratio:.0%} replay of the model's own answers"
+            + (" held to its word choices" if cfg.replay_kl else "")
+            + (f", context distillation {cfg.context_distill:g}" if cfg.context_distill else "")
+            + f"; its model file takes {cfg.export_strength:.0%} of the trained change.")
 
 
 def preset(name: str, **overrides) -> TrainConfig:
