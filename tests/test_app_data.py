@@ -37,10 +37,15 @@ def test_review_by_keyboard_is_saved_at_once(window, qtbot, db, screenshot):
     screenshot(window, "data-review")
 
 
-def test_the_source_passage_shows_beside_the_pair(window):
+def test_the_source_passage_shows_beside_the_pair(window, db):
     page = window.data
     page.table.selectRow(1)
     assert "Engineer Maren Oskarsdottir designed" in page.source_view.toPlainText()
+    # The whole pair above its passage, however long (the table shows the start of each).
+    question, answer = db.execute("SELECT question, answer FROM pairs WHERE id = ?",
+                                  [page.model.pair_id(1)]).fetchone()
+    shown = page.pair_view.toPlainText()
+    assert question in shown and answer in shown and shown.index(question) < shown.index(answer)
     assert "handbook.pdf, p. 1" in page.source_title.text() and "teacher-x" in page.source_title.text()
     # The answer's words are highlighted in the passage.
     document = page.source_view.document()

@@ -22,6 +22,7 @@ from kwdesk.cli import (
     evaluation,
     export,
     serve,
+    teach,
     train,
     workspace,
 )
@@ -29,7 +30,7 @@ from kwdesk.cli.output import EXIT_NOTHING_DONE, EXIT_OK
 
 # Run before a workspace is opened (doctor must work on one that will not open).
 WITHOUT_WORKSPACE = ("settings", "restore", "doctor")
-_STAGES = (documents, data, train, export, chat, evaluation, compare, serve, workspace)
+_STAGES = (documents, data, train, export, chat, evaluation, compare, teach, serve, workspace)
 
 
 def build_parser() -> argparse.ArgumentParser:

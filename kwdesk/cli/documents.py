@@ -47,7 +47,15 @@ def cmd_import(workspace, args) -> int:
             print("kwdesk: --chunk-tokens must be at least 16", file=sys.stderr)
             return EXIT_USAGE
         options.chunk_tokens = args.chunk_tokens
-    job = ImportJob(workspace, args.paths, options)
+    paths = list(args.paths)
+    if args.sample:
+        from kwdesk.core.ingest.sample import sample_document
+
+        paths.append(str(sample_document()))
+    if not paths:
+        print("kwdesk: name the files or folders to import (or --sample)", file=sys.stderr)
+        return EXIT_USAGE
+    job = ImportJob(workspace, paths, options)
     bar = Bar(not args.json, unit="file")
     try:
         results = job.run(bar)
@@ -230,7 +238,9 @@ def _generate_for_chunks(workspace, args, chunks: list[int]) -> int:
 def register(sub) -> dict:
     """Add this stage's commands to SUB; their handlers by name."""
     p = sub.add_parser("import", help="import PDF, Word (.docx), OpenDocument (.odt), HTML, EPUB, .txt and .md files, or folders of them")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="*", metavar="PATH")
+    p.add_argument("--sample", action="store_true", help="also import the sample document that ships with kwdesk "
+                   "(a handbook of invented facts), to try the whole way on it")
     p.add_argument("--json", action="store_true", help="print one JSON object per file, as a list")
     p.add_argument("--chunk-tokens", type=int, default=None, metavar="N", help="chunk size in tokens (default 300)")
     p.add_argument("--no-ocr", action="store_true", help="do not OCR pages without a text layer")

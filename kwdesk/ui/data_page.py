@@ -9,6 +9,7 @@ Generation and JSONL export/import run in workers, with progress and cancel.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -38,6 +39,7 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QSplitter,
     QTableView,
+    QTextBrowser,
     QVBoxLayout,
     QWidget,
 )
@@ -356,7 +358,9 @@ class DataPage(QWidget):
         self.dataset_bar.busy_changed.connect(self.busy_changed)
         self.dataset_bar.succeeded.connect(self._dataset_done)
 
-        # Source passage and provenance
+        # The whole pair (the table shows the start of each), its source passage and provenance
+        self.pair_view = QTextBrowser()
+        self.pair_view.setObjectName("pair_view")
         self.source_title = QLabel()
         self.source_title.setTextFormat(Qt.TextFormat.PlainText)
         self.source_title.setWordWrap(True)
@@ -368,9 +372,10 @@ class DataPage(QWidget):
         source = QWidget()
         source_layout = QVBoxLayout(source)
         source_layout.setContentsMargins(0, 0, 0, 0)
+        source_layout.addWidget(self.pair_view, 1)
         source_layout.addWidget(QLabel("Source passage"))
         source_layout.addWidget(self.source_title)
-        source_layout.addWidget(self.source_view, 1)
+        source_layout.addWidget(self.source_view, 2)
         source_layout.addWidget(self.provenance_label)
 
         filters = QHBoxLayout()
@@ -618,6 +623,7 @@ class DataPage(QWidget):
         index = self.table.currentIndex()
         if not index.isValid() or index.row() >= self.model.rowCount():
             self.source_view.setPlainText("")
+            self.pair_view.setHtml("")
             self.source_title.setText("")
             self.provenance_label.setText("")
             return
@@ -637,6 +643,9 @@ class DataPage(QWidget):
             + (f" · prompt {info['prompt_version']}" if info.get("prompt_version") else "")
         )
         self.source_view.setPlainText(passage)
+        self.pair_view.setHtml(
+            f"<p><b>Question</b><br>{html.escape(info.get('question') or '(none: a passage to learn as it is)')}</p>"
+            f"<p><b>Answer</b><br>{html.escape(info.get('answer') or '')}</p>")
         self._highlight(content_words(info.get("answer") or ""))
 
     def _highlight(self, words: set[str]) -> None:

@@ -117,6 +117,7 @@ class DocumentsPage(QWidget):
     """The first step of the flow. Import runs in a worker; the table shows each verdict."""
 
     import_finished = Signal(list)  # list[ImportResult]
+    sample_requested = Signal()
     busy_changed = Signal(str)  # what runs now, "" when idle
     generate_requested = Signal(list)  # chunk ids: new passages of a changed document
     collections_changed = Signal()
@@ -237,8 +238,19 @@ class DocumentsPage(QWidget):
         splitter.setStretchFactor(1, 2)
         splitter.setSizes([600, 400])
 
+        # A first start: what to do, and a way to see kwdesk work before trusting it with one's own files.
+        self.sample_button = QPushButton("Try it on a sample")
+        self.sample_button.setToolTip("Imports a two-page handbook of invented facts that ships with kwdesk and "
+                                      "teaches it to a model with the quick preset: about ten minutes here")
+        self.sample_button.clicked.connect(self.sample_requested)
+        empty = QWidget()
+        empty_layout = QVBoxLayout(empty)
+        empty_layout.addStretch(1)
+        empty_layout.addWidget(self.empty_hint)
+        empty_layout.addWidget(self.sample_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        empty_layout.addStretch(1)
         self.stack = QStackedWidget()
-        self.stack.addWidget(self.empty_hint)
+        self.stack.addWidget(empty)
         self.stack.addWidget(splitter)
 
         layout = QVBoxLayout(self)

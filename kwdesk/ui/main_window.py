@@ -35,6 +35,7 @@ from kwdesk.ui.documents_page import DocumentsPage
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.library_page import LibraryPage
 from kwdesk.ui.settings_dialog import SettingsDialog
+from kwdesk.ui.teach_panel import TeachPanel
 from kwdesk.ui.train_page import TrainPage
 
 DOCUMENTS, DATA, TRAIN, CHAT, MODELS = range(5)
@@ -55,8 +56,10 @@ class MainWindow(QMainWindow):
         self.train = TrainPage(workspace)
         self.chat = ChatPage(workspace)
         self.library = LibraryPage(workspace)
+        self.teach = TeachPanel(workspace)
+        self._teach_after_import = False  # the sample: teach it once it is imported
         self.all_pages = {"documents": self.documents, "data": self.data, "train": self.train, "chat": self.chat,
-                          "library": self.library}
+                          "library": self.library, "teach": self.teach}
         for name, page in self.all_pages.items():
             if hasattr(page, "busy_changed"):
                 page.busy_changed.connect(lambda what, n=name: self._show_busy(n, what))
@@ -113,6 +116,10 @@ class MainWindow(QMainWindow):
         self.library.chat_requested.connect(self.chat_with)
         self.library.models_changed.connect(self.chat.refresh_models)
         self.chat.source_requested.connect(self.show_source)
+        self.documents.sample_requested.connect(self.try_sample)
+        self.documents.import_finished.connect(self._imported)
+        self.teach.taught.connect(self._taught)
+        self.teach.chat_requested.connect(self.chat_with)
 
         column = QWidget()
         column_layout = QVBoxLayout(column)
@@ -124,10 +131,15 @@ class MainWindow(QMainWindow):
         column_layout.addWidget(self.backup_button)
         column_layout.addWidget(self.restore_button)
         column_layout.addWidget(self.settings_button)
+        work = QWidget()
+        work_layout = QVBoxLayout(work)
+        work_layout.setContentsMargins(0, 0, 0, 0)
+        work_layout.addWidget(self.teach)
+        work_layout.addWidget(self.pages, 1)
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.addWidget(column)
-        layout.addWidget(self.pages, 1)
+        layout.addWidget(work, 1)
         self.setCentralWidget(central)
 
         settings_action = QAction("Settings…", self)
@@ -173,6 +185,7 @@ class MainWindow(QMainWindow):
                 continue
             item.setText(f"{title}\n      {state}")
             item.setToolTip(state)
+        self.teach.set_documents(overview.documents)
         action = overview.next_action()
         self._next_step = action.step
         self.next_label.setText(f"<b>Next:</b> {action.words}")
@@ -199,6 +212,29 @@ class MainWindow(QMainWindow):
     def chat_with(self, model_id: int) -> None:
         self.chat.refresh_models(select_model_id=model_id)
         self.steps.setCurrentRow(CHAT)
+
+    # --- teach my documents, and the sample --------------------------------------------------
+
+    def try_sample(self) -> None:
+        """Import the sample that ships with kwdesk and teach it with the quick preset."""
+        from kwdesk.core.ingest.sample import sample_document
+
+        self._teach_after_import = True
+        self.documents.import_paths([sample_document()])
+
+    def _imported(self, results) -> None:
+        if self._teach_after_import:
+            self._teach_after_import = False
+            if any(r.status in ("imported", "duplicate") for r in results):
+                self.teach.start("quick-try")
+
+    def _taught(self, taught) -> None:
+        self.data.reload()
+        self.train.refresh_runs()
+        self.train.refresh_collections()
+        self.library.refresh()
+        self.chat.refresh_models(select_model_id=self.teach.chat_model_id)
+        self.refresh_steps(force=True)
 
     def generate_for_chunks(self, chunk_ids: list) -> None:
         """Write pairs for new passages of a changed document (Documents > What changed)."""

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from kwdesk.core.base.errors import KwdeskError
 from kwdesk.core.base.jobs import Job, Progress
+from kwdesk.core.data.generate import GenerateJob, GenerateOptions, GenerateResult
+from kwdesk.core.evaluation.job import EvaluateJob
+from kwdesk.core.evaluation.results import EvalResult, EvaluationError
 from kwdesk.core.export.job import ExportJob, ExportResult
+from kwdesk.core.store.pairs import review_counts
+from kwdesk.core.store.personal import personal_model
+from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.train.job import TrainJob, TrainResult
+from kwdesk.core.train.presets import TrainConfig
 
 
 @dataclass
@@ -33,3 +41,123 @@ class TrainThenExportJob(Job):
         # The export's five stages after the training's steps, on one bar.
         exported = self.run_part(export, lambda p: Progress(p.done, p.total, f"Model file: {p.message}", p.elapsed_s))
         return TrainedAndExported(trained, exported)
+
+
+# --- teach my documents: the whole way from documents to a tested model, in one job ----------
+
+TEACH_STAGES = ("Writing questions and answers", "Training", "Making the model file", "Testing what it learned")
+# A short evaluation: enough held-out questions and general ones to say whether the model
+# learned and kept its manners (minutes here), where Evaluate asks up to 200.
+TEACH_HELD_OUT = 24
+TEACH_PROBES = 8
+
+
+class NothingToTeach(KwdeskError):
+    """No pairs to train on after generation; the message says what to do."""
+
+
+@dataclass
+class Taught:
+    generated: GenerateResult | None  # None: generation was skipped (every passage had its data)
+    training: TrainResult
+    export: ExportResult
+    evaluation: EvalResult | None  # None when it could not run: EVALUATION_PROBLEM says why
+    model_name: str
+    evaluation_problem: str = ""
+
+    def in_words(self) -> str:
+        """What the expert got, for the end of the window's progress and the CLI."""
+        from kwdesk.core.store.personal import quality_in_words
+
+        made = (f"{self.generated.pairs_added} new pairs written, " if self.generated else "")
+        if self.evaluation is not None:
+            known = quality_in_words(self.evaluation.to_dict())
+        else:
+            known = f"not tested ({self.evaluation_problem})"
+        return f"{self.model_name} is ready: {made}{self.training.steps} training steps; it {known}."
+
+
+class TeachJob(Job):
+    """Teach my documents: generate the pairs the documents do not have yet, train, make the
+    verified model file, and test it briefly, on one progress line with one cancel (`kwdesk
+    teach`, and the window's Teach my documents). Each stage keeps what it finished: pairs
+    written stay for review, a trained run can be exported or resumed from the Train step."""
+
+    def __init__(self, workspace: Workspace, teacher=None, options: GenerateOptions | None = None,
+                 config: TrainConfig | None = None, base: str | None = None, quantization: str = "Q4_K_M",
+                 generate: bool = True, evaluate: bool = True) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.teacher = teacher
+        self.options = options
+        self.config = config
+        self.base = base
+        self.quantization = quantization
+        self.generate = generate
+        self.evaluate = evaluate
+
+    def _stage(self, index: int):
+        """Reports of stage INDEX as a share of the whole: each stage a quarter of the bar."""
+        name = TEACH_STAGES[index]
+
+        def mapped(p: Progress) -> Progress:
+            share = (p.done / p.total) if p.total else 0.0
+            done = int(1000 * (index + min(1.0, share)) / len(TEACH_STAGES))
+            message = f"Step {index + 1} of {len(TEACH_STAGES)}, {name.lower()}" + (f": {p.message}" if p.message else "")
+            return Progress(done, 1000, message, p.elapsed_s)
+
+        return mapped
+
+    def _run(self) -> Taught:
+        generated = None
+        if self.generate:
+            generated = self.run_part(GenerateJob(self.workspace, self.teacher, self.options), self._stage(0))
+        self.check_cancelled()
+        db = self.workspace.connect()
+        try:
+            approved, unreviewed = review_counts(db, self.config.collection_id if self.config else None)
+        finally:
+            db.close()
+        if approved + unreviewed == 0:
+            raise NothingToTeach(
+                "There are no pairs to train on: the teacher wrote no usable question and answer from your documents. "
+                "Look at the Data step's report of what was dropped, add pairs by hand, or choose a larger teacher "
+                "in Settings.")
+        trained = self.run_part(TrainJob(self.workspace, self.config, self.base), self._stage(1))
+        self.check_cancelled()
+        exported = self.run_part(ExportJob(self.workspace, trained.run_id, self.quantization), self._stage(2))
+        self.check_cancelled()
+        evaluation, problem = None, ""
+        if self.evaluate:
+            chat_file = (exported.adapter or {}).get("model_id") or exported.model_id
+            try:
+                evaluation = self.run_part(EvaluateJob(self.workspace, str(chat_file), probe_limit=TEACH_PROBES,
+                                                       teacher=self.teacher, held_out_limit=TEACH_HELD_OUT),
+                                           self._stage(3))
+            except EvaluationError as exc:  # the model is made and works; the test could not be set
+                problem = str(exc)
+        db = self.workspace.connect()
+        try:
+            name = personal_model(db, trained.run_id).name
+        finally:
+            db.close()
+        self.report(1000, 1000, "Done")
+        return Taught(generated, trained, exported, evaluation, name, problem)
+
+
+def teach_from_settings(workspace: Workspace, *, preset_name: str | None = None, accepted_only: bool = False,
+                        teacher: str | None = None, base: str | None = None, quantization: str | None = None,
+                        max_steps: int | None = None, generate: bool = True, evaluate: bool = True) -> TeachJob:
+    """The TeachJob the window and `kwdesk teach` run: the settings' teacher, kinds of data,
+    preset, base and quantization, each overridden where given."""
+    from kwdesk.core.app.settings import load_settings
+    from kwdesk.core.app.teacher import generation_options, teacher_choice
+    from kwdesk.core.train.presets import preset
+
+    settings = load_settings()
+    overrides = {"accepted_only": True} if accepted_only else {}
+    if max_steps:
+        overrides["max_steps"] = max_steps
+    return TeachJob(workspace, teacher_choice(settings, teacher), generation_options(settings),
+                    preset(preset_name or settings.preset, **overrides), base or settings.base_model or None,
+                    quantization or settings.quantization, generate=generate, evaluate=evaluate)

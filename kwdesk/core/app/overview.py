@@ -61,7 +61,7 @@ class Overview:
 
     def next_action(self) -> NextAction:
         if not self.documents:
-            return NextAction("documents", "Add your documents: drop PDF or Word files on the window, or use Add files….")
+            return NextAction("documents", "Add your documents: drop PDF or Word files on the window, or use the Add files… button.")
         if not self.pairs:
             return NextAction("data", f"Write questions and answers from your {_count(self.documents, 'document')}: "
                                       "Generate… on the Data step.")

@@ -728,7 +728,15 @@ def estimate_run(base: BaseModel, cfg: TrainConfig, examples: list, n_replay: in
         # The KL term's forward pass through the base: about a third of a training step more.
         trained_tokens *= 4 / 3
     sequence_tokens = cfg.max_seq_len * cfg.micro_batch
-    memory = params * 4 + sequence_tokens * (hidden * layers * 34 + vocab * 8) + 600e6  # weights, activations, runtime
+    # Activations kept for the backward pass, in fp32: per token and layer about 68 bytes a
+    # hidden unit plus the attention scores (10 bytes a head and position: Korthikanti et
+    # al., 2022, at twice their fp16 figures); and the logits with their softmax and
+    # gradient, about four fp32 copies of the vocabulary. Measured against the peak memory of
+    # runs on the bundled model (bench/bench_memory_estimate.py: 0.94 and 1.00 of what the
+    # runs took, where the first formula promised half).
+    heads = getattr(model_config, "num_attention_heads", 9)
+    per_token = layers * hidden * (68 + 10 * heads * cfg.max_seq_len / hidden) + vocab * 16
+    memory = params * 4 + sequence_tokens * per_token + 600e6  # weights, activations, runtime
     return trained_tokens / speed, memory / 1e6
 
 

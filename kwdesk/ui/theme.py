@@ -1,0 +1,96 @@
+"""The look: the system's light or dark colours, and icons from a maintained icon set.
+
+Icons come from qtawesome (Material Design Icons 6, drawn from a font, so they are sharp at
+any DPI and take the palette's text colour: a dark palette gets light icons). The palette
+follows the system's colour scheme where Qt can read it (Windows, macOS, GNOME and KDE
+through their platform themes); the Appearance setting can ask for light or dark
+whatever the system says. Dark uses Qt's Fusion style with a dark palette, the way napari
+and Anki offer one, because the native styles of some platforms ignore a custom palette.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
+
+APPEARANCES = ("system", "light", "dark")
+
+ICONS = {
+    "documents": "mdi6.file-document-multiple-outline",
+    "data": "mdi6.table-edit",
+    "train": "mdi6.school-outline",
+    "chat": "mdi6.chat-outline",
+    "models": "mdi6.cube-outline",
+    "teach": "mdi6.rocket-launch-outline",
+    "sample": "mdi6.play-circle-outline",
+    "settings": "mdi6.cog-outline",
+    "backup": "mdi6.archive-arrow-down-outline",
+    "restore": "mdi6.backup-restore",
+    "next": "mdi6.arrow-right-circle-outline",
+    "add": "mdi6.plus",
+    "send": "mdi6.send",
+    "stop": "mdi6.stop-circle-outline",
+}
+
+
+def icon(name: str) -> QIcon:
+    """The icon for NAME (a key of ICONS) in the palette's text colour; empty if the icon
+    font cannot load (the button keeps its words)."""
+    try:
+        import qtawesome
+
+        app = QGuiApplication.instance()
+        color = app.palette().color(QPalette.ColorRole.ButtonText) if app is not None else QColor("#333333")
+        disabled = app.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText) if app else color
+        return qtawesome.icon(ICONS[name], color=color, color_disabled=disabled)
+    except Exception:  # noqa: BLE001 - an icon is never worth a crash
+        return QIcon()
+
+
+def system_is_dark() -> bool:
+    app = QGuiApplication.instance()
+    if app is None:
+        return False
+    scheme = app.styleHints().colorScheme()
+    if scheme == Qt.ColorScheme.Dark:
+        return True
+    if scheme == Qt.ColorScheme.Light:
+        return False
+    # Unknown (no platform theme): judge by the palette the platform gave.
+    return app.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+def dark_palette() -> QPalette:
+    palette = QPalette()
+    colors = {
+        QPalette.ColorRole.Window: "#2b2d30", QPalette.ColorRole.WindowText: "#e6e6e6",
+        QPalette.ColorRole.Base: "#1e1f22", QPalette.ColorRole.AlternateBase: "#26282b",
+        QPalette.ColorRole.ToolTipBase: "#3c3f41", QPalette.ColorRole.ToolTipText: "#e6e6e6",
+        QPalette.ColorRole.PlaceholderText: "#8c8c8c", QPalette.ColorRole.Text: "#e6e6e6",
+        QPalette.ColorRole.Button: "#393b40", QPalette.ColorRole.ButtonText: "#e6e6e6",
+        QPalette.ColorRole.BrightText: "#ff6b6b", QPalette.ColorRole.Link: "#6ea8fe",
+        QPalette.ColorRole.Highlight: "#2f65ca", QPalette.ColorRole.HighlightedText: "#ffffff",
+    }
+    for role, value in colors.items():
+        palette.setColor(role, QColor(value))
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
+        palette.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7a7a7a"))
+    return palette
+
+
+def apply_appearance(app, appearance: str = "system") -> bool:
+    """Light or dark as APPEARANCE asks ("system": as the system is); True when dark."""
+    dark = appearance == "dark" or (appearance == "system" and system_is_dark())
+    if dark:
+        app.setStyle("Fusion")
+        app.setPalette(dark_palette())
+    elif appearance == "light" and system_is_dark():
+        app.setStyle("Fusion")
+        app.setPalette(app.style().standardPalette())
+    return dark
+
+
+def is_dark() -> bool:
+    """Whether the palette in use is dark (for the few colours the app sets itself)."""
+    app = QGuiApplication.instance()
+    return app is not None and app.palette().color(QPalette.ColorRole.Window).lightness() < 128
