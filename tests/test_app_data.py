@@ -157,14 +157,20 @@ def test_settings_dialog_saves_what_the_cli_reads(window, qtbot, screenshot):
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.preset.setCurrentIndex(dialog.preset.findData("learn-gently"))
-    dialog.quantization.setCurrentText("Q8_0")
+    from kwdesk.core.app.settings import update_setting
+
+    update_setting("teacher_parallel", "3")  # a setting the dialog has no field for: kept by a save
+    dialog.quantization.setCurrentIndex(dialog.quantization.findData("Q8_0"))
+    assert dialog.quantization.currentText() == "Larger file, closest to the trained model"
+    dialog.appearance.setCurrentIndex(dialog.appearance.findData("dark"))
     dialog.strategies["paraphrase"].setChecked(False)
     assert dialog.strategies["qa"].text() == "Questions on each passage"  # plain words, the name in the tooltip
     assert dialog.workspace.placeholderText().startswith("/")  # the folder itself
     screenshot(dialog, "settings")
     dialog.save()
     saved = load_settings()
-    assert (saved.preset, saved.quantization) == ("learn-gently", "Q8_0")
+    assert (saved.preset, saved.quantization, saved.appearance) == ("learn-gently", "Q8_0", "dark")
+    assert saved.teacher_parallel == 3
     assert "paraphrase" not in saved.strategies
     for check in dialog.strategies.values():
         check.setChecked(False)

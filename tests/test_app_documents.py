@@ -203,3 +203,27 @@ def test_an_empty_question_gets_a_word_and_ctrl_q_quits(window, qtbot):
     assert window.quit_action.shortcut().toString() == "Ctrl+Q"
     qtbot.keyClick(window, Qt.Key.Key_Q, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=5_000)
+
+
+def test_f1_lists_the_keys_about_shows_the_versions_and_ctrl_digits_go_to_a_step(window, qtbot, screenshot):
+    from kwdesk.ui.main_window import MODELS, TRAIN
+
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.steps.currentRow() == TRAIN
+    qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
+    assert window.steps.currentRow() == MODELS
+    assert window.shortcuts_action.shortcut().toString() == "F1"
+    shortcuts = window.show_shortcuts()
+    qtbot.addWidget(shortcuts)
+    listed = shortcuts.text.toPlainText()
+    for key in ("Y", "Ctrl+Z / Ctrl+Shift+Z", "Shift+Enter", "Delete", "Ctrl+1 … Ctrl+5"):
+        assert key in listed
+    screenshot(shortcuts, "shortcuts")
+    shortcuts.close()
+    about = window.show_about()
+    qtbot.addWidget(about)
+    import kwdesk
+
+    shown = about.label.text()
+    assert f"kwdesk {kwdesk.__version__}" in shown and "llama_cpp_python" in shown and "Qt" in shown
+    about.close()

@@ -9,7 +9,7 @@ log = logging.getLogger(__name__)
 
 
 def run_app(workspace_dir: str | None = None, argv: list[str] | None = None) -> int:
-    from PySide6.QtWidgets import QApplication, QMessageBox
+    from PySide6.QtWidgets import QMessageBox
 
     from kwdesk.core.app.settings import load_settings
     from kwdesk.core.base.logs import setup_logging
@@ -24,11 +24,7 @@ def run_app(workspace_dir: str | None = None, argv: list[str] | None = None) -> 
 
     setup_logging()
     apply_network_policy(load_settings().allow_downloads)  # the CLI did this already when it started the app
-    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
-    app.setApplicationName("kwdesk")
-    app.setOrganizationName("kwdesk")
-    app.setDesktopFileName("app.kwdesk.Kwdesk")  # Wayland and docks match the window to packaging/'s entry
-    app.setWindowIcon(app_icon())
+    app = make_app(argv)
     try:
         workspace = Workspace.open(workspace_dir)
     except WorkspaceError as exc:
@@ -44,6 +40,22 @@ def run_app(workspace_dir: str | None = None, argv: list[str] | None = None) -> 
     window.show()
     log.info("kwdesk started on %s", workspace.root)
     return app.exec()
+
+
+def make_app(argv: list[str] | None = None):
+    """The QApplication with kwdesk's names, icon and appearance (light, dark or the system's)."""
+    from PySide6.QtWidgets import QApplication
+
+    from kwdesk.core.app.settings import load_settings
+    from kwdesk.ui.theme import apply_appearance
+
+    app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    app.setApplicationName("kwdesk")
+    app.setOrganizationName("kwdesk")
+    app.setDesktopFileName("app.kwdesk.Kwdesk")  # Wayland and docks match the window to packaging/'s entry
+    app.setWindowIcon(app_icon())
+    apply_appearance(app, load_settings().appearance)
+    return app
 
 
 def app_icon():

@@ -22,6 +22,7 @@ from kwdesk.core.data.versions import (
     apply_changes,
     document_changes,
 )
+from kwdesk.ui.theme import error_color, good_color
 
 
 def _passages(title: str, items, colour: str) -> QWidget:
@@ -55,8 +56,8 @@ class ChangesDialog(QDialog):
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.PlainText)
         lists = QHBoxLayout()
-        lists.addWidget(_passages("Removed or changed passages: their pairs are to retire", c.removed, "#b3261e"))
-        lists.addWidget(_passages("New passages: pairs to generate", c.added, "#1b6e20"))
+        lists.addWidget(_passages("Removed or changed passages: their pairs are to retire", c.removed, error_color()))
+        lists.addWidget(_passages("New passages: pairs to generate", c.added, good_color()))
         self.apply_button = QPushButton("Retire and move pairs")
         self.apply_button.setToolTip("Pairs of unchanged passages move to the new version; pairs of removed passages "
                                      "are rejected (they stay in the table, marked retired)")

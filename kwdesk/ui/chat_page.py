@@ -8,7 +8,7 @@ inserted as plain text. Citations are text with an anchor format, never HTML.
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QFont, QTextCharFormat, QTextCursor
+from PySide6.QtGui import QColor, QFont, QPalette, QTextCharFormat, QTextCursor
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -35,6 +35,7 @@ from kwdesk.core.store.personal import short_date
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.sizing import bounded_combo
+from kwdesk.ui.theme import accent_color, error_color, muted_color
 
 SOURCE_SCHEME = "kwdesk-source"
 
@@ -62,7 +63,7 @@ class Transcript(QTextBrowser):
             cursor.insertBlock()
         label = QTextCharFormat()
         label.setFontWeight(QFont.Weight.Bold)
-        label.setForeground(QColor("#2b6cb0" if role == "assistant" else "#333333"))
+        label.setForeground(QColor(accent_color()) if role == "assistant" else self.palette().color(QPalette.ColorRole.Text))
         cursor.insertText("Model: " if role == "assistant" else "You: ", label)
         self._answer_start = cursor.position()  # where mark_claims rewrites the answer
         cursor.insertText(text, QTextCharFormat())
@@ -83,7 +84,7 @@ class Transcript(QTextBrowser):
                 continue
             if not claim.supported:
                 warn = QTextCharFormat()
-                warn.setForeground(QColor("#9b2c2c"))
+                warn.setForeground(QColor(error_color()))
                 warn.setFontItalic(True)
                 cursor.insertText(" [not in the sources]", warn)
             for n in claim.backed_by:
@@ -92,7 +93,7 @@ class Transcript(QTextBrowser):
                 if source is not None:
                     link.setAnchor(True)
                     link.setAnchorHref(f"{SOURCE_SCHEME}:{source['document_id']}/{source['page_start']}")
-                link.setForeground(QColor("#2b6cb0"))
+                link.setForeground(QColor(accent_color()))
                 cursor.insertText(f" [{n}]", link)
         self.ensureCursorVisible()
 
@@ -103,7 +104,7 @@ class Transcript(QTextBrowser):
     def add_note(self, text: str) -> None:
         fmt = QTextCharFormat()
         fmt.setFontItalic(True)
-        fmt.setForeground(QColor("#666666"))
+        fmt.setForeground(QColor(muted_color()))
         self._cursor().insertText(f"  ({text})", fmt)
 
     def add_sources(self, sources: list[dict]) -> None:
@@ -115,7 +116,7 @@ class Transcript(QTextBrowser):
             link = QTextCharFormat()
             link.setAnchor(True)
             link.setAnchorHref(f"{SOURCE_SCHEME}:{source['document_id']}/{source['page_start']}")
-            link.setForeground(QColor("#2b6cb0"))
+            link.setForeground(QColor(accent_color()))
             link.setFontUnderline(True)
             cursor.insertText(f"[{source['n']}] {source['document']}, {pages}", link)
         self.ensureCursorVisible()

@@ -74,6 +74,7 @@ from kwdesk.core.text.words import content_words
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.pairs_model import PairsTableModel
 from kwdesk.ui.sizing import bounded_combo
+from kwdesk.ui.theme import error_color, marked_background
 
 STRATEGY_LABELS = {
     "qa": "Questions on each passage",
@@ -435,7 +436,7 @@ class DataPage(QWidget):
     def _count_flagged(self) -> None:
         waiting = sum(1 for item in list_flagged(self.db) if item.decision is None)
         self.flagged_button.setText(f"Flagged ({waiting})" if waiting else "Flagged")
-        self.flagged_button.setStyleSheet("color: #b3261e; font-weight: bold" if waiting else "")
+        self.flagged_button.setStyleSheet(f"color: {error_color()}; font-weight: bold" if waiting else "")
 
     def _count_conflicts(self) -> None:
         count = self._conflict_count(self.db)
@@ -444,7 +445,7 @@ class DataPage(QWidget):
             self.conflicts_button.setStyleSheet("")
             return
         self.conflicts_button.setText(f"Conflicts ({count})" if count else "Conflicts")
-        self.conflicts_button.setStyleSheet("color: #b3261e; font-weight: bold" if count else "")
+        self.conflicts_button.setStyleSheet(f"color: {error_color()}; font-weight: bold" if count else "")
 
     def reload(self) -> None:
         """Re-read the filter choices and the rows (after generation, import, undo of an add)."""
@@ -651,7 +652,7 @@ class DataPage(QWidget):
     def _highlight(self, words: set[str]) -> None:
         document = self.source_view.document()
         fmt = QTextCharFormat()
-        fmt.setBackground(QColor("#fff3a0"))
+        fmt.setBackground(QColor(marked_background()))
         for word in words:
             cursor = QTextCursor(document)
             while True:

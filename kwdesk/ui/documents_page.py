@@ -43,6 +43,7 @@ from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.text.blocks import page_parts
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.sizing import bounded_combo
+from kwdesk.ui.theme import error_color, icon, warning_color
 
 
 def page_html(text: str) -> str:
@@ -107,7 +108,7 @@ class DocumentsTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return row.source_path + (f"\n{row.reason}" if row.reason else "")
         if role == Qt.ItemDataRole.ForegroundRole and row.status == "rejected" and column in (1, 4):
-            return QColor("#b3261e")
+            return QColor(error_color())
         if role == Qt.ItemDataRole.TextAlignmentRole and column in (2, 3):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         return None
@@ -155,7 +156,7 @@ class DocumentsPage(QWidget):
         self.empty_hint.setTextFormat(Qt.TextFormat.RichText)
         self.empty_hint.setObjectName("emptyHint")
 
-        self.add_button = QPushButton("Add files…")
+        self.add_button = QPushButton(icon("add"), "Add files…")
         self.add_button.clicked.connect(self._choose_files)
         self.add_folder_button = QPushButton("Add folder…")
         self.add_folder_button.clicked.connect(self._choose_folder)
@@ -219,7 +220,7 @@ class DocumentsPage(QWidget):
         self.hidden_label = QLabel()
         self.hidden_label.setTextFormat(Qt.TextFormat.PlainText)
         self.hidden_label.setWordWrap(True)
-        self.hidden_label.setStyleSheet("color: #8a5a00;")
+        self.hidden_label.setStyleSheet(f"color: {warning_color()};")
         self.hidden_label.hide()
         reader = QWidget()
         reader_layout = QVBoxLayout(reader)
@@ -239,9 +240,9 @@ class DocumentsPage(QWidget):
         splitter.setSizes([600, 400])
 
         # A first start: what to do, and a way to see kwdesk work before trusting it with one's own files.
-        self.sample_button = QPushButton("Try it on a sample")
+        self.sample_button = QPushButton(icon("sample"), "Try it on a sample")
         self.sample_button.setToolTip("Imports a two-page handbook of invented facts that ships with kwdesk and "
-                                      "teaches it to a model with the quick preset: about ten minutes here")
+                                      "teaches it to a model: about ten minutes on a laptop")
         self.sample_button.clicked.connect(self.sample_requested)
         empty = QWidget()
         empty_layout = QVBoxLayout(empty)

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from kwdesk.core.base.jobs import Job, Progress, format_duration
+from kwdesk.ui.theme import error_color
 from kwdesk.ui.worker import JobRunner
 
 
@@ -95,7 +96,7 @@ class JobBar(QWidget):
         if not self._show_messages:
             return
         self.message.setVisible(True)
-        self.message.setStyleSheet("color: #b3261e;" if error else "")
+        self.message.setStyleSheet(f"color: {error_color()};" if error else "")
         self.message.setText(text)
 
     # --- signals from the worker -------------------------------------------------------------

@@ -10,6 +10,8 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from kwdesk.ui.theme import accent_color
+
 
 class LossCurve(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -66,7 +68,7 @@ class LossCurve(QWidget):
         path = QPainterPath(point(0, self.losses[0]))
         for index, value in enumerate(self.losses[1:], 1):
             path.lineTo(point(index, value))
-        painter.setPen(QPen(QColor("#2b6cb0"), 2))
+        painter.setPen(QPen(QColor(accent_color()), 2))
         painter.drawPath(path)
-        painter.setBrush(QColor("#2b6cb0"))
+        painter.setBrush(QColor(accent_color()))
         painter.drawEllipse(point(len(self.losses) - 1, self.losses[-1]), 3, 3)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import QSettings, QSize, Qt
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QListWidget,
+    QListWidgetItem,
     QMainWindow,
     QMessageBox,
     QPushButton,
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from kwdesk.core.app.overview import STEPS, workspace_overview
+from kwdesk.core.app.overview import STEPS
 from kwdesk.core.app.settings import update_setting
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.chat_page import ChatPage
@@ -34,8 +35,10 @@ from kwdesk.ui.data_page import DataPage
 from kwdesk.ui.documents_page import DocumentsPage
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.library_page import LibraryPage
+from kwdesk.ui.overview_watch import OverviewWatcher
 from kwdesk.ui.settings_dialog import SettingsDialog
 from kwdesk.ui.teach_panel import TeachPanel
+from kwdesk.ui.theme import icon
 from kwdesk.ui.train_page import TrainPage
 
 DOCUMENTS, DATA, TRAIN, CHAT, MODELS = range(5)
@@ -65,37 +68,34 @@ class MainWindow(QMainWindow):
                 page.busy_changed.connect(lambda what, n=name: self._show_busy(n, what))
 
         # Each step's state under its name, and the one thing to do next (core.app.overview).
-        # A timer looks whether anything wrote to the workspace (a page, a worker, the CLI)
-        # and reads the few counts again only then.
-        self.overview_db = workspace.connect()
-        self._overview_version: int | None = None
+        # Read again whenever anything wrote to the workspace (ui/overview_watch.py).
+        self.overview = OverviewWatcher(workspace, self)
+        self.overview.changed.connect(self._show_overview)
         self.next_label = QLabel()
         self.next_label.setObjectName("next_action")
         self.next_label.setWordWrap(True)
         self.next_label.setFixedWidth(STEP_COLUMN_WIDTH)
-        self.next_button = QPushButton("Go there")
+        self.next_button = QPushButton(icon("next"), "Go there")
         self.next_button.clicked.connect(lambda: self.steps.setCurrentRow(STEPS.index(self._next_step)))
         self._next_step = "documents"
-        self.overview_timer = QTimer(self)
-        self.overview_timer.setInterval(1500)
-        self.overview_timer.timeout.connect(self.refresh_steps)
-        self.overview_timer.start()
+        self.overview.start()
         self.steps = QListWidget()
         self.steps.setObjectName("steps")
         self.steps.setFixedWidth(STEP_COLUMN_WIDTH)
         self.steps.setSpacing(2)
         self.pages = QStackedWidget()
-        for title, page in zip(STEP_TITLES, (self.documents, self.data, self.train, self.chat, self.library)):
-            self.steps.addItem(title)
+        self.steps.setIconSize(QSize(22, 22))
+        for title, step, page in zip(STEP_TITLES, STEPS, (self.documents, self.data, self.train, self.chat, self.library)):
+            self.steps.addItem(QListWidgetItem(icon(step), title))
             self.pages.addWidget(page)
         self.steps.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.steps.currentRowChanged.connect(self._step_shown)
-        self.settings_button = QPushButton("Settings…")
+        self.settings_button = QPushButton(icon("settings"), "Settings…")
         self.settings_button.clicked.connect(self.open_settings)
-        self.backup_button = QPushButton("Back up…")
+        self.backup_button = QPushButton(icon("backup"), "Back up…")
         self.backup_button.setToolTip("Write the whole workspace (documents, pairs, runs, models) into one .zip file")
         self.backup_button.clicked.connect(lambda: self.back_up())
-        self.restore_button = QPushButton("Restore…")
+        self.restore_button = QPushButton(icon("restore"), "Restore…")
         self.restore_button.setToolTip("Unpack a backup into a new workspace folder")
         self.restore_button.clicked.connect(lambda: self.restore())
         # Backups run beside everything else; their progress shows in the status bar.
@@ -142,15 +142,32 @@ class MainWindow(QMainWindow):
         layout.addWidget(work, 1)
         self.setCentralWidget(central)
 
-        settings_action = QAction("Settings…", self)
+        settings_action = QAction(icon("settings"), "Settings…", self)
         settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
         settings_action.triggered.connect(self.open_settings)
-        self.addAction(settings_action)
         # Quit (Ctrl+Q) closes the window the way its close button does: a running job asks first.
         self.quit_action = QAction("Quit", self)
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))  # the standard key is empty on some platforms
         self.quit_action.triggered.connect(self.close)
-        self.addAction(self.quit_action)
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(icon("add"), "Add documents…", self._add_documents)
+        file_menu.addAction(icon("sample"), "Try it on a sample", self.try_sample)
+        file_menu.addSeparator()
+        file_menu.addAction(icon("backup"), "Back up…", lambda: self.back_up())
+        file_menu.addAction(icon("restore"), "Restore…", lambda: self.restore())
+        file_menu.addAction(settings_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        go_menu = self.menuBar().addMenu("&Go")
+        for row, (title, step) in enumerate(zip(STEP_TITLES, STEPS)):
+            action = go_menu.addAction(icon(step), title.split("  ")[-1], lambda r=row: self.steps.setCurrentRow(r))
+            action.setShortcut(QKeySequence(f"Ctrl+{row + 1}"))
+        help_menu = self.menuBar().addMenu("&Help")
+        self.shortcuts_action = help_menu.addAction("Keyboard shortcuts", self.show_shortcuts)
+        self.shortcuts_action.setShortcut(QKeySequence(QKeySequence.StandardKey.HelpContents))
+        help_menu.addAction("About kwdesk", self.show_about)
+        for action in (settings_action, self.quit_action, self.shortcuts_action, *go_menu.actions()):
+            self.addAction(action)  # the keys work while the menu bar is hidden (offscreen, some desktops)
 
         self.running_label = QLabel("Ready")
         self.statusBar().addWidget(self.running_label, 1)
@@ -167,17 +184,15 @@ class MainWindow(QMainWindow):
         # Back on the step the user left, except on a first run (Documents says what to do).
         step = int(saved.value("main_window/step", DOCUMENTS) or 0)
         self.steps.setCurrentRow(step if self.documents.model.rows and 0 <= step <= MODELS else DOCUMENTS)
-        self.refresh_steps(force=True)
+        self.refresh_steps()
 
     # --- steps --------------------------------------------------------------------------------
 
-    def refresh_steps(self, force: bool = False) -> None:
-        """Each step's state under its name, and the next action, when the workspace changed."""
-        version = self.overview_db.execute("PRAGMA data_version").fetchone()[0]
-        if version == self._overview_version and not force:
-            return
-        self._overview_version = version
-        overview = workspace_overview(self.overview_db)
+    def refresh_steps(self) -> None:
+        """Each step's state under its name, and the next action, read now."""
+        self.overview.refresh_now()
+
+    def _show_overview(self, overview) -> None:
         for row, (title, step) in enumerate(zip(STEP_TITLES, STEPS)):
             state = overview.state(step)
             item = self.steps.item(row)
@@ -193,7 +208,7 @@ class MainWindow(QMainWindow):
         self.next_button.setVisible(self.steps.currentRow() != STEPS.index(action.step))
 
     def _step_shown(self, row: int) -> None:
-        self.refresh_steps(force=True)
+        self.refresh_steps()
         if row == DATA:
             self.data.reload()
         elif row == TRAIN:
@@ -216,7 +231,9 @@ class MainWindow(QMainWindow):
     # --- teach my documents, and the sample --------------------------------------------------
 
     def try_sample(self) -> None:
-        """Import the sample that ships with kwdesk and teach it with the quick preset."""
+        """Import the sample that ships with kwdesk and teach it with the settings' preset (on
+        the sample, Quick try learned 0 of 8 test questions and the recommended preset 4 of 8,
+        in 4 and 7 minutes here: BENCHMARKS.md)."""
         from kwdesk.core.ingest.sample import sample_document
 
         self._teach_after_import = True
@@ -226,7 +243,7 @@ class MainWindow(QMainWindow):
         if self._teach_after_import:
             self._teach_after_import = False
             if any(r.status in ("imported", "duplicate") for r in results):
-                self.teach.start("quick-try")
+                self.teach.start()
 
     def _taught(self, taught) -> None:
         self.data.reload()
@@ -234,7 +251,7 @@ class MainWindow(QMainWindow):
         self.train.refresh_collections()
         self.library.refresh()
         self.chat.refresh_models(select_model_id=self.teach.chat_model_id)
-        self.refresh_steps(force=True)
+        self.refresh_steps()
 
     def generate_for_chunks(self, chunk_ids: list) -> None:
         """Write pairs for new passages of a changed document (Documents > What changed)."""
@@ -249,6 +266,24 @@ class MainWindow(QMainWindow):
 
     def open_settings(self) -> None:
         SettingsDialog(self).exec()
+
+    def _add_documents(self) -> None:
+        self.steps.setCurrentRow(DOCUMENTS)
+        self.documents.add_button.click()
+
+    def show_shortcuts(self):
+        from kwdesk.ui.help_dialog import ShortcutsDialog
+
+        dialog = ShortcutsDialog(self)
+        dialog.open()
+        return dialog
+
+    def show_about(self):
+        from kwdesk.ui.help_dialog import AboutDialog
+
+        dialog = AboutDialog(self)
+        dialog.open()
+        return dialog
 
     # --- backups ---------------------------------------------------------------------------
 
@@ -335,9 +370,8 @@ class MainWindow(QMainWindow):
             return
         QSettings().setValue("main_window/geometry", self.saveGeometry())
         QSettings().setValue("main_window/step", self.steps.currentRow())
-        self.overview_timer.stop()
         for page in self.all_pages.values():
             page.shutdown()
         self.backup_bar.shutdown()
-        self.overview_db.close()
+        self.overview.shutdown()
         event.accept()

@@ -3,6 +3,7 @@ export, generation defaults and the workspace."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtWidgets import (
@@ -29,8 +30,10 @@ from kwdesk.core.app.settings import (
 )
 from kwdesk.core.base.paths import default_workspace_dir
 from kwdesk.core.data.generate import STRATEGIES
-from kwdesk.core.train.presets import PRESET_DESCRIPTIONS, PRESETS
+from kwdesk.core.models.gguf import quantization_in_words
+from kwdesk.core.train.presets import PRESET_DESCRIPTIONS, PRESET_LABELS, PRESETS
 from kwdesk.ui.data_page import STRATEGY_LABELS
+from kwdesk.ui.theme import error_color
 
 
 def _with_browse(edit: QLineEdit, choose) -> QWidget:
@@ -60,12 +63,19 @@ class SettingsDialog(QDialog):
         self.base_model.setPlaceholderText("the bundled model; or a GGUF file or a model folder")
         self.preset = QComboBox()
         for name in PRESETS:
-            self.preset.addItem(name, name)
+            self.preset.addItem(PRESET_LABELS[name], name)
             self.preset.setItemData(self.preset.count() - 1, PRESET_DESCRIPTIONS[name], 3)  # tooltip role
         self.preset.setCurrentIndex(self.preset.findData(current.preset))
         self.quantization = QComboBox()
-        self.quantization.addItems(QUANTIZATIONS)
-        self.quantization.setCurrentText(current.quantization)
+        for quantization in QUANTIZATIONS:
+            self.quantization.addItem(quantization_in_words(quantization), quantization)
+            self.quantization.setItemData(self.quantization.count() - 1, f"{quantization} quantization", 3)
+        self.quantization.setCurrentIndex(max(0, self.quantization.findData(current.quantization)))
+        self.appearance = QComboBox()
+        for value, label in (("system", "As the system is"), ("light", "Light"), ("dark", "Dark")):
+            self.appearance.addItem(label, value)
+        self.appearance.setCurrentIndex(max(0, self.appearance.findData(current.appearance)))
+        self.appearance.setToolTip("Light or dark colours; a change shows the next time kwdesk starts")
         self.per_chunk = QSpinBox()
         self.per_chunk.setRange(1, 20)
         self.per_chunk.setValue(current.per_chunk)
@@ -84,7 +94,7 @@ class SettingsDialog(QDialog):
         self.allow_downloads = QCheckBox("Allow downloading base models from the Hugging Face hub (kwdesk is offline otherwise)")
         self.allow_downloads.setChecked(current.allow_downloads)
         self.error = QLabel()
-        self.error.setStyleSheet("color: #b3261e;")
+        self.error.setStyleSheet(f"color: {error_color()};")
 
         form = QFormLayout(self)
         form.addRow("Workspace", _with_browse(self.workspace, self._choose_workspace))
@@ -93,11 +103,12 @@ class SettingsDialog(QDialog):
         form.addRow("Teacher name at the address", self.endpoint_model)
         form.addRow("Base model to train", _with_browse(self.base_model, lambda: self._choose_gguf(self.base_model)))
         form.addRow("Training preset", self.preset)
-        form.addRow("Quantization", self.quantization)
+        form.addRow("Model file", self.quantization)
         form.addRow("", self.export_after)
         form.addRow("Questions per passage", self.per_chunk)
         form.addRow("Kinds of data", strategies_box)
         form.addRow("Network", self.allow_downloads)
+        form.addRow("Appearance", self.appearance)
         form.addRow(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.accepted.connect(self.save)
@@ -106,17 +117,20 @@ class SettingsDialog(QDialog):
         self.resize(640, 420)
 
     def settings(self) -> Settings:
-        return Settings(
+        # On top of the saved settings: those without a field here (teacher_parallel) stay.
+        return replace(
+            load_settings(),
             workspace=self.workspace.text().strip(),
             teacher=self.teacher.text().strip(),
             endpoint_model=self.endpoint_model.text().strip(),
             base_model=self.base_model.text().strip(),
             preset=self.preset.currentData(),
-            quantization=self.quantization.currentText(),
+            quantization=self.quantization.currentData(),
             per_chunk=self.per_chunk.value(),
             strategies=",".join(s for s, check in self.strategies.items() if check.isChecked()),
             export_after_training=self.export_after.isChecked(),
             allow_downloads=self.allow_downloads.isChecked(),
+            appearance=self.appearance.currentData(),
         )
 
     def save(self) -> None:

@@ -94,3 +94,29 @@ def is_dark() -> bool:
     """Whether the palette in use is dark (for the few colours the app sets itself)."""
     app = QGuiApplication.instance()
     return app is not None and app.palette().color(QPalette.ColorRole.Window).lightness() < 128
+
+
+# The few colours the app sets itself, each readable on a light and on a dark palette.
+def error_color() -> str:
+    return "#ff8a80" if is_dark() else "#b3261e"
+
+
+def good_color() -> str:
+    return "#81c995" if is_dark() else "#1b6e20"
+
+
+def warning_color() -> str:
+    return "#f6c26b" if is_dark() else "#8a5a00"
+
+
+def accent_color() -> str:
+    return "#6ea8fe" if is_dark() else "#2b6cb0"
+
+
+def muted_color() -> str:
+    return "#9aa0a6" if is_dark() else "#666666"
+
+
+def marked_background() -> str:
+    """Behind words marked in a passage (the answer's words in its source)."""
+    return "#5c4d00" if is_dark() else "#fff3a0"

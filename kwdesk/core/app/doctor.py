@@ -29,6 +29,14 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+def package_versions() -> dict[str, str]:
+    """kwdesk's, Python's and its main packages' versions, read from their metadata alone
+    (cheap: nothing is imported), for the About box."""
+    from kwdesk import __version__
+
+    return {"kwdesk": __version__, "Python": sys.version.split()[0], **{name: _version(name) for name in PACKAGES}}
+
+
 def _memory_gb() -> float | None:
     try:
         for line in Path("/proc/meminfo").read_text().splitlines():

@@ -31,6 +31,7 @@ class Settings:
     export_after_training: bool = True
     # Off: kwdesk makes no network call (models come from disk). On: a hub id may be downloaded.
     allow_downloads: bool = False
+    appearance: str = "system"  # system, light or dark (ui/theme.py)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -106,6 +107,8 @@ def _validated(settings: Settings) -> Settings:
         raise ValueError(f"quantization must be one of {', '.join(QUANTIZATIONS)}")
     if int(settings.per_chunk) < 1:
         raise ValueError("per_chunk must be at least 1")
+    if settings.appearance not in ("system", "light", "dark"):
+        raise ValueError("appearance must be system, light or dark")
     strategies = [s.strip() for s in settings.strategies.split(",") if s.strip()]
     if not strategies or any(s not in STRATEGIES for s in strategies):
         raise ValueError(f"strategies are a comma-separated list of {','.join(STRATEGIES)}")
