@@ -41,6 +41,13 @@ def shoot_every_step(app, win, out: Path, suffix: str) -> dict:
     return sizes
 
 
+def close(app, win) -> None:
+    """Close as a user would after the work: once the Train step's plan (started when the
+    step was shown) is done, so that closing does not ask whether to cancel it."""
+    wait(app, lambda: not win.is_busy(), 300)
+    win.close()
+
+
 def main(workspace_dir: str, out_dir: str) -> int:
     from PySide6.QtCore import Qt
     from PySide6.QtTest import QTest
@@ -87,7 +94,7 @@ def main(workspace_dir: str, out_dir: str) -> int:
     result["transcript"] = chat.view.toPlainText()
     win.grab().save(str(out / "first-start-answer.png"))
 
-    win.close()
+    close(app, win)
 
     # The same workspace in a dark palette, as the app opens it when the system is dark
     # (the icons take the palette's colours when the window is made).
@@ -96,7 +103,7 @@ def main(workspace_dir: str, out_dir: str) -> int:
     dark.resize(1280, 800)
     dark.show()
     result["dark_sizes"] = shoot_every_step(app, dark, out, "-dark")
-    dark.close()
+    close(app, dark)
     (out / "result.json").write_text(json.dumps(result, indent=2))
     return 0
 

@@ -137,8 +137,12 @@ def test_generate_from_the_page_with_live_counts(window, qtbot, db):
     for strategy, check in panel.checks.items():
         check.setChecked(strategy == "qa")
     panel.per_chunk.setValue(1)
-    counts = []
+    counts, rows_while_running = [], []
     panel.job_bar.progressed.connect(lambda p: p.pairs is not None and counts.append(panel.counts.text()))
+    # Connected after the page's own handler: the rows the table shows as each report arrives.
+    panel.job_bar.progressed.connect(lambda p: p.pairs and rows_while_running.append(page.model.rowCount()))
+    page.table.selectRow(1)
+    reviewing = page.model.pair_id(1)
     panel.start_button.click()
     assert window.running_label.text().startswith("Generating")
     qtbot.waitUntil(lambda: not panel.job_bar.is_busy(), timeout=300_000)
@@ -147,6 +151,9 @@ def test_generate_from_the_page_with_live_counts(window, qtbot, db):
     assert added > 0
     assert f"{added} pairs added" in panel.counts.text()
     assert page.model.rowCount() == 3 + added  # the table shows them without a restart
+    # It filled while generation ran, and the pair under review stayed selected.
+    assert rows_while_running and rows_while_running[0] > 3, rows_while_running
+    assert page.model.pair_id(page.table.currentIndex().row()) == reviewing
 
 
 def test_settings_dialog_saves_what_the_cli_reads(window, qtbot, screenshot):

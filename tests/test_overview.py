@@ -55,8 +55,8 @@ def test_the_states_and_the_next_action_follow_the_work(workspace, db, tmp_path)
     summary = {"heldout": {"personal": {"correct": 5, "total": 12, "share": 0.42}}, "kept": {"share": 0.9}}
     store_eval(db, files["gguf-lora"], "Handbook, version 2", "base", summary, [])
     assert states(db)["models"] == "evaluated"
-    action = workspace_overview(db).next_action()  # three pairs still wait
-    assert action.step == "data" and action.words.startswith("3 pairs not reviewed yet")
+    action = workspace_overview(db).next_action()  # three pairs still wait: ask now, review for a better one
+    assert action.step == "chat" and action.words.startswith("Ask Handbook, version 2 about your documents. 3 pairs are")
 
     set_status(db, unreviewed + [approved], "accepted")
     assert states(db)["data"] == "4 pairs approved"

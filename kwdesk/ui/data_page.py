@@ -249,6 +249,9 @@ class GeneratePanel(QGroupBox):
 # --- the page -------------------------------------------------------------------------------------
 
 
+FILL_EVERY_S = 3.0  # how often the table shows the pairs a running generation stored
+
+
 class DataPage(QWidget):
     busy_changed = Signal(str)
 
@@ -355,6 +358,11 @@ class DataPage(QWidget):
         self.generate_panel.start_requested.connect(self.start_generation)
         self.generate_panel.job_bar.busy_changed.connect(self.busy_changed)
         self.generate_panel.job_bar.finished.connect(self.reload)
+        # The table fills while generation stores pairs (a few seconds apart, the pair under
+        # review kept selected), instead of only when it ends.
+        self.generate_panel.job_bar.progressed.connect(self._pairs_arriving)
+        self._filled_at = 0.0
+        self._filled_pairs = 0
         self.dataset_bar = JobBar(show_idle_message=False)
         self.dataset_bar.busy_changed.connect(self.busy_changed)
         self.dataset_bar.succeeded.connect(self._dataset_done)
@@ -465,12 +473,23 @@ class DataPage(QWidget):
             index = combo.findData(current) if current is not None else 0
             combo.setCurrentIndex(max(0, index))
             combo.blockSignals(False)
+        self._refill()
+
+    def _refill(self) -> None:
         # The pair the expert was on stays selected (closing the Conflicts dialog jumped to row 1).
         current = self.table.currentIndex()
         pair_id = self.model.pair_id(current.row()) if current.isValid() and current.row() < self.model.rowCount() else None
         self.apply_filters()
         if pair_id is not None:
             self.select_pair(pair_id)
+
+    def _pairs_arriving(self, p) -> None:
+        import time
+
+        if not p.pairs or p.pairs == self._filled_pairs or time.monotonic() - self._filled_at < FILL_EVERY_S:
+            return
+        self._filled_pairs, self._filled_at = p.pairs, time.monotonic()
+        self._refill()
 
     def apply_filters(self, *_args) -> None:
         status = self.status_filter.currentText()

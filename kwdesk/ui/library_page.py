@@ -193,8 +193,8 @@ class LibraryPage(QWidget):
         groups = adapter_savings(self.db)
         self.savings.setText("\n".join(group.describe() for group in groups if group.adapters > 1))
         self.savings.setVisible(any(group.adapters > 1 for group in groups))
-        if selected is not None:
-            self.select_run(selected.run_id)
+        if not (selected is not None and self.select_run(selected.run_id)) and self.models:
+            self.table.selectRow(0)  # the newest: its buttons ready, its evaluation plan shown
         self._update_buttons()
 
     def selected(self) -> PersonalModel | None:

@@ -45,7 +45,7 @@ class LossCurve(QWidget):
         text_pen = QPen(self.palette().text().color())
         if not self.losses:
             painter.setPen(text_pen)
-            painter.drawText(plot, Qt.AlignmentFlag.AlignCenter, "The loss appears here while the model trains.")
+            painter.drawText(plot, Qt.AlignmentFlag.AlignCenter, "How far the answers are from your pairs appears here while the model trains.")
             return
         steps = max(self.total_steps or 0, len(self.losses), 2)
         top, bottom = max(self.losses), min(self.losses)
@@ -64,7 +64,7 @@ class LossCurve(QWidget):
             painter.drawText(QRectF(0, y - 8, 44, 16), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{value:.2f}")
         painter.drawText(QRectF(plot.left(), plot.bottom() + 4, plot.width(), 20), Qt.AlignmentFlag.AlignLeft, "step 1")
         painter.drawText(QRectF(plot.left(), plot.bottom() + 4, plot.width(), 20), Qt.AlignmentFlag.AlignRight, f"step {steps}")
-        painter.drawText(QRectF(plot.left(), plot.bottom() + 4, plot.width(), 20), Qt.AlignmentFlag.AlignHCenter, "training loss")
+        painter.drawText(QRectF(plot.left(), plot.bottom() + 4, plot.width(), 20), Qt.AlignmentFlag.AlignHCenter, "error on your pairs (training loss)")
         path = QPainterPath(point(0, self.losses[0]))
         for index, value in enumerate(self.losses[1:], 1):
             path.lineTo(point(index, value))

@@ -83,6 +83,8 @@ class MainWindow(QMainWindow):
         self.steps.setObjectName("steps")
         self.steps.setFixedWidth(STEP_COLUMN_WIDTH)
         self.steps.setSpacing(2)
+        self.steps.setWordWrap(True)  # a long state wraps under its step, never a scroll bar
+        self.steps.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.pages = QStackedWidget()
         self.steps.setIconSize(QSize(22, 22))
         for title, step, page in zip(STEP_TITLES, STEPS, (self.documents, self.data, self.train, self.chat, self.library)):
@@ -240,6 +242,7 @@ class MainWindow(QMainWindow):
         self.documents.import_paths([sample_document()])
 
     def _imported(self, results) -> None:
+        self.refresh_steps()
         if self._teach_after_import:
             self._teach_after_import = False
             if any(r.status in ("imported", "duplicate") for r in results):

@@ -47,7 +47,7 @@ class Overview:
             if not self.pairs:
                 return "no pairs yet"
             if self.unreviewed:
-                return f"{self.unreviewed} to review · {self.approved} approved"
+                return f"{self.unreviewed} to review" + (f" · {self.approved} approved" if self.approved else "")
             return f"{_count(self.approved, 'pair')} approved"
         if step == "train":
             if not self.models:
@@ -75,10 +75,12 @@ class Overview:
         if not self.last_evaluation and self.newest_model:
             return NextAction("models", f"Ask {self.newest_model} about your documents, or evaluate what it "
                                         "learned on the Models step.")
+        ask = f"Ask {self.newest_model or 'your model'} about your documents."
         if self.unreviewed:
-            return NextAction("data", f"{_count(self.unreviewed, 'pair')} not reviewed yet: review them, then "
-                                      "train a new version.")
-        return NextAction("chat", f"Ask {self.newest_model or 'your model'} about your documents.")
+            # The model is there to use today; reviewing makes the next version better.
+            return NextAction("chat", f"{ask} {_count(self.unreviewed, 'pair is', 'pairs are')} not reviewed yet: "
+                                      "reviewing them and training again makes a better version.")
+        return NextAction("chat", ask)
 
     def to_dict(self) -> dict:
         action = self.next_action()
