@@ -206,10 +206,10 @@ def test_an_empty_question_gets_a_word_and_ctrl_q_quits(window, qtbot):
 
 
 def test_f1_lists_the_keys_about_shows_the_versions_and_ctrl_digits_go_to_a_step(window, qtbot, screenshot):
-    from kwdesk.ui.main_window import MODELS, TRAIN
+    from kwdesk.ui.main_window import DATA, MODELS
 
-    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
-    assert window.steps.currentRow() == TRAIN
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)
+    assert window.steps.currentRow() == DATA
     qtbot.keyClick(window, Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
     assert window.steps.currentRow() == MODELS
     assert window.shortcuts_action.shortcut().toString() == "F1"

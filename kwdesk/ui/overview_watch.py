@@ -30,6 +30,7 @@ class OverviewWatcher(QObject):
         self.db = workspace.connect()  # the UI thread's: data_version, and refresh_now
         self._version: int | None = None
         self._pending: Future | None = None
+        self._closed = False
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kwdesk-overview")
         self._local = threading.local()  # the worker thread's own connection
         self.timer = QTimer(self)
@@ -76,7 +77,12 @@ class OverviewWatcher(QObject):
             db.close()
 
     def shutdown(self) -> None:
+        """Stop watching and close both connections; safe to call again (a window can be
+        closed twice)."""
         self.timer.stop()
+        if self._closed:
+            return
+        self._closed = True
         self._pool.submit(self._close_worker_db)
         self._pool.shutdown(wait=True, cancel_futures=False)
         self.db.close()
