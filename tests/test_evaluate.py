@@ -135,9 +135,9 @@ def test_evaluate_from_the_models_step_shows_and_exports_the_report(qtbot, facts
     qtbot.addWidget(window)
     window.show()
     window.resize(1200, 800)
-    window.steps.setCurrentRow(MODELS)
     page = window.library
     page.probe_limit = 8
+    window.steps.setCurrentRow(MODELS)  # the newest model is selected, its evaluation plan shown
     page.table.selectRow(0)
     assert page.selected().chat_file.id == model_id and page.evaluate_button.isEnabled()
     assert page.table.item(0, 0).text().endswith(", version 1") and "not evaluated yet" in page.table.item(0, 1).text()

@@ -20,6 +20,7 @@ def cmd_chat(workspace, args) -> int:
         target = chat_target(db, args.model)  # a wrong id or file: one line from main
         # The mode the model's own evaluation measured better, unless the expert chose one.
         mode = measured_mode(db, target.model_id) if args.sources is None else chosen_mode(args.sources)
+        knows = what_it_knows(db, target.model_id)
     finally:
         db.close()
     engine = ChatEngine.for_target(workspace, target)
@@ -47,7 +48,7 @@ def cmd_chat(workspace, args) -> int:
                 print(f"  [{source['n']}] {source['document']}, {pages}")
 
         if not args.json:
-            print(what_it_knows(db, target.model_id), file=sys.stderr)
+            print(knows, file=sys.stderr)
             print(mode.why, file=sys.stderr)
         if args.once is not None:
             answer(args.once)

@@ -334,6 +334,7 @@ class MainWindow(QMainWindow):
             self._busy[source] = what
         else:
             self._busy.pop(source, None)
+            self.refresh_steps()  # a job ended: the steps' states at once, not at the next tick
         self.running_label.setText("   ·   ".join(self._busy.values()) or "Ready")
 
     def is_busy(self) -> bool:
@@ -373,8 +374,8 @@ class MainWindow(QMainWindow):
             return
         QSettings().setValue("main_window/geometry", self.saveGeometry())
         QSettings().setValue("main_window/step", self.steps.currentRow())
+        self.overview.shutdown()  # first: the jobs' ends reported below need no new counts
         for page in self.all_pages.values():
             page.shutdown()
         self.backup_bar.shutdown()
-        self.overview.shutdown()
         event.accept()

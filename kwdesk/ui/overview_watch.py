@@ -40,8 +40,11 @@ class OverviewWatcher(QObject):
     def start(self) -> None:
         self.timer.start()
 
-    def refresh_now(self) -> Overview:
-        """Read the overview at once, on this thread (a step shown, a job done)."""
+    def refresh_now(self) -> Overview | None:
+        """Read the overview at once, on this thread (a step shown, a job done); None once
+        shut down (a job's end reported while the window closes)."""
+        if self._closed:
+            return None
         self._version = self._data_version()
         overview = workspace_overview(self.db)
         self.changed.emit(overview)

@@ -125,6 +125,7 @@ class TrainPage(QWidget):
         # Export
         # The model file's size against how exactly it answers, in words; the codes are details.
         self.quant_combo = QComboBox()
+        self.quant_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # sizes come with the plan
         for quantization in QUANTIZATIONS:
             self.quant_combo.addItem(quantization_in_words(quantization), quantization)
             self.quant_combo.setItemData(self.quant_combo.count() - 1, f"{quantization} quantization",
