@@ -93,3 +93,40 @@ def test_the_window_shows_each_step_state_and_goes_to_the_next_action(workspace,
     assert win.next_button.isVisible()
     win.next_button.click()
     assert win.steps.currentRow() == DATA and win.next_button.isHidden()
+
+
+def test_teach_my_documents_stops_on_cancel_and_keeps_what_it_made(facts_workspace):
+    """Cancel during training: the pairs written stay for review, the run can be resumed,
+    and nothing is left half-registered as a model."""
+    from kwdesk.core.app.flows import TEACH_STAGES, teach_from_settings
+    from kwdesk.core.app.settings import update_setting
+    from kwdesk.core.base.jobs import Cancelled
+
+    update_setting("strategies", "qa")
+    update_setting("per_chunk", "1")
+    job = teach_from_settings(facts_workspace, preset_name="quick-try")
+    seen = []
+
+    def progress(p):
+        seen.append(p)
+        if p.message.startswith("Step 2 of 4") and any(s.message.startswith("Step 2") for s in seen[:-1]):
+            job.cancel()  # a little way into training
+
+    try:
+        job.run(progress)
+    except Cancelled:
+        pass
+    else:
+        raise AssertionError("Teach went on after Cancel")
+    assert seen[0].message.startswith(f"Step 1 of 4, {TEACH_STAGES[0].lower()}")
+    assert all(0 <= p.done <= 1000 and p.total == 1000 for p in seen)
+    assert [p.done for p in seen] == sorted(p.done for p in seen)  # one line that only goes forward
+    db = facts_workspace.connect()
+    try:
+        assert db.execute("SELECT count(*) FROM pairs WHERE made_by != 'user'").fetchone()[0] > 0
+        (status,) = db.execute("SELECT status FROM runs WHERE kind = 'train'").fetchone()
+        assert status == "cancelled"
+        assert db.execute("SELECT count(*) FROM models WHERE kind IN ('gguf', 'gguf-lora')").fetchone()[0] == 0
+        assert workspace_overview(db).next_action().step == "data"  # review, or train again
+    finally:
+        db.close()

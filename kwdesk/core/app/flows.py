@@ -95,6 +95,7 @@ class TeachJob(Job):
         self.quantization = quantization
         self.generate = generate
         self.evaluate = evaluate
+        self._shown = 0  # the bar's furthest point, in thousandths
 
     def _stage(self, index: int):
         """Reports of stage INDEX as a share of the whole: each stage a quarter of the bar."""
@@ -102,7 +103,9 @@ class TeachJob(Job):
 
         def mapped(p: Progress) -> Progress:
             share = (p.done / p.total) if p.total else 0.0
-            done = int(1000 * (index + min(1.0, share)) / len(TEACH_STAGES))
+            # Forward only: a stage that learns its total late (or grows it) does not move
+            # the one bar back.
+            done = self._shown = max(self._shown, int(1000 * (index + min(1.0, share)) / len(TEACH_STAGES)))
             message = f"Step {index + 1} of {len(TEACH_STAGES)}, {name.lower()}" + (f": {p.message}" if p.message else "")
             return Progress(done, 1000, message, p.elapsed_s)
 
