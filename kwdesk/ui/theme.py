@@ -10,7 +10,7 @@ and Anki offer one, because the native styles of some platforms ignore a custom 
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 
 APPEARANCES = ("system", "light", "dark")
@@ -33,18 +33,41 @@ ICONS = {
 }
 
 
+# The sizes icons are drawn at (buttons and menus, the step list).
+ICON_SIZES = (16, 22)
+
+
 def icon(name: str) -> QIcon:
     """The icon for NAME (a key of ICONS) in the palette's text colour; empty if the icon
-    font cannot load (the button keeps its words)."""
+    font cannot load (the button keeps its words).
+
+    Drawn once into pixmaps (cached by colour): qtawesome's own icons paint the font glyph
+    again at every repaint. Why: bench_ui_responsiveness's import stalled 67-90 ms with
+    qtawesome's icons and 12 ms with none; with these pixmaps one run gave 63 ms, on a noisy
+    machine, so the cause is not settled (NOTES.md, session 16)."""
     try:
         import qtawesome
 
         app = QGuiApplication.instance()
-        color = app.palette().color(QPalette.ColorRole.ButtonText) if app is not None else QColor("#333333")
-        disabled = app.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText) if app else color
-        return qtawesome.icon(ICONS[name], color=color, color_disabled=disabled)
+        palette = app.palette() if app is not None else QPalette()
+        color = palette.color(QPalette.ColorRole.ButtonText)
+        disabled = palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText)
+        selected = palette.color(QPalette.ColorRole.HighlightedText)
+        key = (name, color.name(), disabled.name(), selected.name())
+        if key not in _drawn:
+            drawn = qtawesome.icon(ICONS[name], color=color, color_disabled=disabled, color_selected=selected)
+            ratio = app.devicePixelRatio() if app is not None else 1.0
+            out = QIcon()
+            for size in ICON_SIZES:
+                for mode in (QIcon.Mode.Normal, QIcon.Mode.Disabled, QIcon.Mode.Selected):
+                    out.addPixmap(drawn.pixmap(QSize(size, size), ratio, mode, QIcon.State.Off), mode)
+            _drawn[key] = out
+        return _drawn[key]
     except Exception:  # noqa: BLE001 - an icon is never worth a crash
         return QIcon()
+
+
+_drawn: dict[tuple, QIcon] = {}
 
 
 def system_is_dark() -> bool:
