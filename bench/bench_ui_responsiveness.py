@@ -3,7 +3,7 @@ and chat run, measured with a timer heartbeat.
 
     QT_QPA_PLATFORM=offscreen .venv/bin/python bench/bench_ui_responsiveness.py [--pages 300] [--steps 6]
 
-kwdesk: the real main window starts each job from its page (worker threads, progress by
+kwdesk: the real main window, made as `kwdesk app` makes it, starts each job from its page (worker threads, progress by
 queued signals, the loss curve and the streaming transcript repainting). Baseline beside
 it: the same job called on the UI thread, as an app without workers would. A 5 ms timer
 ticks all the while; a stall is the gap between ticks beyond 5 ms.
@@ -50,6 +50,81 @@ class Heartbeat:
         self._tick()
         return [max(0.0, (b - a) * 1000 - TICK_MS) for a, b in zip(self.ticks, self.ticks[1:])]
 
+    def longest(self, n: int = 3) -> list[tuple[float, float]]:
+        """The N longest stalls as (ms, seconds after the start)."""
+        gaps = [((b - a) * 1000 - TICK_MS, a - self.ticks[0]) for a, b in zip(self.ticks, self.ticks[1:])]
+        return sorted(gaps, reverse=True)[:n]
+
+
+class Explainer:
+    """--explain: what the process did during the longest stalls. A watchdog thread samples
+    every thread's Python stack when the heartbeat is late, and the garbage collector's
+    callbacks time each collection. A watchdog that is itself late means that one thread held
+    the GIL (a long C call, a collection); on time while the window is late means the window's
+    thread was in Qt's own code."""
+
+    LATE_MS = 20
+
+    def __init__(self, heart: Heartbeat) -> None:
+        import threading
+
+        self.heart, self.threading = heart, threading
+        self.samples: list[tuple[float, float, str]] = []
+        self.collections: list[tuple[float, float, int]] = []
+        self._gc_started = 0.0
+        self._stop = threading.Event()
+        self.main = threading.get_ident()
+
+    def start(self) -> None:
+        import gc
+
+        self.samples, self.collections = [], []
+        self._stop.clear()
+        gc.callbacks.append(self._on_gc)
+        self.threading.Thread(target=self._watch, daemon=True).start()
+
+    def stop(self) -> None:
+        import gc
+
+        self._stop.set()
+        gc.callbacks.remove(self._on_gc)
+
+    def _on_gc(self, phase: str, info: dict) -> None:
+        now = time.perf_counter()
+        if phase == "start":
+            self._gc_started = now
+        elif self.heart.ticks:
+            self.collections.append((self._gc_started - self.heart.ticks[0], (now - self._gc_started) * 1000,
+                                     info["generation"]))
+
+    def _watch(self) -> None:
+        import traceback
+
+        while not self._stop.wait(0.002):
+            ticks = self.heart.ticks
+            if not ticks:
+                continue
+            late = (time.perf_counter() - ticks[-1]) * 1000
+            if late > self.LATE_MS:
+                stacks = []
+                for ident, frame in sys._current_frames().items():
+                    if ident == self.threading.get_ident():
+                        continue
+                    who = "window" if ident == self.main else "thread"
+                    stacks.append(f"  [{who}] " + " <- ".join(
+                        f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(traceback.extract_stack(frame)[-5:])))
+                self.samples.append((time.perf_counter() - ticks[0], late, "\n".join(stacks)))
+
+    def report(self, label: str) -> None:
+        for ms, at in self.heart.longest(2):
+            print(f"--- {label}: {ms:.1f} ms stall at {at:.2f} s", file=sys.stderr)
+            for start, took, generation in self.collections:
+                if start < at + ms / 1000 and start + took / 1000 > at:
+                    print(f"  garbage collection (generation {generation}) took {took:.1f} ms", file=sys.stderr)
+            for when, late, stacks in self.samples:
+                if at <= when <= at + ms / 1000 + 0.005:
+                    print(f"  at {when:.3f} s, late {late:.0f} ms:\n{stacks}", file=sys.stderr)
+
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
@@ -75,10 +150,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pages", type=int, default=300, help="pages of the PDF imported")
     parser.add_argument("--steps", type=int, default=6, help="training steps")
+    parser.add_argument("--explain", action="store_true",
+                        help="print what each thread did during each job's longest stalls (stderr)")
     args = parser.parse_args()
 
     from docgen import facts_pdf, large_pdf
-    from PySide6.QtWidgets import QApplication
 
     from kwdesk.core.chat.jobs import AskJob, ChatEngine
     from kwdesk.core.data.generate import GenerateJob, GenerateOptions
@@ -87,24 +163,33 @@ def main() -> None:
     from kwdesk.core.store.workspace import Workspace
     from kwdesk.core.train.job import TrainJob
     from kwdesk.core.train.presets import preset
+    from kwdesk.ui.app import make_app
     from kwdesk.ui.main_window import CHAT, MainWindow
+    from kwdesk.ui.runtime import freeze_long_lived
 
-    app = QApplication([])
+    app = make_app(["kwdesk-bench"])  # as `kwdesk app` makes it (its Python settings included)
     heart = Heartbeat(app)
+    explainer = Explainer(heart) if args.explain else None
     tmp = Path(tempfile.mkdtemp(prefix="kwdesk-bench-ui-"))
     big = large_pdf(tmp / "big.pdf", args.pages)
     facts = facts_pdf(tmp / "facts.pdf")
     train_config = preset("quick-try", max_steps=args.steps, checkpoint_every=1000)
     question = "Describe the Larkspur Dam and the Veltra River in detail."
 
-    def measure(label: str, start, done) -> tuple[float, float, float]:
+    def measure(label: str, start, done, explain: bool = True) -> tuple[float, float, float]:
         print(f"  {label}…", file=sys.stderr, flush=True)
         heart.start()
+        explaining = explainer if explain else None
+        if explaining:
+            explaining.start()
         started = time.perf_counter()
         start()
         run_until(app, done)
         seconds = time.perf_counter() - started
         stalls = heart.stop()
+        if explaining:
+            explaining.stop()
+            explaining.report(label)
         return max(stalls), percentile(stalls, 0.99), seconds
 
     # --- kwdesk: the real window, jobs in workers -------------------------------------------------
@@ -113,6 +198,7 @@ def main() -> None:
     window.show()
     window.resize(1200, 760)
     app.processEvents()
+    freeze_long_lived(collect=True)  # as run_app does once the window shows
     page = window.documents
     results = {}
     results["import"] = measure("import", lambda: page.import_paths([big, facts]), lambda: not page.is_busy())
@@ -155,14 +241,14 @@ def main() -> None:
         return start, lambda: finished.get(name, False)
 
     baseline = {}
-    baseline["import"] = measure("import", *on_ui_thread("import", lambda: ImportJob(base_ws, [big, facts]).run()))
+    baseline["import"] = measure("import", *on_ui_thread("import", lambda: ImportJob(base_ws, [big, facts]).run()), False)
     bdb = base_ws.connect()
     bfacts = bdb.execute("SELECT id FROM documents WHERE name = 'facts.pdf'").fetchone()[0]
     bdb.close()
     options_b = GenerateOptions(strategies=("qa",), per_chunk=2, document_ids=[bfacts])
-    baseline["generate"] = measure("generate", *on_ui_thread("generate", lambda: GenerateJob(base_ws, None, options_b).run()))
-    baseline["train"] = measure("train", *on_ui_thread("train", lambda: TrainJob(base_ws, train_config).run()))
-    baseline["chat"] = measure("chat", *on_ui_thread("chat", lambda: AskJob([(engine, conversation)], question).run()))
+    baseline["generate"] = measure("generate", *on_ui_thread("generate", lambda: GenerateJob(base_ws, None, options_b).run()), False)
+    baseline["train"] = measure("train", *on_ui_thread("train", lambda: TrainJob(base_ws, train_config).run()), False)
+    baseline["chat"] = measure("chat", *on_ui_thread("chat", lambda: AskJob([(engine, conversation)], question).run()), False)
     engine.close()
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")

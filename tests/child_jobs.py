@@ -21,4 +21,4 @@ class CountJob(Job):
                 os.kill(os.getpid(), signal.SIGKILL)
             time.sleep(self.delay)
             self.report(step, self.steps, f"step {step} in process {os.getpid()}")
-        return {"steps": self.steps, "pid": os.getpid()}
+        return {"steps": self.steps, "pid": os.getpid(), "niceness": os.nice(0)}

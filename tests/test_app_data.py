@@ -156,6 +156,19 @@ def test_generate_from_the_page_with_live_counts(window, qtbot, db):
     assert page.model.pair_id(page.table.currentIndex().row()) == reviewing
 
 
+def lightness_of(image) -> float:
+    """The mean lightness of an icon's drawn (opaque) pixels."""
+    from PySide6.QtGui import QColor
+
+    values = [QColor.fromRgba(image.pixel(x, y)).lightness() for x in range(image.width())
+              for y in range(image.height()) if QColor.fromRgba(image.pixel(x, y)).alpha() > 128]
+    return sum(values) / max(1, len(values))
+
+
+def icon_lightness(button) -> float:
+    return lightness_of(button.icon().pixmap(16, 16).toImage())
+
+
 def test_settings_dialog_saves_what_the_cli_reads(window, qtbot, screenshot):
     from kwdesk.core.app.settings import load_settings
     from kwdesk.ui.settings_dialog import SettingsDialog
@@ -174,9 +187,22 @@ def test_settings_dialog_saves_what_the_cli_reads(window, qtbot, screenshot):
     assert dialog.strategies["qa"].text() == "Questions on each passage"  # plain words, the name in the tooltip
     assert dialog.workspace.placeholderText().startswith("/")  # the folder itself
     screenshot(dialog, "settings")
+    light_icon = icon_lightness(window.next_button)
     dialog.save()
     saved = load_settings()
     assert (saved.preset, saved.quantization, saved.appearance) == ("learn-gently", "Q8_0", "dark")
+    # Dark at once, and the icons drawn again in the dark palette's light colour.
+    from kwdesk.ui.theme import is_dark
+
+    assert is_dark()
+    qtbot.waitUntil(lambda: icon_lightness(window.next_button) > light_icon + 100, timeout=5000)
+    step_icon = window.steps.item(0).icon().pixmap(22, 22).toImage()
+    assert lightness_of(step_icon) > light_icon + 100
+    screenshot(window, "settings-dark-at-once")
+    dialog.appearance.setCurrentIndex(dialog.appearance.findData("system"))
+    dialog.save()  # back as the system is (light here), the icons with it
+    assert not is_dark()
+    qtbot.waitUntil(lambda: abs(icon_lightness(window.next_button) - light_icon) < 10, timeout=5000)
     assert saved.teacher_parallel == 3
     assert "paraphrase" not in saved.strategies
     for check in dialog.strategies.values():

@@ -94,6 +94,15 @@ def test_the_window_shows_each_step_state_and_goes_to_the_next_action(workspace,
     win.next_button.click()
     assert win.steps.currentRow() == DATA and win.next_button.isHidden()
 
+    # While a job runs, the line says so first, and what comes after it.
+    while_running = []
+    win.documents.busy_changed.connect(lambda what: what and while_running.append(win.next_label.text()))
+    win.documents.import_paths([facts_pdf(tmp_path / "second.pdf")])
+    qtbot.waitUntil(lambda: not win.documents.is_busy(), timeout=60_000)
+    assert while_running and while_running[0].startswith("<b>Now:</b> Importing"), while_running
+    assert "<b>Then:</b> Review the" in while_running[0]
+    assert win.next_label.text().startswith("<b>Next:</b>")
+
 
 def test_teach_my_documents_stops_on_cancel_and_keeps_what_it_made(facts_workspace):
     """Cancel during training: the pairs written stay for review, the run can be resumed,
@@ -130,3 +139,30 @@ def test_teach_my_documents_stops_on_cancel_and_keeps_what_it_made(facts_workspa
         assert workspace_overview(db).next_action().step == "data"  # review, or train again
     finally:
         db.close()
+
+
+def test_a_job_end_brings_the_counts_soon_without_reading_on_the_window_thread(workspace, db, qtbot):
+    """refresh_soon (a job ended) reads in the watcher's thread and shows the counts as soon
+    as they are read, long before the next tick; a second ask while a read runs is not lost."""
+    import threading
+
+    from kwdesk.ui.overview_watch import OverviewWatcher
+
+    watcher = OverviewWatcher(workspace, interval_ms=60_000)  # its own timer never fires here
+    seen = []
+    watcher.changed.connect(lambda overview: seen.append((overview.pairs, threading.current_thread().name)))
+    readers = []
+    real_read = watcher._read
+    watcher._read = lambda: (readers.append(threading.current_thread().name), real_read())[1]
+    try:
+        add_pair(db, "Who founded Verbena Labs?", "Olinda Marsh founded Verbena Labs in 1987.")
+        watcher.refresh_soon()
+        qtbot.waitUntil(lambda: bool(seen) and seen[-1][0] == 1, timeout=2_000)
+        add_pair(db, "When was it founded?", "Verbena Labs was founded in 1987.")
+        watcher.refresh_soon()
+        watcher.refresh_soon()  # asked again while the first read may still run
+        qtbot.waitUntil(lambda: seen[-1][0] == 2, timeout=2_000)
+        assert readers and all(name.startswith("kwdesk-overview") for name in readers)
+    finally:
+        watcher.shutdown()
+    assert watcher.refresh_now() is None  # shut down: nothing more is read

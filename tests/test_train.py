@@ -391,12 +391,20 @@ def test_the_plan_gives_little_data_more_passes_and_says_why(fact_workspace, wor
     small = PlanJob(fact_workspace, preset("learn-documents")).run()
     assert small.epochs == MAX_PASSES and f"{MAX_PASSES:g} passes over 4 examples" in small.recipe
     assert "one sequence a step" in small.recipe and small.recipe in small.summary()
+    # Each preset's time on the same pairs, for the preset list: the chosen one as planned,
+    # and quick-try's two fixed passes far shorter than the adapted passes of the default.
+    assert set(small.preset_seconds) == {"quick-try", "learn-documents", "learn-gently"}
+    assert small.preset_seconds["learn-documents"] == small.estimated_seconds
+    assert 0 < small.preset_seconds["quick-try"] < small.estimated_seconds / 4
     assert passes_for(40) > passes_for(200) > passes_for(2000) == MIN_PASSES
     proc = subprocess.run([sys.executable, "-m", "kwdesk", "--workspace", str(fact_workspace.root), "train", "--plan",
                            "--epochs", "2", "--json"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
     given = json.loads(proc.stdout)
     assert given["epochs"] == 2 and given["recipe"] == "" and given["steps"] < small.steps
+    # The expert's own passes change the chosen preset's time only.
+    assert given["preset_seconds"]["learn-documents"] < small.estimated_seconds
+    assert given["preset_seconds"]["quick-try"] == pytest.approx(small.preset_seconds["quick-try"])
 
 
 def test_a_long_run_is_cut_to_the_time_budget_in_its_plan():

@@ -91,6 +91,7 @@ def cmd_train(workspace, args) -> int:
         print(f"kwdesk: {exc}", file=sys.stderr)
         return EXIT_USAGE
     if args.plan:
+        from kwdesk.core.base.jobs import format_duration
         from kwdesk.core.models.gguf import QUANTIZATIONS, quantization_in_words
         from kwdesk.core.train.presets import settings_in_words
 
@@ -104,6 +105,10 @@ def cmd_train(workspace, args) -> int:
         else:
             print(plan.summary())
             print(settings_in_words(config))
+            print("Each preset on these pairs:")
+            for name, seconds in plan.preset_seconds.items():
+                print(f"  {name:<16} about {format_duration(seconds)}")
+            print("Model files:")
             for quantization in QUANTIZATIONS:
                 print(f"  {quantization:<7} {quantization_in_words(quantization, plan.file_mb(quantization))}")
         return EXIT_OK

@@ -21,6 +21,7 @@ def run_app(workspace_dir: str | None = None, argv: list[str] | None = None) -> 
     )
     from kwdesk.core.store.workspace import Workspace, WorkspaceError
     from kwdesk.ui.main_window import MainWindow
+    from kwdesk.ui.runtime import freeze_long_lived
 
     setup_logging()
     apply_network_policy(load_settings().allow_downloads)  # the CLI did this already when it started the app
@@ -38,6 +39,7 @@ def run_app(workspace_dir: str | None = None, argv: list[str] | None = None) -> 
     window = MainWindow(workspace, model_name)
     install_excepthook(window)
     window.show()
+    freeze_long_lived(collect=True)
     log.info("kwdesk started on %s", workspace.root)
     return app.exec()
 
@@ -47,14 +49,17 @@ def make_app(argv: list[str] | None = None):
     from PySide6.QtWidgets import QApplication
 
     from kwdesk.core.app.settings import load_settings
-    from kwdesk.ui.theme import apply_appearance
+    from kwdesk.ui.runtime import keep_the_window_responsive
+    from kwdesk.ui.theme import apply_appearance, follow_palette_changes
 
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
+    keep_the_window_responsive()
     app.setApplicationName("kwdesk")
     app.setOrganizationName("kwdesk")
     app.setDesktopFileName("app.kwdesk.Kwdesk")  # Wayland and docks match the window to packaging/'s entry
     app.setWindowIcon(app_icon())
     apply_appearance(app, load_settings().appearance)
+    follow_palette_changes(app)  # icons and colours follow a switch while it runs
     return app
 
 

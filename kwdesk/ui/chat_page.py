@@ -34,6 +34,7 @@ from kwdesk.core.store.documents import chunk_text, cite_pages
 from kwdesk.core.store.personal import short_date
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.job_bar import JobBar
+from kwdesk.ui.runtime import freeze_long_lived
 from kwdesk.ui.sizing import bounded_combo
 from kwdesk.ui.theme import accent_color, error_color, muted_color
 
@@ -345,6 +346,7 @@ class ChatPage(QWidget):
         self._pending_question = None
 
     def _load_finished(self) -> None:
+        freeze_long_lived()  # the engine's objects live as long as the chat: out of full collections
         if self.engine is not None and self._loaded_spec != self.selected_spec():
             # The user chose another model while this one loaded: an adapter on the same
             # base switches at once (and the question waiting goes to it), another loads.

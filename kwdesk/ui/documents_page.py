@@ -43,7 +43,7 @@ from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.text.blocks import page_parts
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.sizing import bounded_combo
-from kwdesk.ui.theme import error_color, icon, warning_color
+from kwdesk.ui.theme import error_color, themed, warning_color
 
 
 def page_html(text: str) -> str:
@@ -131,6 +131,7 @@ class DocumentsPage(QWidget):
         self._db = workspace.connect()  # reads on the main thread; the import writes in its own
         self._queued: list[Path] = []
         self._results: list[ImportResult] | None = None  # of the import that just ended
+        self._shown_page: tuple[int, int, int] | None = None  # (document, version, page) in the reader
 
         self.model = DocumentsTableModel()
         self.table = QTableView()
@@ -156,7 +157,7 @@ class DocumentsPage(QWidget):
         self.empty_hint.setTextFormat(Qt.TextFormat.RichText)
         self.empty_hint.setObjectName("emptyHint")
 
-        self.add_button = QPushButton(icon("add"), "Add files…")
+        self.add_button = themed(QPushButton("Add files…"), "add")
         self.add_button.clicked.connect(self._choose_files)
         self.add_folder_button = QPushButton("Add folder…")
         self.add_folder_button.clicked.connect(self._choose_folder)
@@ -240,7 +241,7 @@ class DocumentsPage(QWidget):
         splitter.setSizes([600, 400])
 
         # A first start: what to do, and a way to see kwdesk work before trusting it with one's own files.
-        self.sample_button = QPushButton(icon("sample"), "Try it on a sample")
+        self.sample_button = themed(QPushButton("Try it on a sample"), "sample")
         self.sample_button.setToolTip("Imports a two-page handbook of invented facts that ships with kwdesk and "
                                       "teaches it to a model: about ten minutes on a laptop")
         self.sample_button.clicked.connect(self.sample_requested)
@@ -447,6 +448,7 @@ class DocumentsPage(QWidget):
         if doc is None or doc.status != "imported":
             self.page_title.setText(doc.reason if doc else "")
             self.page_view.setPlainText("")
+            self._shown_page = None
             self.hidden_label.hide()
             self.page_spin.setEnabled(False)
             return
@@ -461,19 +463,26 @@ class DocumentsPage(QWidget):
             "too small to read, outside the page, or hidden by a style): text a reader cannot see is not "
             f"trained.{example}"
         )
+        # The same document again (the table refreshed during an import): the reader stays on its page.
+        same = self._shown_page is not None and self._shown_page[:2] == (doc.id, doc.version)
+        page = min(self.page_spin.value(), max(1, doc.pages)) if same else 1
         self.page_spin.setEnabled(True)
         self.page_spin.blockSignals(True)
         self.page_spin.setMaximum(max(1, doc.pages))
-        self.page_spin.setValue(1)
+        self.page_spin.setValue(page)
         self.page_spin.blockSignals(False)
-        self._show_page(1)
+        self._show_page(page)
 
     def _show_page(self, number: int) -> None:
         doc = self._selected()
         if doc is None:
             return
+        shown = (doc.id, doc.version, number)
+        if shown == self._shown_page:
+            return  # laid out already: a rich-text page takes tens of ms, and refreshes come often
         text = page_text(self._db, doc.id, number)
         self.page_view.setHtml(page_html(text) if text else "<p><i>(no text here)</i></p>")
+        self._shown_page = shown
 
     def show_page(self, document_id: int, page: int) -> bool:
         """Open the reader on a document's page (a citation clicked in the chat)."""

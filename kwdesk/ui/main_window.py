@@ -14,6 +14,7 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -38,11 +39,14 @@ from kwdesk.ui.library_page import LibraryPage
 from kwdesk.ui.overview_watch import OverviewWatcher
 from kwdesk.ui.settings_dialog import SettingsDialog
 from kwdesk.ui.teach_panel import TeachPanel
-from kwdesk.ui.theme import icon
+from kwdesk.ui.theme import follow_palette_changes, themed
 from kwdesk.ui.train_page import TrainPage
 
 DOCUMENTS, DATA, TRAIN, CHAT, MODELS = range(5)
 STEP_COLUMN_WIDTH = 190
+# Where each page's job runs, for the Next line while it runs (None: the Teach panel, above
+# every step: Go there keeps to the next action's step).
+JOB_STEPS = {"documents": "documents", "data": "data", "train": "train", "library": "models", "teach": None}
 STEP_TITLES = ("1  Documents", "2  Data (Q&A)", "3  Train", "4  Chat", "Models")
 
 
@@ -53,6 +57,8 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"kwdesk — {workspace.root}")
         self.setAcceptDrops(True)
         self._busy: dict[str, str] = {}
+        self._overview = None  # the steps' states as last read
+        follow_palette_changes(QApplication.instance())  # a switch to dark while it runs redraws the icons
 
         self.documents = DocumentsPage(workspace)
         self.data = DataPage(workspace)
@@ -75,7 +81,7 @@ class MainWindow(QMainWindow):
         self.next_label.setObjectName("next_action")
         self.next_label.setWordWrap(True)
         self.next_label.setFixedWidth(STEP_COLUMN_WIDTH)
-        self.next_button = QPushButton(icon("next"), "Go there")
+        self.next_button = themed(QPushButton("Go there"), "next")
         self.next_button.clicked.connect(lambda: self.steps.setCurrentRow(STEPS.index(self._next_step)))
         self._next_step = "documents"
         self.overview.start()
@@ -88,16 +94,16 @@ class MainWindow(QMainWindow):
         self.pages = QStackedWidget()
         self.steps.setIconSize(QSize(22, 22))
         for title, step, page in zip(STEP_TITLES, STEPS, (self.documents, self.data, self.train, self.chat, self.library)):
-            self.steps.addItem(QListWidgetItem(icon(step), title))
+            self.steps.addItem(themed(QListWidgetItem(title), step))
             self.pages.addWidget(page)
         self.steps.currentRowChanged.connect(self.pages.setCurrentIndex)
         self.steps.currentRowChanged.connect(self._step_shown)
-        self.settings_button = QPushButton(icon("settings"), "Settings…")
+        self.settings_button = themed(QPushButton("Settings…"), "settings")
         self.settings_button.clicked.connect(self.open_settings)
-        self.backup_button = QPushButton(icon("backup"), "Back up…")
+        self.backup_button = themed(QPushButton("Back up…"), "backup")
         self.backup_button.setToolTip("Write the whole workspace (documents, pairs, runs, models) into one .zip file")
         self.backup_button.clicked.connect(lambda: self.back_up())
-        self.restore_button = QPushButton(icon("restore"), "Restore…")
+        self.restore_button = themed(QPushButton("Restore…"), "restore")
         self.restore_button.setToolTip("Unpack a backup into a new workspace folder")
         self.restore_button.clicked.connect(lambda: self.restore())
         # Backups run beside everything else; their progress shows in the status bar.
@@ -144,7 +150,7 @@ class MainWindow(QMainWindow):
         layout.addWidget(work, 1)
         self.setCentralWidget(central)
 
-        settings_action = QAction(icon("settings"), "Settings…", self)
+        settings_action = themed(QAction("Settings…", self), "settings")
         settings_action.setShortcut(QKeySequence.StandardKey.Preferences)
         settings_action.triggered.connect(self.open_settings)
         # Quit (Ctrl+Q) closes the window the way its close button does: a running job asks first.
@@ -152,17 +158,17 @@ class MainWindow(QMainWindow):
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))  # the standard key is empty on some platforms
         self.quit_action.triggered.connect(self.close)
         file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(icon("add"), "Add documents…", self._add_documents)
-        file_menu.addAction(icon("sample"), "Try it on a sample", self.try_sample)
+        themed(file_menu.addAction("Add documents…", self._add_documents), "add")
+        themed(file_menu.addAction("Try it on a sample", self.try_sample), "sample")
         file_menu.addSeparator()
-        file_menu.addAction(icon("backup"), "Back up…", lambda: self.back_up())
-        file_menu.addAction(icon("restore"), "Restore…", lambda: self.restore())
+        themed(file_menu.addAction("Back up…", lambda: self.back_up()), "backup")
+        themed(file_menu.addAction("Restore…", lambda: self.restore()), "restore")
         file_menu.addAction(settings_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         go_menu = self.menuBar().addMenu("&Go")
         for row, (title, step) in enumerate(zip(STEP_TITLES, STEPS)):
-            action = go_menu.addAction(icon(step), title.split("  ")[-1], lambda r=row: self.steps.setCurrentRow(r))
+            action = themed(go_menu.addAction(title.split("  ")[-1], lambda r=row: self.steps.setCurrentRow(r)), step)
             action.setShortcut(QKeySequence(f"Ctrl+{row + 1}"))
         help_menu = self.menuBar().addMenu("&Help")
         self.shortcuts_action = help_menu.addAction("Keyboard shortcuts", self.show_shortcuts)
@@ -202,10 +208,18 @@ class MainWindow(QMainWindow):
                 continue
             item.setText(f"{title}\n      {state}")
             item.setToolTip(state)
+        self._overview = overview
         self.teach.set_documents(overview.documents)
         action = overview.next_action()
         self._next_step = action.step
-        self.next_label.setText(f"<b>Next:</b> {action.words}")
+        running = [(source, what) for source, what in self._busy.items() if source in JOB_STEPS]
+        if running:  # what runs comes first; the next action waits for it
+            source, what = running[0]
+            self._next_step = JOB_STEPS[source] or action.step
+            words = f"<b>Now:</b> {what.rstrip('.…')}. <b>Then:</b> {action.words}"
+        else:
+            words = f"<b>Next:</b> {action.words}"
+        self.next_label.setText(words)
         self.next_label.setToolTip(action.words)
         self.next_button.setVisible(self.steps.currentRow() != STEPS.index(action.step))
 
@@ -332,9 +346,15 @@ class MainWindow(QMainWindow):
     def _show_busy(self, source: str, what: str) -> None:
         if what:
             self._busy[source] = what
+            if self._overview is not None:
+                self._show_overview(self._overview)  # the Next line says what runs now
         else:
             self._busy.pop(source, None)
-            self.refresh_steps()  # a job ended: the steps' states at once, not at the next tick
+            if self._overview is not None:
+                self._show_overview(self._overview)  # "Now: ..." goes at once
+            # A job ended: the counts it changed as soon as they are read (off this thread:
+            # on a large workspace they take tens of ms, bench_ui_responsiveness).
+            self.overview.refresh_soon()
         self.running_label.setText("   ·   ".join(self._busy.values()) or "Ready")
 
     def is_busy(self) -> bool:

@@ -31,11 +31,17 @@ class OverviewWatcher(QObject):
         self._version: int | None = None
         self._pending: Future | None = None
         self._closed = False
+        self._soon = False  # refresh_soon asked: deliver each read as soon as it is done
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kwdesk-overview")
         self._local = threading.local()  # the worker thread's own connection
         self.timer = QTimer(self)
         self.timer.setInterval(interval_ms)
         self.timer.timeout.connect(self._tick)
+        # Brings a read asked for by refresh_soon as soon as it is done, not at the next tick.
+        self._deliver = QTimer(self)
+        self._deliver.setSingleShot(True)
+        self._deliver.setInterval(20)
+        self._deliver.timeout.connect(self._tick)
 
     def start(self) -> None:
         self.timer.start()
@@ -50,23 +56,42 @@ class OverviewWatcher(QObject):
         self.changed.emit(overview)
         return overview
 
+    def refresh_soon(self) -> None:
+        """Read the overview again in the thread, and show it as soon as it is read (a job
+        ended: its counts matter now, but not enough to stall the window on 100,000 pairs)."""
+        if self._closed:
+            return
+        self._version = None  # read again, whether or not anything committed since
+        self._soon = True
+        self._tick()
+
     def _data_version(self) -> int:
         return self.db.execute("PRAGMA data_version").fetchone()[0]
 
     def _tick(self) -> None:
+        if self._closed:
+            return
         if self._pending is not None:
             if not self._pending.done():
+                if self._soon:
+                    self._deliver.start()
                 return
             pending, self._pending = self._pending, None
             try:
                 self.changed.emit(pending.result())
             except Exception:  # noqa: BLE001 - a busy or damaged workspace: try at the next change
                 log.exception("reading the workspace overview failed")
-            return
+            if self._version is not None:  # nothing asked for since this read began
+                self._soon = False
+                return
         version = self._data_version()
         if version != self._version:
             self._version = version
             self._pending = self._pool.submit(self._read)
+            if self._soon:
+                self._deliver.start()
+        else:
+            self._soon = False
 
     def _read(self) -> Overview:
         db = getattr(self._local, "db", None)
@@ -83,6 +108,7 @@ class OverviewWatcher(QObject):
         """Stop watching and close both connections; safe to call again (a window can be
         closed twice)."""
         self.timer.stop()
+        self._deliver.stop()
         if self._closed:
             return
         self._closed = True

@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -33,7 +34,7 @@ from kwdesk.core.data.generate import STRATEGIES
 from kwdesk.core.models.gguf import quantization_in_words
 from kwdesk.core.train.presets import PRESET_DESCRIPTIONS, PRESET_LABELS, PRESETS
 from kwdesk.ui.data_page import STRATEGY_LABELS
-from kwdesk.ui.theme import error_color
+from kwdesk.ui.theme import apply_appearance, error_color
 
 
 def _with_browse(edit: QLineEdit, choose) -> QWidget:
@@ -75,7 +76,7 @@ class SettingsDialog(QDialog):
         for value, label in (("system", "As the system is"), ("light", "Light"), ("dark", "Dark")):
             self.appearance.addItem(label, value)
         self.appearance.setCurrentIndex(max(0, self.appearance.findData(current.appearance)))
-        self.appearance.setToolTip("Light or dark colours; a change shows the next time kwdesk starts")
+        self.appearance.setToolTip("Light or dark colours, or as the system is set")
         self.per_chunk = QSpinBox()
         self.per_chunk.setRange(1, 20)
         self.per_chunk.setValue(current.per_chunk)
@@ -134,11 +135,13 @@ class SettingsDialog(QDialog):
         )
 
     def save(self) -> None:
+        settings = self.settings()
         try:
-            save_settings(self.settings())
+            save_settings(settings)
         except ValueError as exc:
             self.error.setText(str(exc))
             return
+        apply_appearance(QApplication.instance(), settings.appearance)  # at once; the icons follow
         self.accept()
 
     def _choose_workspace(self) -> None:

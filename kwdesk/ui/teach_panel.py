@@ -15,7 +15,7 @@ from kwdesk.core.app.flows import teach_from_settings
 from kwdesk.core.base.child_job import ChildProcessJob
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.job_bar import JobBar
-from kwdesk.ui.theme import error_color, icon
+from kwdesk.ui.theme import error_color, themed
 
 TEACH_HELP = ("Writes questions and answers from your documents, trains your model on them, makes its model file "
               "and tests what it learned, in one go. You can review the pairs at any time, before or after.")
@@ -31,7 +31,7 @@ class TeachPanel(QWidget):
         self.workspace = workspace
         self.chat_model_id: int | None = None
         self._documents = 0
-        self.button = QPushButton(icon("teach"), "Teach my documents")
+        self.button = themed(QPushButton("Teach my documents"), "teach")
         self.button.setToolTip(TEACH_HELP)
         self.button.clicked.connect(lambda: self.start())
         self.help = QLabel(TEACH_HELP)
@@ -44,7 +44,7 @@ class TeachPanel(QWidget):
         self.result = QLabel()
         self.result.setWordWrap(True)
         self.result.hide()
-        self.chat_button = QPushButton(icon("chat"), "Chat with it")
+        self.chat_button = themed(QPushButton("Chat with it"), "chat")
         self.chat_button.hide()
         self.chat_button.clicked.connect(lambda: self.chat_model_id and self.chat_requested.emit(self.chat_model_id))
         row = QHBoxLayout()

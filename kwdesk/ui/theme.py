@@ -10,8 +10,9 @@ and Anki offer one, because the native styles of some platforms ignore a custom 
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
+from PySide6.QtWidgets import QApplication, QListWidget, QListWidgetItem
 
 APPEARANCES = ("system", "light", "dark")
 
@@ -69,6 +70,83 @@ def icon(name: str) -> QIcon:
 
 _drawn: dict[tuple, QIcon] = {}
 
+# Where a themed icon's name is kept: a property of a button or an action, a role of a
+# list item; redraw_icons finds them there when the palette changes.
+ICON_PROPERTY = "kwdeskIcon"
+ICON_ROLE = Qt.ItemDataRole.UserRole + 40
+
+
+def themed(target, name: str):
+    """TARGET (a button, an action or a list item) with the icon NAME, drawn again in the
+    new colours when the palette changes (a switch to dark while the app runs)."""
+    if isinstance(target, QListWidgetItem):
+        target.setData(ICON_ROLE, name)
+    else:
+        target.setProperty(ICON_PROPERTY, name)
+    target.setIcon(icon(name))
+    return target
+
+
+def redraw_icons() -> int:
+    """Every themed icon of every widget in the palette now in use; how many were drawn."""
+    app = QApplication.instance()
+    if app is None:
+        return 0
+    count = 0
+    for widget in app.allWidgets():
+        for target in (widget, *widget.actions()):
+            name = target.property(ICON_PROPERTY)
+            if name:
+                target.setIcon(icon(name))
+                count += 1
+        if isinstance(widget, QListWidget):
+            for row in range(widget.count()):
+                item = widget.item(row)
+                if item.data(ICON_ROLE):
+                    item.setIcon(icon(item.data(ICON_ROLE)))
+                    count += 1
+    return count
+
+
+def follow_palette_changes(app) -> None:
+    """From now on, icons are drawn again when APP's palette changes, and the Appearance
+    setting is applied again when the system's colour scheme changes (once per app)."""
+    if app.findChild(PaletteFollower) is None:
+        from kwdesk.core.app.settings import load_settings
+
+        PaletteFollower(app, lambda: load_settings().appearance)
+
+
+class PaletteFollower(QObject):
+    """Draws the icons again when the application's palette changes, and applies the
+    Appearance setting again when the system's colour scheme changes."""
+
+    def __init__(self, app, appearance) -> None:
+        super().__init__(app)
+        self.setObjectName("kwdesk-palette-follower")
+        self.appearance = appearance  # a callable: the setting now ("system", "light", "dark")
+        app.installEventFilter(self)
+        app.styleHints().colorSchemeChanged.connect(self._scheme_changed)
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is QApplication.instance() and event.type() == QEvent.Type.ApplicationPaletteChange:
+            QTimer.singleShot(0, redraw_icons)  # once the widgets have the new palette
+        return False
+
+    def _scheme_changed(self, _scheme) -> None:
+        if self.appearance() == "system":
+            apply_appearance(QApplication.instance(), "system")
+
+
+# The style and palette the platform gave before any appearance was applied.
+_platform: dict = {}
+
+
+def _remember_platform(app) -> None:
+    if not _platform:
+        _platform["style"] = app.style().name()
+        _platform["palette"] = QPalette(app.palette())
+
 
 def system_is_dark() -> bool:
     app = QGuiApplication.instance()
@@ -80,7 +158,8 @@ def system_is_dark() -> bool:
     if scheme == Qt.ColorScheme.Light:
         return False
     # Unknown (no platform theme): judge by the palette the platform gave.
-    return app.palette().color(QPalette.ColorRole.Window).lightness() < 128
+    palette = _platform.get("palette") or app.palette()
+    return palette.color(QPalette.ColorRole.Window).lightness() < 128
 
 
 def dark_palette() -> QPalette:
@@ -102,14 +181,20 @@ def dark_palette() -> QPalette:
 
 
 def apply_appearance(app, appearance: str = "system") -> bool:
-    """Light or dark as APPEARANCE asks ("system": as the system is); True when dark."""
+    """Light or dark as APPEARANCE asks ("system": as the system is); True when dark.
+    Called again while the app runs (the Settings dialog, a system switch), it goes back to
+    the platform's own style and palette where those fit."""
+    _remember_platform(app)
     dark = appearance == "dark" or (appearance == "system" and system_is_dark())
     if dark:
         app.setStyle("Fusion")
         app.setPalette(dark_palette())
-    elif appearance == "light" and system_is_dark():
+    elif system_is_dark():  # light asked on a dark system
         app.setStyle("Fusion")
         app.setPalette(app.style().standardPalette())
+    elif app.style().name() != _platform["style"] or app.palette() != _platform["palette"]:
+        app.setStyle(_platform["style"])
+        app.setPalette(_platform["palette"])
     return dark
 
 

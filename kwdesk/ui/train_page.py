@@ -50,6 +50,7 @@ from kwdesk.core.train.presets import (
     PRESET_LABELS,
     PRESETS,
     preset,
+    preset_label,
     settings_in_words,
 )
 from kwdesk.ui.job_bar import JobBar
@@ -342,6 +343,9 @@ class TrainPage(QWidget):
         self.plan_label.setText(plan.in_words())
         self.settings_label.setText(f"{settings_in_words(self.config())}\n{plan.details()}")
         self._show_file_sizes(plan)
+        for index in range(self.preset_combo.count()):  # each preset's time on these pairs
+            name = self.preset_combo.itemData(index)
+            self.preset_combo.setItemText(index, preset_label(name, plan.preset_seconds.get(name)))
 
     def _plan_finished(self) -> None:
         if self._plan_dirty:

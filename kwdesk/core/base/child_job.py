@@ -31,9 +31,10 @@ class ChildProcessError(KwdeskError):
 
 
 def _child_main(conn, cancel_event, app_pid, factory, args, kwargs) -> None:
-    from kwdesk.core.base.process_pool import exit_with
+    from kwdesk.core.base.process_pool import background_priority, exit_with
 
     exit_with(app_pid)  # a killed app takes its training with it; the checkpoint stays
+    background_priority()  # the window first; an idle window leaves the child every core
     job: Job = factory(*args, **kwargs)
 
     def watch_cancel() -> None:

@@ -26,7 +26,7 @@ from typing import Callable, TypeVar
 T = TypeVar("T")
 
 __all__ = [
-    "BrokenProcessPool", "Heartbeat", "Stalled", "again_if_the_pool_died", "context", "kill_pool", "shared_pool",
+    "BrokenProcessPool", "Heartbeat", "background_priority", "Stalled", "again_if_the_pool_died", "context", "kill_pool", "shared_pool",
     "reset_pool", "wait_for",
 ]
 
@@ -47,10 +47,26 @@ class Stalled(Exception):
         super().__init__(f"no progress for {seconds:.0f} s")
 
 
+# The app's child processes (PDF readers, training, export) work in the background: at a
+# lower priority than the app, the window's thread gets a core as soon as it wakes. On 2
+# cores, a training child at the app's priority stalled the window up to 71 ms
+# (bench_ui_responsiveness); when the window is idle the child still has every core.
+BACKGROUND_NICENESS = 10
+
+
+def background_priority() -> None:
+    """This process at the background priority (nothing where the platform has no nice)."""
+    try:
+        os.nice(BACKGROUND_NICENESS)
+    except (AttributeError, OSError):
+        pass
+
+
 def _mark_worker(app_pid: int) -> None:
     # A worker never starts a pool of its own.
     global _in_worker
     _in_worker = True
+    background_priority()
     exit_with(app_pid)
 
 

@@ -272,16 +272,8 @@ class TrainJob(Job):
     def _adapt(self, base: BaseModel, examples: list[Example], n_replay: int) -> str:
         """Choose passes and micro batch for this much data (train/recipe.py) when the
         config adapts; the reason in words for the plan ("" when it does not)."""
-        cfg = self.config
-        if not cfg.adapt:
-            return ""
-        sequences = len(epoch_batches(examples, 0, seed=cfg.seed, max_seq_len=cfg.max_seq_len, micro_batch=1,
-                                      packing=cfg.packing))
-        steps_per_epoch = math.ceil(sequences / cfg.micro_batch / cfg.grad_accum)
-        seconds_per_pass, _ = estimate_run(base, cfg, examples, n_replay, steps_per_epoch, steps_per_epoch)
-        adapted = adapt_recipe(cfg, len(examples) - n_replay, sequences, seconds_per_pass)
-        self.config = apply_recipe(cfg, adapted)
-        return adapted.reason
+        self.config, why = adapted_config(self.config, base, examples, n_replay)
+        return why
 
     # --- the run -----------------------------------------------------------------------------
 
@@ -638,6 +630,8 @@ class TrainPlan:
     accepted_only: bool = False
     parameters: int = 0  # the base model's weights, for the model file's size in each quantization
     hidden_size: int = 0
+    # About how long each preset would take on the same pairs here, by preset name.
+    preset_seconds: dict[str, float] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {k: (round(v) if k.startswith("estimated") else v) for k, v in self.__dict__.items()}
@@ -681,14 +675,55 @@ def plan_training(job: TrainJob, db, on_status=None) -> TrainPlan:
     examples, n_replay, _ = job.build_examples(db, tokenizer, base, on_status or (lambda m: None))
     why = job._adapt(base, examples, n_replay)
     cfg = job.config
-    steps_per_epoch = math.ceil(len(job.batches_for_epoch(examples, 0)) / cfg.grad_accum)
-    steps = cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs))
+    steps, steps_per_epoch = planned_steps(cfg, examples)
     seconds, memory_mb = estimate_run(base, cfg, examples, n_replay, steps, steps_per_epoch)
     approved, unreviewed = review_counts(db, cfg.collection_id)
     hidden = getattr(AutoConfig.from_pretrained(base.folder), "hidden_size", 0)
-    return TrainPlan(len(examples) - n_replay, n_replay, sum(len(e) for e in examples), steps, seconds, memory_mb,
+    plan = TrainPlan(len(examples) - n_replay, n_replay, sum(len(e) for e in examples), steps, seconds, memory_mb,
                      cfg.epochs, cfg.learning_rate, why, len(job.left_out), approved, unreviewed, cfg.accepted_only,
                      safetensors_parameters(base.folder), hidden)
+    plan.preset_seconds = preset_seconds(cfg, base, examples, n_replay)
+    plan.preset_seconds[cfg.preset] = seconds  # the chosen one as planned, with the expert's own changes
+    return plan
+
+
+def adapted_config(cfg: TrainConfig, base: BaseModel, examples: list[Example], n_replay: int) -> tuple[TrainConfig, str]:
+    """CFG with passes and micro batch chosen for this much data (train/recipe.py) when it
+    adapts, and why in words ("" when it does not)."""
+    if not cfg.adapt:
+        return cfg, ""
+    sequences = len(epoch_batches(examples, 0, seed=cfg.seed, max_seq_len=cfg.max_seq_len, micro_batch=1,
+                                  packing=cfg.packing))
+    steps_per_epoch = math.ceil(sequences / cfg.micro_batch / cfg.grad_accum)
+    seconds_per_pass, _ = estimate_run(base, cfg, examples, n_replay, steps_per_epoch, steps_per_epoch)
+    adapted = adapt_recipe(cfg, len(examples) - n_replay, sequences, seconds_per_pass)
+    return apply_recipe(cfg, adapted), adapted.reason
+
+
+def planned_steps(cfg: TrainConfig, examples: list[Example]) -> tuple[int, int]:
+    """The optimizer steps of a run of CFG on EXAMPLES, and the steps of one pass."""
+    batches = epoch_batches(examples, 0, seed=cfg.seed, max_seq_len=cfg.max_seq_len, micro_batch=cfg.micro_batch,
+                            packing=cfg.packing)
+    steps_per_epoch = math.ceil(len(batches) / cfg.grad_accum)
+    return cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs)), steps_per_epoch
+
+
+def preset_seconds(chosen: TrainConfig, base: BaseModel, examples: list[Example], n_replay: int) -> dict[str, float]:
+    """About how long each preset would train these examples here, for the preset list.
+    Each preset's replay share is made from the replay examples built for CHOSEN (cycled
+    where a preset wants more): an estimate, not the run's exact data."""
+    documents = [e for e in examples if not e.source.startswith("replay:")]
+    replay = [e for e in examples if e.source.startswith("replay:")]
+    out = {}
+    for name, default in PRESETS.items():
+        cfg = replace(default, collection_id=chosen.collection_id, accepted_only=chosen.accepted_only,
+                      init_adapter_run=chosen.init_adapter_run, system_prompts=chosen.system_prompts)
+        wanted = round(len(documents) * cfg.replay_ratio) if replay else 0
+        mixed = documents + (replay * math.ceil(wanted / len(replay)))[:wanted] if wanted else documents
+        cfg, _ = adapted_config(cfg, base, mixed, wanted)
+        steps, steps_per_epoch = planned_steps(cfg, mixed)
+        out[name] = estimate_run(base, cfg, mixed, wanted, steps, steps_per_epoch)[0]
+    return out
 
 
 def _pairs(n: int) -> str:

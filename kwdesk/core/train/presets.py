@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 
+from kwdesk.core.base.jobs import format_duration
 from kwdesk.core.models.chat_format import TRAINING_SYSTEM_PROMPTS
 
 ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
@@ -114,6 +115,13 @@ PRESET_DESCRIPTIONS = {
     "learn-documents": "Learns the facts of your documents and keeps the model's general skills (recommended).",
     "learn-gently": "Changes the model least: for when general answers matter more than every fact.",
 }
+
+
+def preset_label(name: str, seconds: float | None = None) -> str:
+    """A preset as the window's list shows it: its label, and about how long it takes here
+    once a plan has worked that out ("Quick try: about 3 min 10 s")."""
+    label = PRESET_LABELS.get(name, name)
+    return f"{label}: about {format_duration(seconds)}" if seconds is not None else label
 
 
 def settings_in_words(cfg: TrainConfig) -> str:
