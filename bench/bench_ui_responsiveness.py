@@ -37,18 +37,31 @@ class Heartbeat:
         self.timer.setInterval(TICK_MS)
         self.timer.timeout.connect(self._tick)
         self.ticks: list[float] = []
+        self.cpu: list[float] = []  # the process's CPU time at each tick, all threads
 
     def _tick(self) -> None:
         self.ticks.append(time.perf_counter())
+        self.cpu.append(time.process_time())
 
     def start(self) -> None:
-        self.ticks = [time.perf_counter()]
+        self.ticks, self.cpu = [time.perf_counter()], [time.process_time()]
         self.timer.start()
 
     def stop(self) -> list[float]:
         self.timer.stop()
         self._tick()
         return [max(0.0, (b - a) * 1000 - TICK_MS) for a, b in zip(self.ticks, self.ticks[1:])]
+
+    def own_stalls(self) -> list[float]:
+        """The stalls in which this process ran (used CPU for at least half of the gap, on
+        any of its threads): the app's own doing. A gap in which it hardly ran is the
+        machine's: the process was not scheduled (another virtual machine, the host)."""
+        out = []
+        for (a, b), (ca, cb) in zip(zip(self.ticks, self.ticks[1:]), zip(self.cpu, self.cpu[1:])):
+            gap = b - a
+            if gap * 1000 > TICK_MS and (cb - ca) >= 0.5 * (gap - TICK_MS / 1000):
+                out.append((gap * 1000) - TICK_MS)
+        return out or [0.0]
 
     def longest(self, n: int = 3) -> list[tuple[float, float]]:
         """The N longest stalls as (ms, seconds after the start)."""
@@ -126,6 +139,16 @@ class Explainer:
                     print(f"  at {when:.3f} s, late {late:.0f} ms:\n{stacks}", file=sys.stderr)
 
 
+def stolen_ms() -> float:
+    """CPU time the hypervisor gave to others so far, all cores (Linux /proc/stat "steal"):
+    a virtual machine's stalls that no code of the app can cause or mend."""
+    try:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()
+        return int(fields[8]) * 1000 / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     if not ordered:
@@ -176,8 +199,13 @@ def main() -> None:
     train_config = preset("quick-try", max_steps=args.steps, checkpoint_every=1000)
     question = "Describe the Larkspur Dam and the Veltra River in detail."
 
+    stolen: dict[str, float] = {}
+
+    own: dict[str, float] = {}
+
     def measure(label: str, start, done, explain: bool = True) -> tuple[float, float, float]:
         print(f"  {label}…", file=sys.stderr, flush=True)
+        steal_before = stolen_ms()
         heart.start()
         explaining = explainer if explain else None
         if explaining:
@@ -187,6 +215,9 @@ def main() -> None:
         run_until(app, done)
         seconds = time.perf_counter() - started
         stalls = heart.stop()
+        if explain:  # kwdesk's side
+            stolen[label] = stolen_ms() - steal_before
+            own[label] = max(heart.own_stalls())
         if explaining:
             explaining.stop()
             explaining.report(label)
@@ -253,15 +284,22 @@ def main() -> None:
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}")
     print(f"heartbeat every {TICK_MS} ms; stall = gap beyond {TICK_MS} ms; {args.pages}-page PDF, {args.steps} training steps")
-    print(f"{'job':<10}{'kwdesk max':>12}{'kwdesk p99':>12}{'job s':>8}{'baseline max':>14}{'ratio':>8}")
+    print(f"{'job':<10}{'kwdesk max':>12}{'kwdesk p99':>12}{'job s':>8}{'baseline max':>14}{'ratio':>8}"
+          f"{'own max':>10}{'stolen':>10}")
     worst_max, worst_p99 = 0.0, 0.0
     for name in ("import", "generate", "train", "chat"):
         k_max, k_p99, k_s = results[name]
         b_max, _b_p99, _b_s = baseline[name]
         worst_max, worst_p99 = max(worst_max, k_max), max(worst_p99, k_p99)
-        print(f"{name:<10}{k_max:>10.1f}ms{k_p99:>10.1f}ms{k_s:>8.1f}{b_max:>12.0f}ms{b_max / max(k_max, 0.1):>7.0f}x")
+        print(f"{name:<10}{k_max:>10.1f}ms{k_p99:>10.1f}ms{k_s:>8.1f}{b_max:>12.0f}ms{b_max / max(k_max, 0.1):>7.0f}x"
+              f"{own.get(name, 0.0):>8.1f}ms{stolen.get(name, 0.0):>8.0f}ms")
+    print("own max: the longest stall in which the app's process ran (used CPU for half of it or more);")
+    print("stolen: CPU time the hypervisor gave to other machines during kwdesk's job (/proc/stat steal)")
     verdict = "meets" if worst_max <= 50 and worst_p99 <= 20 else "MISSES"
     print(f"worst: max {worst_max:.1f} ms, p99 {worst_p99:.1f} ms -> {verdict} the targets (max <= 50 ms, p99 <= 20 ms)")
+    worst_own = max(own.values())
+    verdict = "meets" if worst_own <= 50 and worst_p99 <= 20 else "MISSES"
+    print(f"the app's own: max {worst_own:.1f} ms, p99 {worst_p99:.1f} ms -> {verdict} the targets")
 
 
 if __name__ == "__main__":

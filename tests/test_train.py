@@ -392,11 +392,12 @@ def test_the_plan_gives_little_data_more_passes_and_says_why(fact_workspace, wor
     assert small.epochs == MAX_PASSES and f"{MAX_PASSES:g} passes over 4 examples" in small.recipe
     assert "one sequence a step" in small.recipe and small.recipe in small.summary()
     # Each preset's time on the same pairs, for the preset list: the chosen one as planned,
-    # and quick-try's two fixed passes far shorter than the adapted passes of the default.
+    # and quick-try, half the default's passes, about half as long.
     assert set(small.preset_seconds) == {"quick-try", "learn-documents", "learn-gently"}
     assert small.preset_seconds["learn-documents"] == small.estimated_seconds
-    assert 0 < small.preset_seconds["quick-try"] < small.estimated_seconds / 4
+    assert 0.3 * small.estimated_seconds < small.preset_seconds["quick-try"] < 0.7 * small.estimated_seconds
     assert passes_for(40) > passes_for(200) > passes_for(2000) == MIN_PASSES
+    assert passes_for(4, 0.5) == MAX_PASSES / 2 and passes_for(2000, 0.5) == round(MIN_PASSES * 0.5)
     proc = subprocess.run([sys.executable, "-m", "kwdesk", "--workspace", str(fact_workspace.root), "train", "--plan",
                            "--epochs", "2", "--json"], capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -405,6 +406,15 @@ def test_the_plan_gives_little_data_more_passes_and_says_why(fact_workspace, wor
     # The expert's own passes change the chosen preset's time only.
     assert given["preset_seconds"]["learn-documents"] < small.estimated_seconds
     assert given["preset_seconds"]["quick-try"] == pytest.approx(small.preset_seconds["quick-try"])
+
+
+def test_the_preset_list_says_each_time_roughly():
+    from kwdesk.core.train.presets import preset_label, rough_duration
+
+    assert [rough_duration(s) for s in (20, 61, 600, 4000)] == ["under 1 min", "about 2 min", "about 10 min",
+                                                                "about 1 h 07 min"]
+    assert preset_label("quick-try", 200) == "Quick try · about 4 min"
+    assert preset_label("quick-try") == "Quick try"  # before a plan has worked it out
 
 
 def test_a_long_run_is_cut_to_the_time_budget_in_its_plan():

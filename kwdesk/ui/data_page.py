@@ -259,6 +259,7 @@ class DataPage(QWidget):
         super().__init__(parent)
         self.workspace = workspace
         self.db = workspace.connect()
+        self._shown_source: str | None = None  # the pair and passage on show, as last read
         self._conflict_count = ConflictCount()
         self.model = PairsTableModel(self.db)
         self.undo_stack = QUndoStack(self)
@@ -479,9 +480,9 @@ class DataPage(QWidget):
         # The pair the expert was on stays selected (closing the Conflicts dialog jumped to row 1).
         current = self.table.currentIndex()
         pair_id = self.model.pair_id(current.row()) if current.isValid() and current.row() < self.model.rowCount() else None
-        self.apply_filters()
-        if pair_id is not None:
-            self.select_pair(pair_id)
+        self.apply_filters(select_first=pair_id is None)
+        if pair_id is not None and not self.select_pair(pair_id) and self.model.rowCount():
+            self.table.selectRow(0)  # filtered out meanwhile: the first row, as a fresh filter does
 
     def _pairs_arriving(self, p) -> None:
         import time
@@ -491,7 +492,7 @@ class DataPage(QWidget):
         self._filled_pairs, self._filled_at = p.pairs, time.monotonic()
         self._refill()
 
-    def apply_filters(self, *_args) -> None:
+    def apply_filters(self, *_args, select_first: bool = True) -> None:
         status = self.status_filter.currentText()
         self.model.set_filters(
             status=None if status == "all" else status,
@@ -504,9 +505,9 @@ class DataPage(QWidget):
         self.count_label.setText(f"{count} pair{'' if count == 1 else 's'}")
         if not count and not any(counts_by(self.db, "status").values()):
             self.count_label.setText("No pairs yet: Generate… makes them from your documents")
-        if count:
+        if count and select_first:
             self.table.selectRow(0)
-        else:
+        elif not count:
             self._show_source()
 
     def select_pair(self, pair_id: int) -> bool:
@@ -642,12 +643,17 @@ class DataPage(QWidget):
     def _show_source(self, *_args) -> None:
         index = self.table.currentIndex()
         if not index.isValid() or index.row() >= self.model.rowCount():
+            self._shown_source = None
             self.source_view.setPlainText("")
             self.pair_view.setHtml("")
             self.source_title.setText("")
             self.provenance_label.setText("")
             return
         info = provenance(self.db, self.model.pair_id(index.row()))
+        shown = repr(sorted(info.items()))
+        if shown == self._shown_source:
+            return  # the same pair as it was: laying out and marking its passage again takes tens of ms
+        self._shown_source = shown
         passage = info.get("passage") or "(written by hand: no source passage)"
         pages = ""
         if info.get("page_start"):

@@ -83,7 +83,8 @@ def export_bundle(workspace: Workspace, db, target: Path, config: TrainConfig, b
     if config.adapt:
         # The passes for this much data (train/recipe.py); the batch is the training
         # machine's to choose (a GPU wants large ones), so only the passes are fixed here.
-        config = replace(config, epochs=passes_for(sum(1 for r in records if not r["source"].startswith("replay:"))))
+        documents = sum(1 for r in records if not r["source"].startswith("replay:"))
+        config = replace(config, epochs=passes_for(documents, config.passes_scale))
     summary = {
         "kwdesk_version": __version__,
         "made_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),

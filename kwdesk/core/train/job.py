@@ -689,8 +689,9 @@ def plan_training(job: TrainJob, db, on_status=None) -> TrainPlan:
 
 def adapted_config(cfg: TrainConfig, base: BaseModel, examples: list[Example], n_replay: int) -> tuple[TrainConfig, str]:
     """CFG with passes and micro batch chosen for this much data (train/recipe.py) when it
-    adapts, and why in words ("" when it does not)."""
-    if not cfg.adapt:
+    adapts, and why in words ("" when it does not). A run whose steps are set by hand
+    (max_steps) keeps its numbers as given."""
+    if not cfg.adapt or cfg.max_steps:
         return cfg, ""
     sequences = len(epoch_batches(examples, 0, seed=cfg.seed, max_seq_len=cfg.max_seq_len, micro_batch=1,
                                   packing=cfg.packing))

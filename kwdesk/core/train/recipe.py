@@ -35,23 +35,26 @@ class Adapted:
     reason: str
 
 
-def passes_for(examples: int) -> float:
-    """The passes that EXAMPLES examples from the documents get."""
+def passes_for(examples: int, scale: float = 1.0) -> float:
+    """The passes that EXAMPLES examples from the documents get; SCALE of them for a preset
+    that trades facts for time (quick-try), never fewer than MIN_PASSES * SCALE."""
     if examples <= 0:
-        return MIN_PASSES
+        return max(1.0, round(MIN_PASSES * scale))
     passes = PASSES_AT_100 * math.sqrt(100 / examples)
-    return float(min(MAX_PASSES, max(MIN_PASSES, round(passes))))
+    return float(max(1, round(min(MAX_PASSES, max(MIN_PASSES, passes)) * scale)))
 
 
 def adapt_recipe(cfg, examples: int, sequences_per_epoch: int, seconds_per_pass: float) -> Adapted:
     """The passes, micro batch and learning rate for EXAMPLES document examples packed into
     SEQUENCES_PER_EPOCH sequences, a pass taking about SECONDS_PER_PASS here."""
-    passes = passes_for(examples)
+    scale = getattr(cfg, "passes_scale", 1.0)
+    budget = getattr(cfg, "time_budget_s", TIME_BUDGET_S)
+    passes = passes_for(examples, scale)
     why = [f"{passes:g} passes over {examples} examples"]
-    if seconds_per_pass > 0 and passes * seconds_per_pass > TIME_BUDGET_S:
-        fitted = max(MIN_PASSES, math.floor(TIME_BUDGET_S / seconds_per_pass))
+    if seconds_per_pass > 0 and passes * seconds_per_pass > budget:
+        fitted = max(max(1.0, round(MIN_PASSES * scale)), math.floor(budget / seconds_per_pass))
         if fitted < passes:
-            why.append(f"cut to {fitted:g} to stay near {TIME_BUDGET_S // 60} min on this machine")
+            why.append(f"cut to {fitted:g} to stay near {budget // 60} min on this machine")
             passes = float(fitted)
     micro_batch = cfg.micro_batch
     if sequences_per_epoch < SMALL_DATA_SEQUENCES and micro_batch > 1:
