@@ -43,9 +43,8 @@ def icon(name: str) -> QIcon:
     font cannot load (the button keeps its words).
 
     Drawn once into pixmaps (cached by colour): qtawesome's own icons paint the font glyph
-    again at every repaint. Why: bench_ui_responsiveness's import stalled 67-90 ms with
-    qtawesome's icons and 12 ms with none; with these pixmaps one run gave 63 ms, on a noisy
-    machine, so the cause is not settled (NOTES.md, session 16)."""
+    again at every repaint. (They were suspected of the import's stall in session 16; the
+    stall was a garbage collection and the GIL's hand-over, ui/runtime.py.)"""
     try:
         import qtawesome
 
