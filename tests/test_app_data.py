@@ -47,10 +47,14 @@ def test_the_source_passage_shows_beside_the_pair(window, db):
     shown = page.pair_view.toPlainText()
     assert question in shown and answer in shown and shown.index(question) < shown.index(answer)
     assert "handbook.pdf, p. 1" in page.source_title.text() and "teacher-x" in page.source_title.text()
-    # The answer's words are highlighted in the passage.
+    # The answer's words are highlighted in the passage (formats of the text's layout).
     document = page.source_view.document()
     cursor = document.find("Oskarsdottir")
-    assert cursor.charFormat().background().color().name() == "#fff3a0"
+    block = cursor.block()
+    marked = {block.text()[r.start:r.start + r.length]: r.format.background().color().name()
+              for r in block.layout().formats()}
+    assert marked.get("Oskarsdottir") == "#fff3a0", marked
+    assert "the" not in {word.lower() for word in marked}  # the answer's content words only
 
 
 def test_edit_in_place_and_undo_redo(window, qtbot, db):
@@ -192,12 +196,15 @@ def test_settings_dialog_saves_what_the_cli_reads(window, qtbot, screenshot):
     saved = load_settings()
     assert (saved.preset, saved.quantization, saved.appearance) == ("learn-gently", "Q8_0", "dark")
     # Dark at once, and the icons drawn again in the dark palette's light colour.
-    from kwdesk.ui.theme import is_dark
+    from kwdesk.ui.theme import is_dark, marked_background
 
-    assert is_dark()
+    assert is_dark() and marked_background() != "#fff3a0"
     qtbot.waitUntil(lambda: icon_lightness(window.next_button) > light_icon + 100, timeout=5000)
     step_icon = window.steps.item(0).icon().pixmap(22, 22).toImage()
     assert lightness_of(step_icon) > light_icon + 100
+    # The answer's words in the passage are marked in the dark palette's colour too.
+    block = window.data.source_view.document().firstBlock()
+    assert {r.format.background().color().name() for r in block.layout().formats()} == {marked_background()}
     screenshot(window, "settings-dark-at-once")
     dialog.appearance.setCurrentIndex(dialog.appearance.findData("system"))
     dialog.save()  # back as the system is (light here), the icons with it
