@@ -50,7 +50,7 @@ def make_app(argv: list[str] | None = None):
 
     from kwdesk.core.app.settings import load_settings
     from kwdesk.ui.runtime import keep_the_window_responsive
-    from kwdesk.ui.theme import apply_appearance, follow_palette_changes
+    from kwdesk.ui.theme import apply_appearance
 
     app = QApplication.instance() or QApplication(argv if argv is not None else sys.argv[:1])
     keep_the_window_responsive()
@@ -59,7 +59,6 @@ def make_app(argv: list[str] | None = None):
     app.setDesktopFileName("app.kwdesk.Kwdesk")  # Wayland and docks match the window to packaging/'s entry
     app.setWindowIcon(app_icon())
     apply_appearance(app, load_settings().appearance)
-    follow_palette_changes(app)  # icons and colours follow a switch while it runs
     return app
 
 

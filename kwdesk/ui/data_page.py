@@ -260,23 +260,13 @@ class PassageMarker(QSyntaxHighlighter):
 
     def __init__(self, document) -> None:
         super().__init__(document)
-        self._words: set[str] = set()
         self._pattern: re.Pattern | None = None
 
-    @property
-    def words(self) -> set[str]:
-        return self._words if self._pattern else set()
-
-    @words.setter
-    def words(self, words: set[str]) -> None:
-        self._words = set(words)
-        longest_first = sorted(self._words, key=len, reverse=True)
+    def set_words(self, words: set[str]) -> None:
+        """Mark WORDS (whole words, any case) from the next layout on: set before the text."""
+        longest_first = sorted(words, key=len, reverse=True)
         self._pattern = (re.compile(r"\b(?:" + "|".join(re.escape(w) for w in longest_first) + r")\b", re.IGNORECASE)
                          if longest_first else None)
-
-    def mark(self, words: set[str]) -> None:
-        self.words = words
-        self.rehighlight()
 
     def highlightBlock(self, text: str) -> None:
         if self._pattern is None:
@@ -704,7 +694,7 @@ class DataPage(QWidget):
             + (" · held out for evaluation (never trained)" if info.get("split") == "eval" else "")
             + (f" · prompt {info['prompt_version']}" if info.get("prompt_version") else "")
         )
-        self.marker.words = content_words(info.get("answer") or "")  # marked as the text is laid out
+        self.marker.set_words(content_words(info.get("answer") or ""))  # marked as the text is laid out
         self.source_view.setPlainText(passage)
         self.pair_view.setHtml(
             f"<p><b>Question</b><br>{html.escape(info.get('question') or '(none: a passage to learn as it is)')}</p>"

@@ -346,15 +346,13 @@ class MainWindow(QMainWindow):
     def _show_busy(self, source: str, what: str) -> None:
         if what:
             self._busy[source] = what
-            if self._overview is not None:
-                self._show_overview(self._overview)  # the Next line says what runs now
         else:
             self._busy.pop(source, None)
-            if self._overview is not None:
-                self._show_overview(self._overview)  # "Now: ..." goes at once
             # A job ended: the counts it changed as soon as they are read (off this thread:
             # on a large workspace they take tens of ms, bench_ui_responsiveness).
             self.overview.refresh_soon()
+        if self._overview is not None:
+            self._show_overview(self._overview)  # the Next line says what runs now, at once
         self.running_label.setText("   ·   ".join(self._busy.values()) or "Ready")
 
     def is_busy(self) -> bool:

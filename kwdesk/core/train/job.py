@@ -682,8 +682,9 @@ def plan_training(job: TrainJob, db, on_status=None) -> TrainPlan:
     plan = TrainPlan(len(examples) - n_replay, n_replay, sum(len(e) for e in examples), steps, seconds, memory_mb,
                      cfg.epochs, cfg.learning_rate, why, len(job.left_out), approved, unreviewed, cfg.accepted_only,
                      safetensors_parameters(base.folder), hidden)
-    plan.preset_seconds = preset_seconds(cfg, base, examples, n_replay)
-    plan.preset_seconds[cfg.preset] = seconds  # the chosen one as planned, with the expert's own changes
+    # The chosen preset as planned (with the expert's own changes), the others estimated.
+    times = {**preset_seconds(cfg, base, examples), cfg.preset: seconds}
+    plan.preset_seconds = {name: times[name] for name in PRESETS if name in times}
     return plan
 
 
@@ -709,14 +710,16 @@ def planned_steps(cfg: TrainConfig, examples: list[Example]) -> tuple[int, int]:
     return cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs)), steps_per_epoch
 
 
-def preset_seconds(chosen: TrainConfig, base: BaseModel, examples: list[Example], n_replay: int) -> dict[str, float]:
-    """About how long each preset would train these examples here, for the preset list.
-    Each preset's replay share is made from the replay examples built for CHOSEN (cycled
-    where a preset wants more): an estimate, not the run's exact data."""
+def preset_seconds(chosen: TrainConfig, base: BaseModel, examples: list[Example]) -> dict[str, float]:
+    """About how long each preset other than CHOSEN's would train these examples here, for
+    the preset list. Each preset's replay share is made from the replay examples built for
+    CHOSEN (cycled where a preset wants more): an estimate, not the run's exact data."""
     documents = [e for e in examples if not e.source.startswith("replay:")]
     replay = [e for e in examples if e.source.startswith("replay:")]
     out = {}
     for name, default in PRESETS.items():
+        if name == chosen.preset:
+            continue
         cfg = replace(default, collection_id=chosen.collection_id, accepted_only=chosen.accepted_only,
                       init_adapter_run=chosen.init_adapter_run, system_prompts=chosen.system_prompts)
         wanted = round(len(documents) * cfg.replay_ratio) if replay else 0

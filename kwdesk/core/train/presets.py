@@ -25,6 +25,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from kwdesk.core.models.chat_format import TRAINING_SYSTEM_PROMPTS
+from kwdesk.core.train.recipe import TIME_BUDGET_S
 
 ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
@@ -62,9 +63,9 @@ class TrainConfig:
     # of the numbers above; off when the expert sets epochs, micro batch or learning rate.
     adapt: bool = True
     # With adapt: the share of the recipe's passes this preset trains, and the longest a run
-    # may take on this machine (recipe.TIME_BUDGET_S for the presets that learn everything).
+    # may take on this machine.
     passes_scale: float = 1.0
-    time_budget_s: int = 45 * 60
+    time_budget_s: int = TIME_BUDGET_S
     checkpoint_every: int = 20  # optimizer steps
     seed: int = 0
     qlora: bool = False  # 4-bit base on CUDA when bitsandbytes is installed

@@ -35,11 +35,17 @@ class Adapted:
     reason: str
 
 
+def fewest_passes(scale: float = 1.0) -> float:
+    """The fewest passes a run gets: MIN_PASSES, SCALE of them for a preset that trades facts
+    for time (quick-try), never less than one."""
+    return max(1.0, float(round(MIN_PASSES * scale)))
+
+
 def passes_for(examples: int, scale: float = 1.0) -> float:
     """The passes that EXAMPLES examples from the documents get; SCALE of them for a preset
-    that trades facts for time (quick-try), never fewer than MIN_PASSES * SCALE."""
+    that trades facts for time (quick-try), never fewer than fewest_passes(SCALE)."""
     if examples <= 0:
-        return max(1.0, round(MIN_PASSES * scale))
+        return fewest_passes(scale)
     passes = PASSES_AT_100 * math.sqrt(100 / examples)
     return float(max(1, round(min(MAX_PASSES, max(MIN_PASSES, passes)) * scale)))
 
@@ -47,12 +53,11 @@ def passes_for(examples: int, scale: float = 1.0) -> float:
 def adapt_recipe(cfg, examples: int, sequences_per_epoch: int, seconds_per_pass: float) -> Adapted:
     """The passes, micro batch and learning rate for EXAMPLES document examples packed into
     SEQUENCES_PER_EPOCH sequences, a pass taking about SECONDS_PER_PASS here."""
-    scale = getattr(cfg, "passes_scale", 1.0)
-    budget = getattr(cfg, "time_budget_s", TIME_BUDGET_S)
+    scale, budget = cfg.passes_scale, cfg.time_budget_s
     passes = passes_for(examples, scale)
     why = [f"{passes:g} passes over {examples} examples"]
     if seconds_per_pass > 0 and passes * seconds_per_pass > budget:
-        fitted = max(max(1.0, round(MIN_PASSES * scale)), math.floor(budget / seconds_per_pass))
+        fitted = max(fewest_passes(scale), math.floor(budget / seconds_per_pass))
         if fitted < passes:
             why.append(f"cut to {fitted:g} to stay near {budget // 60} min on this machine")
             passes = float(fitted)
