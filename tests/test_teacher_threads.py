@@ -9,7 +9,7 @@ import time
 import psutil
 import pytest
 
-from kwdesk.core.base.system import usable_cores
+from kwdesk.core.base.system import CoreWatch, usable_cores
 from kwdesk.core.data.teacher import LlamaCppTeacher
 from kwdesk.core.models.bundled import bundled_model_path
 
@@ -64,3 +64,20 @@ def test_free_at_load_and_every_core_policies(busy_machine):
         every.close()
     with pytest.raises(ValueError, match="thread_policy"):
         LlamaCppTeacher(bundled_model_path(), thread_policy="all")
+
+
+@pytest.mark.skipif(usable_cores() < 2, reason="one core: nothing to share")
+def test_a_look_sees_the_last_second_not_since_the_last_look(busy_machine):
+    """A long request under a busy machine, then the other program ends: the next look
+    gives the cores back, though most of the time since the last look was busy."""
+    watch = CoreWatch()
+    time.sleep(2.0)
+    assert watch.free() == 1
+    time.sleep(2.0)  # a long request, the cores still taken
+    watch.mark()  # its end
+    for p in busy_machine:
+        p.kill()
+        p.wait()
+    if psutil.cpu_percent(interval=CoreWatch.WINDOW_S + 0.2) > 25:
+        pytest.skip("another program keeps the cores busy")
+    assert watch.free() == usable_cores()

@@ -14,6 +14,7 @@ import os
 import sys
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 # KWDESK_PORTABLE=1 takes the portable way on Linux too (the tests, and a check of a build).
@@ -37,8 +38,13 @@ class CoreWatch:
     uses only the cores left free degrades to its share instead. psutil gives the same
     figures on every system (cpu_times of the machine and of the process)."""
 
+    WINDOW_S = 1.0  # how far back a look reaches: the last second, not since the model loaded
+    KEPT = 64
+
     def __init__(self) -> None:
-        self._last = self._sample()
+        # Samples, oldest first. A look measures from the newest one at least WINDOW_S old, so
+        # a look after a long request sees the last second, not a program that ended since.
+        self._samples: deque[tuple[float, float, float]] = deque([self._sample()], maxlen=self.KEPT)
 
     @staticmethod
     def _sample() -> tuple[float, float, float]:
@@ -51,15 +57,25 @@ class CoreWatch:
         busy = sum(machine) - idle - getattr(machine, "guest", 0.0) - getattr(machine, "guest_nice", 0.0)
         return time.monotonic(), busy, own.user + own.system
 
+    def mark(self) -> None:
+        """Note the CPU times now (cheap), as a start for a later look."""
+        self._samples.append(self._sample())
+
     def free(self) -> int:
-        """Cores free for this process since the last call (at least 1, at most its own)."""
+        """Cores free for this process over the last WINDOW_S or so (at least 1, at most its own)."""
         now = self._sample()
-        elapsed = now[0] - self._last[0]
         mine = usable_cores()
+        base = self._samples[0]
+        for sample in self._samples:
+            if now[0] - sample[0] >= self.WINDOW_S:
+                base = sample
+        elapsed = now[0] - base[0]
+        while self._samples[0] is not base:  # older than the base: no later look needs them
+            self._samples.popleft()
+        self._samples.append(now)
         if elapsed < 0.2:  # CPU times tick every 10 ms: too short a look says nothing
             return mine
-        others = (now[1] - self._last[1]) - (now[2] - self._last[2])
-        self._last = now
+        others = (now[1] - base[1]) - (now[2] - base[2])
         busy_elsewhere = max(0.0, others / elapsed)  # in cores
         machine = os.cpu_count() or mine
         free_in_machine = machine - busy_elsewhere

@@ -119,6 +119,8 @@ class LlamaCppTeacher:
             out = self.llm.create_chat_completion(
                 messages=messages, max_tokens=max_tokens, temperature=temperature, **kwargs
             )
+            if self._watch is not None:
+                self._watch.mark()  # the next look measures from here at the earliest
         usage = out.get("usage", {})
         return Completion(
             out["choices"][0]["message"]["content"] or "", usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
