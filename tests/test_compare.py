@@ -1,7 +1,8 @@
 """Comparing training methods on the same pairs, on the real bundled model: the window's
-Compare dialog trains and evaluates two methods in a child process and draws learned against
-kept; `kwdesk compare` shows the same comparison and its chart; keeping one removes the
-other's model files and leaves its run."""
+Compare dialog trains and evaluates three methods in a child process (prefix tuning under
+transformers, marked "cannot be exported") and draws learned against kept; `kwdesk compare`
+shows the same comparison and its chart; keeping one removes the other's model files and
+leaves its run."""
 
 import json
 import subprocess
@@ -50,6 +51,9 @@ def test_a_method_keeps_its_rate_relative_to_the_preset():
     ia3 = with_method(cfg, "ia3")
     assert ia3.method == "ia3" and ia3.learning_rate == pytest.approx(cfg.learning_rate * 3)
     assert with_method(ia3, "lora").learning_rate == pytest.approx(cfg.learning_rate)
+    # A prefix's keys and values go before the sequence: one example a sequence, then packing again.
+    prefix = with_method(cfg, "prefix")
+    assert cfg.packing and not prefix.packing and with_method(prefix, "lora").packing
 
 
 @pytest.fixture
@@ -69,7 +73,8 @@ def test_compare_two_methods_in_the_window_and_the_cli_then_keep_one(window, qtb
     assert "No comparison yet" in dialog.summary.text()
     dialog.boxes["dora"].setChecked(False)
     dialog.boxes["ia3"].setChecked(True)
-    assert dialog.methods() == ["lora", "ia3"] and dialog.start_button.isEnabled()
+    dialog.boxes["prefix"].setChecked(True)
+    assert dialog.methods() == ["lora", "ia3", "prefix"] and dialog.start_button.isEnabled()
     seen = []
     dialog.job_bar.progressed.connect(lambda p: seen.append(p.message))
     dialog.probe_limit = 3  # fewer general questions than a real comparison asks, for the test's time
@@ -78,8 +83,9 @@ def test_compare_two_methods_in_the_window_and_the_cli_then_keep_one(window, qtb
     qtbot.waitUntil(lambda: not dialog.job_bar.is_busy(), timeout=1_200_000)
     comparison = dialog.comparison
     assert comparison is not None, dialog.summary.text()
-    assert any(m.startswith("LoRA (1 of 2)") for m in seen) and any(m.startswith("(IA)3 (2 of 2)") for m in seen)
-    lora, ia3 = comparison.result("lora"), comparison.result("ia3")
+    assert any(m.startswith("LoRA (1 of 3)") for m in seen) and any(m.startswith("(IA)3 (2 of 3)") for m in seen)
+    assert any(m.startswith("Prefix tuning (3 of 3)") for m in seen)
+    lora, ia3, prefix = comparison.result("lora"), comparison.result("ia3"), comparison.result("prefix")
     # Two real, different adapters: (IA)3 trains scales, thousands of numbers against LoRA's millions.
     assert 0 < ia3.trained_parameters * 50 < lora.trained_parameters
     assert lora.adapter_file and not ia3.adapter_file
@@ -94,17 +100,40 @@ def test_compare_two_methods_in_the_window_and_the_cli_then_keep_one(window, qtb
         assert (kind, verified) == ("gguf", 1)
     kinds = {k for k, in db.execute("SELECT kind FROM models WHERE run_id = ?", [ia3.run_id])}
     assert "gguf-lora" not in kinds  # llama.cpp cannot apply (IA)3 as an adapter; the merged file stands
+    # Prefix tuning: no model file, its adapter (keys and values for every layer) evaluated under
+    # transformers on the same held-out questions, and never the recommended one.
+    assert prefix.model_id is None and "llama.cpp cannot" in prefix.cannot_export
+    assert not db.execute("SELECT 1 FROM models WHERE run_id = ?", [prefix.run_id]).fetchone()
+    name, summary = db.execute("SELECT model_name, summary FROM evals WHERE id = ?", [prefix.eval_id]).fetchone()
+    assert "under transformers" in name and json.loads(summary)["heldout"]["personal"]["total"] == lora.questions
+    config = json.loads((Path(db.execute("SELECT path FROM runs WHERE id = ?", [prefix.run_id]).fetchone()[0])
+                         / "config.json").read_text())
+    assert config["train"]["method"] == "prefix" and config["train"]["packing"] is False
+    assert prefix.trained_parameters > 0
     assert comparison.recommended in ("lora", "ia3")
-    assert dialog.table.rowCount() == 2 and not dialog.chart.pixmap().isNull()
-    assert "Prefix tuning is not offered" in dialog.summary.text()
+    assert dialog.table.rowCount() == 3 and not dialog.chart.pixmap().isNull()
+    assert "Prefix tuning cannot be exported" in dialog.summary.text()
+    assert dialog.table.item(2, 6).text() == "no: cannot be exported"
+    dialog.table.selectRow(2)
+    assert not dialog.keep_button.isEnabled() and "cannot be exported" in dialog.keep_button.toolTip()
+    assert "Prefix tuning (cannot be exported)" in comparison_svg(comparison)
     screenshot(dialog, "train-compare-methods")
+    # Nor can the CLI make a model file of it, and it says so before training.
+    refused = subprocess.run([sys.executable, "-m", "kwdesk", "--workspace", str(ws.root), "export",
+                              str(prefix.run_id)], capture_output=True, text=True, timeout=300)
+    assert refused.returncode != 0 and "cannot become a model file" in refused.stderr
+    refused = subprocess.run([sys.executable, "-m", "kwdesk", "--workspace", str(ws.root), "train", "--method",
+                              "prefix", "--export"], capture_output=True, text=True, timeout=300)
+    assert refused.returncode == 2 and "--peft-run" in refused.stderr
 
     # The CLI shows the same comparison and writes its chart.
     shown = json.loads(kwdesk(ws, "compare", "--show", "--json", "--chart", str(tmp_path / "chart.png")).stdout)
-    assert shown["compare_id"] == comparison.compare_id and [r["method"] for r in shown["results"]] == ["lora", "ia3"]
+    assert shown["compare_id"] == comparison.compare_id
+    assert [r["method"] for r in shown["results"]] == ["lora", "ia3", "prefix"]
     assert (tmp_path / "chart.png").stat().st_size > 5_000
     printed = kwdesk(ws, "compare", "--show").stdout
     assert "LoRA" in printed and "(IA)3" in printed and "no (merged file only)" in printed
+    assert "Prefix tuning cannot be exported" in printed
 
     # Keep the one not recommended: the expert's choice, not the rule's.
     other = "ia3" if comparison.recommended == "lora" else "lora"
@@ -119,4 +148,7 @@ def test_compare_two_methods_in_the_window_and_the_cli_then_keep_one(window, qtb
     dropped_run = db.execute("SELECT status, path FROM runs WHERE id = ?", [dropped.run_id]).fetchone()
     assert dropped_run[0] == "done" and (Path(dropped_run[1]) / "adapter" / "adapter_config.json").is_file()
     assert json.loads(kwdesk(ws, "compare", "--show", "--json").stdout)["chosen"] == other
+    refused = subprocess.run([sys.executable, "-m", "kwdesk", "--workspace", str(ws.root), "compare", "--choose",
+                              "prefix"], capture_output=True, text=True, timeout=300)
+    assert refused.returncode != 0 and "cannot be exported" in refused.stderr
     dialog.close()

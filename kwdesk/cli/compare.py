@@ -65,10 +65,14 @@ def _show(comparison, args) -> int:
         mark = " *" if r.method == (comparison.chosen or comparison.recommended) else "  "
         print(f"{mark}{r.label:<8} {r.run_id:>4} {r.model_id if not r.model_removed else '-':>5} {r.closed_book:>6.0%} "
               f"{r.with_sources:>6.0%} {r.kept_worst:>5.0%} {r.replay_kept:>6.0%} {r.trained_parameters:>10,} "
-              f"{r.steps:>5} {r.train_seconds:>6.0f}s  {'yes' if r.adapter_file else 'no (merged file only)'}")
+              f"{r.steps:>5} {r.train_seconds:>6.0f}s  "
+              f"{'yes' if r.adapter_file else 'no model file (cannot be exported)' if r.cannot_export else 'no (merged file only)'}")
     print("  (kept: the lowest share of the base's right general answers under the prompts a tool asks with)")
     for name, why in comparison.not_offered.items():
         print(f"  not offered: {name}: {why}")
+    for r in comparison.results:
+        if r.cannot_export:
+            print(f"  {r.label} cannot be exported: {r.cannot_export} (evaluated under transformers, its base too)")
     if comparison.chosen:
         print(f"Chosen: {comparison.result(comparison.chosen).label}.")
     elif comparison.recommended:
@@ -89,10 +93,10 @@ def _write_chart(svg: str, path: Path) -> None:
 
 def register(sub) -> dict:
     """Add this stage's commands to SUB; their handlers by name."""
-    p = sub.add_parser("compare", help="train several methods (LoRA, DoRA, (IA)3) on the same pairs and compare what "
+    p = sub.add_parser("compare", help="train several methods (LoRA, DoRA, (IA)3, prefix tuning) on the same pairs and compare what "
                        "each learns and keeps")
     p.add_argument("--methods", default="lora,dora", metavar="M,M",
-                   help="two to four of lora, dora, ia3 (default: lora,dora)")
+                   help="two to four of lora, dora, ia3, prefix (default: lora,dora)")
     add_train_options(p)
     p.add_argument("--quant", choices=["Q4_K_M", "Q5_K_M", "Q8_0", "F16"], help="the model files (default: the settings')")
     p.add_argument("--probe-limit", type=int, metavar="N", help="ask only N general questions and N replay prompts")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from kwdesk.cli.output import EXIT_OK, Bar, print_json
+from kwdesk.cli.output import EXIT_OK, EXIT_USAGE, Bar, print_json
 
 
 def cmd_eval(workspace, args) -> int:
@@ -19,8 +19,11 @@ def cmd_eval(workspace, args) -> int:
     bar = Bar(not args.json, unit="answer")
     try:
         limit = {"held_out_limit": args.held_out_limit or None} if args.held_out_limit is not None else {}
+        if args.peft_run is not None and args.model:
+            print("kwdesk: give a MODEL or --peft-run RUN, not both", file=sys.stderr)
+            return EXIT_USAGE
         job = EvaluateJob(workspace, args.model, probe_limit=args.probe_limit, teacher=teacher_choice(load_settings()),
-                          **limit)
+                          peft_run=args.peft_run, **limit)
         result = job.run(bar)
     finally:
         bar.close()
@@ -96,6 +99,9 @@ def register(sub) -> dict:
     p.add_argument("--held-out-limit", type=int, metavar="N",
                    help="ask at most N held-out questions: all you chose, then kwdesk's own wordings spread evenly "
                    "(default 200; 0: all)")
+    p.add_argument("--peft-run", type=int, metavar="RUN",
+                   help="evaluate training run RUN's adapter under transformers, as PEFT loads it (its base too): "
+                        "a method llama.cpp cannot run (prefix tuning), or the adapter format beside the model file")
     p.add_argument("--report", metavar="FILE", help="also write the report here: .html, .svg or .png")
     p.add_argument("--history", action="store_true",
                    help="list every evaluation so far (model, run, collection, data), to compare versions")

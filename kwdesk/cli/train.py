@@ -16,8 +16,11 @@ def add_train_options(p) -> None:
     p.add_argument("--epochs", type=float)
     p.add_argument("--learning-rate", type=float)
     p.add_argument("--rank", type=int)
-    p.add_argument("--method", choices=["lora", "dora", "ia3"],
-                   help="the kind of adapter: lora (default), dora, ia3 (see `kwdesk compare`)")
+    from kwdesk.core.train.methods import METHODS
+
+    p.add_argument("--method", choices=list(METHODS),
+                   help="the kind of adapter: lora (default), dora, ia3, prefix (runs under transformers only; see "
+                        "`kwdesk compare`)")
     p.add_argument("--replay-ratio", type=float, metavar="R", help="replay examples per document example")
     p.add_argument("--replay-kl", type=float, metavar="W",
                    help="hold replay answers to the base model's whole distribution with this weight (0: off)")
@@ -90,6 +93,14 @@ def cmd_train(workspace, args) -> int:
     except CollectionError as exc:
         print(f"kwdesk: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    if args.export:
+        from kwdesk.core.train.methods import METHODS
+
+        chosen = METHODS[config.method]
+        if not chosen.exportable:  # said before training, not after half an hour
+            print(f"kwdesk: {chosen.label} cannot become a model file: {chosen.cannot_export}. Train without --export; "
+                  "`kwdesk eval --peft-run RUN` evaluates it under transformers.", file=sys.stderr)
+            return EXIT_USAGE
     if args.plan:
         from kwdesk.core.base.jobs import format_duration
         from kwdesk.core.models.gguf import QUANTIZATIONS, quantization_in_words

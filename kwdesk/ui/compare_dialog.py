@@ -28,6 +28,7 @@ from kwdesk.core.app.compare import (
     choose_method,
     comparison_svg,
     load_comparison,
+    not_exported_in_words,
     why_recommended,
 )
 from kwdesk.core.base.child_job import ChildProcessJob
@@ -85,7 +86,6 @@ class CompareDialog(QDialog):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.keep_button = QPushButton("Keep the selected method's model")
-        self.keep_button.setToolTip("The other methods' model files are removed; their training runs stay.")
         self.keep_button.clicked.connect(self.keep_selected)
         close = QPushButton("Close")
         close.clicked.connect(self.accept)
@@ -134,7 +134,9 @@ class CompareDialog(QDialog):
             cells = [r.label + (" (chosen)" if r.method == comparison.chosen else
                                 " (recommended)" if r.method == marked else "") + (" (file removed)" if r.model_removed else ""),
                      f"{r.closed_book:.0%}", f"{r.with_sources:.0%}", f"{r.kept_worst:.0%}", f"{r.trained_parameters:,}",
-                     f"{r.train_seconds / 60:.0f} min", "yes" if r.adapter_file else "no (whole model file only)"]
+                     f"{r.train_seconds / 60:.0f} min",
+                     "yes" if r.adapter_file else "no: cannot be exported" if r.cannot_export
+                     else "no (whole model file only)"]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setData(Qt.ItemDataRole.UserRole, r.method)
@@ -146,7 +148,7 @@ class CompareDialog(QDialog):
         said = (f"Chosen: {comparison.result(comparison.chosen).label}." if comparison.chosen
                 else why_recommended(comparison))
         not_offered = " ".join(f"{name.capitalize()} is not offered: {why}." for name, why in comparison.not_offered.items())
-        self.summary.setText(base + said + " " + not_offered)
+        self.summary.setText(" ".join(part for part in (base + said, not_exported_in_words(comparison), not_offered) if part))
         self._update_buttons()
         self.compared.emit(comparison)
 
@@ -158,7 +160,8 @@ class CompareDialog(QDialog):
         name = self.selected_method()
         if self.comparison is None or name is None:
             return
-        others = [r.label for r in self.comparison.results if r.method != name and not r.model_removed]
+        others = [r.label for r in self.comparison.results
+                  if r.method != name and not r.model_removed and r.model_id is not None]
         if others and QMessageBox.question(
                 self, "Keep this model", f"Keep the {METHODS[name].label} model and remove the model files of "
                 f"{', '.join(others)}? Their training runs stay, so they can be exported again.") \
@@ -178,7 +181,10 @@ class CompareDialog(QDialog):
         name = self.selected_method()
         result = self.comparison.result(name) if self.comparison and name else None
         self.keep_button.setEnabled(not busy and result is not None and not result.model_removed
-                                    and self.comparison.chosen != name)
+                                    and result.model_id is not None and self.comparison.chosen != name)
+        self.keep_button.setToolTip(
+            f"{result.label} cannot be exported: {result.cannot_export}." if result is not None and result.cannot_export
+            else "The other methods' model files are removed; their training runs stay.")
 
     def done(self, result: int) -> None:
         self.job_bar.shutdown()  # closed while comparing: stop it; the runs trained so far stay

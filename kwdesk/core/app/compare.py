@@ -2,7 +2,8 @@
 
 `kwdesk compare` and the Train page's Compare: two to four methods (train/methods.py) are
 trained on the same pairs with the same preset, each made into the model file a user takes
-away (the verified GGUF), and each evaluated like for like (the same held-out questions, the
+away (the verified GGUF; a method llama.cpp cannot run, prefix tuning, is evaluated as its
+adapter under transformers and marked "cannot be exported"), and each evaluated like for like (the same held-out questions, the
 same general questions, the base converted the same way). The comparison is a run of kind
 "compare" whose metrics hold every method's figures, so that it can be shown again; the
 expert picks one, whose model file stays, and the others' files are removed (their trained
@@ -29,11 +30,9 @@ from kwdesk.core.train.presets import TrainConfig
 # Below this share of the base's right general answers kept, a method is not recommended
 # however much it learned: a model that answers the documents and no longer talks is worse.
 MIN_KEPT = 0.9
-# peft methods that are not offered, and why (said beside every comparison).
-NOT_OFFERED = {
-    "prefix tuning": "its virtual tokens live in every layer's attention cache, which llama.cpp cannot load, and it "
-                     "cannot train kwdesk's packed sequences",
-}
+# peft methods that are not offered, and why (said beside every comparison). Prefix tuning is
+# offered since it trains on unpacked sequences and is evaluated under transformers.
+NOT_OFFERED: dict[str, str] = {}
 
 
 class CompareError(KwdeskError):
@@ -58,6 +57,8 @@ class MethodResult:
     train_seconds: float
     adapter_file: bool  # whether llama.cpp can also apply it as an adapter file
     model_removed: bool = False  # its model file was removed when another was chosen
+    # Why it has no model file (evaluated under transformers instead); None: it has one.
+    cannot_export: str | None = None
 
 
 @dataclass
@@ -90,7 +91,9 @@ class Comparison:
 def recommend(results: list[MethodResult]) -> str | None:
     """The method that answers most held-out questions (closed-book and with sources
     together) among those that keep at least MIN_KEPT of the general answers under every
-    prompt; where none does, the one that keeps most."""
+    prompt; where none does, the one that keeps most. Only methods that became a model file
+    are recommended (the expert keeps one to use), where any did."""
+    results = [r for r in results if r.cannot_export is None] or results
     if not results:
         return None
     keeping = [r for r in results if r.kept_worst >= MIN_KEPT]
@@ -108,6 +111,12 @@ def why_recommended(comparison: Comparison) -> str:
                 f"with your documents) while keeping at least {MIN_KEPT:.0%} of the model's general answers.")
     return (f"No method kept {MIN_KEPT:.0%} of the model's general answers; {best.label} kept the most "
             f"({best.kept_worst:.0%}).")
+
+
+def not_exported_in_words(comparison: Comparison) -> str:
+    """What the comparison says of its methods that have no model file."""
+    return " ".join(f"{r.label} cannot be exported: {r.cannot_export}. It was evaluated under transformers, its base "
+                    "too." for r in comparison.results if r.cannot_export)
 
 
 def trained_parameters(adapter_dir) -> int:
@@ -177,20 +186,26 @@ class CompareJob(Job):
 
         started = time.monotonic()
         train = TrainJob(self.workspace, with_method(self.config, name), self.base)
-        both = self.run_part(TrainThenExportJob(train, self.quantization), tagged)
+        if chosen.exportable:
+            both = self.run_part(TrainThenExportJob(train, self.quantization), tagged)
+            trained, model_id = both.training, both.export.model_id
+        else:  # no model file: the adapter is evaluated under transformers, where it runs
+            trained, model_id = self.run_part(train, tagged), None
         seconds = time.monotonic() - started
         self.check_cancelled()
         # Held-out wordings are written once, before the first evaluation; every method is
         # then asked the same questions.
-        evaluation = EvaluateJob(self.workspace, str(both.export.model_id), probe_limit=self.probe_limit,
-                                 make_held_out=index == 0, teacher=self.teacher, base_answers=self._base_answers)
+        evaluation = EvaluateJob(self.workspace, str(model_id) if model_id is not None else None,
+                                 probe_limit=self.probe_limit, make_held_out=index == 0, teacher=self.teacher,
+                                 base_answers=self._base_answers,
+                                 peft_run=None if chosen.exportable else trained.run_id)
         found = self.run_part(evaluation, tagged)
         kept_worst = min([s["kept"].share for s in found.kept_by_prompt.values()] or [found.kept.share])
         result = MethodResult(
-            name, chosen.label, both.training.run_id, both.export.model_id, found.eval_id,
+            name, chosen.label, trained.run_id, model_id, found.eval_id,
             found.heldout["personal"].share, found.heldout["personal+rag"].share, found.kept.share, kept_worst,
-            found.replay_kept.share, found.heldout["personal"].total, trained_parameters(both.training.adapter_dir),
-            both.training.steps, round(seconds, 1), chosen.adapter_file,
+            found.replay_kept.share, found.heldout["personal"].total, trained_parameters(trained.adapter_dir),
+            trained.steps, round(seconds, 1), chosen.adapter_file, cannot_export=chosen.cannot_export,
         )
         return result, (found.heldout["base"].share, found.heldout["base+rag"].share)
 
@@ -209,10 +224,11 @@ def choose_method(workspace: Workspace, db, compare_id: int, name: str) -> Compa
     comparison = load_comparison(db, compare_id)
     keep = comparison.result(name)
     if keep.model_id is None:
-        raise CompareError(f"{keep.label} has no model file to keep.")
+        raise CompareError(f"{keep.label} has no model file to keep"
+                           + (f": it cannot be exported ({keep.cannot_export})." if keep.cannot_export else "."))
     get_model(db, keep.model_id)  # still in the library
     for other in comparison.results:
-        if other.method == name or other.model_removed:
+        if other.method == name or other.model_removed or other.model_id is None:
             continue
         for entry in made_files_of_run(db, other.run_id):
             delete_model(workspace, db, entry.id)
@@ -263,10 +279,14 @@ def comparison_svg(comparison: Comparison, width: int = 560, height: int = 360) 
     for r in comparison.results:
         px, py = x(r.kept_worst), y(r.closed_book)
         colour = "#1f6fd1" if r.method == marked else "#444"
-        parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="6" fill="{colour}" fill-opacity="0.8"/>')
+        if r.cannot_export:  # hollow: measured under transformers, no file to take away
+            parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="6" fill="white" stroke="{colour}" stroke-width="2"/>')
+        else:
+            parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="6" fill="{colour}" fill-opacity="0.8"/>')
         if r.method == marked:
             parts.append(f'<circle cx="{px:.1f}" cy="{py:.1f}" r="11" fill="none" stroke="{colour}" stroke-width="2"/>')
-        note = " (chosen)" if r.method == comparison.chosen else " (recommended)" if r.method == marked else ""
+        note = (" (chosen)" if r.method == comparison.chosen else " (recommended)" if r.method == marked
+                else " (cannot be exported)" if r.cannot_export else "")
         anchor = "end" if px > left + plot_w * 0.7 else "start"
         lx = px - 16 if anchor == "end" else px + 16
         parts.append(f'<text x="{lx:.1f}" y="{label_y(lx, py + 4):.1f}" text-anchor="{anchor}" fill="{colour}">'

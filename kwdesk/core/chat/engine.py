@@ -61,7 +61,68 @@ class Answer:
         return [claim for _, claim in self.segments if claim is not None]
 
 
-class ChatEngine:
+class Answering:
+    """One greedy answer to a question, as the chat builds its prompt: with the passages that
+    match it, the whole documents, or neither. Shared by the llama.cpp engine (ChatEngine)
+    and the transformers one (peft_engine.PeftEngine), so that a model file and an adapter
+    under PEFT are asked exactly the same way. A subclass gives `token_count`, `n_ctx` and
+    `_greedy(messages, max_tokens)`."""
+
+    workspace: Workspace
+    collection_id: int | None
+    n_ctx: int
+
+    def token_count(self, text: str) -> int:
+        raise NotImplementedError
+
+    def _greedy(self, messages: list[dict], max_tokens: int) -> str:
+        raise NotImplementedError
+
+    def with_sources(self, system: str, question: str) -> tuple[str, list[dict]]:
+        """The system prompt with the passages that match QUESTION best, numbered for citing."""
+        db = self.workspace.connect()
+        try:
+            sources = search_chunks(db, question, SOURCES_TOP_K, self.collection_id)
+        finally:
+            db.close()
+        if sources:
+            system += "\n\nPassages from the user's documents (cite them as [1], [2], ...):\n" + "\n".join(
+                f"[{n}] {s['document']}, {cite_pages(s['page_start'], s['page_start'], s.get('page_unit', 'page'))}: "
+                f"{s['text'][:MAX_SOURCE_CHARS]}" for n, s in enumerate(sources, 1)
+            )
+        return system, sources
+
+    def complete(self, question: str, *, with_sources: bool = False, max_tokens: int = 128,
+                 system_prompt: str | None = DEFAULT_SYSTEM_PROMPT, documents: str | None = None) -> str:
+        """One answer, greedy, not stored (for evaluation): the same prompt the chat builds.
+        SYSTEM_PROMPT None sends no system message (the chat template's default, as other
+        tools ask), and then no sources either. DOCUMENTS (documents_prompt's text) puts the
+        whole of the documents in the system prompt instead of retrieved passages."""
+        system, _ = self.with_sources(system_prompt, question) if with_sources and system_prompt else (system_prompt, [])
+        if documents and system_prompt:
+            system = f"{system_prompt}\n\n{documents}"
+        *head, turn = chat_messages(system, question)
+        return self._greedy(self.fit_messages(head, [turn], max_tokens), max_tokens).strip()
+
+    def prompt_tokens(self, text: str) -> int:
+        return self.token_count(text)
+
+    def fit_messages(self, system: list[dict], turns: list[dict], max_tokens: int) -> list[dict]:
+        """Drop the oldest turns until the prompt and the answer fit the context."""
+        budget = self.n_ctx - max_tokens - 16
+        while True:
+            count = sum(self.token_count(m["content"]) + 8 for m in system + turns)
+            if count <= budget or len(turns) <= 1:
+                break
+            turns = turns[2:] if len(turns) > 2 else turns[1:]
+        if count > budget:
+            # One question longer than the context: keep its end, the part nearest the answer.
+            keep = max(64, budget - 64) * 3
+            turns = [{**turns[-1], "content": turns[-1]["content"][-keep:]}]
+        return system + turns
+
+
+class ChatEngine(Answering):
     """One loaded model; conversations are stored in the workspace."""
 
     def __init__(self, workspace: Workspace, model_path: Path, model_name: str = "", *, n_ctx: int = 4096,
@@ -204,37 +265,13 @@ class ChatEngine:
         segments = answer_segments(text, [s["text"] for s in sources]) if sources else []
         return Answer(text, stopped, cited, conversation_id, tokens, segments, on_its_own)
 
-    def with_sources(self, system: str, question: str) -> tuple[str, list[dict]]:
-        """The system prompt with the passages that match QUESTION best, numbered for citing."""
-        db = self.workspace.connect()
-        try:
-            sources = search_chunks(db, question, SOURCES_TOP_K, self.collection_id)
-        finally:
-            db.close()
-        if sources:
-            system += "\n\nPassages from the user's documents (cite them as [1], [2], ...):\n" + "\n".join(
-                f"[{n}] {s['document']}, {cite_pages(s['page_start'], s['page_start'], s.get('page_unit', 'page'))}: "
-                f"{s['text'][:MAX_SOURCE_CHARS]}" for n, s in enumerate(sources, 1)
-            )
-        return system, sources
+    def token_count(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False))
 
-    def complete(self, question: str, *, with_sources: bool = False, max_tokens: int = 128,
-                 system_prompt: str | None = DEFAULT_SYSTEM_PROMPT, documents: str | None = None) -> str:
-        """One answer, greedy, not stored (for evaluation): the same prompt the chat builds.
-        SYSTEM_PROMPT None sends no system message (the chat template's default, as other
-        tools ask), and then no sources either. DOCUMENTS (documents_prompt's text) puts the
-        whole of the documents in the system prompt instead of retrieved passages."""
-        system, _ = self.with_sources(system_prompt, question) if with_sources and system_prompt else (system_prompt, [])
-        if documents and system_prompt:
-            system = f"{system_prompt}\n\n{documents}"
-        *head, turn = chat_messages(system, question)
-        messages = self.fit_messages(head, [turn], max_tokens)
+    def _greedy(self, messages: list[dict], max_tokens: int) -> str:
         with self._lock:
             reply = self.llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=0.0)
-        return (reply["choices"][0]["message"].get("content") or "").strip()
-
-    def prompt_tokens(self, text: str) -> int:
-        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False))
+        return reply["choices"][0]["message"].get("content") or ""
 
     def context_length(self) -> int:
         """The longest context the model was trained for (its GGUF metadata), else the loaded one."""
@@ -246,17 +283,3 @@ class ChatEngine:
 
     def _stream(self, messages: list[dict], max_tokens: int, temperature: float) -> Iterator[dict]:
         return self.llm.create_chat_completion(messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True)
-
-    def fit_messages(self, system: list[dict], turns: list[dict], max_tokens: int) -> list[dict]:
-        """Drop the oldest turns until the prompt and the answer fit the context."""
-        budget = self.n_ctx - max_tokens - 16
-        while True:
-            count = sum(len(self.llm.tokenize(m["content"].encode("utf-8"), add_bos=False)) + 8 for m in system + turns)
-            if count <= budget or len(turns) <= 1:
-                break
-            turns = turns[2:] if len(turns) > 2 else turns[1:]
-        if count > budget:
-            # One question longer than the context: keep its end, the part nearest the answer.
-            keep = max(64, budget - 64) * 3
-            turns = [{**turns[-1], "content": turns[-1]["content"][-keep:]}]
-        return system + turns

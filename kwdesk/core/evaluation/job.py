@@ -61,13 +61,53 @@ FORGETTING_PROMPTS: tuple[tuple[str, str | None], ...] = (
     ("evaluation", EVAL_SYSTEM_PROMPT), ("kwdesk chat", DEFAULT_SYSTEM_PROMPT), ("no system prompt", None))
 
 
+@dataclass(frozen=True)
+class PeftRunFiles:
+    """What a training run's adapter needs to answer under transformers."""
+
+    name: str
+    base_name: str
+    base_folder: Path
+    adapter_dir: Path
+    collection_id: int | None
+    method: str
+
+
+def peft_run_files(db, run_id: int) -> PeftRunFiles:
+    """The adapter of finished training run RUN_ID and its base folder (EvaluationError when
+    it is not a finished run or its files are gone)."""
+    from kwdesk.core.store.personal import knowledge_name
+    from kwdesk.core.store.runs import get_run
+    from kwdesk.core.train.methods import METHODS
+
+    run = get_run(db, run_id, kind="train", status="done")
+    if run is None:
+        raise EvaluationError(f"Run {run_id} is not a finished training run.")
+    folder = Path(run.path)
+    try:
+        config = json.loads((folder / "config.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise EvaluationError(f"The files of run {run_id} are missing from {folder}.") from exc
+    trained = config.get("train", {})
+    method = trained.get("method", "lora")
+    label = METHODS[method].label if method in METHODS else method
+    collection_id = trained.get("collection_id")
+    name = f"{knowledge_name(db, collection_id)}, run {run_id} ({label}, under transformers)"
+    return PeftRunFiles(name, config["base_name"], Path(config["base_folder"]), folder / "adapter", collection_id, method)
+
+
 class EvaluateJob(Job):
     """Evaluate MODEL (a library id or GGUF path; default: the newest verified export)."""
 
     def __init__(self, workspace: Workspace, model: str | None = None, *, probe_limit: int | None = None,
                  max_tokens: int = 64, make_held_out: bool = True, teacher=None,
-                 held_out_limit: int | None = HELD_OUT_LIMIT, base_answers: dict | None = None) -> None:
+                 held_out_limit: int | None = HELD_OUT_LIMIT, base_answers: dict | None = None,
+                 peft_run: int | None = None) -> None:
         super().__init__()
+        # A training run whose adapter is asked under transformers, as PEFT loads it (and its base
+        # the same way), instead of a model file: the methods llama.cpp cannot run, and the
+        # adapter format a PEFT or vLLM user takes away. MODEL is not used then.
+        self.peft_run = peft_run
         # The base model's answers by (its file, question, how asked), kept across evaluations
         # of several models on one base (kwdesk compare): the base answers the same each time.
         self.base_answers = base_answers
@@ -88,9 +128,12 @@ class EvaluateJob(Job):
         engines = []
         try:
             # The model first: a wrong id must fail before any held-out question is written.
-            target = chat_target(db, self.model_spec)
-            # The base made into a file the way the personal model was, where it can be.
-            base_target_ = comparable_base(db, self.model_spec) or base_target(db, self.model_spec)
+            if self.peft_run is None:
+                target = chat_target(db, self.model_spec)
+                # The base made into a file the way the personal model was, where it can be.
+                base_target_ = comparable_base(db, self.model_spec) or base_target(db, self.model_spec)
+            else:
+                peft = peft_run_files(db, self.peft_run)
             held = held_out_items(db)
             if self.make_held_out and (self.held_out_limit is None or len(held) < self.held_out_limit):
                 self._make_held_out()  # not when there are enough to ask already: minutes of the teacher's time
@@ -104,14 +147,26 @@ class EvaluateJob(Job):
                 )
             probes = probe_questions(self.probe_limit)
             self.report(0, None, "Loading the models…")
-            model_id = target.model_id if target.model_id is not None else model_id_for_path(db, target.gguf)
-            personal_name, base_name = target.name, base_target_.name
-            personal = ChatEngine.for_target(self.workspace, target)
-            engines.append(personal)
-            same_file = Path(base_target_.gguf) == Path(target.gguf) and target.adapter is None
-            base = personal if same_file else ChatEngine.for_target(self.workspace, base_target_)
-            if base is not personal:
-                engines.append(base)
+            if self.peft_run is None:
+                model_id = target.model_id if target.model_id is not None else model_id_for_path(db, target.gguf)
+                personal_name, base_name = target.name, base_target_.name
+                personal = ChatEngine.for_target(self.workspace, target)
+                engines.append(personal)
+                same_file = Path(base_target_.gguf) == Path(target.gguf) and target.adapter is None
+                base = personal if same_file else ChatEngine.for_target(self.workspace, base_target_)
+                if base is not personal:
+                    engines.append(base)
+                base_file = str(base_target_.gguf)
+            else:
+                from kwdesk.core.chat.peft_engine import PeftModels
+
+                model_id, personal_name, base_name = None, peft.name, f"{peft.base_name} (under transformers)"
+                models = PeftModels(peft.base_folder, peft.adapter_dir)
+                engines.append(models)
+                personal = models.engine(self.workspace, adapter=True, name=personal_name,
+                                         collection_id=peft.collection_id)
+                base = models.engine(self.workspace, adapter=False, name=base_name, collection_id=peft.collection_id)
+                base_file = f"{peft.base_folder} (transformers)"  # the base's answers there differ from a file's
 
             from kwdesk.core.train.replay import EVAL_PROMPTS, replay_prompts
 
@@ -119,7 +174,8 @@ class EvaluateJob(Job):
             documents, full_context = self._documents_in_full(base, target.collection_id, db)
             configs = CONFIGS + ((FULL_CONTEXT,) if full_context["fits"] else ())
             full_engine = base
-            if full_context["fits"] and full_context["n_ctx"] > base.n_ctx:  # a context as long as they need
+            if full_context["fits"] and full_context["n_ctx"] > base.n_ctx and self.peft_run is None:
+                # A context as long as they need (transformers' engine has its whole context).
                 full_engine = ChatEngine.for_target(self.workspace, base_target_, n_ctx=full_context["n_ctx"])
                 engines.append(full_engine)
             total = len(held) * len(configs) + (2 * len(probes) + 2 * len(replay)) * len(FORGETTING_PROMPTS)
@@ -128,7 +184,6 @@ class EvaluateJob(Job):
             answers: dict[tuple, tuple[str, float]] = {}
             timing: dict[str, list[float]] = {}  # config: [seconds, answers] of the held-out questions
 
-            base_file = str(base_target_.gguf)
             if self.base_answers is not None:
                 answers.update({(id(full_engine if k[4] else base), *k[1:]): v
                                 for k, v in self.base_answers.items() if k[0] == base_file})

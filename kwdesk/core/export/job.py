@@ -41,6 +41,7 @@ from kwdesk.core.store.models import register_model
 from kwdesk.core.store.pairs import list_pairs
 from kwdesk.core.store.runs import get_run, newest_finished_training
 from kwdesk.core.store.workspace import Workspace, write_transaction
+from kwdesk.core.train.methods import cannot_export, method
 
 log = logging.getLogger(__name__)
 
@@ -173,7 +174,13 @@ class ExportJob(Job):
         config_file = run_dir / "config.json"
         if not (run_dir / "adapter" / "adapter_config.json").is_file() or not config_file.is_file():
             raise ExportError(f"The files of run {row[0]} are missing from {run_dir}.")
-        return row[0], run_dir, json.loads(config_file.read_text())
+        config = json.loads(config_file.read_text())
+        trained_by = config.get("train", {}).get("method", "lora")
+        why = cannot_export(trained_by)
+        if why:
+            raise ExportError(f"Run {row[0]} was trained by {method(trained_by).label}, which cannot become a model file: "
+                              f"{why}. `kwdesk eval --peft-run {row[0]}` evaluates it under transformers.")
+        return row[0], run_dir, config
 
     def _sample_prompts(self, db, run_dir: Path) -> list[str]:
         """Questions the model was trained on, plus one general one (a base behaviour)."""

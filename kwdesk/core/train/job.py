@@ -49,6 +49,7 @@ from kwdesk.core.store.runs import (
     training_run_rows,
 )
 from kwdesk.core.store.workspace import Workspace
+from kwdesk.core.train.methods import method
 from kwdesk.core.train.presets import PRESETS, TrainConfig
 from kwdesk.core.train.recipe import adapt_recipe
 from kwdesk.core.train.recipe import apply as apply_recipe
@@ -227,6 +228,9 @@ class TrainJob(Job):
         super().__init__()
         self.workspace = workspace
         self.config = config or PRESETS["learn-documents"]
+        if self.config.packing and not method(self.config.method).packs:
+            # A prefix's keys and values come before the sequence: one example a sequence.
+            self.config = replace(self.config, packing=False)
         self.base_spec = base
         self.resume_run = resume_run
         self.left_out: list[int] = []  # set by build_examples (training_records)

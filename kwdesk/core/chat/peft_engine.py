@@ -1,0 +1,119 @@
+"""Answers from a trained adapter under transformers, as a user of PEFT loads it: for the
+methods llama.cpp cannot run (prefix tuning), and to measure an adapter in the format a
+PEFT or vLLM user takes away, beside the model file.
+
+The base and the adapter are loaded once (`PeftModels`); `engine(adapter=...)` gives the
+trained model or the base (the same weights with the adapter switched off), each asked
+like a ChatEngine (`Answering.complete`: the same prompts, sources and system prompts).
+
+Greedy decoding is kwdesk's own loop with a key-value cache: transformers' `generate` on a
+peft prefix-tuned model answers as the base does (peft 0.21, transformers 5.x: the prefix is
+not put in the cache it starts from), which would measure nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import threading
+from pathlib import Path
+
+from kwdesk.core.chat.engine import Answering
+from kwdesk.core.store.workspace import Workspace
+
+# The context of a model whose configuration does not say.
+N_CTX = 4096
+
+
+class PeftModels:
+    """BASE_FOLDER under transformers (float32 on the CPU, the dtype training used on a GPU)
+    with the adapter in ADAPTER_DIR on it."""
+
+    def __init__(self, base_folder: Path, adapter_dir: Path) -> None:
+        import torch
+        from peft import PeftModel
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        from kwdesk.core.models.model_files import check_safetensors_folder
+
+        check_safetensors_folder(base_folder, what="base model")
+        check_safetensors_folder(adapter_dir, what="adapter")
+        self.device = "cuda" if torch.cuda.is_available() else "cpu"
+        dtype = torch.bfloat16 if self.device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
+        self.tokenizer = AutoTokenizer.from_pretrained(base_folder)
+        base = AutoModelForCausalLM.from_pretrained(base_folder, dtype=dtype, use_safetensors=True)
+        self.model = PeftModel.from_pretrained(base, adapter_dir).to(self.device).eval()
+        self.context = int(getattr(base.config, "max_position_embeddings", N_CTX) or N_CTX)
+        self.lock = threading.Lock()  # one answer at a time: the adapter is switched per answer
+        self.eos = {i for i in (self.tokenizer.eos_token_id, self.tokenizer.convert_tokens_to_ids("<|im_end|>"))
+                    if isinstance(i, int) and i >= 0}
+
+    def engine(self, workspace: Workspace, *, adapter: bool, name: str, collection_id: int | None = None) -> "PeftEngine":
+        return PeftEngine(self, workspace, adapter=adapter, name=name, collection_id=collection_id)
+
+    def close(self) -> None:
+        self.model = None
+
+    def greedy(self, prompt_ids: list[int], max_tokens: int, adapter: bool) -> list[int]:
+        """The greedy continuation of PROMPT_IDS (token ids), with the adapter or without."""
+        import torch
+
+        peft = self.model
+        config = peft.active_peft_config
+        prefix = adapter and config.is_prompt_learning
+        offset = config.num_virtual_tokens if prefix else 0
+        # LoRA-like adapters live in the base's layers: switched off for the base's answers.
+        # A prefix is not in the layers at all: the base model alone, with or without its cache.
+        switched = contextlib.nullcontext() if adapter or config.is_prompt_learning else peft.disable_adapter()
+        network = peft.get_base_model()
+        # transformers 5 names the cache argument `cache` (`past_key_values` is deprecated).
+        cache_argument = "cache" if "cache" in inspect.signature(network.forward).parameters else "past_key_values"
+        out: list[int] = []
+        with self.lock, switched, torch.inference_mode():
+            cache = peft.get_prompt(1, max_cache_len=offset + len(prompt_ids) + max_tokens) if prefix else None
+            step = torch.tensor([prompt_ids], device=self.device)
+            seen = offset
+            for _ in range(max_tokens):
+                length = step.shape[1]
+                result = network(
+                    input_ids=step,
+                    attention_mask=torch.ones((1, seen + length), dtype=torch.long, device=self.device),
+                    position_ids=torch.arange(seen, seen + length, device=self.device)[None],
+                    use_cache=True, **{cache_argument: cache},
+                )
+                cache = result.cache if getattr(result, "cache", None) is not None else result.past_key_values
+                seen += length
+                token = int(result.logits[0, -1].argmax())
+                if token in self.eos:
+                    break
+                out.append(token)
+                step = torch.tensor([[token]], device=self.device)
+        return out
+
+
+class PeftEngine(Answering):
+    """The trained model (ADAPTER) or its base, under transformers, answering like a ChatEngine."""
+
+    def __init__(self, models: PeftModels, workspace: Workspace, *, adapter: bool, name: str,
+                 collection_id: int | None = None) -> None:
+        self.models = models
+        self.workspace = workspace
+        self.adapter = adapter
+        self.model_name = name
+        self.collection_id = collection_id
+        self.n_ctx = models.context  # no context is allocated ahead: the model's whole length
+
+    def token_count(self, text: str) -> int:
+        return len(self.models.tokenizer(text, add_special_tokens=False).input_ids)
+
+    def context_length(self) -> int:
+        return self.models.context
+
+    def _greedy(self, messages: list[dict], max_tokens: int) -> str:
+        tokenizer = self.models.tokenizer
+        prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+        ids = tokenizer(prompt, add_special_tokens=False).input_ids
+        return tokenizer.decode(self.models.greedy(ids, max_tokens, self.adapter), skip_special_tokens=True)
+
+    def close(self) -> None:
+        """The models are the PeftModels' to close (the base and the trained model share them)."""
