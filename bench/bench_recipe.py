@@ -1,13 +1,16 @@
 """Training recipes side by side on one set of generated data: what each learns and keeps.
 
     .venv/bin/python bench/bench_recipe.py --pages 1 --recipe "default=" --recipe "e30=--epochs 30" ...
+    .venv/bin/python bench/bench_recipe.py --pages 1 --peft --recipe "default=" --recipe "prefix=--method prefix"
 
 The plain path of a new user, once: import a generated handbook of invented facts, `generate`
 with the default strategies, no review. Then, for each recipe (a name and the extra `kwdesk
 train` arguments), a copy of that workspace trains with them, exports the default file
 (`train --export`) and is evaluated (`kwdesk eval`) on the shared held-out questions
 (docgen.handbook_heldout: worded unlike the generator's questions) and on the general
-questions. Every recipe sees the same pairs, so the differences are the recipe's.
+questions. Every recipe sees the same pairs, so the differences are the recipe's. A method
+that cannot become a model file (prefix tuning) is evaluated as its adapter under transformers
+(`kwdesk eval --peft-run`); `--peft` does that for every recipe too, beside its model file.
 """
 
 from __future__ import annotations
@@ -44,12 +47,39 @@ def prepare(ws: Path, pages: int, tmp: Path) -> dict:
     return {"pairs": len(pairs), "times": times}
 
 
-def run_recipe(ws: Path, extra: list[str], probe_limit: int) -> dict:
+def exportable(extra: list[str]) -> bool:
+    """Whether the recipe's method becomes a model file (prefix tuning does not)."""
+    from kwdesk.core.train.methods import METHODS
+
+    name = extra[extra.index("--method") + 1] if "--method" in extra else "lora"
+    return METHODS[name].exportable
+
+
+def run_recipe(ws: Path, extra: list[str], probe_limit: int, peft: bool = False) -> dict:
+    """Train (and export, where the method can be), then evaluate the model file; with PEFT,
+    or for a method without a file, also the adapter under transformers (`eval --peft-run`)."""
     # As a user who does not review: the unreviewed sides of any conflict are left out (the plan says so).
-    t_train, trained = kwdesk(REPO, ws, "train", "--export", *extra)
-    t_eval, result = kwdesk(REPO, ws, "eval", "--probe-limit", str(probe_limit), "--report", str(ws.parent / f"{ws.name}.html"))
-    return {"trained": trained, "result": result, "shared": shared_scores(ws, result["eval_id"]),
-            "times": {"train+export": t_train, "eval": t_eval}}
+    made_file = exportable(extra)
+    t_train, trained = kwdesk(REPO, ws, "train", *(["--export"] if made_file else []), *extra)
+    out = {"trained": trained, "times": {"train+export": t_train}}
+    if made_file:
+        t_eval, result = kwdesk(REPO, ws, "eval", "--probe-limit", str(probe_limit),
+                                "--report", str(ws.parent / f"{ws.name}.html"))
+        out.update(result=result, shared=shared_scores(ws, result["eval_id"]))
+        out["times"]["eval"] = t_eval
+    if peft or not made_file:
+        t_peft, under = kwdesk(REPO, ws, "eval", "--peft-run", str(trained["run_id"]), "--probe-limit", str(probe_limit))
+        out.update(peft=under, peft_shared=shared_scores(ws, under["eval_id"]))
+        out["times"]["eval under transformers"] = t_peft
+    return out
+
+
+def _row(name: str, extra: list[str], train: dict, h: dict, result: dict, times: dict, how: str) -> str:
+    return (f"{name:<12} {' '.join(extra) or '(defaults)':<40} {how:<13} steps {train['steps']:>4}  loss "
+            f"{train['first_loss']:.2f}->{train['last_loss']:.2f}  closed-book {h['personal']['correct']:>3}/"
+            f"{h['personal']['total']:<3} sources {h['personal+rag']['correct']:>3}/{h['personal+rag']['total']:<3} "
+            f"(base {h['base']['correct']}, base+sources {h['base+rag']['correct']})  kept {_by_prompt(result)}  "
+            + ", ".join(f"{k} {v:.0f} s" for k, v in times.items()))
 
 
 def _by_prompt(result: dict) -> str:
@@ -66,6 +96,8 @@ def main() -> None:
                         help='a name and extra `kwdesk train` arguments, e.g. "long=--epochs 30"')
     parser.add_argument("--probe-limit", type=int, default=32)
     parser.add_argument("--keep", metavar="DIR")
+    parser.add_argument("--peft", action="store_true",
+                        help="also evaluate each adapter under transformers, as PEFT loads it (the other format a user takes away)")
     args = parser.parse_args()
     recipes = [(r.split("=", 1)[0], shlex.split(r.split("=", 1)[1]) if "=" in r else []) for r in args.recipe or ["default="]]
     tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="kwdesk-bench-recipe-"))
@@ -83,17 +115,13 @@ def main() -> None:
         shutil.rmtree(ws, ignore_errors=True)
         shutil.copytree(prepared, ws)
         started = time.perf_counter()
-        out = run_recipe(ws, extra, args.probe_limit)
-        h, trained, result = out["shared"], out["trained"], out["result"]
-        train = trained
-        row = (f"{name:<12} {' '.join(extra) or '(defaults)':<40} steps {train['steps']:>4}  loss {train['first_loss']:.2f}->"
-               f"{train['last_loss']:.2f}  closed-book {h['personal']['correct']:>3}/{h['personal']['total']:<3} "
-               f"sources {h['personal+rag']['correct']:>3}/{h['personal+rag']['total']:<3} "
-               f"(base {h['base']['correct']}, base+sources {h['base+rag']['correct']})  "
-               f"kept {_by_prompt(result)}  "
-               f"train+export {out['times']['train+export']:.0f} s, total {time.perf_counter() - started:.0f} s")
-        rows.append(row)
-        print(row, flush=True)
+        out = run_recipe(ws, extra, args.probe_limit, args.peft)
+        times = {**out["times"], "total": time.perf_counter() - started}
+        for how, shared, result in (("model file", out.get("shared"), out.get("result")),
+                                    ("transformers", out.get("peft_shared"), out.get("peft"))):
+            if result is not None:
+                rows.append(_row(name, extra, out["trained"], shared, result, times, how))
+                print(rows[-1], flush=True)
     print("\n" + "\n".join(rows))
     print(f"workspaces and reports: {tmp}")
 

@@ -59,11 +59,12 @@ def _show(comparison, args) -> int:
         return EXIT_OK
     print(f"Comparison {comparison.compare_id}: base model {comparison.base_closed_book:.0%} of the test questions "
           f"alone, {comparison.base_with_sources:.0%} with your documents")
-    print(f"  {'method':<8} {'run':>4} {'model':>5} {'alone':>6} {'+docs':>6} {'kept':>5} {'replay':>6} "
+    print(f"  {'method':<14} {'run':>4} {'model':>5} {'alone':>6} {'+docs':>6} {'kept':>5} {'replay':>6} "
           f"{'params':>10} {'steps':>5} {'time':>7}  llama.cpp adapter file")
     for r in comparison.results:
         mark = " *" if r.method == (comparison.chosen or comparison.recommended) else "  "
-        print(f"{mark}{r.label:<8} {r.run_id:>4} {r.model_id if not r.model_removed else '-':>5} {r.closed_book:>6.0%} "
+        model = r.model_id if r.model_id is not None and not r.model_removed else "-"
+        print(f"{mark}{r.label:<14} {r.run_id:>4} {model:>5} {r.closed_book:>6.0%} "
               f"{r.with_sources:>6.0%} {r.kept_worst:>5.0%} {r.replay_kept:>6.0%} {r.trained_parameters:>10,} "
               f"{r.steps:>5} {r.train_seconds:>6.0f}s  "
               f"{'yes' if r.adapter_file else 'no model file (cannot be exported)' if r.cannot_export else 'no (merged file only)'}")

@@ -84,6 +84,7 @@ class CompareDialog(QDialog):
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setMinimumHeight(150)  # four methods without scrolling
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self.keep_button = QPushButton("Keep the selected method's model")
         self.keep_button.clicked.connect(self.keep_selected)

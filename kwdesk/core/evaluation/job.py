@@ -171,7 +171,8 @@ class EvaluateJob(Job):
             from kwdesk.core.train.replay import EVAL_PROMPTS, replay_prompts
 
             replay = replay_prompts()[: min(EVAL_PROMPTS, self.probe_limit or EVAL_PROMPTS)]
-            documents, full_context = self._documents_in_full(base, target.collection_id, db)
+            collection_id = target.collection_id if self.peft_run is None else peft.collection_id
+            documents, full_context = self._documents_in_full(base, collection_id, db)
             configs = CONFIGS + ((FULL_CONTEXT,) if full_context["fits"] else ())
             full_engine = base
             if full_context["fits"] and full_context["n_ctx"] > base.n_ctx and self.peft_run is None:
