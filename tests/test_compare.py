@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 
 from kwdesk.core.app.compare import Comparison, MethodResult, comparison_svg, recommend
 from kwdesk.core.train.methods import with_method
@@ -126,6 +127,19 @@ def test_compare_two_methods_in_the_window_and_the_cli_then_keep_one(window, qtb
     refused = subprocess.run([sys.executable, "-m", "kwdesk", "--workspace", str(ws.root), "train", "--method",
                               "prefix", "--export"], capture_output=True, text=True, timeout=300)
     assert refused.returncode == 2 and "--peft-run" in refused.stderr
+    # The Train page does not offer to make one either, and says why; `kwdesk runs` says so too.
+    page.refresh_runs()
+    row = next(r for r in range(page.runs_table.rowCount())
+               if page.runs_table.item(r, 0).data(Qt.ItemDataRole.UserRole) == prefix.run_id)
+    page.runs_table.selectRow(row)
+    assert page.runs_table.item(row, 5).text() == "cannot be made"
+    assert not page.export_button.isEnabled() and "llama.cpp cannot" in page.export_button.toolTip()
+    page.runs_table.selectRow(next(r for r in range(page.runs_table.rowCount())
+                                   if page.runs_table.item(r, 0).data(Qt.ItemDataRole.UserRole) == lora.run_id))
+    assert page.export_button.isEnabled() and page.export_button.toolTip() == ""
+    runs = {r["id"]: r for r in json.loads(kwdesk(ws, "runs", "--json").stdout)}
+    assert runs[prefix.run_id]["cannot_export"] and runs[lora.run_id]["exported"] and not runs[lora.run_id]["cannot_export"]
+    assert f"no model file: {prefix.cannot_export}" in kwdesk(ws, "runs").stdout
 
     # The CLI shows the same comparison and writes its chart.
     shown = json.loads(kwdesk(ws, "compare", "--show", "--json", "--chart", str(tmp_path / "chart.png")).stdout)

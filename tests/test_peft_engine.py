@@ -84,3 +84,20 @@ def test_the_engine_answers_with_the_chat_prompt(base_folder, tmp_path, pairs_wo
     with_sources = base.complete(QUESTION, with_sources=True, max_tokens=TOKENS)
     assert with_sources and with_sources != answer
     assert base.context_length() >= 2048 and base.prompt_tokens("Larkspur Dam") > 1
+
+
+@pytest.mark.parametrize("method", ["prefix", "lora"])
+def test_questions_decoded_together_answer_as_one_at_a_time(base_folder, tmp_path, method, pairs_workspace):
+    """The evaluation under transformers decodes several questions at once (left-padded): each
+    answer must be the one the question gets alone, with the adapter and without."""
+    models = PeftModels(base_folder, saved_adapter(base_folder, method, tmp_path / "adapter"))
+    questions = [{"question": QUESTION}, {"question": "Who is the harbour master of the town, and since when?"},
+                 {"question": QUESTION, "with_sources": True}, {"question": "Name a colour.", "system_prompt": None}]
+    for adapter in (True, False):
+        engine = models.engine(pairs_workspace, adapter=adapter, name="trained" if adapter else "base")
+        together = engine.complete_many(questions, max_tokens=TOKENS)
+        alone = [engine.complete(**q, max_tokens=TOKENS) for q in questions]
+        assert together == alone and all(together)
+    assert models.engine(pairs_workspace, adapter=True, name="t").complete_many(questions[:2], TOKENS) != \
+        models.engine(pairs_workspace, adapter=False, name="b").complete_many(questions[:2], TOKENS)
+    models.close()

@@ -1,4 +1,4 @@
-"""Training: train (with --plan and --export), bundle."""
+"""Training: train (with --plan and --export), runs, bundle."""
 
 from __future__ import annotations
 
@@ -181,6 +181,34 @@ def cmd_bundle(workspace, args) -> int:
     return EXIT_OK
 
 
+def cmd_runs(workspace, args) -> int:
+    """The training runs as the Train page lists them: state, steps, the last loss, and whether
+    a model file was or can be made."""
+    from dataclasses import asdict
+
+    from kwdesk.core.train.job import training_runs
+
+    db = workspace.connect()
+    try:
+        runs = training_runs(workspace, db)
+    finally:
+        db.close()
+    if args.json:
+        print_json([{**asdict(run), "state": run.state_in_words} for run in runs])
+        return EXIT_OK
+    if not runs:
+        print("kwdesk: no training runs yet (kwdesk train)", file=sys.stderr)
+        return EXIT_OK
+    for run in runs:
+        steps = f"{run.steps}" + (f"/{run.total_steps}" if run.total_steps else "")
+        loss = f"loss {run.losses[-1]:.3f}" if run.losses else ""
+        made = "model file made" if run.exported else (f"no model file: {run.cannot_export}" if run.cannot_export else "")
+        print(f"{run.id:>4}  {run.state_in_words:<24} {run.preset:<16} steps {steps:<9} {loss:<11} {made}".rstrip())
+        if run.error:
+            print(f"      {run.error}")
+    return EXIT_OK
+
+
 def register(sub) -> dict:
     """Add this stage's commands to SUB; their handlers by name."""
     p = sub.add_parser("train", help="train a LoRA adapter on the pairs (CPU works, slowly; a GPU is used when present)")
@@ -193,9 +221,12 @@ def register(sub) -> dict:
     p.add_argument("--strength", type=float, metavar="S", help="with --export: the share of the change to merge")
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("runs", help="the training runs: their state, steps, last loss and model file")
+    p.add_argument("--json", action="store_true")
+
     p = sub.add_parser("bundle", help="a training bundle for another machine (accelerate launch), or its adapter brought back")
     p.add_argument("action", choices=["export", "import"])
     p.add_argument("folder", help="export: a new folder; import: a bundle folder trained elsewhere")
     add_train_options(p)
     p.add_argument("--json", action="store_true")
-    return {"train": cmd_train, "bundle": cmd_bundle}
+    return {"train": cmd_train, "runs": cmd_runs, "bundle": cmd_bundle}

@@ -469,8 +469,9 @@ class TrainPage(QWidget):
         names = {model.run_id: model.name for model in personal_models(self.db)}
         for row, run in enumerate(runs):
             steps = f"{run.steps}" + (f" of {run.total_steps}" if run.total_steps else "")
+            model_file = "made" if run.exported else ("cannot be made" if run.cannot_export else "")
             values = [names.get(run.id, f"Run {run.id}"), run.state_in_words, PRESET_LABELS.get(run.preset, run.preset),
-                      steps, f"{run.losses[-1]:.3f}" if run.losses else "", "made" if run.exported else ""]
+                      steps, f"{run.losses[-1]:.3f}" if run.losses else "", model_file]
             for column, value in enumerate(values):
                 item = QTableWidgetItem(value)
                 item.setData(Qt.ItemDataRole.UserRole, run.id)
@@ -509,7 +510,10 @@ class TrainPage(QWidget):
         self.resume_combo.setEnabled(not busy)
         # From the runs as last read, never from a table cell.
         run = self._runs_by_id.get(self.selected_run())
-        self.export_button.setEnabled(not busy and run is not None and run.status == "done")
+        self.export_button.setEnabled(not busy and run is not None and run.status == "done" and not run.cannot_export)
+        # A method llama.cpp cannot run (prefix tuning) says why instead of failing after the click.
+        self.export_button.setToolTip(f"This run cannot become a model file: {run.cannot_export}."
+                                      if run is not None and run.cannot_export else "")
 
     def is_busy(self) -> bool:
         return self.train_bar.is_busy() or self.export_bar.is_busy() or self.plan_bar.is_busy()

@@ -98,11 +98,22 @@ class Answering:
         SYSTEM_PROMPT None sends no system message (the chat template's default, as other
         tools ask), and then no sources either. DOCUMENTS (documents_prompt's text) puts the
         whole of the documents in the system prompt instead of retrieved passages."""
+        return self._greedy(self.question_messages(question, with_sources=with_sources, max_tokens=max_tokens,
+                                                   system_prompt=system_prompt, documents=documents), max_tokens).strip()
+
+    def complete_many(self, questions: list[dict], max_tokens: int = 128) -> list[str]:
+        """`complete` for each of QUESTIONS (its keyword arguments, with "question"), in order.
+        An engine that can decode several at once (PeftEngine) does; llama.cpp's answers one by one."""
+        return [self.complete(**q, max_tokens=max_tokens) for q in questions]
+
+    def question_messages(self, question: str, *, with_sources: bool = False, max_tokens: int = 128,
+                          system_prompt: str | None = DEFAULT_SYSTEM_PROMPT, documents: str | None = None) -> list[dict]:
+        """The messages `complete` sends for QUESTION, fitted to the context."""
         system, _ = self.with_sources(system_prompt, question) if with_sources and system_prompt else (system_prompt, [])
         if documents and system_prompt:
             system = f"{system_prompt}\n\n{documents}"
         *head, turn = chat_messages(system, question)
-        return self._greedy(self.fit_messages(head, [turn], max_tokens), max_tokens).strip()
+        return self.fit_messages(head, [turn], max_tokens)
 
     def prompt_tokens(self, text: str) -> int:
         return self.token_count(text)

@@ -35,11 +35,12 @@ class PeftModels:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         from kwdesk.core.models.model_files import check_safetensors_folder
+        from kwdesk.core.train.train_data import training_dtype
 
         check_safetensors_folder(base_folder, what="base model")
         check_safetensors_folder(adapter_dir, what="adapter")
         self.device = "cuda" if torch.cuda.is_available() else "cpu"
-        dtype = torch.bfloat16 if self.device == "cuda" and torch.cuda.is_bf16_supported() else torch.float32
+        dtype = training_dtype(torch, self.device == "cuda")  # the adapter's numbers as they were trained
         self.tokenizer = AutoTokenizer.from_pretrained(base_folder)
         base = AutoModelForCausalLM.from_pretrained(base_folder, dtype=dtype, use_safetensors=True)
         self.model = PeftModel.from_pretrained(base, adapter_dir).to(self.device).eval()
@@ -56,6 +57,12 @@ class PeftModels:
 
     def greedy(self, prompt_ids: list[int], max_tokens: int, adapter: bool) -> list[int]:
         """The greedy continuation of PROMPT_IDS (token ids), with the adapter or without."""
+        return self.greedy_many([prompt_ids], max_tokens, adapter)[0]
+
+    def greedy_many(self, prompts: list[list[int]], max_tokens: int, adapter: bool) -> list[list[int]]:
+        """The greedy continuations of several prompts, decoded together: left-padded, one
+        forward pass a token for all of them. On the CPU a pass over eight sequences costs
+        little more than over one (the weights are read once), which is where the time goes."""
         import torch
 
         peft = self.model
@@ -66,28 +73,41 @@ class PeftModels:
         # A prefix is not in the layers at all: the base model alone, with or without its cache.
         switched = contextlib.nullcontext() if adapter or config.is_prompt_learning else peft.disable_adapter()
         network = peft.get_base_model()
+        parameters = inspect.signature(network.forward).parameters
         # transformers 5 names the cache argument `cache` (`past_key_values` is deprecated).
-        cache_argument = "cache" if "cache" in inspect.signature(network.forward).parameters else "past_key_values"
-        out: list[int] = []
+        cache_argument = "cache" if "cache" in parameters else "past_key_values"
+        # Only the last position's logits: the vocabulary at every prompt position is most of the memory.
+        last_only = {"logits_to_keep": 1} if "logits_to_keep" in parameters else {}
+        rows, longest = len(prompts), max(len(p) for p in prompts)
+        pad = min(self.eos) if self.eos else 0  # any id: the mask hides it
+        device = self.device
+        step = torch.tensor([[pad] * (longest - len(p)) + list(p) for p in prompts], device=device)
+        real = torch.tensor([[0] * (longest - len(p)) + [1] * len(p) for p in prompts], device=device)
+        # The prefix's virtual tokens come first and are seen by every row.
+        mask = torch.cat([torch.ones((rows, offset), dtype=torch.long, device=device), real], 1)
+        # Each row counts its positions from its first real token (after the prefix, as in training).
+        positions = offset + (real.cumsum(1) - 1).clamp(min=0)
+        out: list[list[int]] = [[] for _ in prompts]
+        finished = [False] * rows
         with self.lock, switched, torch.inference_mode():
-            cache = peft.get_prompt(1, max_cache_len=offset + len(prompt_ids) + max_tokens) if prefix else None
-            step = torch.tensor([prompt_ids], device=self.device)
-            seen = offset
+            cache = peft.get_prompt(rows, max_cache_len=offset + longest + max_tokens) if prefix else None
             for _ in range(max_tokens):
-                length = step.shape[1]
-                result = network(
-                    input_ids=step,
-                    attention_mask=torch.ones((1, seen + length), dtype=torch.long, device=self.device),
-                    position_ids=torch.arange(seen, seen + length, device=self.device)[None],
-                    use_cache=True, **{cache_argument: cache},
-                )
+                result = network(input_ids=step, attention_mask=mask, position_ids=positions, use_cache=True,
+                                 **{cache_argument: cache}, **last_only)
                 cache = result.cache if getattr(result, "cache", None) is not None else result.past_key_values
-                seen += length
-                token = int(result.logits[0, -1].argmax())
-                if token in self.eos:
+                tokens = result.logits[:, -1].argmax(-1).tolist()
+                for row, token in enumerate(tokens):
+                    if finished[row]:
+                        continue
+                    if token in self.eos:
+                        finished[row] = True
+                    else:
+                        out[row].append(token)
+                if all(finished):
                     break
-                out.append(token)
-                step = torch.tensor([[token]], device=self.device)
+                step = torch.tensor(tokens, device=device)[:, None]
+                positions = positions[:, -1:] + 1
+                mask = torch.cat([mask, torch.ones((rows, 1), dtype=torch.long, device=device)], 1)
         return out
 
 
@@ -109,11 +129,21 @@ class PeftEngine(Answering):
     def context_length(self) -> int:
         return self.models.context
 
-    def _greedy(self, messages: list[dict], max_tokens: int) -> str:
+    def _prompt_ids(self, messages: list[dict]) -> list[int]:
         tokenizer = self.models.tokenizer
         prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        ids = tokenizer(prompt, add_special_tokens=False).input_ids
-        return tokenizer.decode(self.models.greedy(ids, max_tokens, self.adapter), skip_special_tokens=True)
+        return tokenizer(prompt, add_special_tokens=False).input_ids
+
+    def _greedy(self, messages: list[dict], max_tokens: int) -> str:
+        ids = self.models.greedy(self._prompt_ids(messages), max_tokens, self.adapter)
+        return self.models.tokenizer.decode(ids, skip_special_tokens=True)
+
+    def complete_many(self, questions: list[dict], max_tokens: int = 128) -> list[str]:
+        """The answers to QUESTIONS decoded together (PeftModels.greedy_many): the same as
+        `complete` one by one, in a fraction of the time on the CPU."""
+        prompts = [self._prompt_ids(self.question_messages(**q, max_tokens=max_tokens)) for q in questions]
+        outs = self.models.greedy_many(prompts, max_tokens, self.adapter)
+        return [self.models.tokenizer.decode(ids, skip_special_tokens=True).strip() for ids in outs]
 
     def close(self) -> None:
         """The models are the PeftModels' to close (the base and the trained model share them)."""

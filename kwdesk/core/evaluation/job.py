@@ -53,6 +53,8 @@ HELD_OUT_LIMIT = 200
 # Tokens beside the documents in a full-context prompt: the system prompt, the chat template
 # and the question.
 FULL_CONTEXT_ROOM = 256
+# Questions decoded together under transformers (an adapter evaluated as PEFT loads it).
+ANSWER_BATCH = 8
 
 # Forgetting is measured under each system prompt a user's tool asks with: the evaluation's
 # own (first: the headline figures), kwdesk's chat and its exported Modelfile, and none (the
@@ -83,11 +85,10 @@ def peft_run_files(db, run_id: int) -> PeftRunFiles:
     run = get_run(db, run_id, kind="train", status="done")
     if run is None:
         raise EvaluationError(f"Run {run_id} is not a finished training run.")
+    config = run.saved_config()
+    if config is None:
+        raise EvaluationError(f"The files of run {run_id} are missing from {run.path}.")
     folder = Path(run.path)
-    try:
-        config = json.loads((folder / "config.json").read_text())
-    except (OSError, ValueError) as exc:
-        raise EvaluationError(f"The files of run {run_id} are missing from {folder}.") from exc
     trained = config.get("train", {})
     method = trained.get("method", "lora")
     label = METHODS[method].label if method in METHODS else method
@@ -189,6 +190,11 @@ class EvaluateJob(Job):
                 answers.update({(id(full_engine if k[4] else base), *k[1:]): v
                                 for k, v in self.base_answers.items() if k[0] == base_file})
 
+            def remember(engine, key: tuple, answer: str, seconds: float) -> None:
+                answers[key] = answer, seconds
+                if self.base_answers is not None and engine is not personal:
+                    self.base_answers[(base_file, *key[1:])] = answers[key]
+
             def ask(engine, question: str, rag: bool, system_prompt: str | None = EVAL_SYSTEM_PROMPT,
                     full: str | None = None, timed: str | None = None) -> str:
                 key = (id(engine), question, rag, system_prompt, full is not None)
@@ -196,14 +202,23 @@ class EvaluateJob(Job):
                     started = time.perf_counter()
                     answer = engine.complete(question, with_sources=rag, max_tokens=self.max_tokens,
                                              system_prompt=system_prompt, documents=full)
-                    answers[key] = answer, time.perf_counter() - started
-                    if self.base_answers is not None and engine is not personal:
-                        self.base_answers[(base_file, *key[1:])] = answers[key]
+                    remember(engine, key, answer, time.perf_counter() - started)
                 if timed:
                     spent = timing.setdefault(timed, [0.0, 0])
                     spent[0] += answers[key][1]
                     spent[1] += 1
                 return answers[key][0]
+
+            if self.peft_run is not None:
+                # Under transformers the questions are answered several at a time, before the
+                # loops below ask them one by one (and find them answered).
+                self._answer_together(
+                    [(personal if config.startswith("personal") else base, item["question"], config.endswith("+rag"),
+                      EVAL_SYSTEM_PROMPT) for config in configs if config != FULL_CONTEXT for item in held]
+                    + [(engine, question, False, system_prompt) for _, system_prompt in FORGETTING_PROMPTS
+                       for engine in (base, personal)
+                       for question in [p["question"] for p in probes] + replay],
+                    answers, remember)
 
             items: list[dict] = []
             heldout = {config: Score() for config in configs}
@@ -258,6 +273,31 @@ class EvaluateJob(Job):
             for engine in engines:
                 engine.close()
             db.close()
+
+    def _answer_together(self, wanted: list[tuple], answers: dict, remember) -> None:
+        """Answer WANTED ((engine, question, with sources?, system prompt), those not in
+        ANSWERS yet) ANSWER_BATCH at a time through each engine's `complete_many`; each answer's
+        seconds are its share of its batch's. Questions of one kind and about one length go
+        together: the batch waits for its longest prompt and its longest answer."""
+        todo: dict[tuple, tuple] = {}
+        for engine, question, rag, system_prompt in wanted:
+            key = (id(engine), question, rag, system_prompt, False)
+            if key not in answers:
+                todo.setdefault(key, (engine, question, rag, system_prompt))
+        order = sorted(todo.values(), key=lambda w: (id(w[0]), w[2], str(w[3]), len(w[1])))
+        for start in range(0, len(order), ANSWER_BATCH):
+            self.check_cancelled()
+            batch = order[start:start + ANSWER_BATCH]
+            for engine in {id(w[0]): w[0] for w in batch}.values():
+                group = [w for w in batch if w[0] is engine]
+                started = time.perf_counter()
+                outs = engine.complete_many([{"question": q, "with_sources": rag, "system_prompt": system_prompt}
+                                             for _, q, rag, system_prompt in group], self.max_tokens)
+                seconds = (time.perf_counter() - started) / len(group)
+                for (_, question, rag, system_prompt), answer in zip(group, outs):
+                    remember(engine, (id(engine), question, rag, system_prompt, False), answer, seconds)
+            self.report(min(start + ANSWER_BATCH, len(order)), len(order),
+                        f"Answering under transformers, {ANSWER_BATCH} at a time")
 
     def _forgetting(self, base, personal, probes, replay, system_prompt, label: str, ask, tick, items: list[dict]):
         """The general questions and the replay prompts, asked of both models under

@@ -49,7 +49,7 @@ from kwdesk.core.store.runs import (
     training_run_rows,
 )
 from kwdesk.core.store.workspace import Workspace
-from kwdesk.core.train.methods import method
+from kwdesk.core.train.methods import cannot_export, method
 from kwdesk.core.train.presets import PRESETS, TrainConfig
 from kwdesk.core.train.recipe import adapt_recipe
 from kwdesk.core.train.recipe import apply as apply_recipe
@@ -815,6 +815,7 @@ class RunSummary:
     error: str = ""  # why a failed run stopped
     collection: str | None = None  # the knowledge collection it trained
     export_strength: float = 1.0  # the share of the trained change its preset exports
+    cannot_export: str | None = None  # why its method cannot become a model file (prefix tuning); None: it can
 
     @property
     def state_in_words(self) -> str:
@@ -847,6 +848,7 @@ def training_runs(workspace: Workspace, db) -> list[RunSummary]:
                 error=str(metrics.get("error") or ""),
                 collection=collections.get(config.get("collection_id")),
                 export_strength=float(config.get("export_strength", 1.0)),
+                cannot_export=cannot_export(config.get("method", "lora")),
             )
         )
     return out
