@@ -2,8 +2,10 @@
 
     .venv/bin/python bench/bench_recipe.py --pages 1 --recipe "default=" --recipe "e30=--epochs 30" ...
     .venv/bin/python bench/bench_recipe.py --pages 1 --peft --recipe "default=" --recipe "prefix=--method prefix"
+    .venv/bin/python bench/bench_recipe.py --document formulary --pages 1 --recipe "default=" ...
 
-The plain path of a new user, once: import a generated handbook of invented facts, `generate`
+The plain path of a new user, once: import a generated document of invented facts (the water
+works handbook, or with --document formulary a clinic's formulary), `generate`
 with the default strategies, no review. Then, for each recipe (a name and the extra `kwdesk
 train` arguments), a copy of that workspace trains with them, exports the default file
 (`train --export`) and is evaluated (`kwdesk eval`) on the shared held-out questions
@@ -30,17 +32,26 @@ sys.path.insert(0, str(REPO / "tests"))
 sys.path.insert(0, str(REPO / "bench"))
 
 from bench_eval import kwdesk, shared_scores  # noqa: E402
-from docgen import handbook_heldout, handbook_pdf  # noqa: E402
+from docgen import formulary_heldout, formulary_pdf, handbook_heldout, handbook_pdf  # noqa: E402
+
+# The generated documents of invented facts, each with its shared held-out questions: a water
+# works handbook, and a clinic's formulary with a running header and footer (another domain,
+# other sentence shapes), so that no recipe is chosen on one text.
+DOCUMENTS = {
+    "handbook": (lambda path, pages: handbook_pdf(path, pages)[0], handbook_heldout),
+    "formulary": (formulary_pdf, formulary_heldout),
+}
 
 
-def prepare(ws: Path, pages: int, tmp: Path) -> dict:
-    pdf, _ = handbook_pdf(tmp / "handbook.pdf", pages)
+def prepare(ws: Path, pages: int, tmp: Path, document: str = "handbook") -> dict:
+    make, heldout = DOCUMENTS[document]
+    pdf = make(tmp / f"{document}.pdf", pages)
     times = {}
     times["import"], _ = kwdesk(REPO, ws, "import", str(pdf))
     times["generate"], _ = kwdesk(REPO, ws, "generate")
     pairs = kwdesk(REPO, ws, "pairs", "list")[1]
     ids = []
-    for question, reference in handbook_heldout(pages):
+    for question, reference in heldout(pages):
         _, added = kwdesk(REPO, ws, "pairs", "add", "--question", question, "--answer", reference)
         ids.append(str(added))
     kwdesk(REPO, ws, "pairs", "holdout", *ids, json_out=False)
@@ -92,6 +103,8 @@ def _by_prompt(result: dict) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pages", type=int, default=1)
+    parser.add_argument("--document", choices=list(DOCUMENTS), default="handbook",
+                        help="the generated document: the water works handbook or the clinic's formulary")
     parser.add_argument("--recipe", action="append", default=[], metavar="NAME=ARGS",
                         help='a name and extra `kwdesk train` arguments, e.g. "long=--epochs 30"')
     parser.add_argument("--probe-limit", type=int, default=32)
@@ -103,10 +116,11 @@ def main() -> None:
     tmp = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="kwdesk-bench-recipe-"))
     tmp.mkdir(parents=True, exist_ok=True)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-          f"{args.pages}-page handbook, {len(handbook_heldout(args.pages))} shared held-out questions", flush=True)
+          f"{args.pages}-page {args.document}, {len(DOCUMENTS[args.document][1](args.pages))} shared held-out questions",
+          flush=True)
     prepared = tmp / "ws-prepared"
     if not prepared.exists():
-        made = prepare(prepared, args.pages, tmp)
+        made = prepare(prepared, args.pages, tmp, args.document)
         print(f"generated {made['pairs']} pairs and texts; " + ", ".join(f"{k} {v:.0f} s" for k, v in made["times"].items()),
               flush=True)
     rows = []

@@ -167,6 +167,73 @@ def _handbook(pages: int, seed: int) -> tuple[list, list[tuple[str, str]], list[
     return sections, checks, heldout
 
 
+# A second domain for the learning benchmarks (so that no recipe is tuned to one text): a
+# clinic's formulary of invented medicines, laid out as such documents are, with a running
+# header and a footer on every page. Its sentences are shaped unlike the handbook's.
+FORMULARY_HEADER = "MERIDALE DISTRICT CLINIC | STAFF FORMULARY | EDITION 7 | NOT FOR PATIENT USE"
+_DRUG_STARTS = ["Vel", "Tasc", "Quen", "Briv", "Halo", "Moxa", "Pind", "Sulv", "Ketr", "Zant", "Drav", "Gorum"]
+_DRUG_ENDS = ["morin", "aprine", "zamol", "estat", "cerin", "atrel", "arone", "anide", "odine", "exil"]
+# One word each: the grader then asks for that word, and no half of a two-word condition passes.
+_CONDITIONS = ["eczema", "gout", "chilblains", "insomnia", "migraine", "sinusitis", "shingles", "tinnitus",
+               "psoriasis", "heartburn", "nausea", "vertigo"]
+_PRESCRIBERS = ["Anneke Holm", "Rafael Quintero", "Signe Lindqvist", "Owain Pritchard", "Marisol Duarte",
+                "Kenji Arakawa"]
+
+
+def formulary_pdf(path: Path, pages: int = 1, *, seed: int = 5) -> Path:
+    """The clinic's formulary, PAGES pages of three medicines each, every page with the running
+    header and a 'page N of M' footer a text extractor must leave out."""
+    import pymupdf
+
+    entries = _formulary(pages, seed)[0]
+    doc = pymupdf.open()
+    doc.set_metadata({"title": "Meridale District Clinic Staff Formulary"})
+    for number in range(pages):
+        page = doc.new_page(width=595, height=842)
+        page.insert_text((60, 40), FORMULARY_HEADER, fontsize=8, fontname="helv")
+        y = 80.0
+        for name, text in entries[number * 3:number * 3 + 3]:
+            page.insert_text((60, y + 14), name, fontsize=14, fontname="hebo")
+            leftover = page.insert_textbox(pymupdf.Rect(60, y + 26, 535, y + 206), text, fontsize=10.5, fontname="helv")
+            if leftover < 0:
+                raise ValueError("entry too long for the test page layout")
+            y += 26 + (180 - leftover) + 18
+        page.insert_text((60, 815), f"Formulary ed. 7 - page {number + 1} of {pages}", fontsize=8, fontname="helv")
+    doc.save(path)
+    doc.close()
+    return path
+
+
+def formulary_heldout(pages: int = 1, *, seed: int = 5) -> list[tuple[str, str]]:
+    """(question, reference answer) for four facts of every medicine in formulary_pdf's
+    document of the same PAGES and SEED, worded unlike the text and kwdesk's question shapes."""
+    return _formulary(pages, seed)[1]
+
+
+def _formulary(pages: int, seed: int) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    rng = random.Random(seed)
+    names = [a + b for a in _DRUG_STARTS for b in _DRUG_ENDS]
+    rng.shuffle(names)
+    if pages * 3 > len(names):
+        raise ValueError(f"the formulary has names for {len(names) // 3} pages")
+    entries, heldout = [], []
+    for k in range(pages * 3):
+        name, other = names[k], names[(k + 1) % (pages * 3)] if pages * 3 > 1 else names[-1]
+        condition, prescriber = rng.choice(_CONDITIONS), rng.choice(_PRESCRIBERS)
+        dose, hours, year = rng.choice([5, 10, 20, 25, 40, 50, 75, 150, 250]), rng.choice([4, 6, 8, 12, 24]), rng.randint(1994, 2024)
+        entries.append((name, (
+            f"{name} is prescribed at the clinic for {condition}. The usual adult dose is {dose} mg, taken every "
+            f"{hours} hours with water. It must never be given together with {other}, because the two slow the "
+            f"heart. Dr. {prescriber} added {name} to the formulary in {year}.")))
+        heldout += [
+            (f"What condition do the clinic's doctors give {name} for?", f"{condition.capitalize()}."),
+            (f"How many milligrams of {name} does an adult take at a time?", f"The usual adult dose is {dose} mg."),
+            (f"Which medicine is it unsafe to combine with {name}?", f"{name} must never be given with {other}."),
+            (f"Who put {name} on the clinic's list of medicines?", f"Dr. {prescriber} added it to the formulary."),
+        ]
+    return entries, heldout
+
+
 MANUAL_HEADER = "BRISK HARBOUR PORT AUTHORITY | MARINE OPERATIONS MANUAL | REV. 4 | CONTROLLED COPY"
 MANUAL_PARAGRAPHS = [
     "The harbour master assigns every berth before a vessel enters the outer channel.",

@@ -1,3 +1,4 @@
+import re
 import shutil
 import struct
 import zlib
@@ -223,3 +224,25 @@ def test_running_headers_and_footers_stay_out_of_the_passages(workspace, tmp_pat
         "SELECT c.text FROM chunks c JOIN documents d ON d.id = c.document_id WHERE d.name = 'one-page.pdf'"))
     assert MANUAL_HEADER.split(" | ")[0] in one_page and "BH-MOM Rev. 4 Page 1 of 1" in one_page
     db.close()
+
+
+def test_the_formulary_of_the_learning_benchmark_reads_as_its_questions_expect(workspace, tmp_path):
+    """The second domain of the learning benchmarks (bench_recipe --document formulary): every
+    key fact of its held-out answers is in the imported passages, its page furniture is not."""
+    from docgen import FORMULARY_HEADER, formulary_heldout, formulary_pdf
+
+    from kwdesk.core.text.fact_match import grade_against_reference
+
+    ImportJob(workspace, [formulary_pdf(tmp_path / "formulary.pdf", pages=3)]).run()
+    db = workspace.connect()
+    passages = [row[0] for row in db.execute("SELECT text FROM chunks")]
+    db.close()
+    whole = " ".join(passages)
+    assert FORMULARY_HEADER.split(" | ")[1] not in whole and "page 2 of 3" not in whole
+    heldout = formulary_heldout(3)
+    assert len(heldout) == 36
+    for question, reference in heldout:
+        # The document answers each question in the medicine's own entry.
+        name = re.search(r"\b(?!What|Which|Who|How)([A-Z][a-z]{4,})\b", question).group(1)
+        entry = re.search(rf"{name} is prescribed.*?added {name} to the formulary", whole, re.DOTALL)
+        assert entry and grade_against_reference(entry.group(0), reference, question).correct, question
