@@ -433,3 +433,42 @@ def test_a_run_with_context_distillation_reads_each_pair_with_its_passage(pairs_
         lambda p: seen.append(p.message))
     assert any("(the teacher): 3/3" in m for m in seen)  # the three pairs made from a passage
     assert result.steps == 2 and all(loss == loss and loss > 0 for loss in result.losses)
+
+
+def test_a_run_with_sources_trains_each_pair_as_the_chat_asks_it_with_its_passages(pairs_workspace, tokenizer, base):
+    """--with-sources: each pair also under the prompt the chat builds for its question with
+    sources (the same passages, numbered), its answer citing the passage it was made from; a
+    short run trains that form in turn with the system prompts, and its snapshot shows it."""
+    from kwdesk.core.chat.engine import Answering
+    from kwdesk.core.models.chat_format import DEFAULT_SYSTEM_PROMPT, SOURCES_INTRO
+    from kwdesk.core.store.pairs import pair_passages
+    from kwdesk.core.train.job import training_records
+    from kwdesk.core.train.train_data import encode_record
+
+    chat = Answering()
+    chat.workspace, chat.collection_id = pairs_workspace, None
+    cfg = preset("quick-try", max_steps=2, train_with_sources=True, replay_ratio=0.0)
+    db = pairs_workspace.connect()
+    records = training_records(db, cfg, base).records
+    cited = 0
+    for record in records:
+        system, sources = chat.with_sources(DEFAULT_SYSTEM_PROMPT, record["question"])
+        assert record["with_sources"]["system"] == system and SOURCES_INTRO in system
+        pair_id = int(record["source"].split(":")[1])
+        own = [s["text"] for s in sources].index(pair_passages(db, [pair_id])[pair_id]) + 1
+        assert record["with_sources"]["answer"] == f"{record['answer']} [{own}]"
+        cited += 1
+    assert cited == 3
+    # Encoded: one more form after the system prompts', the passages in its prompt, the cited answer learned.
+    example = encode_record(tokenizer, records[0], cfg.max_seq_len, cfg.system_prompts)
+    sourced = example.variants[-1]
+    assert len(example.variants) == len(cfg.system_prompts)
+    assert SOURCES_INTRO in tokenizer.decode(sourced.input_ids)
+    learned = tokenizer.decode([t for t, label in zip(sourced.input_ids, sourced.labels) if label != IGNORE])
+    assert learned.startswith(records[0]["with_sources"]["answer"])
+    db.close()
+
+    result = TrainJob(pairs_workspace, cfg).run()
+    assert result.steps == 2 and all(loss == loss and loss > 0 for loss in result.losses)
+    snapshot = [json.loads(line) for line in (result.adapter_dir.parent / "dataset.jsonl").read_text().splitlines()]
+    assert all(SOURCES_INTRO in line["with_sources"]["system"] for line in snapshot)

@@ -26,6 +26,8 @@ def add_train_options(p) -> None:
                    help="hold replay answers to the base model's whole distribution with this weight (0: off)")
     p.add_argument("--context-distill", type=float, metavar="W",
                    help="also match the base model that reads each pair's passage, with this weight (0: off)")
+    p.add_argument("--with-sources", action="store_true",
+                   help="also train each pair with the passages the chat retrieves for it, citing its own")
     p.add_argument("--accepted-only", action="store_true", help="train only on accepted or edited pairs")
     p.add_argument("--no-packing", action="store_true")
     p.add_argument("--micro-batch", type=int, metavar="N", help="packed sequences per forward pass (a GPU trains 4x faster at 8 than at 2)")
@@ -60,6 +62,8 @@ def train_config(args, workspace=None):
         overrides["accepted_only"] = True
     if args.no_packing:
         overrides["packing"] = False
+    if args.with_sources:
+        overrides["train_with_sources"] = True
     if args.from_run is not None:
         overrides["init_adapter_run"] = args.from_run
     if args.allow_conflicts:

@@ -18,20 +18,22 @@ from typing import Callable, Iterator
 from kwdesk.core.base.errors import KwdeskError
 from kwdesk.core.chat.claims import answer_segments
 from kwdesk.core.chat.follow_up import refers_back
-from kwdesk.core.models.chat_format import DEFAULT_SYSTEM_PROMPT, chat_messages
+from kwdesk.core.models.chat_format import (
+    DEFAULT_SYSTEM_PROMPT,
+    SOURCES_TOP_K,
+    chat_messages,
+    sources_prompt,
+)
 from kwdesk.core.models.targets import ChatTarget
 from kwdesk.core.store.conversations import (
     add_exchange,
     conversation_history,
     create_conversation,
 )
-from kwdesk.core.store.documents import cite_pages, search_chunks
+from kwdesk.core.store.documents import search_chunks
 from kwdesk.core.store.workspace import Workspace
 
 log = logging.getLogger(__name__)
-
-SOURCES_TOP_K = 3
-MAX_SOURCE_CHARS = 900
 
 
 class ChatError(KwdeskError):
@@ -85,12 +87,7 @@ class Answering:
             sources = search_chunks(db, question, SOURCES_TOP_K, self.collection_id)
         finally:
             db.close()
-        if sources:
-            system += "\n\nPassages from the user's documents (cite them as [1], [2], ...):\n" + "\n".join(
-                f"[{n}] {s['document']}, {cite_pages(s['page_start'], s['page_start'], s.get('page_unit', 'page'))}: "
-                f"{s['text'][:MAX_SOURCE_CHARS]}" for n, s in enumerate(sources, 1)
-            )
-        return system, sources
+        return sources_prompt(system, sources), sources
 
     def complete(self, question: str, *, with_sources: bool = False, max_tokens: int = 128,
                  system_prompt: str | None = DEFAULT_SYSTEM_PROMPT, documents: str | None = None) -> str:

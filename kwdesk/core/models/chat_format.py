@@ -20,3 +20,21 @@ def chat_messages(system: str | None, user: str) -> list[dict]:
     """One user turn under SYSTEM; no system message when it is None or empty (the chat
     template then puts in its own default, as other tools ask)."""
     return [*([{"role": "system", "content": system}] if system else []), {"role": "user", "content": user}]
+
+
+# The passages a question is answered with ("with sources"): how many, and how much of each.
+SOURCES_TOP_K = 3
+MAX_SOURCE_CHARS = 900
+SOURCES_INTRO = "Passages from the user's documents (cite them as [1], [2], ...):"
+
+
+def sources_prompt(system: str, sources: list[dict]) -> str:
+    """SYSTEM with SOURCES (search_chunks' passages) numbered for citing: what the chat asks
+    with, and what a model trained with sources (TrainConfig.train_with_sources) learns to read."""
+    if not sources:
+        return system
+    from kwdesk.core.store.documents import cite_pages
+
+    return f"{system}\n\n{SOURCES_INTRO}\n" + "\n".join(
+        f"[{n}] {s['document']}, {cite_pages(s['page_start'], s['page_start'], s.get('page_unit', 'page'))}: "
+        f"{s['text'][:MAX_SOURCE_CHARS]}" for n, s in enumerate(sources, 1))

@@ -54,6 +54,7 @@ from kwdesk.core.train.presets import PRESETS, TrainConfig
 from kwdesk.core.train.recipe import adapt_recipe
 from kwdesk.core.train.recipe import apply as apply_recipe
 from kwdesk.core.train.train_data import (
+    IGNORE,
     Example,
     dataset_sha256,
     distill_targets,
@@ -146,6 +147,8 @@ def training_records(db, cfg: TrainConfig, base: BaseModel, on_status=None) -> T
         where = " in this collection" if cfg.collection_id is not None else ""
         why = " (the rest contradict each other: choose in Data > Conflicts)" if left_out else " (rejected pairs are left out)"
         raise TrainingError(f"There is nothing to train on{where}: generate or add Q&A pairs first{why}.")
+    if cfg.train_with_sources:
+        add_sources_forms(db, cfg.collection_id, records, items)
     wanted = round(len(records) * cfg.replay_ratio)
     chosen: list[dict] = []
     if wanted:
@@ -167,6 +170,32 @@ def training_records(db, cfg: TrainConfig, base: BaseModel, on_status=None) -> T
     return TrainingRecords(records, chosen, dataset_sha256(items), left_out)
 
 
+def add_sources_forms(db, collection_id: int | None, records: list[dict], items: list[list]) -> None:
+    """Each pair of RECORDS also as the chat asks it with sources: the passages the chat
+    retrieves for its question (search_chunks, as Answering.with_sources) in kwdesk's system
+    prompt, its answer citing the passage it was made from when that one is among them ("[2]"),
+    else the answer from what the model knows. ITEMS (the dataset hash's) get the same forms."""
+    from kwdesk.core.models.chat_format import (
+        DEFAULT_SYSTEM_PROMPT,
+        SOURCES_TOP_K,
+        sources_prompt,
+    )
+    from kwdesk.core.store.documents import search_chunks
+
+    pair_id = {index: int(r["source"].split(":")[1]) for index, r in enumerate(records) if r["source"].startswith("pair:")}
+    own = pair_passages(db, list(pair_id.values()))
+    for index, (record, item) in enumerate(zip(records, items)):
+        if index not in pair_id or not record["question"]:
+            continue
+        sources = search_chunks(db, record["question"], SOURCES_TOP_K, collection_id)
+        if not sources:
+            continue
+        cited = next((n for n, s in enumerate(sources, 1) if s["text"] == own.get(pair_id[index])), None)
+        record["with_sources"] = {"system": sources_prompt(DEFAULT_SYSTEM_PROMPT, sources),
+                                  "answer": f"{record['answer']} [{cited}]" if cited else record["answer"]}
+        item.append(record["with_sources"])
+
+
 def write_dataset_snapshot(run_dir: Path, records: list[dict]) -> Path:
     """The exact data of a run as chat JSONL, in the order trained, each line with its
     source ("pair:ID", "replay:N"): what was trained can always be seen."""
@@ -174,6 +203,8 @@ def write_dataset_snapshot(run_dir: Path, records: list[dict]) -> Path:
     for record in records:
         line = {"text": record["answer"]} if not record["question"] else {
             "messages": [{"role": "user", "content": record["question"]}, {"role": "assistant", "content": record["answer"]}]}
+        if record.get("with_sources"):  # the form with the passages in the prompt, trained in turn
+            line["with_sources"] = record["with_sources"]
         lines.append(json.dumps({**line, "source": record["source"]}, ensure_ascii=False))
     target = Path(run_dir) / "dataset.jsonl"
     partial = target.with_name(target.name + ".part")
@@ -263,8 +294,10 @@ class TrainJob(Job):
             record = records[example.source]
             teacher = distill_targets(model, tokenizer, example, record["question"] or None,
                                       passages[int(example.source.split(":")[1])], EVAL_SYSTEM_PROMPT, device)
+            learned = [t for t, label in zip(example.input_ids, example.labels) if label != IGNORE]
             for form in (example, *example.variants):  # the same answer tokens under every prompt
-                form.teacher = teacher
+                if [t for t, label in zip(form.input_ids, form.labels) if label != IGNORE] == learned:
+                    form.teacher = teacher  # (not the with-sources form, whose answer cites a passage)
             if index % 10 == 0 or index == len(wanted):
                 self.report(0, None, f"Reading each answer with its passage (the teacher): {index}/{len(wanted)}")
 

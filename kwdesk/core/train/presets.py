@@ -52,6 +52,11 @@ class TrainConfig:
     # Weight of the KL divergence to the base model that reads the source passage in its
     # prompt, at the answer tokens of document examples (context distillation); 0: off.
     context_distill: float = 0.0
+    # Each pair also in the chat's with-sources form, in turn with the system prompts: the
+    # passages the chat retrieves for its question in kwdesk's prompt, the answer citing the
+    # passage it came from. Trained closed-book only, the model answered about whichever
+    # passage came first (BENCHMARKS.md, "Trained with sources").
+    train_with_sources: bool = False
     # The share of the trained change that an export merges by default (ExportJob strength).
     export_strength: float = 1.0
     packing: bool = True
@@ -148,6 +153,7 @@ def settings_in_words(cfg: TrainConfig) -> str:
             + f", {cfg.replay_ratio:.0%} replay of the model's own answers"
             + (" held to its word choices" if cfg.replay_kl else "")
             + (f", context distillation {cfg.context_distill:g}" if cfg.context_distill else "")
+            + (", each pair also with its passages in the prompt" if cfg.train_with_sources else "")
             + f"; its model file takes {cfg.export_strength:.0%} of the trained change.")
 
 

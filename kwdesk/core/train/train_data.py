@@ -15,6 +15,9 @@ import random
 from dataclasses import dataclass, field
 
 IGNORE = -100
+# The with-sources form of a pair holds three passages: longer than a packed sequence, so it
+# is cut at this length instead (a sequence of its own).
+SOURCES_MAX_LEN = 2048
 
 
 @dataclass
@@ -70,7 +73,8 @@ def encode_record(tokenizer, record: dict, max_len: int, systems: tuple[str | No
     question is empty. A pair is encoded under each of SYSTEMS (system prompts; None: the
     template's default), the first the example, the others its variants; a record's
     "answers" {system prompt: answer} (replay: the base's own answer under that prompt)
-    replace its answer under those prompts."""
+    replace its answer under those prompts; its "with_sources" {"system", "answer"} is one
+    more variant (the prompt with the passages the chat would retrieve)."""
     if not record["question"]:
         return encode_text(tokenizer, record["answer"], record["source"], max_len)
     by_system = record.get("answers") or {}
@@ -79,6 +83,12 @@ def encode_record(tokenizer, record: dict, max_len: int, systems: tuple[str | No
                       for system in systems or (None,)]
     # A template that ignores system prompts gives the same tokens: one form is enough.
     first.variants = tuple(o for o in others if o.input_ids != first.input_ids)
+    sourced = record.get("with_sources")
+    if sourced:  # the chat's prompt with the passages: one more form, in turn with the others
+        form = encode_pair(tokenizer, record["question"], sourced["answer"], record["source"],
+                           max(max_len, SOURCES_MAX_LEN), sourced["system"])
+        if any(label != IGNORE for label in form.labels):
+            first.variants += (form,)
     return first
 
 
