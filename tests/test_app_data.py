@@ -184,8 +184,9 @@ def test_settings_dialog_saves_what_the_cli_reads(window, qtbot, screenshot):
     from kwdesk.core.app.settings import update_setting
 
     update_setting("teacher_parallel", "3")  # a setting the dialog has no field for: kept by a save
-    dialog.quantization.setCurrentIndex(dialog.quantization.findData("Q8_0"))
-    assert dialog.quantization.currentText() == "Larger file, closest to the trained model"
+    assert dialog.quantization.currentData() == "Q8_0"  # the default: closest for a small model
+    dialog.quantization.setCurrentIndex(dialog.quantization.findData("Q4_K_M"))
+    assert dialog.quantization.currentText() == "Smallest file, slightly less exact"
     dialog.appearance.setCurrentIndex(dialog.appearance.findData("dark"))
     dialog.strategies["paraphrase"].setChecked(False)
     assert dialog.strategies["qa"].text() == "Questions on each passage"  # plain words, the name in the tooltip
@@ -194,7 +195,7 @@ def test_settings_dialog_saves_what_the_cli_reads(window, qtbot, screenshot):
     light_icon = icon_lightness(window.next_button)
     dialog.save()
     saved = load_settings()
-    assert (saved.preset, saved.quantization, saved.appearance) == ("learn-gently", "Q8_0", "dark")
+    assert (saved.preset, saved.quantization, saved.appearance) == ("learn-gently", "Q4_K_M", "dark")
     # Dark at once, and the icons drawn again in the dark palette's light colour.
     from kwdesk.ui.theme import is_dark, marked_background
 

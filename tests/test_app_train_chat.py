@@ -62,8 +62,8 @@ def test_train_cancel_resume_export_and_chat_with_the_result(window, qtbot, db, 
                  "quantiz", "epoch"):
         assert term.lower() not in shown.lower(), f"{term!r} on the Train page: {shown}"
     # The model file as a choice of size and exactness, with this model's sizes.
-    assert page.quant_combo.currentText().startswith("Smallest file, slightly less exact (about ")
-    assert page.quant_combo.currentData() == "Q4_K_M"
+    assert page.quant_combo.currentText().startswith("Larger file, closest to the trained model (about ")
+    assert page.quant_combo.currentData() == "Q8_0"
     page.advanced_button.click()
     assert page.advanced.isVisible() and "rank 16" in page.settings_label.text()
     assert "3 examples from your documents" in page.settings_label.text()

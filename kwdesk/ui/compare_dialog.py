@@ -32,6 +32,7 @@ from kwdesk.core.app.compare import (
     why_recommended,
 )
 from kwdesk.core.base.child_job import ChildProcessJob
+from kwdesk.core.models.gguf import DEFAULT_QUANTIZATION
 from kwdesk.core.train.methods import METHODS
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.report_image import svg_to_image
@@ -44,7 +45,7 @@ class CompareDialog(QDialog):
     compared = Signal(object)  # a Comparison, shown
     chosen = Signal(int)  # the kept model file's id
 
-    def __init__(self, workspace, db, config_factory, base_spec=None, quantization: str = "Q4_K_M",
+    def __init__(self, workspace, db, config_factory, base_spec=None, quantization: str = DEFAULT_QUANTIZATION,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.workspace, self.db = workspace, db

@@ -20,6 +20,7 @@ from kwdesk.core.app.flows import TrainThenExportJob
 from kwdesk.core.base.errors import KwdeskError
 from kwdesk.core.base.jobs import Job, Progress
 from kwdesk.core.evaluation.job import EvaluateJob
+from kwdesk.core.models.gguf import DEFAULT_QUANTIZATION
 from kwdesk.core.store.models import delete_model, get_model, made_files_of_run
 from kwdesk.core.store.runs import create_run, get_run, newest_run, set_run_status
 from kwdesk.core.store.workspace import Workspace
@@ -137,7 +138,7 @@ class CompareJob(Job):
     """Train, export and evaluate each of METHODS on the same pairs with CONFIG."""
 
     def __init__(self, workspace: Workspace, methods: list[str], config: TrainConfig, *, base: str | None = None,
-                 quantization: str = "Q4_K_M", probe_limit: int | None = None, teacher=None) -> None:
+                 quantization: str = DEFAULT_QUANTIZATION, probe_limit: int | None = None, teacher=None) -> None:
         super().__init__()
         names = list(dict.fromkeys(methods))
         for name in names:

@@ -10,6 +10,7 @@ from kwdesk.core.data.generate import GenerateJob, GenerateOptions, GenerateResu
 from kwdesk.core.evaluation.job import EvaluateJob
 from kwdesk.core.evaluation.results import EvalResult, EvaluationError
 from kwdesk.core.export.job import ExportJob, ExportResult
+from kwdesk.core.models.gguf import DEFAULT_QUANTIZATION
 from kwdesk.core.store.pairs import review_counts
 from kwdesk.core.store.personal import personal_model
 from kwdesk.core.store.workspace import Workspace
@@ -28,7 +29,7 @@ class TrainThenExportJob(Job):
     the Train page's "make the model file when training ends"). Cancelling stops whichever
     part runs; a finished training is kept when the export fails."""
 
-    def __init__(self, train: TrainJob, quantization: str = "Q4_K_M", strength: float | None = None) -> None:
+    def __init__(self, train: TrainJob, quantization: str = DEFAULT_QUANTIZATION, strength: float | None = None) -> None:
         super().__init__()
         self.train = train
         self.quantization = quantization
@@ -84,7 +85,7 @@ class TeachJob(Job):
     written stay for review, a trained run can be exported or resumed from the Train step."""
 
     def __init__(self, workspace: Workspace, teacher=None, options: GenerateOptions | None = None,
-                 config: TrainConfig | None = None, base: str | None = None, quantization: str = "Q4_K_M",
+                 config: TrainConfig | None = None, base: str | None = None, quantization: str = DEFAULT_QUANTIZATION,
                  generate: bool = True, evaluate: bool = True) -> None:
         super().__init__()
         self.workspace = workspace

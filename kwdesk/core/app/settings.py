@@ -13,8 +13,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 from kwdesk.core.base.paths import APP_NAME
-
-QUANTIZATIONS = ("Q4_K_M", "Q5_K_M", "Q8_0", "F16")
+from kwdesk.core.models.gguf import DEFAULT_QUANTIZATION, QUANTIZATIONS
 
 
 @dataclass
@@ -25,7 +24,7 @@ class Settings:
     teacher_parallel: int = 8  # requests sent at once to a teacher URL (a server's parallel slots)
     base_model: str = ""  # a GGUF file, an HF folder or a hub id; empty: the bundled model
     preset: str = "learn-documents"
-    quantization: str = "Q4_K_M"
+    quantization: str = DEFAULT_QUANTIZATION
     per_chunk: int = 4
     strategies: str = "qa,entities,rephrase,paraphrase"
     export_after_training: bool = True

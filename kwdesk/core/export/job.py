@@ -34,7 +34,13 @@ from kwdesk.core.export.verify import (
     reference_paths,
     verify_gguf,
 )
-from kwdesk.core.models.gguf import QUANTIZATIONS, convert_to_gguf, quantize, safe_name
+from kwdesk.core.models.gguf import (
+    DEFAULT_QUANTIZATION,
+    QUANTIZATIONS,
+    convert_to_gguf,
+    quantize,
+    safe_name,
+)
 from kwdesk.core.models.ml import import_ml
 from kwdesk.core.models.model_files import check_safetensors_folder, gguf_chat_template
 from kwdesk.core.store.models import register_model
@@ -106,7 +112,7 @@ def merge_adapter(base_folder: Path, adapter_dir: Path, out_dir: Path, strength:
 
 
 class ExportJob(Job):
-    def __init__(self, workspace: Workspace, run_id: int | None = None, quantization: str = "Q4_K_M",
+    def __init__(self, workspace: Workspace, run_id: int | None = None, quantization: str = DEFAULT_QUANTIZATION,
                  strength: float | None = None) -> None:
         """STRENGTH: the share of the trained change to merge; None takes the run's preset's."""
         super().__init__()

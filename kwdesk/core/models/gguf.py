@@ -20,6 +20,12 @@ from kwdesk.core.base.files import file_sha256
 
 # What a model file can be written as; F16 is the converter's own output.
 QUANTIZATIONS = ("Q4_K_M", "Q5_K_M", "Q8_0", "F16")
+# The file a model is made into unless the expert chooses another. Measured on the bundled
+# 135M model (BENCHMARKS.md, "Q8_0 against Q4_K_M"): as Q4_K_M its base answers 8 of 12
+# held-out questions with sources, as Q8_0 11 (12 in fp32); the personal file learned as much
+# or more as Q8_0 and kept as much. A small model loses most to 4 bits, and its Q8_0 file is
+# small anyway (145 MB against 105 MB); for a large base the Train page shows each size.
+DEFAULT_QUANTIZATION = "Q8_0"
 # Each as the expert weighs it: the size of the file against how exactly it answers as the
 # trained model does (the export's verification measures the latter for each file).
 QUANTIZATION_WORDS = {
