@@ -56,6 +56,7 @@ from kwdesk.core.train.recipe import apply as apply_recipe
 from kwdesk.core.train.train_data import (
     IGNORE,
     Example,
+    compute_precision,
     dataset_sha256,
     distill_targets,
     encode_record,
@@ -698,8 +699,11 @@ class TrainPlan:
 
 
 # Measured on the 2-core development machine with the bundled 135M model: about 115
-# trained tokens a second on the CPU (BENCHMARKS.md). Scaled by model size and cores.
+# trained tokens a second on the CPU in float32 (BENCHMARKS.md). Scaled by model size and
+# cores, and by the speed-up of bf16 products where the CPU has them (2.1x measured by
+# bench/bench_cpu_bf16.py on the same machine; train_data.compute_precision).
 _CPU_TOKENS_PER_S_135M_2_CORES = 115.0
+_CPU_BF16_SPEEDUP = 2.0
 
 
 def plan_training(job: TrainJob, db, on_status=None) -> TrainPlan:
@@ -799,6 +803,8 @@ def estimate_run(base: BaseModel, cfg: TrainConfig, examples: list, n_replay: in
     params = safetensors_parameters(base.folder) or 12 * layers * hidden * hidden + vocab * hidden
     cores = usable_cores()
     speed = _CPU_TOKENS_PER_S_135M_2_CORES * (135e6 / params) * (cores / 2)
+    if _cpu_bf16():
+        speed *= _CPU_BF16_SPEEDUP
     trained_tokens = tokens * (steps / steps_per_epoch)
     if cfg.replay_kl and n_replay:
         # The KL term's forward pass through the base: about a third of a training step more.
@@ -814,6 +820,13 @@ def estimate_run(base: BaseModel, cfg: TrainConfig, examples: list, n_replay: in
     per_token = layers * hidden * (68 + 10 * heads * cfg.max_seq_len / hidden) + vocab * 16
     memory = params * 4 + sequence_tokens * per_token + 600e6  # weights, activations, runtime
     return trained_tokens / speed, memory / 1e6
+
+
+def _cpu_bf16() -> bool:
+    """Whether a training run here would multiply in bf16 on the CPU (no GPU, a CPU with bf16)."""
+    import torch
+
+    return not torch.cuda.is_available() and compute_precision(torch, "cpu") == "bf16"
 
 
 class PlanJob(Job):

@@ -14,14 +14,21 @@ import math
 from dataclasses import dataclass, replace
 
 # Passes over the documents' examples: PASSES_AT_100 for 100 examples, more for fewer (by
-# the square root), never fewer than MIN_PASSES nor more than MAX_PASSES.
+# the square root), never fewer than MIN_PASSES nor more than MAX_PASSES. A fact sticks
+# after the model has seen it often enough, whatever else there is: nine passes taught a
+# one-page document 10-11 of 12 held-out facts, where three passes over the 20-page
+# handbook's 752 examples taught 14% (BENCHMARKS.md, sessions 12, 13 and 20). So large data
+# no longer gets fewer passes for its size; only the time a run may take cuts them.
 PASSES_AT_100 = 6.0
-MIN_PASSES = 3.0
+MIN_PASSES = 9.0
 MAX_PASSES = 24.0
+# The time budget cuts passes down to this, never below (a 200-page manual on 2 cores).
+BUDGET_MIN_PASSES = 3.0
 # At most this many sequences an optimizer step while an epoch has few (small data learns
 # from the number of updates); a preset's own micro batch above that.
 SMALL_DATA_SEQUENCES = 24
-# A run planned longer than this on this machine is given fewer passes (down to MIN_PASSES).
+# A run planned longer than this on this machine is given fewer passes (down to
+# BUDGET_MIN_PASSES).
 TIME_BUDGET_S = 45 * 60
 
 
@@ -36,16 +43,16 @@ class Adapted:
 
 
 def fewest_passes(scale: float = 1.0) -> float:
-    """The fewest passes a run gets: MIN_PASSES, SCALE of them for a preset that trades facts
-    for time (quick-try), never less than one."""
-    return max(1.0, float(round(MIN_PASSES * scale)))
+    """The fewest passes a run gets when the time budget cuts it: BUDGET_MIN_PASSES, SCALE of
+    them for a preset that trades facts for time (quick-try), never less than one."""
+    return max(1.0, float(round(BUDGET_MIN_PASSES * scale)))
 
 
 def passes_for(examples: int, scale: float = 1.0) -> float:
     """The passes that EXAMPLES examples from the documents get; SCALE of them for a preset
-    that trades facts for time (quick-try), never fewer than fewest_passes(SCALE)."""
+    that trades facts for time (quick-try), never fewer than one."""
     if examples <= 0:
-        return fewest_passes(scale)
+        return float(max(1, round(MIN_PASSES * scale)))
     passes = PASSES_AT_100 * math.sqrt(100 / examples)
     return float(max(1, round(min(MAX_PASSES, max(MIN_PASSES, passes)) * scale)))
 
