@@ -148,3 +148,55 @@ def test_plural_nouns_and_adjectives_do_not_end_a_subject():
 def test_a_rule_to_be_done_by_someone_is_not_asked_as_a_past_act():
     # "must be ordered by the Master" says who is to order it, not who ordered it.
     assert list(asked("Pilotage must be ordered by the Master.")) == ["By whom must pilotage be ordered?"]
+
+
+# A clinic formulary's entry, as pymupdf gives a one-page document: its running header kept
+# (one page cannot show that it repeats), each medicine's name a heading line above its text.
+FORMULARY_PASSAGE = (
+    "MERIDALE DISTRICT CLINIC | STAFF FORMULARY | EDITION 7 | NOT FOR PATIENT USE\n\n"
+    "Pindaprine\n\n"
+    "Pindaprine is prescribed at the clinic for sinusitis. The usual adult dose is 50 mg, taken every 6 hours with "
+    "water. It must never be given together with Moxaodine, because the two slow the heart. Dr. Marisol Duarte added "
+    "Pindaprine to the formulary in 2004.\n\n"
+    "Moxaodine\n\n"
+    "Moxaodine is prescribed at the clinic for migraine. The usual adult dose is 250 mg, taken every 4 hours with water."
+)
+
+
+def test_a_formulary_entry_anchors_to_its_medicine_not_to_the_running_header():
+    """ "It" is the medicine of the heading above, not the header line's clinic; a dose
+    without a name is the dose of that medicine; a one-word name that opens a sentence is a
+    name where the passage uses it as one."""
+    from kwdesk.core.text.anchors import anchors_for_text, names_used_inside, subject_of
+
+    texts = [a.text for a in anchors_for_text(FORMULARY_PASSAGE)]
+    assert "Pindaprine must never be given together with Moxaodine, because the two slow the heart." in texts
+    assert "The usual adult dose of Pindaprine is 50 mg, taken every 6 hours with water." in texts
+    assert "The usual adult dose of Moxaodine is 250 mg, taken every 4 hours with water." in texts
+    assert not any("MERIDALE" in text for text in texts)
+    known = names_used_inside(FORMULARY_PASSAGE)
+    assert subject_of("Pindaprine is prescribed at the clinic for sinusitis.", known) == "Pindaprine"
+    # Without the passage's word for it, a capitalised first word is an ordinary word.
+    assert subject_of("Valve assembly needs grease.", known) is None
+
+
+@pytest.mark.parametrize(
+    "sentence, question, target",
+    [
+        ("Pindaprine is prescribed at the clinic for sinusitis.", "What is Pindaprine prescribed at the clinic for?",
+         "sinusitis"),
+        ("Pindaprine is prescribed at the clinic for sinusitis.", "For what is Pindaprine prescribed?", "sinusitis"),
+        ("The usual adult dose of Pindaprine is 50 mg, taken every 6 hours with water.",
+         "What is the usual adult dose of Pindaprine?", "50 mg"),
+        ("The usual adult dose of Pindaprine is 50 mg, taken every 6 hours with water.",
+         "How often is the usual adult dose of Pindaprine taken?", "every 6 hours"),
+        ("Pindaprine must never be given together with Moxaodine, because the two slow the heart.",
+         "What must Pindaprine never be given together with?", "Moxaodine"),
+    ],
+)
+def test_what_a_medicine_is_for_its_dose_and_what_not_to_combine_it_with_are_asked(sentence, question, target):
+    from kwdesk.core.text.anchors import names_used_inside
+
+    questions = {fq.question: fq.target for fq in fact_questions(sentence, None, names_used_inside(FORMULARY_PASSAGE))}
+    assert questions.get(question) == target, questions
+    assert question_problem(question, sentence, sentence) is None

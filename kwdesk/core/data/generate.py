@@ -68,6 +68,7 @@ from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.text.anchors import (
     Anchor,
     anchors_for_text,
+    names_used_inside,
     only_places_a_thing,
     own_heading,
     subject_of,
@@ -439,8 +440,9 @@ class GenerateJob(Job):
         fact_questions), checked like the teacher's; how many each sentence got. HEADING:
         the passage's own, which names what its numbered steps belong to."""
         asked: Counter = Counter()
+        known = names_used_inside(chunk["text"])
         for anchor in anchors:
-            for fq in fact_questions(anchor.text, heading):
+            for fq in fact_questions(anchor.text, heading, known):
                 outcome.attempts += 1
                 outcome.rule_attempts += 1
                 problem = (question_problem(fq.question, chunk["text"], anchor.text)
@@ -537,7 +539,7 @@ class GenerateJob(Job):
             # A sentence relates what it is about to what it names: "The Veltra River rises
             # in the Quellan Hills and flows into Lake Orvane" relates the river to the hills
             # and to the lake, not the hills to the lake.
-            about = subject_of(anchor.text) or ""
+            about = subject_of(anchor.text, names_used_inside(chunk["text"])) or ""
             for i, a in enumerate(names):
                 for b in names[i + 1 :]:
                     if relations >= self.options.relations_per_document or frozenset((a, b)) in seen:

@@ -43,11 +43,22 @@ _CONNECTORS = {"of", "de", "du", "von", "van", "der", "la", "le", "and", "&"}
 _NOT_NAMES_BARE = {w.rstrip(".") for w in _NOT_NAMES}
 
 
-def entities_in(text: str) -> list[str]:
+# A capitalised word inside a sentence, after a lower-case word: "added Pindaprine to".
+_NAME_INSIDE = re.compile(r"(?<=[a-z,;]\s)([A-Z][a-z][\w'’\-]+)\b")
+
+
+def names_used_inside(text: str) -> frozenset[str]:
+    """Single words that TEXT capitalises inside a sentence ("added Pindaprine to the
+    formulary"): names, also where a sentence opens with one ("Pindaprine is prescribed
+    ..."), which entities_in alone cannot tell from an ordinary word ("Valve assembly ...")."""
+    return frozenset(w for w in _NAME_INSIDE.findall(text) if w not in _NOT_NAMES_BARE)
+
+
+def entities_in(text: str, known: frozenset[str] = frozenset()) -> list[str]:
     """Names and codes in TEXT, in order of first appearance, without repeats.
 
     A single capitalised word that opens a sentence ("Valve assembly ...") is taken for an
-    ordinary word, not a name.
+    ordinary word, not a name, unless it is one of KNOWN (names_used_inside of the passage).
     """
     found: list[str] = []
     for match in _ENTITY.finditer(text):
@@ -58,7 +69,7 @@ def entities_in(text: str) -> list[str]:
             opens_sentence = False
         while words and words[-1] in _CONNECTORS:
             words = words[:-1]
-        if opens_sentence and len(words) == 1 and not any(ch.isdigit() for ch in words[0]):
+        if opens_sentence and len(words) == 1 and not any(ch.isdigit() for ch in words[0]) and words[0] not in known:
             continue
         name = re.sub(r"['’]s$", "", " ".join(words).rstrip(".,;:"))
         if len(words) == 1 and name.lower() in ABBREVIATIONS:
@@ -99,9 +110,10 @@ def _subject_tail(rest: str) -> str:
     return ""
 
 
-def subject_of(sentence: str) -> str | None:
+def subject_of(sentence: str, known: frozenset[str] = frozenset()) -> str | None:
     """The noun phrase a sentence is about: its opening words up to its first name, and the
-    words after the name that still belong to it.
+    words after the name that still belong to it. KNOWN: names the passage uses inside its
+    sentences (names_used_inside), so that a one-word name can open a sentence.
 
     "The town of Brisk Harbour exports slate." -> "The town of Brisk Harbour"
     "The Orvane water tower No. 1 was built in 1989." -> "The Orvane water tower No. 1"
@@ -111,7 +123,7 @@ def subject_of(sentence: str) -> str | None:
         sentence = "The " + sentence[demonstrative.end():]
     elif _PRONOUN_START.match(sentence):
         return None
-    names = entities_in(sentence)
+    names = entities_in(sentence, known)
     if not names:
         return None
     position = sentence.find(names[0])
@@ -205,27 +217,73 @@ def _usable(sentence: str) -> bool:
     return letters >= 0.6 * len(sentence.replace(" ", "")) and sentence[-1:] in ".!)\"”"
 
 
+# A subject that is a property of something, not a thing of its own: "The usual adult dose
+# is 50 mg" says whose dose only through the paragraph it stands in.
+_ATTRIBUTE_NOUNS = (
+    "dose|dosage|depth|height|length|width|capacity|price|cost|fee|rate|speed|limit|temperature|pressure|weight|"
+    "age|population|area|volume|duration|interval|frequency|size|diameter|output|yield|range|voltage|level|span|"
+    "term|deadline|penalty|budget|maximum|minimum|charge|tariff|strength|concentration|life|lifetime"
+)
+_ATTRIBUTE_SUBJECT = re.compile(
+    rf"^(?P<subject>The\s+(?:[a-z\-]+\s+){{0,3}}(?:{_ATTRIBUTE_NOUNS}))\s+(?=(?:is|was|are|were|must|should|may|can)\b)"
+)
+_SENTENCE_END = re.compile(r"[.!?:;)\"”]\s*$")
+_HEADING_WORDS = 8
+
+
+def qualify_attribute(sentence: str, thing: str | None) -> str:
+    """SENTENCE with a property subject made the property of THING, the paragraph's named
+    topic: "The usual adult dose is 50 mg" under Pindaprine -> "The usual adult dose of
+    Pindaprine is 50 mg". Without it the answer would fit every medicine on the page, and
+    the question ("What is the usual adult dose?") would be asked of none."""
+    match = _ATTRIBUTE_SUBJECT.match(sentence)
+    if not match or not thing or thing.lower() in sentence.lower():
+        return sentence
+    return f"{match.group('subject')} of {thing}{sentence[match.end('subject'):]}"
+
+
+def _heading_line(paragraph: str) -> bool:
+    """A line that is a heading, not a sentence: a few words and no end punctuation
+    ("Pindaprine", "2.1 Valve KX-9"). A running header of a one-page document ("MERIDALE
+    DISTRICT CLINIC | STAFF FORMULARY | ...") is longer, or split by bars."""
+    words = paragraph.split()
+    return 0 < len(words) <= _HEADING_WORDS and "|" not in paragraph and not _SENTENCE_END.search(paragraph)
+
+
 def anchors_for_text(text: str, context_subject: str | None = None) -> list[Anchor]:
     """The sentences of a chunk that can stand alone as answers, in order.
 
-    CONTEXT_SUBJECT (the chunk's heading) stands in for "it" in a first sentence.
+    CONTEXT_SUBJECT (the chunk's heading) stands in for "it" in a first sentence; a heading
+    line inside the chunk does so for the sentences below it. A line that is neither a
+    heading nor ends like a sentence (a running header, a caption) names no subject: "It"
+    after it still means the thing before.
     """
     anchors: list[Anchor] = []
     thing, person = heading_subject(context_subject), None
+    known = names_used_inside(text)
     for paragraph in text.split("\n"):
         paragraph = paragraph.lstrip("- ").strip()
         if table_row_cells(paragraph):
             continue  # a table's row: its facts are asked cell by cell (table_facts)
+        if _heading_line(paragraph):
+            named = heading_subject(paragraph)
+            if named and entities_in(named, known | frozenset(named.split())):
+                thing, person = named, None
+            continue
+        if not _SENTENCE_END.search(paragraph):
+            continue
         for sentence in split_sentences(paragraph):
             standalone = restore_subject(sentence, thing, person)
-            subject = subject_of(sentence)
+            if standalone is not None and thing and not looks_like_person(thing):
+                standalone = qualify_attribute(standalone, thing)
+            subject = subject_of(sentence, known)
             if subject and looks_like_person(subject, sentence):
                 person = subject
             elif subject:
                 thing = subject
             if standalone is None or not _usable(standalone):
                 continue
-            anchors.append(Anchor(standalone, sentence, sentence_kind(standalone), entities_in(standalone)))
+            anchors.append(Anchor(standalone, sentence, sentence_kind(standalone), entities_in(standalone, known)))
     return anchors
 
 

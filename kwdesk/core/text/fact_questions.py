@@ -89,11 +89,13 @@ def base_form(verb: str) -> str:
     return verb[:-1] if verb.endswith("s") and not verb.endswith("ss") else verb
 
 
-def _lower_first(subject: str, sentence: str) -> str:
+def _lower_first(subject: str, sentence: str, known: frozenset[str] = frozenset()) -> str:
     """The subject as it stands inside a question: "The Larkspur Dam" -> "the Larkspur Dam",
     "Valve assembly KX-9" -> "valve assembly KX-9"; a name that opens it keeps its capital
-    ("Lake Orvane", "Dr. Ilse Tamberg")."""
+    ("Lake Orvane", "Dr. Ilse Tamberg", and a one-word name among KNOWN: "Pindaprine")."""
     first = subject.split()[0]
+    if first in known:
+        return subject
     names = entities_in(sentence)
     if any(name.split()[0] == first and len(name.split()) > 1 and subject.startswith(name) for name in names):
         return subject
@@ -193,10 +195,11 @@ def without_lead_in(sentence: str) -> str:
     return rest[0].upper() + rest[1:]
 
 
-def fact_questions(sentence: str, heading: str | None = None) -> list[FactQuestion]:
+def fact_questions(sentence: str, heading: str | None = None, known: frozenset[str] = frozenset()) -> list[FactQuestion]:
     """The questions SENTENCE answers, built by rule, one or two wordings for each fact it
     holds; empty for a sentence of no known shape. HEADING (its section's, without number)
-    names what a numbered step of a procedure belongs to."""
+    names what a numbered step of a procedure belongs to. KNOWN: one-word names its passage
+    uses (anchors.names_used_inside), which keep their capital in a question."""
     step = _step(sentence, heading)
     if step:
         return step
@@ -210,7 +213,7 @@ def fact_questions(sentence: str, heading: str | None = None) -> list[FactQuesti
     subject, predicate = split
     # A bracketed remark in the subject ("the Manual (Rev. 4)") is no part of its name: asked
     # with it, the question would give a number of its answer away.
-    subj = re.sub(r"\s*\([^)]*\)", "", _lower_first(subject, sentence))
+    subj = re.sub(r"\s*\([^)]*\)", "", _lower_first(subject, sentence, known))
     found: list[FactQuestion] = []
     for part in _predicates(predicate):
         found += _questions_of(subj, part)
@@ -260,6 +263,9 @@ def _measure_first(sentence: str) -> list[FactQuestion]:
 
 def _questions_of(subj: str, part: str) -> list[FactQuestion]:
     out: list[FactQuestion] = []
+    never = _NEVER_WITH.match(part)
+    if never:
+        return _never_with(subj, never)
     aux = _AUXILIARY.match(part)
     if aux:
         rest = part[aux.end():]
@@ -301,6 +307,24 @@ def _questions_of(subj: str, part: str) -> list[FactQuestion]:
     return out
 
 
+# "must never be given together with Moxaodine": a rule that names what must not meet it.
+_NEVER_WITH = re.compile(
+    rf"^(?P<aux>must|should|may|can)\s+(?P<neg>never|not)\s+be\s+(?P<part>{_PARTICIPLE})\s+"
+    r"(?P<with>(?:together\s+)?with|alongside)\s+(?P<what>[A-Z][\w'’\-]*(?:\s+(?:of\s+)?[A-Z][\w'’\-]*)*)"
+)
+
+
+def _never_with(subj: str, match: re.Match) -> list[FactQuestion]:
+    """ "X must never be given together with Y" -> "What must X never be given together
+    with?" and, as "together" goes both ways, "What must never be given together with X?"."""
+    aux, neg, part, what = match.group("aux"), match.group("neg"), match.group("part"), match.group("what")
+    with_ = match.group("with")
+    out = [FactQuestion(f"What {aux} {subj} {neg} be {part} {with_}?", "which", what)]
+    if with_ != "with":
+        out.append(FactQuestion(f"What {aux} {neg} be {part} {with_} {subj}?", "which", what))
+    return out
+
+
 def _passive(subj: str, aux: str, participle: str, tail: str, modal: bool) -> list[FactQuestion]:
     out: list[FactQuestion] = []
     be = aux if not modal else f"{aux} {subj} be"
@@ -323,6 +347,12 @@ def _passive(subj: str, aux: str, participle: str, tail: str, modal: bool) -> li
                                 "how-long", ahead.group("span")))
         out.append(FactQuestion(f"How many {ahead.group('span').split()[-1]} {ahead.group('rel')} {_trim(ahead.group('event'))} "
                                 f"{asked} {participle}?", "how-long", ahead.group("span")))
+    purpose = re.match(r"^(?P<mid>\s+(?:at|in|by|to)\s+(?:the\s+)?[a-z]+(?:\s+[a-z]+)?)?\s+for\s+"
+                       r"(?P<what>(?!the\b|a\b|an\b|\d)[a-z][a-z\s\-]*?)\s*$", tail)
+    if purpose and not modal and not when:
+        mid = purpose.group("mid") or ""
+        out.append(FactQuestion(f"What {asked} {participle}{mid} for?", "which", _trim(purpose.group("what"))))
+        out.append(FactQuestion(f"For what {asked} {participle}?", "which", _trim(purpose.group("what"))))
     by = re.search(r"\b(?:by|to a design by|under the direction of)\s+(?P<who>(?:the\s+)?[A-Z][\w.'’-]*(?:\s+(?:of\s+)?[A-Z][\w.'’-]*)*)", tail)
     if by:
         past = _IRREGULAR_PAST.get(participle, participle)
@@ -344,12 +374,18 @@ def _copula(subj: str, verb: str, rest: str) -> list[FactQuestion]:
         out.append(FactQuestion(f"How {adj} {verb} {subj}?", f"how-{adj}", dimension.group("value")))
         return out
     value = re.match(rf"^(?:approx\.\s+|about\s+|some\s+|nearly\s+|around\s+|over\s+)?(?P<value>{_NUM}\s*(?:[a-zA-Z%°][\w/%°³²]*)?)(?=[\s,;.]|$)", rest)
-    of = re.match(r"^the\s+(?P<noun>[a-z]+(?:\s+[a-z]+)?)\s+of\s+(?P<thing>.+)$", subj)
+    of = re.match(r"^the\s+(?P<noun>[a-z]+(?:\s+[a-z\-]+){0,2})\s+of\s+(?P<thing>.+)$", subj)
     if value and of:
         target = _trim(value.group("value"))
         if target.split()[-1].lower() in STOPWORDS:  # "12,400 in 2011": no unit
             target = " ".join(target.split()[:-1])
         out.append(FactQuestion(f"What {verb} {subj}?", "which", target))
+        # "The usual adult dose of X is 50 mg, taken every 6 hours": how often, too.
+        taken = re.search(rf",\s+(?P<how>taken|given|used|applied|repeated|measured|checked)\s+every\s+"
+                          rf"(?P<n>(?:{_NUM}\s+)?{_TIME_UNITS})\b", rest)
+        if taken:
+            out.append(FactQuestion(f"How often {verb} {subj} {taken.group('how')}?", "how-often",
+                                    f"every {taken.group('n')}"))
         if of.group("noun") in _NOUN_OF_DIMENSION:
             out.append(FactQuestion(f"How {_NOUN_OF_DIMENSION[of.group('noun')]} {verb} {of.group('thing')}?",
                                     "how-" + _NOUN_OF_DIMENSION[of.group("noun")], target))
