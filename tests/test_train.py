@@ -476,3 +476,76 @@ def test_a_run_with_sources_trains_each_pair_as_the_chat_asks_it_with_its_passag
     assert result.steps == 2 and all(loss == loss and loss > 0 for loss in result.losses)
     snapshot = [json.loads(line) for line in (result.adapter_dir.parent / "dataset.jsonl").read_text().splitlines()]
     assert all(SOURCES_INTRO in line["with_sources"]["system"] for line in snapshot)
+
+
+# Eight invented facts, each asked once and reworded four times (as `generate` writes qa and
+# paraphrase pairs): 32 rewordings, of which early stop holds back one in four.
+REWORDED_FACTS = [
+    ("How high is the Larkspur Dam?", "The Larkspur Dam is 212 metres high."),
+    ("Who designed the Larkspur Dam?", "Engineer Maren Oskarsdottir designed the Larkspur Dam."),
+    ("Where does the Veltra River rise?", "The Veltra River rises in the Quellan Hills."),
+    ("When was the Orvane pump station built?", "The Orvane pump station was built in 1931."),
+    ("How deep is Lake Orvane?", "Lake Orvane is 84 metres deep."),
+    ("Who founded the Orvane Institute of Hydrology?", "Dr. Ilse Tamberg founded the Orvane Institute of Hydrology."),
+    ("How often must valve KX-9 be inspected?", "Valve KX-9 must be inspected every 450 operating hours."),
+    ("What does the town of Brisk Harbour export?", "The town of Brisk Harbour exports slate."),
+]
+OPENERS = ["Tell me: ", "Please say, ", "I would like to know: ", "Quick question: "]
+
+
+def test_early_stop_holds_back_rewordings_checks_each_pass_and_keeps_the_best(facts_workspace):
+    """--early-stop: one rewording in four is held out of the run, asked closed-book after
+    each pass from the second, graded like the evaluation with the general questions beside
+    them; the run keeps the best check's adapter and says so in its config."""
+    db = facts_workspace.connect()
+    with write_transaction(db):
+        for question, answer in REWORDED_FACTS:
+            parent = db["pairs"].insert({"question": question, "answer": answer, "strategy": "qa"}).last_pk
+            for opener in OPENERS:
+                db["pairs"].insert({"question": opener + question[0].lower() + question[1:], "answer": answer,
+                                    "strategy": "paraphrase", "parent_pair_id": parent})
+    db.close()
+    seen = []
+    cfg = preset("learn-documents", early_stop=True, epochs=3, adapt=False, micro_batch=1, replay_ratio=0.0,
+                 train_with_sources=False, checkpoint_every=10_000)
+    result = TrainJob(facts_workspace, cfg).run(lambda p: seen.append(p.message))
+    config = json.loads((result.adapter_dir.parent / "config.json").read_text())
+    checks = config["held_out_checks"]
+    assert len(checks) == 8  # 32 rewordings / 4
+    trained = {json.loads(line)["source"] for line in (result.adapter_dir.parent / "dataset.jsonl").read_text().splitlines()}
+    assert not trained & {f"pair:{c}" for c in checks}  # never trained in this run
+    assert result.examples == 8 * 5 - 8
+    summary = config["early_stop"]
+    passes = [c["pass_no"] for c in summary["history"]]
+    assert passes == [2, 3]  # after pass 2, and at the run's end
+    assert all(c["total"] == 8 and 0 <= c["right"] <= 8 for c in summary["history"])
+    assert any("held-out check after pass 2:" in m for m in seen)
+    best = max(summary["history"], key=lambda c: (c["right"], c["kept"] or 0))
+    assert summary["best_pass"] == best["pass_no"]
+    # Facts with their rewordings trained three passes: most held-back wordings are answered.
+    assert best["right"] >= 4, summary
+
+
+def test_early_stop_stops_after_checks_without_progress_and_restores_the_best():
+    from kwdesk.core.train.early_stop import PATIENCE, Check, EarlyStop
+
+    class Tiny:  # the trainable weights of a model, as named_parameters gives them
+        def __init__(self):
+            import torch
+
+            self.w = torch.nn.Parameter(torch.zeros(2))
+
+        def named_parameters(self):
+            return [("w", self.w)]
+
+    model = Tiny()
+    stop = EarlyStop([{"pair_id": 1, "question": "q", "answer": "a"}], tokenizer=None, device="cpu")
+    for pass_no, right in [(2, 3), (3, 5), (4, 5), (5, 4)]:
+        model.w.data.fill_(pass_no)
+        check = Check(pass_no, pass_no * 10, right, 8, 1.0, 0.1)
+        stop.history.append(check)
+        if stop.best is None or check.score > stop.best.score:
+            stop.best, stop._best_weights = check, {"w": model.w.detach().clone()}
+        assert stop.should_stop() == (pass_no == 3 + PATIENCE)
+    assert stop.best.pass_no == 3  # 5 right first at pass 3; pass 4's equal score is not better
+    assert stop.restore_best(model) and float(model.w.detach()[0]) == 3

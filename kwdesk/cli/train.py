@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -28,6 +29,9 @@ def add_train_options(p) -> None:
                    help="also match the base model that reads each pair's passage, with this weight (0: off)")
     p.add_argument("--with-sources", action="store_true",
                    help="also train each pair with the passages the chat retrieves for it, citing its own")
+    p.add_argument("--early-stop", action=argparse.BooleanOptionalAction, default=None,
+                   help="hold back some rewordings of trained questions, ask them after each pass, keep the best pass "
+                        "and stop when they stop improving")
     p.add_argument("--accepted-only", action="store_true", help="train only on accepted or edited pairs")
     p.add_argument("--no-packing", action="store_true")
     p.add_argument("--micro-batch", type=int, metavar="N", help="packed sequences per forward pass (a GPU trains 4x faster at 8 than at 2)")
@@ -64,6 +68,8 @@ def train_config(args, workspace=None):
         overrides["packing"] = False
     if args.with_sources:
         overrides["train_with_sources"] = True
+    if getattr(args, "early_stop", None) is not None:
+        overrides["early_stop"] = args.early_stop
     if args.from_run is not None:
         overrides["init_adapter_run"] = args.from_run
     if args.allow_conflicts:

@@ -23,7 +23,7 @@ from pathlib import Path
 from kwdesk.core.base.jobs import Job, Progress, format_duration
 from kwdesk.core.base.system import usable_cores
 from kwdesk.core.chat.engine import ChatEngine, documents_prompt
-from kwdesk.core.evaluation.probes import probe_questions
+from kwdesk.core.models.probes import probe_questions
 from kwdesk.core.evaluation.results import (
     CONFIGS,
     FULL_CONTEXT,

@@ -79,7 +79,8 @@ def export_bundle(workspace: Workspace, db, target: Path, config: TrainConfig, b
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise BundleError(f"{target} exists and is not empty; name a new folder.")
     base = resolve_base(base_spec, on_status)
-    records, _, data_hash, _ = training_records(db, config, base, on_status)
+    # A bundle trains every pass elsewhere: nothing is held back for checks it would not make.
+    records, _, data_hash, _, _ = training_records(db, replace(config, early_stop=False), base, on_status)
     if config.adapt:
         # The passes for this much data (train/recipe.py); the batch is the training
         # machine's to choose (a GPU wants large ones), so only the passes are fixed here.

@@ -49,6 +49,7 @@ from kwdesk.core.store.runs import (
     training_run_rows,
 )
 from kwdesk.core.store.workspace import Workspace
+from kwdesk.core.train.early_stop import EarlyStop, hold_back
 from kwdesk.core.train.methods import cannot_export, method
 from kwdesk.core.train.presets import PRESETS, TrainConfig
 from kwdesk.core.train.recipe import adapt_recipe
@@ -129,6 +130,7 @@ class TrainingRecords(NamedTuple):
     replay: list[dict]  # the replay prompts and answers chosen
     dataset_sha256: str
     left_out: list[int]  # unreviewed pairs left out for contradicting another (check_conflicts)
+    checks: tuple = ()  # rewordings held back for the held-out checks while training (early_stop)
 
 
 def training_records(db, cfg: TrainConfig, base: BaseModel, on_status=None) -> TrainingRecords:
@@ -144,6 +146,13 @@ def training_records(db, cfg: TrainConfig, base: BaseModel, on_status=None) -> T
         out = set(left_out)
         kept = [(item, record) for item, record in zip(items, records) if int(record["source"].split(":")[1]) not in out]
         items, records = [k[0] for k in kept], [k[1] for k in kept]
+    if cfg.early_stop:
+        kept_records, checks = hold_back(db, records)
+        held = {f"pair:{c['pair_id']}" for c in checks}
+        items = [item for item, record in zip(items, records) if record["source"] not in held]
+        records = kept_records
+    else:
+        checks = []
     if not records:
         where = " in this collection" if cfg.collection_id is not None else ""
         why = " (the rest contradict each other: choose in Data > Conflicts)" if left_out else " (rejected pairs are left out)"
@@ -168,7 +177,7 @@ def training_records(db, cfg: TrainConfig, base: BaseModel, on_status=None) -> T
             records.append({"source": f"replay:{index}", "question": record["prompt"], "answer": record["answer"],
                             **({"answers": answers} if answers else {})})
             items.append(["replay", record["prompt"], record["answer"], *([answers] if answers else [])])
-    return TrainingRecords(records, chosen, dataset_sha256(items), left_out)
+    return TrainingRecords(records, chosen, dataset_sha256(items), left_out, tuple(checks))
 
 
 def add_sources_forms(db, collection_id: int | None, records: list[dict], items: list[list]) -> None:
@@ -266,13 +275,14 @@ class TrainJob(Job):
         self.base_spec = base
         self.resume_run = resume_run
         self.left_out: list[int] = []  # set by build_examples (training_records)
+        self.checks: tuple = ()  # the rewordings held back for early stop, set by build_examples
 
     # --- data ------------------------------------------------------------------------------
 
     def build_examples(self, db, tokenizer, base: BaseModel, on_status=None) -> tuple[list[Example], int, str]:
         """The examples of one epoch (documents, then replay) and the dataset hash."""
         on_status = on_status or (lambda m: self.report(0, None, m))
-        records, _, data_hash, self.left_out = training_records(db, self.config, base, on_status)
+        records, _, data_hash, self.left_out, self.checks = training_records(db, self.config, base, on_status)
         # What is trained is these records: the snapshot is written from them, never queried
         # again (an edit made while the model loads must not change the run's dataset.jsonl).
         self._records = records
@@ -382,6 +392,8 @@ class TrainJob(Job):
             tokens_done = 0
             started = time.monotonic()
             micro = self._micro_batches(examples, step)
+            stopper = EarlyStop(list(self.checks), tokenizer, device) if self.checks else None
+            stopped_at = None
             try:
                 self.check_cancelled()
                 for done in optimizer_steps(model, optimizer, scheduler, micro, params, first_step=step,
@@ -402,10 +414,26 @@ class TrainJob(Job):
                     if step % cfg.checkpoint_every == 0 and step < total_steps:
                         self._checkpoint(run_dir, model, optimizer, scheduler, step, losses, order_log)
                     self.check_cancelled()
+                    pass_no = stopper.due(step, steps_per_epoch, total_steps) if stopper else None
+                    if pass_no is not None:
+                        checked = stopper.check(model, step, pass_no)
+                        self.report(step, total_steps, stopper.in_words(checked), run_id=run_id)
+                        if stopper.should_stop():
+                            stopped_at = pass_no
+                            self.report(step, total_steps, f"Stopped after pass {pass_no} of {cfg.epochs:g}: the "
+                                        f"held-out checks found nothing better since pass {stopper.best.pass_no}",
+                                        run_id=run_id)
+                            break
+                        self.check_cancelled()
             except Cancelled:
                 self._checkpoint(run_dir, model, optimizer, scheduler, step, losses, order_log)
                 self._mark_run(db, run_id, "cancelled", data_hash, {"losses": losses, "steps": step})
                 raise
+            if stopper is not None:
+                # The run's end is as good as the best check, or the best pass's adapter is kept.
+                restored = stopper.restore_best(model, stopper.check(model, step, step // steps_per_epoch)
+                                                if stopped_at is None else None)
+                self._save_early_stop(run_dir, stopper.summary(stopped_at, restored))
             adapter_dir = run_dir / "adapter"
             tmp = run_dir / "adapter.part"
             shutil.rmtree(tmp, ignore_errors=True)
@@ -430,6 +458,16 @@ class TrainJob(Job):
             if lock is not None:
                 lock.release()
             db.close()
+
+    @staticmethod
+    def _save_early_stop(run_dir: Path, summary: dict) -> None:
+        """The held-out checks, kept in the run's config.json beside the plan they changed."""
+        path = run_dir / "config.json"
+        config = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        config["early_stop"] = summary
+        tmp = run_dir / "config.json.part"
+        tmp.write_text(json.dumps(config, indent=2))
+        tmp.replace(path)
 
     def _load_base(self, base: BaseModel, device: str, dtype):
         """The base model on DEVICE, in DTYPE, or in 4 bits for QLoRA."""
@@ -575,6 +613,7 @@ class TrainJob(Job):
             "replay_examples": replay,
             "collection": self._collection_name(),
             "left_out_conflicting": self.left_out,
+            "held_out_checks": [c["pair_id"] for c in self.checks],
         }
         tmp = run_dir / "config.json.part"
         tmp.write_text(json.dumps(config, indent=2))

@@ -57,6 +57,9 @@ class TrainConfig:
     # passage it came from. Trained closed-book only, the model answered about whichever
     # passage came first (BENCHMARKS.md, "Trained with sources").
     train_with_sources: bool = False
+    # Hold back some rewordings of trained questions and ask them at the end of each pass; keep
+    # the best pass's adapter and stop when checks stop improving (train/early_stop.py).
+    early_stop: bool = False
     # The share of the trained change that an export merges by default (ExportJob strength).
     export_strength: float = 1.0
     packing: bool = True
