@@ -6,8 +6,8 @@ import json
 import pytest
 
 from kwdesk.core.evaluation.job import EvaluateJob
-from kwdesk.core.models.probes import probe_questions
 from kwdesk.core.evaluation.results import EvaluationError
+from kwdesk.core.models.probes import probe_questions
 from kwdesk.core.store.evals import facts_learned
 from kwdesk.core.store.workspace import write_transaction
 from kwdesk.core.text.fact_match import (

@@ -23,7 +23,6 @@ from pathlib import Path
 from kwdesk.core.base.jobs import Job, Progress, format_duration
 from kwdesk.core.base.system import usable_cores
 from kwdesk.core.chat.engine import ChatEngine, documents_prompt
-from kwdesk.core.models.probes import probe_questions
 from kwdesk.core.evaluation.results import (
     CONFIGS,
     FULL_CONTEXT,
@@ -32,6 +31,7 @@ from kwdesk.core.evaluation.results import (
     Score,
 )
 from kwdesk.core.models.chat_format import DEFAULT_SYSTEM_PROMPT, EVAL_SYSTEM_PROMPT
+from kwdesk.core.models.probes import probe_questions
 from kwdesk.core.models.targets import (
     ModelSpec,
     base_target,
