@@ -11,7 +11,9 @@ dataset: TRL does no tokenizing of its own), packed to 512 tokens (TRL's best-fi
 decreasing packing, kwdesk's in order), two sequences a step, LoRA rank 16 on every linear
 layer, AdamW at 1e-3 with the same warm-up. No replay and no KL term (TRL has neither), one
 system prompt. The figure is real tokens trained per second between the first and the last
-step (model loading and the first step's warm-up left out), and seconds per step.
+step (model loading and the first step's warm-up left out), and seconds per step. Both
+multiply alike: in bf16 under autocast on a CPU that has it (kwdesk's default there), else in
+float32 (KWDESK_CPU_BF16=0 compares float32 on any CPU).
 """
 
 from __future__ import annotations
@@ -48,6 +50,15 @@ def kwdesk_side(ws, cfg) -> dict:
     return {"seconds_per_step": (t1 - t0) / (s1 - s0), "tokens_per_second": (k1 - k0) / (t1 - t0), "steps": s1}
 
 
+def same_precision_bf16() -> bool:
+    """Whether kwdesk multiplies in bf16 here (train_data.compute_precision): TRL is given the same."""
+    import torch
+
+    from kwdesk.core.train.train_data import compute_precision
+
+    return not torch.cuda.is_available() and compute_precision(torch, "cpu") == "bf16"
+
+
 def trl_side(ws, cfg, examples, out: Path) -> dict:
     import torch
     from datasets import Dataset
@@ -72,7 +83,9 @@ def trl_side(ws, cfg, examples, out: Path) -> dict:
         warmup_steps=max(1, int(cfg.max_steps * cfg.warmup_ratio)), weight_decay=0.0, optim="adamw_torch",
         max_length=cfg.max_seq_len, packing=True, completion_only_loss=True, logging_steps=1_000_000,
         save_strategy="no", report_to=[], use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0,
-        seed=cfg.seed, bf16=False, fp16=False,
+        # The same products as kwdesk's: bf16 under autocast on a CPU that has it (TrainingArguments'
+        # bf16 on the CPU is torch.autocast too), else float32.
+        seed=cfg.seed, bf16=same_precision_bf16(), fp16=False,
     )
     trainer = SFTTrainer(model=model, args=trainer_args, train_dataset=Dataset.from_dict(rows),
                          processing_class=tokenizer,
@@ -116,8 +129,8 @@ def main() -> None:
     tokenizer = AutoTokenizer.from_pretrained(base.folder)
     examples = [encode_record(tokenizer, r, cfg.max_seq_len) for r in records]
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, torch {torch.__version__}, trl {trl.__version__}; "
-          f"{len(examples)} examples, {sum(len(e) for e in examples):,} tokens, {args.steps} steps of 2 x 512 tokens",
-          flush=True)
+          f"{len(examples)} examples, {sum(len(e) for e in examples):,} tokens, {args.steps} steps of 2 x 512 tokens; "
+          f"both {'in bf16 products (autocast)' if same_precision_bf16() else 'in float32'}", flush=True)
     ours = kwdesk_side(ws, cfg)
     print(f"kwdesk:           {ours['tokens_per_second']:7.1f} tokens/s, {ours['seconds_per_step']:.2f} s a step", flush=True)
     theirs = trl_side(ws, cfg, examples, tmp / "trl")

@@ -58,6 +58,11 @@ def _torch() -> dict:
         out["gpu_memory_gb"] = round(torch.cuda.get_device_properties(0).total_memory / 1024**3, 1)
         out["bf16"] = torch.cuda.is_bf16_supported()
     out["mps"] = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+    if not torch.cuda.is_available():
+        from kwdesk.core.train.train_data import compute_precision
+
+        # bf16 products where the CPU has them: about twice as fast as float32 (BENCHMARKS.md).
+        out["cpu_training"] = compute_precision(torch, "cpu")
     return out
 
 
