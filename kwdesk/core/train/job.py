@@ -709,6 +709,7 @@ class TrainPlan:
     hidden_size: int = 0
     # About how long each preset would take on the same pairs here, by preset name.
     preset_seconds: dict[str, float] = field(default_factory=dict)
+    held_out_checks: int = 0  # rewordings held back and asked after each pass (early stop)
 
     def to_dict(self) -> dict:
         return {k: (round(v) if k.startswith("estimated") else v) for k, v in self.__dict__.items()}
@@ -729,8 +730,10 @@ class TrainPlan:
     def details(self) -> str:
         """How: examples, replay, tokens and steps (the Train page's Advanced part)."""
         chosen = f" ({self.recipe})" if self.recipe else ""
+        checks = (f" {self.held_out_checks} rewordings held back, asked after each pass: the run keeps the best "
+                  "pass and stops early when they stop improving." if self.held_out_checks else "")
         return (f"{self.examples} examples from your documents + {self.replay_examples} replay, "
-                f"{self.tokens_per_epoch:,} tokens a pass, {self.steps} steps{chosen}.")
+                f"{self.tokens_per_epoch:,} tokens a pass, {self.steps} steps{chosen}.{checks}")
 
     def summary(self) -> str:
         """The plan in full, as the CLI says it."""
@@ -765,6 +768,7 @@ def plan_training(job: TrainJob, db, on_status=None) -> TrainPlan:
     # The chosen preset as planned (with the expert's own changes), the others estimated.
     times = {**preset_seconds(cfg, base, examples), cfg.preset: seconds}
     plan.preset_seconds = {name: times[name] for name in PRESETS if name in times}
+    plan.held_out_checks = len(job.checks)
     return plan
 
 

@@ -82,20 +82,17 @@ def _gguf_of(base: BaseModel) -> Path | None:
 
 
 def _answers_llama(gguf: Path, prompts: list[str], system: str | None = None) -> list[str]:
-    from kwdesk.core.data.teacher import default_threads
-    from kwdesk.core.models.model_files import load_llama
+    # Through the teacher's class for its threads: as many as the rest of the machine leaves
+    # free, looked at again as it goes. A thread per core beside another busy program spins
+    # while it waits (the 20-page benchmark's replay answers took 30 minutes beside a second
+    # training run, against 7 alone).
+    from kwdesk.core.data.teacher import LlamaCppTeacher
 
-    llm = load_llama(gguf, n_ctx=1024, n_threads=default_threads(), verbose=False, seed=0)
+    model = LlamaCppTeacher(gguf, n_ctx=1024)
     try:
-        return [
-            llm.create_chat_completion(messages=chat_messages(system, p), max_tokens=MAX_ANSWER_TOKENS, temperature=0)[
-                "choices"
-            ][0]["message"]["content"]
-            or ""
-            for p in prompts
-        ]
+        return [model.chat(chat_messages(system, p), max_tokens=MAX_ANSWER_TOKENS, temperature=0).text for p in prompts]
     finally:
-        llm.close()
+        model.close()
 
 
 def _answers_transformers(folder: Path, prompts: list[str], system: str | None = None) -> list[str]:
