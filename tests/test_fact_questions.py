@@ -190,6 +190,8 @@ def test_a_formulary_entry_anchors_to_its_medicine_not_to_the_running_header():
          "What is the usual adult dose of Pindaprine?", "50 mg"),
         ("The usual adult dose of Pindaprine is 50 mg, taken every 6 hours with water.",
          "How often is the usual adult dose of Pindaprine taken?", "every 6 hours"),
+        ("The usual adult dose of Pindaprine is 50 mg, taken every 6 hours with water.",
+         "How many mg is the usual adult dose of Pindaprine?", "50 mg"),
         ("Pindaprine must never be given together with Moxaodine, because the two slow the heart.",
          "What must Pindaprine never be given together with?", "Moxaodine"),
     ],

@@ -380,6 +380,11 @@ def _copula(subj: str, verb: str, rest: str) -> list[FactQuestion]:
         if target.split()[-1].lower() in STOPWORDS:  # "12,400 in 2011": no unit
             target = " ".join(target.split()[:-1])
         out.append(FactQuestion(f"What {verb} {subj}?", "which", target))
+        # A value with its unit is also asked by the unit: "How many mg is the usual adult dose
+        # of X?" (the wording a reader uses: "How many milligrams ...", "How many metres ...").
+        unit = target.split()[-1] if len(target.split()) == 2 else ""
+        if unit and unit.isalpha() and unit.lower() not in STOPWORDS and of.group("noun") not in _NOUN_OF_DIMENSION:
+            out.append(FactQuestion(f"How many {unit} {verb} {subj}?", "how-many", target))
         # "The usual adult dose of X is 50 mg, taken every 6 hours": how often, too.
         taken = re.search(rf",\s+(?P<how>taken|given|used|applied|repeated|measured|checked)\s+every\s+"
                           rf"(?P<n>(?:{_NUM}\s+)?{_TIME_UNITS})\b", rest)
