@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 from kwdesk.core.chat.engine import Answering
-from kwdesk.core.models.hf_generate import greedy_batch
+from kwdesk.core.models.hf_generate import greedy_batch, stop_ids
 from kwdesk.core.store.workspace import Workspace
 
 # The context of a model whose configuration does not say.
@@ -45,8 +45,7 @@ class PeftModels:
         self.model = PeftModel.from_pretrained(base, adapter_dir).to(self.device).eval()
         self.context = int(getattr(base.config, "max_position_embeddings", N_CTX) or N_CTX)
         self.lock = threading.Lock()  # one answer at a time: the adapter is switched per answer
-        self.eos = {i for i in (self.tokenizer.eos_token_id, self.tokenizer.convert_tokens_to_ids("<|im_end|>"))
-                    if isinstance(i, int) and i >= 0}
+        self.eos = stop_ids(self.tokenizer)
 
     def engine(self, workspace: Workspace, *, adapter: bool, name: str, collection_id: int | None = None) -> "PeftEngine":
         return PeftEngine(self, workspace, adapter=adapter, name=name, collection_id=collection_id)

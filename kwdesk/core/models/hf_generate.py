@@ -30,6 +30,12 @@ def greedy_chat(folder: Path, prompts: list[str], max_new_tokens: int,
     return out
 
 
+def stop_ids(tokenizer) -> set[int]:
+    """The token ids that end an answer: the tokenizer's end of text and the chat turn's end."""
+    return {i for i in (tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>"))
+            if isinstance(i, int) and i >= 0}
+
+
 def greedy_batch(peft, prompts: list[list[int]], max_tokens: int, *, adapter: bool, eos: set[int],
                  device) -> list[list[int]]:
     """The greedy continuations of several prompts (token ids) by PEFT (a peft model; with its

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 from kwdesk.core.models.chat_format import EVAL_SYSTEM_PROMPT, chat_messages
-from kwdesk.core.models.hf_generate import greedy_batch
+from kwdesk.core.models.hf_generate import greedy_batch, stop_ids
 from kwdesk.core.models.probes import probe_questions
 from kwdesk.core.text.fact_match import grade_against_reference, grade_short_answer
 
@@ -171,8 +171,7 @@ class EarlyStop:
 
     def _answers(self, model, questions: list[str], adapter: bool) -> list[str]:
         tokenizer = self.tokenizer
-        eos = {i for i in (tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>"))
-               if isinstance(i, int) and i >= 0}
+        eos = stop_ids(tokenizer)
         prompts = [tokenizer(tokenizer.apply_chat_template(chat_messages(EVAL_SYSTEM_PROMPT, q), tokenize=False,
                                                            add_generation_prompt=True), add_special_tokens=False).input_ids
                    for q in questions]

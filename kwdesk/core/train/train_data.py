@@ -8,6 +8,7 @@ computes what the examples would compute alone, without the padding.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -352,10 +353,11 @@ def training_dtype(torch, cuda: bool):
     return torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float32
 
 
+@functools.lru_cache(maxsize=1)
 def cpu_has_bf16(torch) -> bool:
     """Whether this CPU multiplies bf16 natively (AVX512-BF16: AMD Zen 4 and later, Intel
     Cooper Lake; AMX: Intel Sapphire Rapids and later). Elsewhere bf16 is emulated and slower
-    than float32."""
+    than float32. Asked once (every training step asks it)."""
     checks = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
     try:
         return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
