@@ -431,6 +431,37 @@ def test_a_long_run_is_cut_to_the_time_budget_in_its_plan():
     assert adapted.micro_batch == make("learn-documents").micro_batch  # 500 sequences a pass: no need for smaller steps
 
 
+def test_the_time_budget_cuts_the_with_sources_form_before_the_passes():
+    """The with-sources form is a long sequence (the chat's passages in the prompt): on a large
+    document it is first trained in one pass of the run instead of one in four, then left
+    out, and only then are passes cut; the closed-book passes are what make facts stick."""
+    from kwdesk.core.train.presets import preset as make
+    from kwdesk.core.train.recipe import MIN_PASSES, TIME_BUDGET_S, adapt_recipe, passes_for
+
+    cfg = make("learn-documents")
+    assert cfg.train_with_sources and cfg.sources_every == 4
+
+    def pass_seconds(closed: float, sources_once: float):
+        return lambda every: closed + (sources_once / every if every else 0)
+
+    minute = 60
+    small = adapt_recipe(cfg, 40, 20, pass_seconds(0.5 * minute, 2 * minute))
+    assert (small.epochs, small.sources_every) == (passes_for(40), 4) and "passages" not in small.reason
+    budget_passes = TIME_BUDGET_S / MIN_PASSES  # seconds a pass may take at nine passes
+    # With-sources once a pair fits where one pass in four does not.
+    middle = adapt_recipe(cfg, 300, 200, pass_seconds(0.5 * budget_passes, 3 * budget_passes))
+    assert (middle.epochs, middle.sources_every) == (MIN_PASSES, MIN_PASSES) and "one pass only" in middle.reason
+    # Too long even once: left out, and the nine passes kept.
+    large = adapt_recipe(cfg, 700, 500, pass_seconds(0.9 * budget_passes, 9 * budget_passes))
+    assert (large.epochs, large.sources_every) == (MIN_PASSES, 0) and "left out" in large.reason
+    # Closed-book alone over the budget: then the passes are cut too.
+    huge = adapt_recipe(cfg, 7000, 5000, pass_seconds(2 * budget_passes, 20 * budget_passes))
+    assert huge.sources_every == 0 and huge.epochs < MIN_PASSES and "cut to" in huge.reason
+    # A run without the with-sources form is not asked about it.
+    plain = adapt_recipe(make("quick-try"), 700, 500, pass_seconds(minute, 0))
+    assert plain.sources_every == 0 and "passages" not in plain.reason
+
+
 def test_a_run_with_context_distillation_reads_each_pair_with_its_passage(pairs_workspace):
     seen = []
     result = TrainJob(pairs_workspace, preset("quick-try", max_steps=2, context_distill=1.0)).run(
@@ -463,10 +494,14 @@ def test_a_run_with_sources_trains_each_pair_as_the_chat_asks_it_with_its_passag
         assert record["with_sources"]["answer"] == f"{record['answer']} [{own}]"
         cited += 1
     assert cited == 3
-    # Encoded: one more form after the system prompts', the passages in its prompt, the cited answer learned.
+    # Encoded: one more form beside the system prompts', the passages in its prompt, the cited answer learned.
     example = encode_record(tokenizer, records[0], cfg.max_seq_len, cfg.system_prompts)
-    sourced = example.variants[-1]
-    assert len(example.variants) == len(cfg.system_prompts)
+    sourced = example.sourced
+    assert len(example.variants) == len(cfg.system_prompts) - 1 and example.turns() == len(cfg.system_prompts) + 1
+    # In turn with the system prompts by default (one pass in four); in one pass of nine when
+    # the recipe stretches it; never when it leaves it out.
+    picked = [[example.for_epoch(epoch, 0, every) is sourced for epoch in range(36)] for every in (4, 9, 0)]
+    assert [sum(p) for p in picked] == [9, 4, 0] and picked[0][:4] == [False, False, False, True]
     assert SOURCES_INTRO in tokenizer.decode(sourced.input_ids)
     learned = tokenizer.decode([t for t, label in zip(sourced.input_ids, sourced.labels) if label != IGNORE])
     assert learned.startswith(records[0]["with_sources"]["answer"])

@@ -96,7 +96,8 @@ def main(argv: list[str] | None = None) -> None:
 
     def batches(epoch: int) -> list[list]:
         all_batches = epoch_batches(examples, epoch, seed=cfg["seed"], max_seq_len=cfg["max_seq_len"],
-                                    micro_batch=cfg["micro_batch"], packing=cfg["packing"])
+                                    micro_batch=cfg["micro_batch"], packing=cfg["packing"],
+                                    sources_every=cfg.get("sources_every", 4) if cfg.get("train_with_sources") else 0)
         # Every process the same number of micro-batches (a short last round is dropped,
         # except when that would leave nothing), then every WORLD-th of them.
         usable = max(world, len(all_batches) // world * world)

@@ -315,7 +315,7 @@ class TrainJob(Job):
     def batches_for_epoch(self, examples: list[Example], epoch: int) -> list[list]:
         cfg = self.config
         return epoch_batches(examples, epoch, seed=cfg.seed, max_seq_len=cfg.max_seq_len, micro_batch=cfg.micro_batch,
-                             packing=cfg.packing)
+                             packing=cfg.packing, sources_every=sources_every(cfg))
 
     def _adapt(self, base: BaseModel, examples: list[Example], n_replay: int) -> str:
         """Choose passes and micro batch for this much data (train/recipe.py) when the
@@ -779,9 +779,13 @@ def adapted_config(cfg: TrainConfig, base: BaseModel, examples: list[Example], n
     if not cfg.adapt or cfg.max_steps:
         return cfg, ""
     sequences = len(epoch_batches(examples, 0, seed=cfg.seed, max_seq_len=cfg.max_seq_len, micro_batch=1,
-                                  packing=cfg.packing))
+                                  packing=cfg.packing, sources_every=sources_every(cfg)))
     steps_per_epoch = math.ceil(sequences / cfg.micro_batch / cfg.grad_accum)
-    seconds_per_pass, _ = estimate_run(base, cfg, examples, n_replay, steps_per_epoch, steps_per_epoch)
+
+    def seconds_per_pass(every: int) -> float:
+        return estimate_run(base, replace(cfg, sources_every=every), examples, n_replay, steps_per_epoch,
+                            steps_per_epoch)[0]
+
     adapted = adapt_recipe(cfg, len(examples) - n_replay, sequences, seconds_per_pass)
     return apply_recipe(cfg, adapted), adapted.reason
 
@@ -789,7 +793,7 @@ def adapted_config(cfg: TrainConfig, base: BaseModel, examples: list[Example], n
 def planned_steps(cfg: TrainConfig, examples: list[Example]) -> tuple[int, int]:
     """The optimizer steps of a run of CFG on EXAMPLES, and the steps of one pass."""
     batches = epoch_batches(examples, 0, seed=cfg.seed, max_seq_len=cfg.max_seq_len, micro_batch=cfg.micro_batch,
-                            packing=cfg.packing)
+                            packing=cfg.packing, sources_every=sources_every(cfg))
     steps_per_epoch = math.ceil(len(batches) / cfg.grad_accum)
     return cfg.max_steps or max(1, math.ceil(steps_per_epoch * cfg.epochs)), steps_per_epoch
 
@@ -872,6 +876,11 @@ def _cpu_bf16() -> bool:
     return not torch.cuda.is_available() and compute_precision(torch, "cpu") == "bf16"
 
 
+def sources_every(cfg: TrainConfig) -> int:
+    """How often a run of CFG trains the with-sources forms: one pass in every this many, 0: never."""
+    return cfg.sources_every if cfg.train_with_sources else 0
+
+
 def computed_tokens_per_pass(cfg: TrainConfig, examples: list[Example]) -> float:
     """The tokens a pass computes: each micro batch padded to its longest sequence, with the
     forms of an example that take turns (system prompts; the with-sources form, a long
@@ -880,11 +889,13 @@ def computed_tokens_per_pass(cfg: TrainConfig, examples: list[Example]) -> float
     sources, where the run computed about twice as many tokens."""
     if not examples:
         return 0.0
-    turns = max(len(e.variants) + 1 for e in examples)
+    every = sources_every(cfg)
+    forms = max(len(e.variants) + 1 for e in examples)
+    turns = math.lcm(forms, every) if every else forms
     total = 0
     for epoch in range(turns):
         for micro in epoch_batches(examples, epoch, seed=cfg.seed, max_seq_len=cfg.max_seq_len,
-                                   micro_batch=cfg.micro_batch, packing=cfg.packing):
+                                   micro_batch=cfg.micro_batch, packing=cfg.packing, sources_every=every):
             total += len(micro) * max(len(p.input_ids) for p in micro)
     return total / turns
 

@@ -27,6 +27,9 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from kwdesk.core.models.chat_format import TRAINING_SYSTEM_PROMPTS
 from kwdesk.core.train.recipe import TIME_BUDGET_S
 
+# The with-sources form in one pass of four: in turn with the three system prompts.
+SOURCES_EVERY = 4
+
 ALL_LINEAR = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
 
 
@@ -57,6 +60,10 @@ class TrainConfig:
     # passage it came from. Trained closed-book only, the model answered about whichever
     # passage came first (BENCHMARKS.md, "Trained with sources").
     train_with_sources: bool = False
+    # With train_with_sources: the with-sources form in one pass of every this many (4: in turn
+    # with the three system prompts); the recipe lengthens it, or sets 0 (left out), to keep a
+    # large run in its time budget (train/recipe.py).
+    sources_every: int = SOURCES_EVERY
     # Hold back some rewordings of trained questions and ask them at the end of each pass; keep
     # the best pass's adapter and stop when checks stop improving (train/early_stop.py).
     early_stop: bool = False
@@ -159,8 +166,16 @@ def settings_in_words(cfg: TrainConfig) -> str:
             + f", {cfg.replay_ratio:.0%} replay of the model's own answers"
             + (" held to its word choices" if cfg.replay_kl else "")
             + (f", context distillation {cfg.context_distill:g}" if cfg.context_distill else "")
-            + (", each pair also with its passages in the prompt" if cfg.train_with_sources else "")
+            + (_sources_in_words(cfg) if cfg.train_with_sources else "")
             + f"; its model file takes {cfg.export_strength:.0%} of the trained change.")
+
+
+def _sources_in_words(cfg: TrainConfig) -> str:
+    if cfg.sources_every <= 0:  # the recipe left the form out to stay in the time budget
+        return ", each pair with its passages in the prompt left out for this much data"
+    if cfg.sources_every > SOURCES_EVERY:
+        return ", each pair also with its passages in the prompt in one pass"
+    return ", each pair also with its passages in the prompt"
 
 
 def preset(name: str, **overrides) -> TrainConfig:

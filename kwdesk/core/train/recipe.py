@@ -11,6 +11,7 @@ a run may take on this machine caps both. The figures are measured by bench/benc
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 # Passes over the documents' examples: PASSES_AT_100 for 100 examples, more for fewer (by
@@ -27,9 +28,12 @@ BUDGET_MIN_PASSES = 3.0
 # At most this many sequences an optimizer step while an epoch has few (small data learns
 # from the number of updates); a preset's own micro batch above that.
 SMALL_DATA_SEQUENCES = 24
-# A run planned longer than this on this machine is given fewer passes (down to
-# BUDGET_MIN_PASSES).
-TIME_BUDGET_S = 45 * 60
+# A run planned longer than this on this machine trains the with-sources form in fewer
+# passes, then leaves it out, then gets fewer passes (down to BUDGET_MIN_PASSES). Nine
+# closed-book passes over the 20-page handbook take about an hour on 2 cores; 45 minutes
+# cut them to three, which taught 14% of its facts (BENCHMARKS.md, session 13). A run that
+# teaches nothing is the longer wait.
+TIME_BUDGET_S = 75 * 60
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,8 @@ class Adapted:
     micro_batch: int
     learning_rate: float
     reason: str
+    # The with-sources form in one pass of every this many (0: not trained).
+    sources_every: int = 0
 
 
 def fewest_passes(scale: float = 1.0) -> float:
@@ -57,14 +63,34 @@ def passes_for(examples: int, scale: float = 1.0) -> float:
     return float(max(1, round(min(MAX_PASSES, max(MIN_PASSES, passes)) * scale)))
 
 
-def adapt_recipe(cfg, examples: int, sequences_per_epoch: int, seconds_per_pass: float) -> Adapted:
-    """The passes, micro batch and learning rate for EXAMPLES document examples packed into
-    SEQUENCES_PER_EPOCH sequences, a pass taking about SECONDS_PER_PASS here."""
+def adapt_recipe(cfg, examples: int, sequences_per_epoch: int,
+                 seconds_per_pass: float | Callable[[int], float]) -> Adapted:
+    """The passes, micro batch, learning rate and with-sources turns for EXAMPLES document
+    examples packed into SEQUENCES_PER_EPOCH sequences, a pass taking about SECONDS_PER_PASS
+    here (given how often the with-sources form is trained, sources_every; 0: never).
+
+    The time budget cuts the with-sources form before the passes: it is a long sequence (the
+    chat's three passages, about 650 tokens on the 20-page handbook against 60 for a pair)
+    and would be most of each pass's work, while the passes are what make facts stick
+    closed-book; the chat's sources still reach the model in the prompt."""
+    cost = seconds_per_pass if callable(seconds_per_pass) else (lambda every: seconds_per_pass)
     scale, budget = cfg.passes_scale, cfg.time_budget_s
     passes = passes_for(examples, scale)
     why = [f"{passes:g} passes over {examples} examples"]
-    if seconds_per_pass > 0 and passes * seconds_per_pass > budget:
-        fitted = max(fewest_passes(scale), math.floor(budget / seconds_per_pass))
+    every = cfg.sources_every if cfg.train_with_sources else 0
+    if every and passes * cost(every) > budget:
+        # Each pair's with-sources form about once in the run, else not at all.
+        once = max(every, math.ceil(passes))
+        if once > every and passes * cost(once) <= budget:
+            every = once
+            why.append("each pair with its passages in one pass only, to stay near "
+                       f"{budget // 60} min on this machine")
+        else:
+            every = 0
+            why.append("pairs with their passages in the prompt left out: they would take most of the time")
+    seconds = cost(every)
+    if seconds > 0 and passes * seconds > budget:
+        fitted = max(fewest_passes(scale), math.floor(budget / seconds))
         if fitted < passes:
             why.append(f"cut to {fitted:g} to stay near {budget // 60} min on this machine")
             passes = float(fitted)
@@ -72,9 +98,10 @@ def adapt_recipe(cfg, examples: int, sequences_per_epoch: int, seconds_per_pass:
     if sequences_per_epoch < SMALL_DATA_SEQUENCES and micro_batch > 1:
         micro_batch = 1
         why.append("one sequence a step (few examples learn from more updates)")
-    return Adapted(passes, micro_batch, cfg.learning_rate, "; ".join(why))
+    return Adapted(passes, micro_batch, cfg.learning_rate, "; ".join(why), every)
 
 
 def apply(cfg, adapted: Adapted):
     """CFG with the adapted values in place (what the run saves and a resume reads)."""
-    return replace(cfg, epochs=adapted.epochs, micro_batch=adapted.micro_batch, learning_rate=adapted.learning_rate)
+    return replace(cfg, epochs=adapted.epochs, micro_batch=adapted.micro_batch, learning_rate=adapted.learning_rate,
+                   sources_every=adapted.sources_every if cfg.train_with_sources else cfg.sources_every)

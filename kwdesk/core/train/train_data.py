@@ -28,6 +28,9 @@ class Example:
     source: str  # "pair:12", "replay:3"
     # The same record under the other system prompts, trained in turn (for_epoch).
     variants: tuple[Example, ...] = ()
+    # The record as the chat asks it with sources (the retrieved passages in the prompt): a
+    # long sequence of its own, trained in the passes the recipe gives it (sources_every).
+    sourced: Example | None = None
     # Context distillation: for each learned token in order, the top token ids and log-probs
     # of the base model that had the source passage in its prompt (distill_targets).
     teacher: tuple[list[list[int]], list[list[float]]] | None = None
@@ -35,13 +38,21 @@ class Example:
     def __len__(self) -> int:
         return len(self.input_ids)
 
-    def for_epoch(self, epoch: int, index: int) -> Example:
+    def for_epoch(self, epoch: int, index: int, sources_every: int = 0) -> Example:
         """The encoding trained in EPOCH: the system prompts take turns, shifted by the
-        example's INDEX so that every epoch sees each prompt about as often."""
+        example's INDEX so that every epoch sees each prompt about as often; the with-sources
+        form instead in one pass of every SOURCES_EVERY (0: never)."""
+        turn = epoch + index
+        if self.sourced is not None and sources_every > 0 and turn % sources_every == sources_every - 1:
+            return self.sourced
         if not self.variants:
             return self
         forms = (self, *self.variants)
-        return forms[(epoch + index) % len(forms)]
+        return forms[turn % len(forms)]
+
+    def turns(self) -> int:
+        """How many forms this example has: its system prompts' and the with-sources one."""
+        return 1 + len(self.variants) + (self.sourced is not None)
 
 
 def encode_pair(tokenizer, question: str, answer: str, source: str, max_len: int, system: str | None = None) -> Example:
@@ -74,8 +85,8 @@ def encode_record(tokenizer, record: dict, max_len: int, systems: tuple[str | No
     question is empty. A pair is encoded under each of SYSTEMS (system prompts; None: the
     template's default), the first the example, the others its variants; a record's
     "answers" {system prompt: answer} (replay: the base's own answer under that prompt)
-    replace its answer under those prompts; its "with_sources" {"system", "answer"} is one
-    more variant (the prompt with the passages the chat would retrieve)."""
+    replace its answer under those prompts; its "with_sources" {"system", "answer"} is its
+    sourced form (the prompt with the passages the chat would retrieve)."""
     if not record["question"]:
         return encode_text(tokenizer, record["answer"], record["source"], max_len)
     by_system = record.get("answers") or {}
@@ -85,11 +96,11 @@ def encode_record(tokenizer, record: dict, max_len: int, systems: tuple[str | No
     # A template that ignores system prompts gives the same tokens: one form is enough.
     first.variants = tuple(o for o in others if o.input_ids != first.input_ids)
     sourced = record.get("with_sources")
-    if sourced:  # the chat's prompt with the passages: one more form, in turn with the others
+    if sourced:  # the chat's prompt with the passages
         form = encode_pair(tokenizer, record["question"], sourced["answer"], record["source"],
                            max(max_len, SOURCES_MAX_LEN), sourced["system"])
         if any(label != IGNORE for label in form.labels):
-            first.variants += (form,)
+            first.sourced = form
     return first
 
 
@@ -331,11 +342,11 @@ def _logits_at(model, inputs: dict, where):
 
 
 def epoch_batches(examples: list[Example], epoch: int, *, seed: int, max_seq_len: int, micro_batch: int,
-                  packing: bool = True) -> list[list[Pack]]:
+                  packing: bool = True, sources_every: int = 0) -> list[list[Pack]]:
     """The micro-batches of EPOCH: the examples in the epoch's order, each in the epoch's
-    system-prompt form, packed (or one a sequence), MICRO_BATCH sequences a batch. The
+    form (Example.for_epoch), packed (or one a sequence), MICRO_BATCH sequences a batch. The
     training job and a bundle's train.py both call this, so they train the same."""
-    ordered = [examples[i].for_epoch(epoch, i) for i in epoch_order(len(examples), seed, epoch)]
+    ordered = [examples[i].for_epoch(epoch, i, sources_every) for i in epoch_order(len(examples), seed, epoch)]
     packs = pack_examples(ordered, max_seq_len) if packing else unpacked(ordered)
     return [packs[i : i + micro_batch] for i in range(0, len(packs), micro_batch)]
 
