@@ -104,6 +104,49 @@ CHAT = [
 ]
 
 
+# Questions about well-known real things in the forms the documents' pairs take (who designed
+# or wrote it, when, how tall or long, where, what is it): training on invented "who designed
+# X" facts taught the small model to answer "Who painted The Starry Night?" with an invented
+# name; the base's own answers to such questions, replayed, hold that form to what the base
+# knew. None names a thing a probe question names (the probe set measures forgetting). Kept
+# apart from the general prompts, whose order the evaluation's replay check relies on; a run
+# takes those whose opening its documents' questions share most (replay.fact_prompts_like).
+FACTUAL = [
+    "Who designed the Sydney Opera House?", "Who designed the Statue of Liberty?",
+    "Who designed the Golden Gate Bridge?", "Who designed the Sagrada Familia?", "Who designed the Brooklyn Bridge?",
+    "Who built the Taj Mahal?", "Who designed the Empire State Building?", "Who designed the Louvre Pyramid?",
+    "Who designed Tower Bridge in London?", "Who designed the Burj Khalifa?", "Who designed the Guggenheim Museum in Bilbao?",
+    "Who wrote War and Peace?", "Who wrote The Odyssey?", "Who wrote Moby-Dick?", "Who wrote The Divine Comedy?",
+    "Who wrote Oliver Twist?", "Who wrote The Little Prince?", "Who wrote Frankenstein?",
+    "Who wrote Alice's Adventures in Wonderland?", "Who painted Guernica?", "Who painted The Last Supper?",
+    "Who painted The Scream?", "Who painted the ceiling of the Sistine Chapel?", "Who painted Girl with a Pearl Earring?",
+    "Who sculpted the statue of David in Florence?", "Who composed The Four Seasons?", "Who composed The Magic Flute?",
+    "Who composed the Moonlight Sonata?", "Who invented the light bulb?", "Who invented the printing press?",
+    "Who invented the World Wide Web?", "Who discovered radium?", "Who invented dynamite?",
+    "Who made the first powered aeroplane flight?", "Who discovered the electron?", "Who invented the radio?",
+    "When was the Golden Gate Bridge opened?", "When was the Sydney Opera House opened?",
+    "In which year was the Statue of Liberty dedicated?", "When was the Empire State Building finished?",
+    "When was the Panama Canal opened?", "In which year did the French Revolution begin?",
+    "In which year was the United Nations founded?", "When did the Great Fire of London happen?",
+    "In which year was the American Declaration of Independence signed?", "When was the Suez Canal opened?",
+    "When was the Channel Tunnel opened?", "When was the Brooklyn Bridge completed?",
+    "How tall is the Statue of Liberty?", "How tall is the Burj Khalifa?",
+    "How long is the Golden Gate Bridge?", "How tall is the Empire State Building?", "How deep is the Mariana Trench?",
+    "How long is the Amazon River?", "How high is Mont Blanc?", "How long is the Panama Canal?",
+    "How high is Mount Kilimanjaro?", "How long is the Channel Tunnel?", "How tall is the Leaning Tower of Pisa?",
+    "Where is the Sagrada Familia?", "Where is the Taj Mahal?", "Where is Angkor Wat?", "Where is the Acropolis?",
+    "Where is the Leaning Tower of Pisa?", "Where is the Great Barrier Reef?", "Where is Mount Kilimanjaro?",
+    "In which country is Petra?", "In which city is the Brandenburg Gate?", "In which city is the Kremlin?",
+    "In which country is Stonehenge?", "In which city is the Golden Gate Bridge?", "Where is the Hoover Dam?",
+    "What is the Hoover Dam?", "What is the Rosetta Stone?", "What is the Suez Canal?", "What is the Panama Canal used for?",
+    "What is the Hubble Space Telescope?", "What is the International Space Station?", "What is the Magna Carta?",
+    "What is the Great Barrier Reef?", "What is Stonehenge?", "What is the Sistine Chapel?",
+    "How often does Halley's Comet return?",
+    "How often does the football World Cup take place?", "How often is there a full moon?",
+    "What was the Hoover Dam built for?", "What river flows through Vienna?", "What river flows through Budapest?",
+]
+
+
 def build() -> list[str]:
     rng = random.Random(7)
     rest = [t.format(t=topic) for topic in TOPICS for t in rng.sample(TEMPLATES_TOPIC, 2)]
@@ -124,16 +167,19 @@ def build() -> list[str]:
 def main() -> None:
     prompts = build()
     probes = {item["question"].lower() for item in json.loads((RESOURCES / "probe_questions.json").read_text())["items"]}
-    overlap = [p for p in prompts if p.lower() in probes]
+    overlap = [p for p in prompts + FACTUAL if p.lower() in probes]
     assert not overlap, overlap
     data = {
         "about": "General prompts whose answers by the base model itself are mixed into training (replay), so that "
         "the personal model keeps how it talks. Written for kwdesk; none is a question of the probe set.",
         "license": "CC0-1.0",
         "prompts": prompts,
+        "facts_about": "Questions about well-known real things, shaped like the facts of documents (who designed, "
+        "when, how tall, where, what for): replayed so that the facts of the documents do not answer them.",
+        "facts": FACTUAL,
     }
     (RESOURCES / "replay_prompts.json").write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
-    print(f"{len(prompts)} prompts")
+    print(f"{len(prompts)} prompts, {len(FACTUAL)} about real things")
 
 
 if __name__ == "__main__":

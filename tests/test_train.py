@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -222,14 +223,44 @@ def test_replay_is_mixed_in(fact_workspace, base, db):
             assert text.endswith(record["answers"][system] + "<|im_end|>\n")
 
 
+def test_fact_replay_adds_questions_about_real_things_shaped_like_the_documents(fact_workspace, base, db):
+    """--fact-replay: questions about well-known real things, those that open as the pairs'
+    questions do first ("Who designed ...", "How high ..."), answered by the base under each
+    system prompt, are added to the replay examples."""
+    from transformers import AutoTokenizer
+
+    from kwdesk.core.train.replay import fact_prompts_like
+
+    job = TrainJob(fact_workspace, preset("quick-try", replay_ratio=1.0, fact_replay=0.5))
+    job.build_examples(db, AutoTokenizer.from_pretrained(base.folder), base)
+    replay = [r for r in job._records if r["source"].startswith("replay:")]
+    assert len(replay) == len(FACTS) + 2 and len({r["source"] for r in replay}) == len(replay)
+    facts = replay[len(FACTS):]
+    assert [r["question"] for r in facts] == fact_prompts_like([q for q, _ in FACTS], 2)
+    # "Who designed the Larkspur Dam?" and "How high is the Larkspur Dam?" ask first for real
+    # things' designers and heights.
+    assert {r["question"].split()[0] for r in facts} <= {"Who", "How"} and all(r["answer"].strip() for r in facts)
+    assert all(set(r["answers"]) == set(filter(None, TRAINING_SYSTEM_PROMPTS)) for r in facts)
+    assert fact_prompts_like(["Who designed the weir?", "Who designed the dam?"], 3)[0].startswith("Who designed")
+
+
 def test_replay_prompts_are_many_and_never_a_probe_question():
     from kwdesk.core.evaluation.job import probe_questions
-    from kwdesk.core.train.replay import replay_prompts
+    from kwdesk.core.train.replay import fact_prompts_like, replay_prompts
 
     prompts = replay_prompts()
     assert len(prompts) >= 200 and len({p.lower() for p in prompts}) == len(prompts)
     probes = {item["question"].lower() for item in probe_questions()}
     assert not [p for p in prompts if p.lower() in probes]  # trained prompts must not measure forgetting
+    # The questions about real things name nothing a probe question names ("China", "Eiffel Tower").
+    facts = fact_prompts_like([], 1000)
+    assert len(facts) >= 80
+
+    def names(question: str) -> set[str]:
+        return set(re.findall(r"[A-Z][a-z]+(?: [A-Z][a-z]+)*", question.split(" ", 1)[1]))
+
+    named = set().union(*(names(item["question"]) for item in probe_questions()))
+    assert not [f for f in facts if names(f) & named]
 
 
 def replay_kl(job: TrainJob, base, adapter_dir) -> float:

@@ -25,6 +25,9 @@ def add_train_options(p) -> None:
     p.add_argument("--replay-ratio", type=float, metavar="R", help="replay examples per document example")
     p.add_argument("--replay-kl", type=float, metavar="W",
                    help="hold replay answers to the base model's whole distribution with this weight (0: off)")
+    p.add_argument("--fact-replay", type=float, metavar="S",
+                   help="add questions about well-known real things, shaped like the documents' questions, "
+                        "answered by the base: this share of the replay examples (0: none)")
     p.add_argument("--context-distill", type=float, metavar="W",
                    help="also match the base model that reads each pair's passage, with this weight (0: off)")
     p.add_argument("--with-sources", action="store_true",
@@ -53,7 +56,8 @@ def train_config(args, workspace=None):
         key: value
         for key, value in {
             "max_steps": args.max_steps, "epochs": args.epochs, "learning_rate": args.learning_rate, "rank": args.rank,
-            "replay_ratio": args.replay_ratio, "replay_kl": args.replay_kl, "context_distill": args.context_distill, "checkpoint_every": getattr(args, "checkpoint_every", None), "seed": args.seed,
+            "replay_ratio": args.replay_ratio, "replay_kl": args.replay_kl,
+            "fact_replay": getattr(args, "fact_replay", None), "context_distill": args.context_distill, "checkpoint_every": getattr(args, "checkpoint_every", None), "seed": args.seed,
             "micro_batch": args.micro_batch, "grad_accum": args.grad_accum, "qlora": args.qlora or None,
         }.items()
         if value is not None

@@ -135,7 +135,7 @@ class TrainingRecords(NamedTuple):
 
 def training_records(db, cfg: TrainConfig, base: BaseModel, on_status=None) -> TrainingRecords:
     """What a run trains; the training bundle writes the same records."""
-    from kwdesk.core.train.replay import replay_answers, replay_prompts
+    from kwdesk.core.train.replay import fact_prompts_like, replay_answers, replay_prompts
 
     items, records = [], []
     for pair_id, question, answer in pairs_for_training(db, cfg.accepted_only, cfg.collection_id):
@@ -164,20 +164,33 @@ def training_records(db, cfg: TrainConfig, base: BaseModel, on_status=None) -> T
     if wanted:
         # As many different prompts as replay examples (each seen once an epoch), cycling
         # only when more are wanted than there are prompts.
-        count = min(wanted, len(replay_prompts()))
-        chosen = replay_answers(base, count, on_status)
-        # The base's own answer under each system prompt the pairs are trained under: held
-        # to its no-prompt answer under kwdesk's prompt, the model would learn that answer
-        # there while the KL term pulls it to the base's distribution under that prompt.
-        other = {system: {r["prompt"]: r["answer"] for r in replay_answers(base, count, on_status, system)}
-                 for system in cfg.system_prompts if system}
-        for index in range(wanted):
-            record = chosen[index % len(chosen)]
-            answers = {system: by[record["prompt"]] for system, by in other.items() if record["prompt"] in by}
-            records.append({"source": f"replay:{index}", "question": record["prompt"], "answer": record["answer"],
+        chosen = replay_answers(base, min(wanted, len(replay_prompts())), on_status)
+        prompts = [chosen[index % len(chosen)]["prompt"] for index in range(wanted)] if chosen else []
+        if cfg.fact_replay > 0:
+            questions = [r["question"] for r in records if r["source"].startswith("pair:")]
+            prompts += fact_prompts_like(questions, round(wanted * cfg.fact_replay))
+        for index, (prompt, answer, answers) in enumerate(_base_answers(base, prompts, cfg.system_prompts, on_status)):
+            records.append({"source": f"replay:{index}", "question": prompt, "answer": answer,
                             **({"answers": answers} if answers else {})})
-            items.append(["replay", record["prompt"], record["answer"], *([answers] if answers else [])])
+            items.append(["replay", prompt, answer, *([answers] if answers else [])])
     return TrainingRecords(records, chosen, dataset_sha256(items), left_out, tuple(checks))
+
+
+def _base_answers(base: BaseModel, prompts: list[str], systems: tuple[str | None, ...], on_status=None):
+    """(prompt, the base's answer without a system prompt, {system: its answer under it}) for
+    each of PROMPTS that the base answered. Under each system prompt the pairs are trained
+    under: held to its no-prompt answer under kwdesk's prompt, the model would learn that
+    answer there while the KL term pulls it to the base's distribution under that prompt."""
+    from kwdesk.core.train.replay import replay_answers
+
+    unique = list(dict.fromkeys(prompts))
+    plain = {r["prompt"]: r["answer"] for r in replay_answers(base, on_status=on_status, prompts=unique)}
+    other = {system: {r["prompt"]: r["answer"] for r in replay_answers(base, on_status=on_status, system=system,
+                                                                        prompts=unique)}
+             for system in systems if system}
+    for prompt in prompts:
+        if prompt in plain:
+            yield prompt, plain[prompt], {system: by[prompt] for system, by in other.items() if prompt in by}
 
 
 def add_sources_forms(db, collection_id: int | None, records: list[dict], items: list[list]) -> None:

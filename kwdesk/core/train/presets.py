@@ -52,6 +52,11 @@ class TrainConfig:
     # Weight of the KL divergence to the base model's distribution at replay answers
     # (train_data.training_loss); 0 trains replay on the base's answers alone.
     replay_kl: float = 0.0
+    # Questions about well-known real things shaped like the documents' (replay.fact_prompts_
+    # like), as many as this share of the replay examples, added to them: the documents'
+    # facts leaked into answers about real things ("In which city is the Colosseum?" -> "The
+    # Colosseum is built to a design by Tomas Ferreira."); 0: none.
+    fact_replay: float = 0.0
     # Weight of the KL divergence to the base model that reads the source passage in its
     # prompt, at the answer tokens of document examples (context distillation); 0: off.
     context_distill: float = 0.0
@@ -165,6 +170,7 @@ def settings_in_words(cfg: TrainConfig) -> str:
             + ("passes chosen from how much there is to learn" if cfg.adapt else f"{cfg.epochs:g} passes")
             + f", {cfg.replay_ratio:.0%} replay of the model's own answers"
             + (" held to its word choices" if cfg.replay_kl else "")
+            + (f", and {cfg.fact_replay:.0%} more about well-known real things" if cfg.fact_replay else "")
             + (f", context distillation {cfg.context_distill:g}" if cfg.context_distill else "")
             + (_sources_in_words(cfg) if cfg.train_with_sources else "")
             + f"; its model file takes {cfg.export_strength:.0%} of the trained change.")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections import Counter
 from importlib import resources
 from pathlib import Path
 from typing import Callable
@@ -24,9 +25,28 @@ log = logging.getLogger(__name__)
 MAX_ANSWER_TOKENS = 96
 
 
+def _prompt_file() -> dict:
+    return json.loads(resources.files("kwdesk.resources").joinpath("replay_prompts.json").read_text(encoding="utf-8"))
+
+
 def replay_prompts() -> list[str]:
-    data = json.loads(resources.files("kwdesk.resources").joinpath("replay_prompts.json").read_text(encoding="utf-8"))
-    return list(data["prompts"])
+    return list(_prompt_file()["prompts"])
+
+
+def fact_prompts_like(questions: list[str], count: int) -> list[str]:
+    """COUNT questions about well-known real things ("Who designed the Sydney Opera House?"),
+    those whose opening the most of QUESTIONS (the documents' pairs) share first: trained on
+    "Who designed X?" about invented works, the small model answered a real one with the
+    documents' engineer; the base's own answers to real ones, replayed, hold it back."""
+    facts = list(_prompt_file().get("facts", []))
+
+    def opening(text: str, words: int) -> str:
+        return " ".join(text.lower().split()[:words])
+
+    two = Counter(opening(q, 2) for q in questions)
+    one = Counter(opening(q, 1) for q in questions)
+    ranked = sorted(range(len(facts)), key=lambda i: (-two[opening(facts[i], 2)], -one[opening(facts[i], 1)], i))
+    return [facts[i] for i in ranked[:count]]
 
 
 # The replay check of an evaluation asks the first prompts, which every run trains on.
@@ -40,14 +60,16 @@ def _cache_file(base: BaseModel) -> Path:
 
 
 def replay_answers(base: BaseModel, count: int | None = None, on_status: Callable[[str], None] | None = None,
-                   system: str | None = None) -> list[dict]:
-    """[{"prompt", "answer"}] for the first COUNT prompts (all: None), by BASE itself, greedy,
-    asked under SYSTEM (None: no system message, the template's default).
+                   system: str | None = None, prompts: list[str] | None = None) -> list[dict]:
+    """[{"prompt", "answer"}] for the first COUNT general prompts (all: None), or for PROMPTS
+    when given, by BASE itself, greedy, asked under SYSTEM (None: no system message, the
+    template's default).
 
     Answers are cached per base model, prompt and system prompt, so a run that wants more
     replay than the last one only asks for the new prompts.
     """
-    prompts = replay_prompts()[:count] if count is not None else replay_prompts()
+    if prompts is None:
+        prompts = replay_prompts()[:count] if count is not None else replay_prompts()
     cache = _cache_file(base)
     known: dict[str, str] = {}
     if cache.is_file():
