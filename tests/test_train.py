@@ -455,10 +455,10 @@ def test_a_long_run_is_cut_to_the_time_budget_in_its_plan():
     from kwdesk.core.train.recipe import BUDGET_MIN_PASSES, MIN_PASSES, TIME_BUDGET_S, adapt_recipe
 
     # 60 examples would get 9 passes; at 10 minutes a pass that is over the budget.
-    adapted = adapt_recipe(make("learn-documents"), 60, 500, seconds_per_pass=10 * 60)
+    adapted = adapt_recipe(make("learn-documents"), 60, 500, lambda every: 10 * 60)
     assert adapted.epochs == TIME_BUDGET_S // (10 * 60) < MIN_PASSES and "to stay near" in adapted.reason
     # A pass longer than the whole budget still gets the fewest passes that teach anything.
-    assert adapt_recipe(make("learn-documents"), 60, 500, seconds_per_pass=2 * TIME_BUDGET_S).epochs == BUDGET_MIN_PASSES
+    assert adapt_recipe(make("learn-documents"), 60, 500, lambda every: 2 * TIME_BUDGET_S).epochs == BUDGET_MIN_PASSES
     assert adapted.micro_batch == make("learn-documents").micro_batch  # 500 sequences a pass: no need for smaller steps
 
 
@@ -528,7 +528,7 @@ def test_a_run_with_sources_trains_each_pair_as_the_chat_asks_it_with_its_passag
     # Encoded: one more form beside the system prompts', the passages in its prompt, the cited answer learned.
     example = encode_record(tokenizer, records[0], cfg.max_seq_len, cfg.system_prompts)
     sourced = example.sourced
-    assert len(example.variants) == len(cfg.system_prompts) - 1 and example.turns() == len(cfg.system_prompts) + 1
+    assert len(example.variants) == len(cfg.system_prompts) - 1 and sourced is not None
     # In turn with the system prompts by default (one pass in four); in one pass of nine when
     # the recipe stretches it; never when it leaves it out.
     picked = [[example.for_epoch(epoch, 0, every) is sourced for epoch in range(36)] for every in (4, 9, 0)]

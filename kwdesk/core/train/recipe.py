@@ -63,32 +63,30 @@ def passes_for(examples: int, scale: float = 1.0) -> float:
     return float(max(1, round(min(MAX_PASSES, max(MIN_PASSES, passes)) * scale)))
 
 
-def adapt_recipe(cfg, examples: int, sequences_per_epoch: int,
-                 seconds_per_pass: float | Callable[[int], float]) -> Adapted:
+def adapt_recipe(cfg, examples: int, sequences_per_epoch: int, seconds_per_pass: Callable[[int], float]) -> Adapted:
     """The passes, micro batch, learning rate and with-sources turns for EXAMPLES document
     examples packed into SEQUENCES_PER_EPOCH sequences, a pass taking about SECONDS_PER_PASS
-    here (given how often the with-sources form is trained, sources_every; 0: never).
+    here given how often the with-sources form is trained (SECONDS_PER_PASS(sources_every); 0: never).
 
     The time budget cuts the with-sources form before the passes: it is a long sequence (the
     chat's three passages, about 650 tokens on the 20-page handbook against 60 for a pair)
     and would be most of each pass's work, while the passes are what make facts stick
     closed-book; the chat's sources still reach the model in the prompt."""
-    cost = seconds_per_pass if callable(seconds_per_pass) else (lambda every: seconds_per_pass)
     scale, budget = cfg.passes_scale, cfg.time_budget_s
     passes = passes_for(examples, scale)
     why = [f"{passes:g} passes over {examples} examples"]
     every = cfg.sources_every if cfg.train_with_sources else 0
-    if every and passes * cost(every) > budget:
+    if every and passes * seconds_per_pass(every) > budget:
         # Each pair's with-sources form about once in the run, else not at all.
         once = max(every, math.ceil(passes))
-        if once > every and passes * cost(once) <= budget:
+        if once > every and passes * seconds_per_pass(once) <= budget:
             every = once
             why.append("each pair with its passages in one pass only, to stay near "
                        f"{budget // 60} min on this machine")
         else:
             every = 0
             why.append("pairs with their passages in the prompt left out: they would take most of the time")
-    seconds = cost(every)
+    seconds = seconds_per_pass(every)
     if seconds > 0 and passes * seconds > budget:
         fitted = max(fewest_passes(scale), math.floor(budget / seconds))
         if fitted < passes:

@@ -50,10 +50,6 @@ class Example:
         forms = (self, *self.variants)
         return forms[turn % len(forms)]
 
-    def turns(self) -> int:
-        """How many forms this example has: its system prompts' and the with-sources one."""
-        return 1 + len(self.variants) + (self.sourced is not None)
-
 
 def encode_pair(tokenizer, question: str, answer: str, source: str, max_len: int, system: str | None = None) -> Example:
     """The chat-formatted pair under SYSTEM (None: no system message, the template's
