@@ -439,6 +439,15 @@ def test_the_plan_gives_little_data_more_passes_and_says_why(fact_workspace, wor
     # The expert's own passes change the chosen preset's time only.
     assert given["preset_seconds"]["learn-documents"] < small.estimated_seconds
     assert given["preset_seconds"]["quick-try"] == pytest.approx(small.preset_seconds["quick-try"])
+    # The expert's time limit: the with-sources form goes first, then passes; the settings
+    # say what the recipe chose, not what the preset asked.
+    proc = subprocess.run([sys.executable, "-m", "kwdesk", "--workspace", str(fact_workspace.root), "train", "--plan",
+                           "--time-limit", "0.05", "--json"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    limited = json.loads(proc.stdout)
+    assert "left out" in limited["recipe"] and "cut to" in limited["recipe"] and limited["epochs"] < small.epochs
+    assert "passages in the prompt left out" in limited["settings"]
+    assert "each pair also with its passages" in small.settings
 
 
 def test_the_preset_list_says_each_time_roughly():
@@ -464,10 +473,13 @@ def test_a_long_run_is_cut_to_the_time_budget_in_its_plan():
 
 def test_the_time_budget_cuts_the_with_sources_form_before_the_passes():
     """The with-sources form is a long sequence (the chat's passages in the prompt): on a large
-    document it is first trained in one pass of the run instead of one in four, then left
-    out, and only then are passes cut; the closed-book passes are what make facts stick."""
+    document it is first trained in one pass of the run instead of one in four, then for a
+    share of the pairs once each, then left out, and only then are passes cut; the
+    closed-book passes are what make facts stick."""
     from kwdesk.core.train.presets import preset as make
-    from kwdesk.core.train.recipe import MIN_PASSES, TIME_BUDGET_S, adapt_recipe, passes_for
+    from kwdesk.core.train.presets import settings_in_words
+    from kwdesk.core.train.recipe import MIN_PASSES, TIME_BUDGET_S, adapt_recipe, apply, passes_for, sources_share
+    from kwdesk.core.train.train_data import IGNORE, Example
 
     cfg = make("learn-documents")
     assert cfg.train_with_sources and cfg.sources_every == 4
@@ -482,6 +494,17 @@ def test_the_time_budget_cuts_the_with_sources_form_before_the_passes():
     # With-sources once a pair fits where one pass in four does not.
     middle = adapt_recipe(cfg, 300, 200, pass_seconds(0.5 * budget_passes, 3 * budget_passes))
     assert (middle.epochs, middle.sources_every) == (MIN_PASSES, MIN_PASSES) and "one pass only" in middle.reason
+    # Too long once for every pair: a share of the pairs once each, the plan says how many,
+    # and for_epoch gives that share its with-sources form in the run.
+    shared = adapt_recipe(cfg, 600, 400, pass_seconds(0.8 * budget_passes, 6 * budget_passes))
+    assert shared.epochs == MIN_PASSES and shared.sources_every == 30 and "30% of the pairs" in shared.reason
+    assert MIN_PASSES * pass_seconds(0.8 * budget_passes, 6 * budget_passes)(30) <= TIME_BUDGET_S
+    pairs = [Example([1, 2], [IGNORE, 2], f"pair:{i}", sourced=Example([1, 3, 2], [IGNORE, IGNORE, 2], f"pair:{i}"))
+             for i in range(300)]
+    trained = [e for i, e in enumerate(pairs)
+               if any(e.for_epoch(epoch, i, shared.sources_every) is e.sourced for epoch in range(int(MIN_PASSES)))]
+    assert len(trained) == 90 and sources_share(MIN_PASSES, shared.sources_every) == pytest.approx(0.3)
+    assert "30% of the pairs" in settings_in_words(apply(cfg, shared))
     # Too long even once: left out, and the nine passes kept.
     large = adapt_recipe(cfg, 700, 500, pass_seconds(0.9 * budget_passes, 9 * budget_passes))
     assert (large.epochs, large.sources_every) == (MIN_PASSES, 0) and "left out" in large.reason

@@ -35,6 +35,9 @@ def add_train_options(p) -> None:
     p.add_argument("--early-stop", action=argparse.BooleanOptionalAction, default=None,
                    help="hold back some rewordings of trained questions, ask them after each pass, keep the best pass "
                         "and stop when they stop improving")
+    p.add_argument("--time-limit", type=float, metavar="MIN",
+                   help="about how long training may take here: the recipe trains the with-sources form less, "
+                        "then fewer passes, to stay near it (default: the preset's)")
     p.add_argument("--accepted-only", action="store_true", help="train only on accepted or edited pairs")
     p.add_argument("--no-packing", action="store_true")
     p.add_argument("--micro-batch", type=int, metavar="N", help="packed sequences per forward pass (a GPU trains 4x faster at 8 than at 2)")
@@ -62,6 +65,8 @@ def train_config(args, workspace=None):
         }.items()
         if value is not None
     }
+    if getattr(args, "time_limit", None) is not None:
+        overrides["time_budget_s"] = int(args.time_limit * 60)
     if args.rank is not None:
         overrides["alpha"] = 2 * args.rank
     if any(getattr(args, name, None) is not None for name in ("epochs", "learning_rate", "micro_batch")):
@@ -118,7 +123,6 @@ def cmd_train(workspace, args) -> int:
     if args.plan:
         from kwdesk.core.base.jobs import format_duration
         from kwdesk.core.models.gguf import QUANTIZATIONS, quantization_in_words
-        from kwdesk.core.train.presets import settings_in_words
 
         bar = Bar(not args.json, unit="step")
         try:
@@ -129,7 +133,7 @@ def cmd_train(workspace, args) -> int:
             print_json(plan.to_dict())
         else:
             print(plan.summary())
-            print(settings_in_words(config))
+            print(plan.settings)
             print("Each preset on these pairs:")
             for name, seconds in plan.preset_seconds.items():
                 print(f"  {name:<16} about {format_duration(seconds)}")

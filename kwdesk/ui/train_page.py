@@ -342,7 +342,7 @@ class TrainPage(QWidget):
 
     def _show_plan(self, plan: TrainPlan) -> None:
         self.plan_label.setText(plan.in_words())
-        self.settings_label.setText(f"{settings_in_words(self.config())}\n{plan.details()}")
+        self.settings_label.setText(f"{plan.settings}\n{plan.details()}")
         self._show_file_sizes(plan)
         for index in range(self.preset_combo.count()):  # each preset's time on these pairs
             name = self.preset_combo.itemData(index)

@@ -51,7 +51,7 @@ from kwdesk.core.store.runs import (
 from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.train.early_stop import EarlyStop, hold_back
 from kwdesk.core.train.methods import cannot_export, method
-from kwdesk.core.train.presets import PRESETS, TrainConfig
+from kwdesk.core.train.presets import PRESETS, TrainConfig, settings_in_words
 from kwdesk.core.train.recipe import adapt_recipe
 from kwdesk.core.train.recipe import apply as apply_recipe
 from kwdesk.core.train.train_data import (
@@ -723,6 +723,8 @@ class TrainPlan:
     # About how long each preset would take on the same pairs here, by preset name.
     preset_seconds: dict[str, float] = field(default_factory=dict)
     held_out_checks: int = 0  # rewordings held back and asked after each pass (early stop)
+    # The settings in words as the recipe chose them for this data (settings_in_words).
+    settings: str = ""
 
     def to_dict(self) -> dict:
         return {k: (round(v) if k.startswith("estimated") else v) for k, v in self.__dict__.items()}
@@ -782,6 +784,7 @@ def plan_training(job: TrainJob, db, on_status=None) -> TrainPlan:
     times = {**preset_seconds(cfg, base, examples), cfg.preset: seconds}
     plan.preset_seconds = {name: times[name] for name in PRESETS if name in times}
     plan.held_out_checks = len(job.checks)
+    plan.settings = settings_in_words(cfg)
     return plan
 
 

@@ -25,7 +25,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields, replace
 
 from kwdesk.core.models.chat_format import TRAINING_SYSTEM_PROMPTS
-from kwdesk.core.train.recipe import TIME_BUDGET_S
+from kwdesk.core.train.recipe import TIME_BUDGET_S, sources_share
 
 # The with-sources form in one pass of four: in turn with the three system prompts.
 SOURCES_EVERY = 4
@@ -179,6 +179,9 @@ def settings_in_words(cfg: TrainConfig) -> str:
 def _sources_in_words(cfg: TrainConfig) -> str:
     if cfg.sources_every <= 0:  # the recipe left the form out to stay in the time budget
         return ", each pair with its passages in the prompt left out for this much data"
+    share = sources_share(cfg.epochs, cfg.sources_every)
+    if share < 1:
+        return f", {share:.0%} of the pairs also with their passages in the prompt, once each"
     if cfg.sources_every > SOURCES_EVERY:
         return ", each pair also with its passages in the prompt in one pass"
     return ", each pair also with its passages in the prompt"

@@ -34,6 +34,9 @@ SMALL_DATA_SEQUENCES = 24
 # cut them to three, which taught 14% of its facts (BENCHMARKS.md, session 13). A run that
 # teaches nothing is the longer wait.
 TIME_BUDGET_S = 75 * 60
+# The fewest pairs, as a share, worth training with their passages when the budget cannot
+# give every pair its with-sources form once: below it the form is left out.
+MIN_SOURCES_SHARE = 0.125
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ def adapt_recipe(cfg, examples: int, sequences_per_epoch: int, seconds_per_pass:
     and would be most of each pass's work, while the passes are what make facts stick
     closed-book; the chat's sources still reach the model in the prompt."""
     scale, budget = cfg.passes_scale, cfg.time_budget_s
+    minutes = max(1, round(budget / 60))  # as the plan says it
     passes = passes_for(examples, scale)
     why = [f"{passes:g} passes over {examples} examples"]
     every = cfg.sources_every if cfg.train_with_sources else 0
@@ -82,7 +86,13 @@ def adapt_recipe(cfg, examples: int, sequences_per_epoch: int, seconds_per_pass:
         if once > every and passes * seconds_per_pass(once) <= budget:
             every = once
             why.append("each pair with its passages in one pass only, to stay near "
-                       f"{budget // 60} min on this machine")
+                       f"{minutes} min on this machine")
+        elif (shared := _sharing_every(once, lambda e: passes * seconds_per_pass(e) <= budget)) is not None:
+            # What the form teaches is reading the chat's passages, a skill, not the facts
+            # (the closed-book form teaches those): a share of the pairs, once each, teaches it.
+            every = shared
+            why.append(f"{sources_share(passes, every):.0%} of the pairs also with their passages in the prompt, "
+                       f"once each, to stay near {minutes} min on this machine")
         else:
             every = 0
             why.append("pairs with their passages in the prompt left out: they would take most of the time")
@@ -90,13 +100,36 @@ def adapt_recipe(cfg, examples: int, sequences_per_epoch: int, seconds_per_pass:
     if seconds > 0 and passes * seconds > budget:
         fitted = max(fewest_passes(scale), math.floor(budget / seconds))
         if fitted < passes:
-            why.append(f"cut to {fitted:g} to stay near {budget // 60} min on this machine")
+            why.append(f"cut to {fitted:g} to stay near {minutes} min on this machine")
             passes = float(fitted)
     micro_batch = cfg.micro_batch
     if sequences_per_epoch < SMALL_DATA_SEQUENCES and micro_batch > 1:
         micro_batch = 1
         why.append("one sequence a step (few examples learn from more updates)")
     return Adapted(passes, micro_batch, cfg.learning_rate, "; ".join(why), every)
+
+
+def sources_share(passes: float, every: int) -> float:
+    """The share of the pairs trained with their passages in a run of PASSES passes that
+    trains the form in one pass of every EVERY (Example.for_epoch: the turn of each pair is
+    shifted by its index, so that EVERY above the passes leaves some pairs without it)."""
+    return min(1.0, math.ceil(passes) / every) if every > 0 else 0.0
+
+
+def _sharing_every(once: int, fits: Callable[[int], bool]) -> int | None:
+    """The smallest EVERY above ONCE (one pass of the run) whose run FITS the budget, the
+    share of the pairs with their passages not below MIN_SOURCES_SHARE; None when none fits."""
+    largest = math.ceil(once / MIN_SOURCES_SHARE)
+    low, high = once + 1, largest
+    if not fits(high):
+        return None
+    while low < high:  # the run's time falls as EVERY grows
+        middle = (low + high) // 2
+        if fits(middle):
+            high = middle
+        else:
+            low = middle + 1
+    return high
 
 
 def apply(cfg, adapted: Adapted):
