@@ -68,6 +68,13 @@ def test_train_cancel_resume_export_and_chat_with_the_result(window, qtbot, db, 
     assert page.advanced.isVisible() and "rank 16" in page.settings_label.text()
     assert "3 examples from your documents" in page.settings_label.text()
     assert "its model file takes 70% of the trained change" in page.settings_label.text()
+    # How long a run may take here, under Advanced: the preset's limit until the expert sets one.
+    assert page.time_limit_spin.text() == "the preset's"
+    assert page.config().time_budget_s == preset("learn-documents").time_budget_s
+    page.time_limit_spin.setValue(120)
+    assert page.config().time_budget_s == 120 * 60
+    page.time_limit_spin.setValue(0)
+    qtbot.waitUntil(lambda: not page.plan_bar.is_busy() and "About" in page.plan_label.text(), timeout=120_000)
     page.advanced_button.click()
     assert [page.pairs_combo.itemText(i) for i in range(2)] == ["Approved and not yet reviewed (3)",
                                                                 "Only the ones I approved (0)"]

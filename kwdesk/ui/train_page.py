@@ -145,6 +145,17 @@ class TrainPage(QWidget):
             "general answers and fewer of your documents' facts: if the evaluation shows general answers forgotten, "
             "export again at 50-70 % and evaluate that file."
         )
+        # How long a run may take here: the recipe fits the with-sources pairs, then the passes,
+        # to it (train/recipe.py); 0 keeps the preset's own (75 min; quick-try 10).
+        self.time_limit_spin = QSpinBox()
+        self.time_limit_spin.setRange(0, 24 * 60)
+        self.time_limit_spin.setSingleStep(15)
+        self.time_limit_spin.setSuffix(" min")
+        self.time_limit_spin.setSpecialValueText("the preset's")
+        self.time_limit_spin.setToolTip(
+            "About how long training may take on this machine. A longer limit trains more pairs with their "
+            "passages in the prompt (better answers with sources) and, on large documents, more passes.")
+        self.time_limit_spin.valueChanged.connect(self._choice_changed)
         choose = QGroupBox("What to train")
         choose_layout = QVBoxLayout(choose)
         row = QHBoxLayout()
@@ -175,6 +186,9 @@ class TrainPage(QWidget):
         strength_row = QHBoxLayout()
         strength_row.addWidget(QLabel("Model file strength (of the selected run)"))
         strength_row.addWidget(self.strength_spin)
+        strength_row.addSpacing(16)
+        strength_row.addWidget(QLabel("Longest training time"))
+        strength_row.addWidget(self.time_limit_spin)
         strength_row.addStretch(1)
         advanced_layout.addLayout(strength_row)
         self.advanced.hide()
@@ -260,9 +274,10 @@ class TrainPage(QWidget):
     # --- what to train ---------------------------------------------------------------------------
 
     def config(self):
+        limit = {"time_budget_s": self.time_limit_spin.value() * 60} if self.time_limit_spin.value() else {}
         return preset(self.preset_combo.currentData(), collection_id=self.collection_combo.currentData(),
                       init_adapter_run=self.start_from_combo.currentData(),
-                      accepted_only=bool(self.pairs_combo.currentData()))
+                      accepted_only=bool(self.pairs_combo.currentData()), **limit)
 
     def refresh_pair_choice(self) -> None:
         """The two ways of choosing pairs, with how many each trains now."""
