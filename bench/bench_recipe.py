@@ -58,6 +58,26 @@ def prepare(ws: Path, pages: int, tmp: Path, document: str = "handbook") -> dict
     return {"pairs": len(pairs), "times": times}
 
 
+def answers_retrieved(ws: Path, heldout: list[tuple[str, str]]) -> int:
+    """How many held-out questions find their reference answer's facts in the passages the
+    chat retrieves for them (SOURCES_TOP_K, graded as an answer would be): the ceiling of
+    "with sources" that retrieval sets, so that a low figure there reads as reading or as
+    retrieval."""
+    import sqlite_utils
+
+    from kwdesk.core.models.chat_format import SOURCES_TOP_K
+    from kwdesk.core.store.documents import search_chunks
+    from kwdesk.core.text.fact_match import grade_against_reference
+
+    db = sqlite_utils.Database(ws / "kwdesk.db")
+    try:
+        return sum(any(grade_against_reference(hit["text"], reference, question).correct
+                       for hit in search_chunks(db, question, SOURCES_TOP_K))
+                   for question, reference in heldout)
+    finally:
+        db.close()
+
+
 def exportable(extra: list[str]) -> bool:
     """Whether the recipe's method becomes a model file (prefix tuning does not)."""
     from kwdesk.core.train.methods import METHODS
@@ -123,6 +143,9 @@ def main() -> None:
         made = prepare(prepared, args.pages, tmp, args.document)
         print(f"generated {made['pairs']} pairs and texts; " + ", ".join(f"{k} {v:.0f} s" for k, v in made["times"].items()),
               flush=True)
+    heldout = DOCUMENTS[args.document][1](args.pages)
+    print(f"retrieval: the chat's passages hold the answer to {answers_retrieved(prepared, heldout)} of "
+          f"{len(heldout)} held-out questions", flush=True)
     rows = []
     for name, extra in recipes:
         ws = tmp / f"ws-{name}"
