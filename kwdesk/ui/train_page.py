@@ -146,7 +146,7 @@ class TrainPage(QWidget):
             "export again at 50-70 % and evaluate that file."
         )
         # How long a run may take here: the recipe fits the with-sources pairs, then the passes,
-        # to it (train/recipe.py); 0 keeps the preset's own (75 min; quick-try 10).
+        # to it (train/recipe.py); 0 keeps the preset's own (85 min; quick-try 10).
         self.time_limit_spin = QSpinBox()
         self.time_limit_spin.setRange(0, 24 * 60)
         self.time_limit_spin.setSingleStep(15)

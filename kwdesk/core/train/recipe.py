@@ -29,11 +29,13 @@ BUDGET_MIN_PASSES = 3.0
 # from the number of updates); a preset's own micro batch above that.
 SMALL_DATA_SEQUENCES = 24
 # A run planned longer than this on this machine trains the with-sources form in fewer
-# passes, then leaves it out, then gets fewer passes (down to BUDGET_MIN_PASSES). Nine
-# closed-book passes over the 20-page handbook take about an hour on 2 cores; 45 minutes
-# cut them to three, which taught 14% of its facts (BENCHMARKS.md, session 13). A run that
-# teaches nothing is the longer wait.
-TIME_BUDGET_S = 75 * 60
+# passes, then for a share of the pairs, then leaves it out, then gets fewer passes (down to
+# BUDGET_MIN_PASSES). Nine closed-book passes over the 20-page handbook take about 70 minutes
+# on 2 cores; 45 minutes cut them to three, which taught 14% of its facts (session 13). At 85
+# minutes 17% of its pairs are also trained with their passages once: with sources 69% of its
+# held-out questions against 55% without them, closed-book 63% against 66% (BENCHMARKS.md,
+# session 22). A run that teaches nothing is the longer wait.
+TIME_BUDGET_S = 85 * 60
 # The fewest pairs, as a share, worth training with their passages when the budget cannot
 # give every pair its with-sources form once: below it the form is left out.
 MIN_SOURCES_SHARE = 0.125
