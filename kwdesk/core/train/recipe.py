@@ -89,7 +89,7 @@ def adapt_recipe(cfg, examples: int, sequences_per_epoch: int, seconds_per_pass:
             every = once
             why.append("each pair with its passages in one pass only, to stay near "
                        f"{minutes} min on this machine")
-        elif (shared := _sharing_every(once, lambda e: passes * seconds_per_pass(e) <= budget)) is not None:
+        elif (shared := _sharing_every(passes, once, lambda e: passes * seconds_per_pass(e) <= budget)) is not None:
             # What the form teaches is reading the chat's passages, a skill, not the facts
             # (the closed-book form teaches those): a share of the pairs, once each, teaches it.
             every = shared
@@ -118,10 +118,13 @@ def sources_share(passes: float, every: int) -> float:
     return min(1.0, math.ceil(passes) / every) if every > 0 else 0.0
 
 
-def _sharing_every(once: int, fits: Callable[[int], bool]) -> int | None:
-    """The smallest EVERY above ONCE (one pass of the run) whose run FITS the budget, the
-    share of the pairs with their passages not below MIN_SOURCES_SHARE; None when none fits."""
-    largest = math.ceil(once / MIN_SOURCES_SHARE)
+def _sharing_every(passes: float, once: int, fits: Callable[[int], bool]) -> int | None:
+    """The smallest EVERY above ONCE (one pass of the run) whose run of PASSES FITS the
+    budget, the share of the pairs with their passages not below MIN_SOURCES_SHARE; None when
+    none fits."""
+    largest = math.floor(math.ceil(passes) / MIN_SOURCES_SHARE)
+    if largest <= once:
+        return None
     low, high = once + 1, largest
     if not fits(high):
         return None
