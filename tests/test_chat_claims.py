@@ -39,6 +39,21 @@ def test_each_statement_is_matched_to_the_passage_that_backs_it():
     assert "rebuilt in 1987" in summary
 
 
+def test_a_citation_after_the_full_stop_belongs_to_its_sentence():
+    """A model trained with sources cites as the chat marks: "... high. [2]" (the marker after
+    the full stop), and the marker is that sentence's, not the next one's."""
+    answer = "The Larkspur Dam is 212 metres high. [1] The harbour master is Ines Varga. [1][2] Thanks!"
+    segments = answer_segments(answer, PASSAGES)
+    assert [text for text, _ in segments] == ["The Larkspur Dam is 212 metres high.", "The harbour master is Ines Varga.",
+                                              "Thanks!"]
+    dam, master = [claim for _, claim in segments if claim is not None]
+    assert (dam.cited, dam.backed_by) == ([1], [2]) and (master.cited, master.backed_by) == ([1, 2], [1])
+    assert claims_summary([dam, master]).startswith("2 of 2 statements backed by the passages; 1 cited the wrong passage")
+    # What the chat marks reads back the same.
+    marked = marked_answer(segments)
+    assert [c.cited for c in check_claims(marked, PASSAGES)] == [[2], [1]]
+
+
 def test_a_name_from_the_wrong_passage_is_not_backed():
     # The small model's mistake from the walk: the hydrologist's name for the harbour master.
     claims = check_claims("The harbour master is Maren Oskarsdottir.", PASSAGES)

@@ -19,6 +19,9 @@ from kwdesk.core.text.sentences import split_sentences
 from kwdesk.core.text.words import content_words
 
 _MARKER = re.compile(r"\s*\[(\d{1,2})\]")
+# Markers after a sentence's end ("... floor. [1]", as the chat marks answers and as a model
+# trained with sources cites) belong to that sentence, not to the next.
+_MARKERS_AFTER_END = re.compile(r"([.!?])((?:\s*\[\d{1,2}\])+)")
 # Fewer content words than this, and no number or name: a courtesy ("I hope this helps."), no claim.
 MIN_CLAIM_WORDS = 3
 WORDS_HELD = 0.6  # share of a statement's content words its backing passage must hold
@@ -62,7 +65,8 @@ def answer_segments(answer: str, passages: list[str]) -> list[tuple[str, Claim |
     (None for what states nothing: a question, a courtesy), checked against PASSAGES (in
     their cited order, numbered from 1)."""
     out: list[tuple[str, Claim | None]] = []
-    for sentence in split_sentences(" ".join(answer.split())):
+    text = _MARKERS_AFTER_END.sub(lambda m: f"{m.group(2)}{m.group(1)}", " ".join(answer.split()))
+    for sentence in split_sentences(text):
         cited = [int(n) for n in _MARKER.findall(sentence)]
         text = _MARKER.sub("", sentence).strip()
         if not text:
