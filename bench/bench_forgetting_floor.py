@@ -22,15 +22,14 @@ import tempfile
 from pathlib import Path
 
 from kwdesk.core.chat.engine import ChatEngine
-from kwdesk.core.evaluation.job import FORGETTING_PROMPTS
+from kwdesk.core.evaluation.job import FORGETTING_PROMPTS, EvaluateJob
 from kwdesk.core.models.base_models import resolve_base
 from kwdesk.core.models.probes import probe_questions
 from kwdesk.core.models.targets import converted_base
 from kwdesk.core.store.workspace import Workspace
-from kwdesk.core.text.fact_match import grade_against_reference, grade_short_answer
 from kwdesk.core.train.replay import replay_prompts
 
-MAX_TOKENS = 64  # as EvalJob answers
+MAX_TOKENS = 64  # as EvaluateJob answers
 
 
 def main() -> None:
@@ -39,23 +38,23 @@ def main() -> None:
     args = parser.parse_args()
     base = resolve_base(None)
     made = {q: converted_base({"base_folder": str(base.folder), "base_name": base.name}, q)[0] for q in ("Q8_0", "F16")}
-    workspace = Workspace.open(Path(tempfile.mkdtemp(prefix="kwdesk-floor-")))  # the engines' home; no documents
-    reference, unchanged = ChatEngine(workspace, made["Q8_0"]), ChatEngine(workspace, made["F16"])
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores; {base.name}: {made['F16'].name} graded against "
-          f"{made['Q8_0'].name}, {args.limit} general questions and {args.limit} replay prompts", flush=True)
-    for label, system_prompt in FORGETTING_PROMPTS:
-        def ask(engine: ChatEngine, question: str) -> str:
+    with tempfile.TemporaryDirectory(prefix="kwdesk-floor-") as home:  # the engines' workspace; no documents
+        workspace = Workspace.open(Path(home))
+        reference, unchanged = ChatEngine(workspace, made["Q8_0"]), ChatEngine(workspace, made["F16"])
+        print(f"machine: {platform.machine()}, {os.cpu_count()} cores; {base.name}: {made['F16'].name} graded against "
+              f"{made['Q8_0'].name}, {args.limit} general questions and {args.limit} replay prompts", flush=True)
+        # The evaluation's own check (EvaluateJob._forgetting), the Q8_0 file as the base.
+        job = EvaluateJob(workspace, probe_limit=args.limit)
+        probes, prompts = probe_questions(args.limit), replay_prompts()[: args.limit]
+
+        def ask(engine: ChatEngine, question: str, rag: bool, system_prompt: str | None) -> str:
             return engine.complete(question, max_tokens=MAX_TOKENS, system_prompt=system_prompt)
 
-        base_right = kept = 0
-        for probe in probe_questions(args.limit):
-            if grade_short_answer(ask(reference, probe["question"]), probe["answers"]).correct:
-                base_right += 1
-                kept += grade_short_answer(ask(unchanged, probe["question"]), probe["answers"]).correct
-        prompts = replay_prompts()[: args.limit]
-        replayed = sum(grade_against_reference(ask(unchanged, p), ask(reference, p), p).correct for p in prompts)
-        print(f"{label:<18} general kept {kept}/{base_right} ({kept / max(1, base_right):.0%}), "
-              f"replay kept {replayed}/{len(prompts)}", flush=True)
+        for label, system_prompt in FORGETTING_PROMPTS:
+            _, kept, replayed = job._forgetting(reference, unchanged, probes, prompts, system_prompt, label, ask,
+                                                lambda steps, message: None, [])
+            print(f"{label:<18} general kept {kept.correct}/{kept.total} ({kept.correct / max(1, kept.total):.0%}), "
+                  f"replay kept {replayed.correct}/{replayed.total}", flush=True)
 
 
 if __name__ == "__main__":

@@ -65,8 +65,8 @@ def answer_segments(answer: str, passages: list[str]) -> list[tuple[str, Claim |
     (None for what states nothing: a question, a courtesy), checked against PASSAGES (in
     their cited order, numbered from 1)."""
     out: list[tuple[str, Claim | None]] = []
-    text = _MARKERS_AFTER_END.sub(lambda m: f"{m.group(2)}{m.group(1)}", " ".join(answer.split()))
-    for sentence in split_sentences(text):
+    joined = _MARKERS_AFTER_END.sub(lambda m: f"{m.group(2)}{m.group(1)}", " ".join(answer.split()))
+    for sentence in split_sentences(joined):
         cited = [int(n) for n in _MARKER.findall(sentence)]
         text = _MARKER.sub("", sentence).strip()
         if not text:
