@@ -1,4 +1,5 @@
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -32,6 +33,8 @@ def pytest_sessionfinish(session, exitstatus):
     if NETWORK_LOG.is_file() and NETWORK_LOG.read_text().strip():
         print(f"\nNetwork access was attempted during the tests:\n{NETWORK_LOG.read_text()[:4000]}")
         session.exitstatus = 1
+    else:  # nothing to look at afterwards: each run left a folder in the temp dir
+        shutil.rmtree(_HOME, ignore_errors=True)
 
 
 def _corpus_dir() -> Path | None:

@@ -450,6 +450,17 @@ def test_the_plan_gives_little_data_more_passes_and_says_why(fact_workspace, wor
     assert "each pair also with its passages" in small.settings
 
 
+def test_the_plans_tokens_a_pass_count_the_with_sources_form(pairs_workspace):
+    """Advanced's "tokens a pass" is what a pass computes, as the time estimate counts it:
+    the with-sources form (a long sequence, one pass in four) included."""
+    from kwdesk.core.train.job import PlanJob
+
+    with_sources = PlanJob(pairs_workspace, preset("learn-documents")).run()
+    closed_book = PlanJob(pairs_workspace, preset("learn-documents", train_with_sources=False)).run()
+    assert 0 < closed_book.tokens_per_epoch < with_sources.tokens_per_epoch
+    assert f"{with_sources.tokens_per_epoch:,} tokens a pass" in with_sources.details()
+
+
 def test_the_preset_list_says_each_time_roughly():
     from kwdesk.core.train.presets import preset_label, rough_duration
 

@@ -777,7 +777,10 @@ def plan_training(job: TrainJob, db, on_status=None) -> TrainPlan:
     seconds, memory_mb = estimate_run(base, cfg, examples, n_replay, steps, steps_per_epoch)
     approved, unreviewed = review_counts(db, cfg.collection_id)
     hidden = getattr(AutoConfig.from_pretrained(base.folder), "hidden_size", 0)
-    plan = TrainPlan(len(examples) - n_replay, n_replay, sum(len(e) for e in examples), steps, seconds, memory_mb,
+    # What a pass computes, the with-sources share and padding included (as the time estimate
+    # counts): each example's first form alone left the share out of the figure.
+    tokens = round(computed_tokens_per_pass(cfg, examples))
+    plan = TrainPlan(len(examples) - n_replay, n_replay, tokens, steps, seconds, memory_mb,
                      cfg.epochs, cfg.learning_rate, why, len(job.left_out), approved, unreviewed, cfg.accepted_only,
                      safetensors_parameters(base.folder), hidden)
     # The chosen preset as planned (with the expert's own changes), the others estimated.
