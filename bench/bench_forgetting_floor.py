@@ -31,7 +31,7 @@ from kwdesk.core.models.base_models import resolve_base
 from kwdesk.core.models.probes import probe_questions
 from kwdesk.core.models.targets import converted_base
 from kwdesk.core.store.workspace import Workspace
-from kwdesk.core.train.replay import replay_prompts
+from kwdesk.core.train.replay import EVAL_PROMPTS, replay_prompts
 
 MAX_TOKENS = 64  # as EvaluateJob answers
 
@@ -48,7 +48,8 @@ def main() -> None:
         workspace = Workspace.open(Path(home))
         reference = ChatEngine(workspace, made["Q8_0"])
         graded = [("unchanged base", made["F16"])] + [(path.name, path) for path in args.model]
-        probes, prompts = probe_questions(args.limit), replay_prompts()[: args.limit]
+        # As `kwdesk eval --probe-limit` asks: at most EVAL_PROMPTS replay prompts.
+        probes, prompts = probe_questions(args.limit), replay_prompts()[: min(EVAL_PROMPTS, args.limit)]
         print(f"machine: {platform.machine()}, {os.cpu_count()} cores; graded against {base.name}'s "
               f"{made['Q8_0'].name}; {len(probes)} general questions and {len(prompts)} replay prompts", flush=True)
         # The evaluation's own check (EvaluateJob._forgetting), the Q8_0 file as the base.

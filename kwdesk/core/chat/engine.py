@@ -23,6 +23,7 @@ from kwdesk.core.models.chat_format import (
     SOURCES_TOP_K,
     chat_messages,
     sources_prompt,
+    sources_top_k,
 )
 from kwdesk.core.models.targets import ChatTarget
 from kwdesk.core.store.conversations import (
@@ -73,6 +74,7 @@ class Answering:
     workspace: Workspace
     collection_id: int | None
     n_ctx: int
+    sources_top_k: int = SOURCES_TOP_K  # how many passages "with sources" gives: chat_format.sources_top_k
 
     def token_count(self, text: str) -> int:
         raise NotImplementedError
@@ -84,7 +86,7 @@ class Answering:
         """The system prompt with the passages that match QUESTION best, numbered for citing."""
         db = self.workspace.connect()
         try:
-            sources = search_chunks(db, question, SOURCES_TOP_K, self.collection_id)
+            sources = search_chunks(db, question, self.sources_top_k, self.collection_id)
         finally:
             db.close()
         return sources_prompt(system, sources), sources
@@ -136,7 +138,7 @@ class ChatEngine(Answering):
     def __init__(self, workspace: Workspace, model_path: Path, model_name: str = "", *, n_ctx: int = 4096,
                  n_threads: int | None = None, lora_path: Path | None = None, collection_id: int | None = None) -> None:
         from kwdesk.core.data.teacher import default_threads
-        from kwdesk.core.models.model_files import load_llama
+        from kwdesk.core.models.model_files import load_llama, model_parameters
 
         self.workspace = workspace
         self.model_path = Path(model_path)
@@ -154,6 +156,7 @@ class ChatEngine(Answering):
         if not self.llm.metadata.get("tokenizer.chat_template"):
             raise ChatError(f"{self.model_path.name} has no chat template; kwdesk cannot format a conversation for it.")
         self.n_ctx = n_ctx
+        self.sources_top_k = sources_top_k(model_parameters(self.llm))
         self._lock = threading.Lock()
 
     @classmethod

@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 
 from kwdesk.core.chat.engine import Answering
+from kwdesk.core.models.chat_format import sources_top_k
 from kwdesk.core.models.hf_generate import greedy_batch, stop_ids
 from kwdesk.core.store.workspace import Workspace
 
@@ -42,6 +43,7 @@ class PeftModels:
         dtype = training_dtype(torch, self.device == "cuda")  # the adapter's numbers as they were trained
         self.tokenizer = AutoTokenizer.from_pretrained(base_folder)
         base = AutoModelForCausalLM.from_pretrained(base_folder, dtype=dtype, use_safetensors=True)
+        self.parameters = base.num_parameters()  # the base's own, before the adapter joins it
         self.model = PeftModel.from_pretrained(base, adapter_dir).to(self.device).eval()
         self.context = int(getattr(base.config, "max_position_embeddings", N_CTX) or N_CTX)
         self.lock = threading.Lock()  # one answer at a time: the adapter is switched per answer
@@ -74,6 +76,7 @@ class PeftEngine(Answering):
         self.model_name = name
         self.collection_id = collection_id
         self.n_ctx = models.context  # no context is allocated ahead: the model's whole length
+        self.sources_top_k = sources_top_k(models.parameters)  # as a model file of this base is asked
 
     def token_count(self, text: str) -> int:
         return len(self.models.tokenizer(text, add_special_tokens=False).input_ids)

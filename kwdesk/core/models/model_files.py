@@ -83,6 +83,16 @@ def load_llama(path: Path | str, **kwargs):
         raise ModelFileError(why_gguf_failed(path, exc)) from exc
 
 
+def model_parameters(llm) -> int | None:
+    """How many weights a loaded llama_cpp.Llama has (None where llama.cpp cannot say)."""
+    import llama_cpp
+
+    try:
+        return int(llama_cpp.llama_model_n_params(llm.model)) or None
+    except Exception:  # noqa: BLE001 - an older binding or a model without the count
+        return None
+
+
 def gguf_chat_template(path: Path | str) -> str:
     """The Jinja chat template a GGUF file carries ("" when it has none)."""
     llm = load_llama(path, vocab_only=True, verbose=False)
