@@ -4,7 +4,8 @@ alone (closed-book), or with the best-matching passages of the documents (source
 Neither is always better. On the 20-page handbook a hand-prepared run answered 65% of
 held-out questions with sources and 27% without; the plain path's nine passes, 55% with and
 66% without (BENCHMARKS.md, session 21), and 69% with and 63% without once a sixth of its
-pairs were also trained with their passages (session 22); on a one-page document, trained
+pairs were also trained with their passages (session 22), 83% with when given its best passage
+alone instead of three (session 23: chat_format.sources_top_k); on a one-page document, trained
 to the end, 92% without and 67% with, because the retrieved page names three things and the
 small model mixes them up. So the chat starts in the mode that the evaluation of that very model
 measured better, says so, and the expert can switch.
