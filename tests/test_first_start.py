@@ -68,6 +68,8 @@ def test_a_new_user_tries_the_sample_and_gets_an_answer_in_chat(tmp_path, x_disp
     assert any(stage.startswith("Step 4 of 4, testing what it learned") for stage in seen["stages_seen"]), seen
     assert seen["teach_result"].startswith("Kestrel point lighthouse, version 1 is ready: "), seen["teach_result"]
     assert "test questions" in seen["teach_result"] and seen["chat_button"]
+    # Where the time went, stage by stage.
+    assert " It took " in seen["teach_result"] and ", training " in seen["teach_result"], seen["teach_result"]
     # The steps say where the user stands.
     states = seen["states"]
     assert states[0].endswith("1 document") and "to review" in states[1]

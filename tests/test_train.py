@@ -593,6 +593,34 @@ REWORDED_FACTS = [
 OPENERS = ["Tell me: ", "Please say, ", "I would like to know: ", "Quick question: "]
 
 
+
+def test_the_with_sources_form_holds_the_passages_the_chat_gives_this_base(pairs_workspace, base):
+    """sources_passages 0: the form holds as many passages as the chat gives a model of the
+    base's size (one for the bundled 135M model), each answer citing "[1]" when the one
+    passage is its own; a shorter sequence than the three-passage form."""
+    from kwdesk.core.chat.engine import Answering
+    from kwdesk.core.models.chat_format import DEFAULT_SYSTEM_PROMPT, sources_top_k
+    from kwdesk.core.models.model_files import safetensors_parameters
+    from kwdesk.core.train.job import training_records
+
+    assert sources_top_k(safetensors_parameters(base.folder)) == 1
+    chat = Answering()
+    chat.workspace, chat.collection_id, chat.sources_top_k = pairs_workspace, None, 1
+    db = pairs_workspace.connect()
+    try:
+        one = training_records(db, preset("quick-try", train_with_sources=True, replay_ratio=0.0, sources_passages=0),
+                               base).records
+        three = training_records(db, preset("quick-try", train_with_sources=True, replay_ratio=0.0, sources_passages=3),
+                                 base).records
+    finally:
+        db.close()
+    for record, long in zip(one, three):
+        system, sources = chat.with_sources(DEFAULT_SYSTEM_PROMPT, record["question"])
+        assert len(sources) == 1 and record["with_sources"]["system"] == system
+        assert "\n[2] " not in system and "\n[2] " in long["with_sources"]["system"]
+        assert len(system) < len(long["with_sources"]["system"])
+        assert record["with_sources"]["answer"] == f"{record['answer']} [1]"  # its own passage ranks first here
+
 def test_early_stop_holds_back_rewordings_checks_each_pass_and_keeps_the_best(facts_workspace):
     """--early-stop: one rewording in four is held out of the run, asked closed-book after
     each pass from the second, graded like the evaluation with the general questions beside

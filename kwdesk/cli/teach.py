@@ -36,7 +36,7 @@ def cmd_teach(workspace, args) -> int:
                     "generated": taught.generated.to_dict() if taught.generated else None,
                     "training": taught.training.to_dict(), "export": taught.export.to_dict(),
                     "evaluation": taught.evaluation.to_dict() if taught.evaluation else None,
-                    "evaluation_problem": taught.evaluation_problem})
+                    "evaluation_problem": taught.evaluation_problem, "stage_seconds": taught.stage_seconds})
     else:
         print(taught.in_words())
         print(f"Chat with it: kwdesk chat --model {taught.export.model_id}")

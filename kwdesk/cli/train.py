@@ -32,6 +32,9 @@ def add_train_options(p) -> None:
                    help="also match the base model that reads each pair's passage, with this weight (0: off)")
     p.add_argument("--with-sources", action="store_true",
                    help="also train each pair with the passages the chat retrieves for it, citing its own")
+    p.add_argument("--sources-passages", type=int, metavar="N",
+                   help="with --with-sources (or a preset that has it): how many of the chat's passages each pair's "
+                        "with-sources form holds (0: as many as the chat gives this base; default: the preset's)")
     p.add_argument("--early-stop", action=argparse.BooleanOptionalAction, default=None,
                    help="hold back some rewordings of trained questions, ask them after each pass, keep the best pass "
                         "and stop when they stop improving")
@@ -62,6 +65,7 @@ def train_config(args, workspace=None):
             "replay_ratio": args.replay_ratio, "replay_kl": args.replay_kl,
             "fact_replay": getattr(args, "fact_replay", None), "context_distill": args.context_distill, "checkpoint_every": getattr(args, "checkpoint_every", None), "seed": args.seed,
             "micro_batch": args.micro_batch, "grad_accum": args.grad_accum, "qlora": args.qlora or None,
+            "sources_passages": getattr(args, "sources_passages", None),
         }.items()
         if value is not None
     }

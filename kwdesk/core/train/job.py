@@ -158,7 +158,7 @@ def training_records(db, cfg: TrainConfig, base: BaseModel, on_status=None) -> T
         why = " (the rest contradict each other: choose in Data > Conflicts)" if left_out else " (rejected pairs are left out)"
         raise TrainingError(f"There is nothing to train on{where}: generate or add Q&A pairs first{why}.")
     if cfg.train_with_sources:
-        add_sources_forms(db, cfg.collection_id, records, items)
+        add_sources_forms(db, cfg.collection_id, records, items, sources_passages(cfg, base))
     wanted = round(len(records) * cfg.replay_ratio)
     chosen: list[dict] = []
     if wanted:
@@ -193,16 +193,21 @@ def _base_answers(base: BaseModel, prompts: list[str], systems: tuple[str | None
             yield prompt, plain[prompt], {system: by[prompt] for system, by in other.items() if prompt in by}
 
 
-def add_sources_forms(db, collection_id: int | None, records: list[dict], items: list[list]) -> None:
-    """Each pair of RECORDS also as the chat asks it with sources: the passages the chat
-    retrieves for its question (search_chunks, as Answering.with_sources for a large model) in kwdesk's system
+def sources_passages(cfg: TrainConfig, base: BaseModel) -> int:
+    """How many passages the with-sources form of CFG holds for BASE: the config's number, or
+    with 0 as many as the chat gives a model of the base's size (chat_format.sources_top_k)."""
+    from kwdesk.core.models.chat_format import sources_top_k
+    from kwdesk.core.models.model_files import safetensors_parameters
+
+    return cfg.sources_passages or sources_top_k(safetensors_parameters(base.folder) or None)
+
+
+def add_sources_forms(db, collection_id: int | None, records: list[dict], items: list[list], top_k: int) -> None:
+    """Each pair of RECORDS also as the chat asks it with sources: the TOP_K passages the chat
+    retrieves for its question (search_chunks, as Answering.with_sources) in kwdesk's system
     prompt, its answer citing the passage it was made from when that one is among them ("[2]"),
     else the answer from what the model knows. ITEMS (the dataset hash's) get the same forms."""
-    from kwdesk.core.models.chat_format import (
-        DEFAULT_SYSTEM_PROMPT,
-        SOURCES_TOP_K,
-        sources_prompt,
-    )
+    from kwdesk.core.models.chat_format import DEFAULT_SYSTEM_PROMPT, sources_prompt
     from kwdesk.core.store.documents import search_chunks
 
     pair_id = {index: int(r["source"].split(":")[1]) for index, r in enumerate(records) if r["source"].startswith("pair:")}
@@ -210,10 +215,7 @@ def add_sources_forms(db, collection_id: int | None, records: list[dict], items:
     for index, (record, item) in enumerate(zip(records, items)):
         if index not in pair_id or not record["question"]:
             continue
-        # Three passages whatever the model's size (the chat gives a small model one): picking the
-        # right one among three like it is what was trained and measured (83% with sources on 20
-        # pages read with one passage; bench_sources_passages.py). One-passage forms not measured yet.
-        sources = search_chunks(db, record["question"], SOURCES_TOP_K, collection_id)
+        sources = search_chunks(db, record["question"], top_k, collection_id)
         if not sources:
             continue
         cited = next((n for n, s in enumerate(sources, 1) if s["text"] == own.get(pair_id[index])), None)

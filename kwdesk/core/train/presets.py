@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
 
-from kwdesk.core.models.chat_format import TRAINING_SYSTEM_PROMPTS
+from kwdesk.core.models.chat_format import SOURCES_TOP_K, TRAINING_SYSTEM_PROMPTS
 from kwdesk.core.train.recipe import TIME_BUDGET_S, sources_share
 
 # The with-sources form in one pass of four: in turn with the three system prompts.
@@ -69,6 +69,9 @@ class TrainConfig:
     # with the three system prompts); the recipe lengthens it, or sets 0 (left out), to keep a
     # large run in its time budget (train/recipe.py).
     sources_every: int = SOURCES_EVERY
+    # With train_with_sources: how many passages the with-sources form holds; 0: as many as the
+    # chat gives this base (chat_format.sources_top_k: one for a small model).
+    sources_passages: int = SOURCES_TOP_K
     # Hold back some rewordings of trained questions and ask them at the end of each pass; keep
     # the best pass's adapter and stop when checks stop improving (train/early_stop.py).
     early_stop: bool = False
@@ -177,14 +180,15 @@ def settings_in_words(cfg: TrainConfig) -> str:
 
 
 def _sources_in_words(cfg: TrainConfig) -> str:
+    passages = "its passage" if cfg.sources_passages == 1 else "its passages"
     if cfg.sources_every <= 0:  # the recipe left the form out to stay in the time budget
-        return ", each pair with its passages in the prompt left out for this much data"
+        return f", each pair with {passages} in the prompt left out for this much data"
     share = sources_share(cfg.epochs, cfg.sources_every)
     if share < 1:
-        return f", {share:.0%} of the pairs also with their passages in the prompt, once each"
+        return f", {share:.0%} of the pairs also with {passages.replace('its', 'their')} in the prompt, once each"
     if cfg.sources_every > SOURCES_EVERY:
-        return ", each pair also with its passages in the prompt in one pass"
-    return ", each pair also with its passages in the prompt"
+        return f", each pair also with {passages} in the prompt in one pass"
+    return f", each pair also with {passages} in the prompt"
 
 
 def preset(name: str, **overrides) -> TrainConfig:
