@@ -79,6 +79,7 @@ def test_base_model_does_not_know_invented_facts_but_knows_general_ones(facts_wo
     assert result.heldout["base+full"].total == 3 and result.heldout["base+full"].correct >= closed_book.correct
     assert set(result.seconds_per_answer) == {"base", "base+rag", "base+full", "personal", "personal+rag"}
     assert all(seconds > 0 for seconds in result.seconds_per_answer.values())
+    assert result.sources_passages == 1  # the bundled 135M model is given its best passage (chat_format.sources_top_k)
     # Held-out x 5, then probes x 2 and the replay prompts under each of three system prompts.
     assert len(rows) == 3 * 5 + (2 * 30 + 30) * 3
     assert result.replay_kept.total == 30
@@ -157,6 +158,7 @@ def test_evaluate_from_the_models_step_shows_and_exports_the_report(qtbot, facts
     html_file = page.export_report(tmp_path / "report.html")
     text = html_file.read_text()
     assert "<svg" in text and "Every question" in text and HELD_OUT[0][0] in text
+    assert "came with the best-matching passage" in text  # how "with sources" was asked
     png = page.export_report(tmp_path / "report.png")
     from PySide6.QtGui import QImage
 

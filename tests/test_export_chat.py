@@ -107,6 +107,10 @@ def test_pdf_to_verified_gguf_that_answers_a_trained_fact(trained):
     followed = kwdesk(ws, "chat", "--once", QUESTION)
     assert "found 75% of held-out questions right with sources and 25% without" in followed.stderr
     assert "[1] handbook.pdf" in followed.stdout
+    # That summary predates a small model's one passage: the chat says the figure is old.
+    assert "gave the model three passages" in followed.stderr
+    store_eval(db, kinds["gguf"].id, "personal", "base", {**measured, "sources_passages": 1}, [])
+    assert "three passages" not in kwdesk(ws, "chat", "--once", QUESTION).stderr
     history = db.execute("SELECT role, content FROM messages ORDER BY id").fetchall()
     assert ("user", QUESTION) in history
     # The library lists the lineage, and deleting an export removes its file.

@@ -262,6 +262,7 @@ class EvaluateJob(Job):
                 full_context=full_context,
                 held_out_asked=len(held), held_out_total=held_total,
                 seconds_per_answer={config: round(s / n, 3) for config, (s, n) in timing.items() if n},
+                sources_passages=personal.sources_top_k,
             )
             result.eval_id = store_eval(db, model_id, result.model_name, result.base_name, result.to_dict(), result.items)
             from kwdesk.core.evaluation.report import save_report

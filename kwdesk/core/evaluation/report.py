@@ -67,6 +67,14 @@ def summary_in_words(s: dict) -> str:
             f"General questions: your model keeps {s['kept']['share']:.0%} of the base model's right answers.")
 
 
+def _sources_line(summary: dict) -> str:
+    n = summary.get("sources_passages") or 0
+    if n == 1:
+        return (" With sources, each question came with the best-matching passage of the documents, as the chat asks "
+                "a small model (one passage is read better than three).")
+    return f" With sources, each question came with the {n} best-matching passages, as the chat asks." if n else ""
+
+
 def _sample_line(summary: dict) -> str:
     asked, total = summary.get("held_out_asked") or 0, summary.get("held_out_total") or 0
     if not asked or asked >= total:
@@ -189,7 +197,7 @@ tr.right td:last-child {{ color: #276749; }} tr.wrong td:last-child {{ color: #9
 {report_svg(s)}
 <h2>Your documents</h2>
 <table><tr><th>Model</th><th>Right</th><th>Share</th><th>Seconds an answer (this machine)</th></tr>{rows}</table>
-<p>{html.escape(full_context_line(s))}{_sample_line(s)}</p>
+<p>{html.escape(full_context_line(s))}{_sources_line(s)}{_sample_line(s)}</p>
 {gap}
 <p>Facts learned: <b>{s['facts_learned']} of {s['facts_total']}</b>.</p>
 <h2>General questions (forgetting)</h2>

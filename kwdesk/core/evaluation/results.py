@@ -53,6 +53,9 @@ class EvalResult:
     seconds_per_answer: dict[str, float] = field(default_factory=dict)  # held-out questions, by config
     held_out_asked: int = 0  # of held_out_total (evaluation.job.HELD_OUT_LIMIT)
     held_out_total: int = 0
+    # How many passages "with sources" gave the personal model (chat_format.sources_top_k);
+    # absent from evaluations made before a small model was given one: they measured three.
+    sources_passages: int = 0
 
     def to_dict(self) -> dict:
         out = asdict(self)

@@ -792,7 +792,7 @@ def plan_training(job: TrainJob, db, on_status=None) -> TrainPlan:
     times = {**preset_seconds(cfg, base, examples), cfg.preset: seconds}
     plan.preset_seconds = {name: times[name] for name in PRESETS if name in times}
     plan.held_out_checks = len(job.checks)
-    plan.settings = settings_in_words(cfg)
+    plan.settings = settings_in_words(replace(cfg, sources_passages=sources_passages(cfg, base)))  # 0 said as the number
     return plan
 
 
