@@ -447,7 +447,7 @@ def test_the_plan_gives_little_data_more_passes_and_says_why(fact_workspace, wor
     limited = json.loads(proc.stdout)
     assert "left out" in limited["recipe"] and "cut to" in limited["recipe"] and limited["epochs"] < small.epochs
     assert "passages in the prompt left out" in limited["settings"]
-    assert "each pair also with its passages" in small.settings
+    assert "each pair also with its passage" in small.settings  # one: the bundled base is small
 
 
 def test_the_plans_tokens_a_pass_count_the_with_sources_form(pairs_workspace):
@@ -547,7 +547,8 @@ def test_a_run_with_sources_trains_each_pair_as_the_chat_asks_it_with_its_passag
 
     chat = Answering()
     chat.workspace, chat.collection_id = pairs_workspace, None
-    cfg = preset("quick-try", max_steps=2, train_with_sources=True, replay_ratio=0.0)
+    # Three passages, as the chat gives a large model: the answer cites its own among them.
+    cfg = preset("quick-try", max_steps=2, train_with_sources=True, replay_ratio=0.0, sources_passages=3)
     db = pairs_workspace.connect()
     records = training_records(db, cfg, base).records
     cited = 0
@@ -595,7 +596,7 @@ OPENERS = ["Tell me: ", "Please say, ", "I would like to know: ", "Quick questio
 
 
 def test_the_with_sources_form_holds_the_passages_the_chat_gives_this_base(pairs_workspace, base):
-    """sources_passages 0: the form holds as many passages as the chat gives a model of the
+    """By default (sources_passages 0) the form holds as many passages as the chat gives a model of the
     base's size (one for the bundled 135M model), each answer citing "[1]" when the one
     passage is its own; a shorter sequence than the three-passage form."""
     from kwdesk.core.chat.engine import Answering
@@ -608,8 +609,7 @@ def test_the_with_sources_form_holds_the_passages_the_chat_gives_this_base(pairs
     chat.workspace, chat.collection_id, chat.sources_top_k = pairs_workspace, None, 1
     db = pairs_workspace.connect()
     try:
-        one = training_records(db, preset("quick-try", train_with_sources=True, replay_ratio=0.0, sources_passages=0),
-                               base).records
+        one = training_records(db, preset("quick-try", train_with_sources=True, replay_ratio=0.0), base).records
         three = training_records(db, preset("quick-try", train_with_sources=True, replay_ratio=0.0, sources_passages=3),
                                  base).records
     finally:

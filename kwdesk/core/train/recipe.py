@@ -74,9 +74,9 @@ def adapt_recipe(cfg, examples: int, sequences_per_epoch: int, seconds_per_pass:
     here given how often the with-sources form is trained (SECONDS_PER_PASS(sources_every); 0: never).
 
     The time budget cuts the with-sources form before the passes: it is a long sequence (the
-    three passages of the chat's search, about 650 tokens on the 20-page handbook against 60 for a pair)
-    and would be most of each pass's work, while the passes are what make facts stick
-    closed-book; the chat's sources still reach the model in the prompt."""
+    chat's passages: about 250 tokens for one, 650 for three on the 20-page handbook, against 60
+    for a pair) and would be most of each pass's work, while the passes are what make facts
+    stick closed-book; the chat's sources still reach the model in the prompt."""
     scale, budget = cfg.passes_scale, cfg.time_budget_s
     minutes = max(1, round(budget / 60))  # as the plan says it
     passes = passes_for(examples, scale)

@@ -16,8 +16,8 @@ import random
 from dataclasses import dataclass, field
 
 IGNORE = -100
-# The with-sources form of a pair holds three passages: longer than a packed sequence, so it
-# is cut at this length instead (a sequence of its own).
+# The with-sources form of a pair holds the chat's passages (three for a large base): longer
+# than a packed sequence, so it is cut at this length instead (a sequence of its own).
 SOURCES_MAX_LEN = 2048
 
 
