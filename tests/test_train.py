@@ -446,7 +446,7 @@ def test_the_plan_gives_little_data_more_passes_and_says_why(fact_workspace, wor
     assert proc.returncode == 0, proc.stderr[-2000:]
     limited = json.loads(proc.stdout)
     assert "left out" in limited["recipe"] and "cut to" in limited["recipe"] and limited["epochs"] < small.epochs
-    assert "passages in the prompt left out" in limited["settings"]
+    assert "passage in the prompt left out" in limited["settings"]  # one passage: the bundled base is small
     assert "each pair also with its passage" in small.settings  # one: the bundled base is small
 
 
