@@ -595,6 +595,15 @@ OPENERS = ["Tell me: ", "Please say, ", "I would like to know: ", "Quick questio
 
 
 
+def test_a_run_saved_before_the_form_followed_the_chat_resumes_with_three_passages():
+    from kwdesk.core.train.presets import TrainConfig
+
+    old = preset("learn-documents").to_dict()
+    del old["sources_passages"]
+    assert TrainConfig.from_dict(old).sources_passages == 3
+    assert TrainConfig.from_dict(preset("learn-documents").to_dict()).sources_passages == 0
+
+
 def test_the_with_sources_form_holds_the_passages_the_chat_gives_this_base(pairs_workspace, base):
     """By default (sources_passages 0) the form holds as many passages as the chat gives a model of the
     base's size (one for the bundled 135M model), each answer citing "[1]" when the one

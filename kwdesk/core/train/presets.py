@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, fields, replace
 
-from kwdesk.core.models.chat_format import TRAINING_SYSTEM_PROMPTS
+from kwdesk.core.models.chat_format import SOURCES_TOP_K, TRAINING_SYSTEM_PROMPTS
 from kwdesk.core.train.recipe import TIME_BUDGET_S, sources_share
 
 # The with-sources form in one pass of four: in turn with the three system prompts.
@@ -120,6 +120,9 @@ class TrainConfig:
             values["system_prompts"] = tuple(values["system_prompts"])
         else:  # a run from before prompts took turns trained under the template's default only
             values["system_prompts"] = (None,)
+        # A run from before the form followed the chat held three passages; a resume rebuilds
+        # the same data (its hash is checked against the checkpoint's).
+        values.setdefault("sources_passages", SOURCES_TOP_K)
         return cls(**values)
 
 
@@ -183,15 +186,15 @@ def settings_in_words(cfg: TrainConfig) -> str:
 
 
 def _sources_in_words(cfg: TrainConfig) -> str:
-    passages = "its passage" if cfg.sources_passages == 1 else "its passages"
+    passages = "passage" if cfg.sources_passages == 1 else "passages"
     if cfg.sources_every <= 0:  # the recipe left the form out to stay in the time budget
-        return f", each pair with {passages} in the prompt left out for this much data"
+        return f", each pair with its {passages} in the prompt left out for this much data"
     share = sources_share(cfg.epochs, cfg.sources_every)
     if share < 1:
-        return f", {share:.0%} of the pairs also with {passages.replace('its', 'their')} in the prompt, once each"
+        return f", {share:.0%} of the pairs also with their {passages} in the prompt, once each"
     if cfg.sources_every > SOURCES_EVERY:
-        return f", each pair also with {passages} in the prompt in one pass"
-    return f", each pair also with {passages} in the prompt"
+        return f", each pair also with its {passages} in the prompt in one pass"
+    return f", each pair also with its {passages} in the prompt"
 
 
 def preset(name: str, **overrides) -> TrainConfig:
