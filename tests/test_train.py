@@ -470,6 +470,47 @@ def test_the_preset_list_says_each_time_roughly():
     assert preset_label("quick-try") == "Quick try"  # before a plan has worked it out
 
 
+def test_a_run_leaves_this_machines_speed_and_the_next_plan_is_at_it(workspace, monkeypatch, tmp_path):
+    """The plan's time comes from a prior measured on one machine until a run here has
+    measured its own speed; then the next plan of the same set-up divides by that."""
+    from kwdesk.core.train.job import PlanJob
+    from kwdesk.core.train.speed import current_setup, prior_tokens_per_s, speed_file, training_speed
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # nothing measured yet
+    db = workspace.connect()
+    with write_transaction(db):  # enough pairs to pack full sequences, as real documents do
+        db["pairs"].insert_all([{"question": f"What is the code of valve {n} at the Larkspur Dam?",
+                                 "answer": f"Valve {n} at the Larkspur Dam has the code LD-{n:03d}-{n * 37 % 1000:03d}."}
+                                for n in range(40)])
+    db.close()
+    cfg = preset("quick-try", max_steps=16, replay_ratio=0.0, micro_batch=1)
+    before = PlanJob(workspace, cfg).run()
+    assert not before.speed_measured and "(an estimate)" in before.in_words()
+    TrainJob(workspace, cfg).run()
+    setup = current_setup(cfg, before.parameters)
+    speed = training_speed(setup)
+    assert speed.measured and speed_file().is_file()
+    # What this machine computed, near what the prior assumed for it (the prior was measured
+    # on a machine like the CI's): a speed from the wrong unit would be far off.
+    assert 0.2 < speed.tokens_per_s / prior_tokens_per_s(setup) < 5, speed
+    after = PlanJob(workspace, cfg).run()
+    assert after.speed_measured and "at the speed of your last training here" in after.in_words()
+    assert after.estimated_seconds == pytest.approx(
+        before.estimated_seconds * prior_tokens_per_s(setup) / speed.tokens_per_s, rel=0.01)
+
+
+def test_a_gpus_first_plan_errs_long_but_not_by_a_day():
+    """Before a GPU's first run: the CPU's formula promised a 1.7B base 70 tokens a second
+    where an H200 trained 3,700 (BENCHMARKS.md "On an NVIDIA GPU"); the prior must not be
+    faster than that card, nor many times slower."""
+    from kwdesk.core.train.speed import Setup, prior_tokens_per_s
+
+    measured_on_h200 = {135_000_000: 2_480, 1_700_000_000: 3_682, 8_000_000_000: 2_472}
+    for parameters, tokens_per_s in measured_on_h200.items():
+        prior = prior_tokens_per_s(Setup("NVIDIA H200", "bf16", parameters, "lora", 2, 512, 0))
+        assert tokens_per_s / 8 < prior <= tokens_per_s, (parameters, prior)
+
+
 def test_a_long_run_is_cut_to_the_time_budget_in_its_plan():
     from kwdesk.core.train.presets import preset as make
     from kwdesk.core.train.recipe import BUDGET_MIN_PASSES, MIN_PASSES, TIME_BUDGET_S, adapt_recipe

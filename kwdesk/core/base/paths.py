@@ -28,3 +28,10 @@ def user_cache_dir() -> Path:
     import platformdirs
 
     return Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False))
+
+
+def user_state_dir() -> Path:
+    """What kwdesk learns about this machine as it runs (training's measured speed)."""
+    import platformdirs
+
+    return Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))

@@ -24,7 +24,6 @@ from kwdesk.core.base import system
 from kwdesk.core.base.errors import KwdeskError
 from kwdesk.core.base.jobs import Cancelled, Job, format_duration
 from kwdesk.core.base.locks import ProcessLock, held_elsewhere
-from kwdesk.core.base.system import usable_cores
 from kwdesk.core.models.base_models import BaseModel, resolve_base
 from kwdesk.core.models.gguf import estimated_file_mb
 from kwdesk.core.models.ml import import_ml
@@ -54,10 +53,10 @@ from kwdesk.core.train.methods import cannot_export, method
 from kwdesk.core.train.presets import PRESETS, TrainConfig, settings_in_words
 from kwdesk.core.train.recipe import adapt_recipe
 from kwdesk.core.train.recipe import apply as apply_recipe
+from kwdesk.core.train.speed import SpeedMeter, current_setup, record_speed, training_speed
 from kwdesk.core.train.train_data import (
     IGNORE,
     Example,
-    compute_precision,
     dataset_sha256,
     distill_targets,
     encode_record,
@@ -412,11 +411,16 @@ class TrainJob(Job):
             micro = self._micro_batches(examples, step)
             stopper = EarlyStop(list(self.checks), tokenizer, device) if self.checks else None
             stopped_at = None
+            # This machine's speed for the next plans: the steps' own time (train/speed.py).
+            meter = SpeedMeter(kl_factor(cfg, n_replay), cfg.max_seq_len)
+            setup = current_setup(cfg, safetensors_parameters(base.folder) or 0)
             try:
                 self.check_cancelled()
+                step_began = time.monotonic()
                 for done in optimizer_steps(model, optimizer, scheduler, micro, params, first_step=step,
                                             total_steps=total_steps, grad_accum=cfg.grad_accum, pad_id=pad_id,
                                             device=device, replay_kl=cfg.replay_kl, distill=cfg.context_distill):
+                    meter.add(done.computed_tokens, sum(map(len, done.sources)), time.monotonic() - step_began)
                     step = done.step
                     tokens_done += done.tokens
                     losses.append(round(done.loss, 6))
@@ -443,10 +447,13 @@ class TrainJob(Job):
                                         run_id=run_id)
                             break
                         self.check_cancelled()
+                    step_began = time.monotonic()
             except Cancelled:
+                self._record_speed(setup, meter)
                 self._checkpoint(run_dir, model, optimizer, scheduler, step, losses, order_log)
                 self._mark_run(db, run_id, "cancelled", data_hash, {"losses": losses, "steps": step})
                 raise
+            self._record_speed(setup, meter)
             if stopper is not None:
                 # The run's end is as good as the best check, or the best pass's adapter is kept.
                 restored = stopper.restore_best(model, stopper.check(model, step, step // steps_per_epoch)
@@ -476,6 +483,11 @@ class TrainJob(Job):
             if lock is not None:
                 lock.release()
             db.close()
+
+    @staticmethod
+    def _record_speed(setup, meter: SpeedMeter) -> None:
+        if setup.parameters and meter.tokens_per_s is not None:  # a run long enough to say
+            record_speed(setup, meter.tokens_per_s)
 
     @staticmethod
     def _save_early_stop(run_dir: Path, summary: dict) -> None:
@@ -730,6 +742,7 @@ class TrainPlan:
     held_out_checks: int = 0  # rewordings held back and asked after each pass (early stop)
     # The settings in words as the recipe chose them for this data (settings_in_words).
     settings: str = ""
+    speed_measured: bool = False  # the time is at the speed of earlier runs here, not the prior
 
     def to_dict(self) -> dict:
         return {k: (round(v) if k.startswith("estimated") else v) for k, v in self.__dict__.items()}
@@ -744,7 +757,8 @@ class TrainPlan:
     def in_words(self) -> str:
         """What is trained and about how long it takes, in the expert's words (the Train page)."""
         return (f"{self.pairs_in_words()} About {format_duration(self.estimated_seconds)} and "
-                f"{self.estimated_memory_mb / 1000:.1f} GB of memory on this machine (an estimate)."
+                f"{self.estimated_memory_mb / 1000:.1f} GB of memory on this machine ("
+                + ("at the speed of your last training here" if self.speed_measured else "an estimate") + ")."
                 + (f" {left_out_in_words(self.left_out)}." if self.left_out else ""))
 
     def details(self) -> str:
@@ -758,14 +772,6 @@ class TrainPlan:
     def summary(self) -> str:
         """The plan in full, as the CLI says it."""
         return f"{self.in_words()} {self.details()}"
-
-
-# Measured on the 2-core development machine with the bundled 135M model: about 115
-# trained tokens a second on the CPU in float32 (BENCHMARKS.md). Scaled by model size and
-# cores, and by the speed-up of bf16 products where the CPU has them (2.1x measured by
-# bench/bench_cpu_bf16.py on the same machine; train_data.compute_precision).
-_CPU_TOKENS_PER_S_135M_2_CORES = 115.0
-_CPU_BF16_SPEEDUP = 2.0
 
 
 def plan_training(job: TrainJob, db, on_status=None) -> TrainPlan:
@@ -792,6 +798,7 @@ def plan_training(job: TrainJob, db, on_status=None) -> TrainPlan:
     times = {**preset_seconds(cfg, base, examples), cfg.preset: seconds}
     plan.preset_seconds = {name: times[name] for name in PRESETS if name in times}
     plan.held_out_checks = len(job.checks)
+    plan.speed_measured = bool(plan.parameters) and training_speed(current_setup(cfg, plan.parameters)).measured
     plan.settings = settings_in_words(replace(cfg, sources_passages=sources_passages(cfg, base)))  # 0 said as the number
     return plan
 
@@ -863,7 +870,8 @@ def pairs_in_words(approved: int, unreviewed: int, accepted_only: bool) -> str:
 
 def estimate_run(base: BaseModel, cfg: TrainConfig, examples: list, n_replay: int, steps: int,
                  steps_per_epoch: int) -> tuple[float, float]:
-    """Seconds and MB a run of STEPS steps on EXAMPLES will take on this machine (rough)."""
+    """Seconds and MB a run of STEPS steps on EXAMPLES will take on this machine (rough: at the
+    speed measured on the last runs of the same set-up here, or the prior; train/speed.py)."""
     from transformers import AutoConfig
 
     tokens = computed_tokens_per_pass(cfg, examples)
@@ -872,14 +880,8 @@ def estimate_run(base: BaseModel, cfg: TrainConfig, examples: list, n_replay: in
     layers = getattr(model_config, "num_hidden_layers", 30)
     vocab = getattr(model_config, "vocab_size", 49152)
     params = safetensors_parameters(base.folder) or 12 * layers * hidden * hidden + vocab * hidden
-    cores = usable_cores()
-    speed = _CPU_TOKENS_PER_S_135M_2_CORES * (135e6 / params) * (cores / 2)
-    if _cpu_bf16():
-        speed *= _CPU_BF16_SPEEDUP
-    trained_tokens = tokens * (steps / steps_per_epoch)
-    if cfg.replay_kl and n_replay:
-        # The KL term's forward pass through the base: about a third of a training step more.
-        trained_tokens *= 4 / 3
+    speed = training_speed(current_setup(cfg, params)).tokens_per_s  # measured here, or the prior
+    trained_tokens = tokens * (steps / steps_per_epoch) * kl_factor(cfg, n_replay)
     sequence_tokens = cfg.max_seq_len * cfg.micro_batch
     # Activations kept for the backward pass, in fp32: per token and layer about 68 bytes a
     # hidden unit plus the attention scores (10 bytes a head and position: Korthikanti et
@@ -893,11 +895,9 @@ def estimate_run(base: BaseModel, cfg: TrainConfig, examples: list, n_replay: in
     return trained_tokens / speed, memory / 1e6
 
 
-def _cpu_bf16() -> bool:
-    """Whether a training run here would multiply in bf16 on the CPU (no GPU, a CPU with bf16)."""
-    import torch
-
-    return not torch.cuda.is_available() and compute_precision(torch, "cpu") == "bf16"
+def kl_factor(cfg: TrainConfig, n_replay: int) -> float:
+    """The KL term's forward pass through the base: about a third of a training step more."""
+    return 4 / 3 if cfg.replay_kl and n_replay else 1.0
 
 
 def sources_every(cfg: TrainConfig) -> int:

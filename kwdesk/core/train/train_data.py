@@ -407,6 +407,7 @@ class StepDone:
     loss: float  # the step's loss (averaged over processes where there are several)
     tokens: int  # real tokens trained in this step (no padding)
     sources: list[list[list[str]]]  # per micro-batch, per packed sequence, the sources of its examples
+    computed_tokens: int = 0  # the tokens computed, padding included (the unit of train/speed.py)
 
 
 def optimizer_steps(model, optimizer, scheduler, micro_batches, params, *, first_step: int, total_steps: int,
@@ -431,12 +432,13 @@ def optimizer_steps(model, optimizer, scheduler, micro_batches, params, *, first
     while step < total_steps:
         optimizer.zero_grad(set_to_none=True)
         step_loss = torch.zeros((), device=device)
-        tokens, sources = 0, []
+        tokens, computed, sources = 0, 0, []
         for micro in range(grad_accum):
             packs = next(micro_batches)
             sources.append([list(p.sources) for p in packs])
             tokens += sum(len(p.input_ids) for p in packs)
             batch = {k: v.to(device) for k, v in collate(packs, pad_id).items()}
+            computed += batch["input_ids"].numel()
             replay = replay_answer_mask(packs, batch["input_ids"].shape[1]) if replay_kl else None
             teacher = teacher_targets(packs, batch["input_ids"].shape[1]) if distill else None
             last = micro == grad_accum - 1
@@ -451,4 +453,4 @@ def optimizer_steps(model, optimizer, scheduler, micro_batches, params, *, first
         scheduler.step()
         step += 1
         value = mean_over_processes(step_loss) if mean_over_processes is not None else step_loss.item()
-        yield StepDone(step, value, tokens, sources)
+        yield StepDone(step, value, tokens, sources, computed)
