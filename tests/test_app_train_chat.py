@@ -75,6 +75,19 @@ def test_train_cancel_resume_export_and_chat_with_the_result(window, qtbot, db, 
     page.time_limit_spin.setValue(120)
     assert page.config().time_budget_s == 120 * 60
     page.time_limit_spin.setValue(0)
+    # The passages of the with-sources form follow the chat until the expert sets a number,
+    # which the settings then say.
+    assert page.passages_spin.text() == "as the chat gives" and page.passages_spin.isEnabled()
+    assert page.config().sources_passages == 0
+    page.passages_spin.setValue(3)
+    assert page.config().sources_passages == 3 and "its 3 passages in the prompt" in page.settings_label.text()
+    qtbot.waitUntil(lambda: not page.plan_bar.is_busy() and "About" in page.plan_label.text(), timeout=120_000)
+    assert "its 3 passages in the prompt" in page.settings_label.text()  # the plan as the recipe chose it
+    screenshot(window, "train-advanced")
+    page.passages_spin.setValue(0)
+    page.preset_combo.setCurrentIndex(page.preset_combo.findData("quick-try"))
+    assert not page.passages_spin.isEnabled()  # quick-try trains no with-sources form
+    page.preset_combo.setCurrentIndex(page.preset_combo.findData("learn-documents"))
     qtbot.waitUntil(lambda: not page.plan_bar.is_busy() and "About" in page.plan_label.text(), timeout=120_000)
     page.advanced_button.click()
     assert [page.pairs_combo.itemText(i) for i in range(2)] == ["Approved and not yet reviewed (3)",

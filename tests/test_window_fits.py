@@ -42,3 +42,29 @@ def test_long_names_and_messages_never_widen_the_window(workspace, qtbot, screen
         # The chat step loads a model and the Train step plans: let them end before closing.
         qtbot.waitUntil(lambda: not win.chat.load_bar.is_busy() and not win.train.plan_bar.is_busy(), timeout=180_000)
         win.close()
+
+
+def test_the_train_pages_advanced_settings_show_every_line_on_a_1280x800_screen(workspace, qtbot, screenshot):
+    """A wrapped label squeezed by its layout cut its first and last lines in half (the
+    settings under Advanced, four lines at this width); each line must show whole, and the
+    window must still fit the screen."""
+    from kwdesk.ui.main_window import TRAIN
+
+    win = MainWindow(workspace, "test model")
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    try:
+        page = win.train
+        win.steps.setCurrentRow(TRAIN)
+        qtbot.waitUntil(lambda: not page.plan_bar.is_busy(), timeout=180_000)
+        page.advanced_button.click()
+        page.settings_label.setText(f"{SUMMARY}\n{SUMMARY}")
+        page.plan_label.setText(SUMMARY)
+        qtbot.wait(50)
+        for label in (page.settings_label, page.plan_label):
+            assert label.height() >= label.heightForWidth(label.width()), label.text()
+        assert win.height() <= 800 and win.minimumSizeHint().height() <= 800, win.minimumSizeHint()
+        screenshot(win, "train-advanced-long")
+    finally:
+        win.close()

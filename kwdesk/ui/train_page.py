@@ -10,11 +10,13 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
+    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -55,7 +57,7 @@ from kwdesk.core.train.presets import (
 )
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.loss_curve import LossCurve
-from kwdesk.ui.sizing import bounded_combo
+from kwdesk.ui.sizing import WrappedLabel, bounded_combo
 
 
 class TrainPage(QWidget):
@@ -97,10 +99,8 @@ class TrainPage(QWidget):
         self.advanced_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.advanced_button.setArrowType(Qt.ArrowType.RightArrow)
         self.advanced_button.toggled.connect(self._show_advanced)
-        self.settings_label = QLabel()
-        self.settings_label.setWordWrap(True)
-        self.plan_label = QLabel("What will be trained is worked out when you open this step.")
-        self.plan_label.setWordWrap(True)
+        self.settings_label = WrappedLabel()
+        self.plan_label = WrappedLabel("What will be trained is worked out when you open this step.")
         self.plan_bar = JobBar(show_idle_message=False)
         self.start_button = QPushButton("Start training")
         self.start_button.clicked.connect(self.start_training)
@@ -156,6 +156,17 @@ class TrainPage(QWidget):
             "About how long training may take on this machine. A longer limit trains more pairs with their "
             "passages in the prompt (better answers with sources) and, on large documents, more passes.")
         self.time_limit_spin.valueChanged.connect(self._choice_changed)
+        # How many retrieved passages the with-sources form holds; 0 follows the chat, which
+        # gives a small base its best passage and a larger one three (chat_format.sources_top_k).
+        self.passages_spin = QSpinBox()
+        self.passages_spin.setRange(0, 5)
+        self.passages_spin.setSpecialValueText("as the chat gives")
+        self.passages_spin.setToolTip(
+            "How many passages of your documents each pair is trained with, in the form where the question comes "
+            "with its sources. Best when it matches what the chat gives this model: one passage for a small model, "
+            "three for a larger one (\"as the chat gives\"). Set it when you will use the model with another tool "
+            "that gives it more.")
+        self.passages_spin.valueChanged.connect(self._choice_changed)
         choose = QGroupBox("What to train")
         choose_layout = QVBoxLayout(choose)
         row = QHBoxLayout()
@@ -183,12 +194,18 @@ class TrainPage(QWidget):
         advanced_layout = QVBoxLayout(self.advanced)
         advanced_layout.setContentsMargins(16, 0, 0, 0)
         advanced_layout.addWidget(self.settings_label)
+        training_row = QHBoxLayout()  # what the next run trains
+        training_row.addWidget(QLabel("Longest training time"))
+        training_row.addWidget(self.time_limit_spin)
+        training_row.addSpacing(16)
+        self.passages_label = QLabel("Passages with sources")
+        training_row.addWidget(self.passages_label)
+        training_row.addWidget(self.passages_spin)
+        training_row.addStretch(1)
+        advanced_layout.addLayout(training_row)
         strength_row = QHBoxLayout()
         strength_row.addWidget(QLabel("Model file strength (of the selected run)"))
         strength_row.addWidget(self.strength_spin)
-        strength_row.addSpacing(16)
-        strength_row.addWidget(QLabel("Longest training time"))
-        strength_row.addWidget(self.time_limit_spin)
         strength_row.addStretch(1)
         advanced_layout.addLayout(strength_row)
         self.advanced.hide()
@@ -251,12 +268,23 @@ class TrainPage(QWidget):
         self.runs_table.setMaximumHeight(150)
         self.runs_table.itemSelectionChanged.connect(self._show_selected_run)
 
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.addWidget(choose)
         layout.addWidget(run_box, 1)
         layout.addWidget(export_box)
         layout.addWidget(QLabel("Runs"))
         layout.addWidget(self.runs_table)
+        # With Advanced open the page is taller than a 1280x800 screen leaves it: it scrolls
+        # instead of growing the window past the screen or squeezing the settings' lines.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(content)
+        page_layout = QVBoxLayout(self)
+        page_layout.setContentsMargins(0, 0, 0, 0)
+        page_layout.addWidget(scroll)
 
         for bar in (self.plan_bar, self.train_bar, self.export_bar):
             bar.busy_changed.connect(self.busy_changed)
@@ -274,10 +302,14 @@ class TrainPage(QWidget):
     # --- what to train ---------------------------------------------------------------------------
 
     def config(self):
-        limit = {"time_budget_s": self.time_limit_spin.value() * 60} if self.time_limit_spin.value() else {}
+        chosen = {}
+        if self.time_limit_spin.value():
+            chosen["time_budget_s"] = self.time_limit_spin.value() * 60
+        if self.passages_spin.value():
+            chosen["sources_passages"] = self.passages_spin.value()
         return preset(self.preset_combo.currentData(), collection_id=self.collection_combo.currentData(),
                       init_adapter_run=self.start_from_combo.currentData(),
-                      accepted_only=bool(self.pairs_combo.currentData()), **limit)
+                      accepted_only=bool(self.pairs_combo.currentData()), **chosen)
 
     def refresh_pair_choice(self) -> None:
         """The two ways of choosing pairs, with how many each trains now."""
@@ -332,6 +364,9 @@ class TrainPage(QWidget):
         cfg = self.config()
         self.preset_help.setText(PRESET_DESCRIPTIONS[cfg.preset])
         self.settings_label.setText(settings_in_words(cfg))
+        # Only a preset that trains the with-sources form has passages to count.
+        for widget in (self.passages_label, self.passages_spin):
+            widget.setEnabled(cfg.train_with_sources)
 
     def _show_advanced(self, shown: bool) -> None:
         self.advanced.setVisible(shown)

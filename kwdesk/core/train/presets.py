@@ -186,7 +186,9 @@ def settings_in_words(cfg: TrainConfig) -> str:
 
 
 def _sources_in_words(cfg: TrainConfig) -> str:
-    passages = "passage" if cfg.sources_passages == 1 else "passages"
+    # 0 is "as many as the chat gives the base", said as the number once the base is known.
+    n = cfg.sources_passages
+    passages = "passage" if n == 1 else f"{n} passages" if n > 1 else "passages"
     if cfg.sources_every <= 0:  # the recipe left the form out to stay in the time budget
         return f", each pair with its {passages} in the prompt left out for this much data"
     share = sources_share(cfg.epochs, cfg.sources_every)
