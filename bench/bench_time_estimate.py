@@ -11,9 +11,13 @@ and export left out). Ratio = loop / estimate: above 1, the run took longer than
 
 `forms`: STEPS steps trained on a copy of WORKSPACE twice, once with every pair in its
 with-sources form and once in its plain forms (packed, replay in both): the padded tokens
-a second each computed, against those the estimate assumes. The first ten steps are left
+a second each computed, against those the prior assumes. The first ten steps are left
 out (warm-up). Shows whether one form computes slower a token than the other, which the
 estimate assumes not.
+
+Both estimate at the prior (`train/speed.py`), as the first plan on a machine does, unless
+--measured asks for the speeds this machine's runs left (then `runs` on a run that recorded
+its own speed reads near 1 by construction).
 
 Run nothing else beside it: two training jobs on two cores slow each other far more than
 twice.
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import shutil
 import sys
@@ -99,14 +104,16 @@ def finished_runs(paths: list[Path]) -> None:
 
 
 def form_speeds(path: Path, steps: int) -> None:
+    from kwdesk.core.models.model_files import safetensors_parameters
     from kwdesk.core.store.workspace import Workspace
-    from kwdesk.core.train.job import computed_tokens_per_pass, estimate_run
+    from kwdesk.core.train.job import kl_factor
     from kwdesk.core.train.presets import PRESETS
+    from kwdesk.core.train.speed import current_setup, prior_tokens_per_s
 
     tmp = Path(tempfile.mkdtemp(prefix="kwdesk-time-"))
     try:
-        print(f"{'form':<14} {'padded a step':>13} {'s a step':>8} {'padded tokens/s':>15} {'the estimate\'s':>14} "
-              f"{'measured/estimate':>17}")
+        print(f"{'form':<14} {'padded a step':>13} {'s a step':>8} {'padded tokens/s':>15} {'assumed':>14} "
+              f"{'measured/assumed':>17}")
         for form in ("with sources", "plain"):
             copy = tmp / "ws"
             shutil.rmtree(copy, ignore_errors=True)
@@ -117,9 +124,10 @@ def form_speeds(path: Path, steps: int) -> None:
                           train_with_sources=sourced, sources_every=1 if sourced else 0)
             job, base, examples, n_replay, _ = _examples(ws, cfg)
             batches = _batches(cfg, examples, 0)
-            # The padded tokens a second the estimate assumes (the replay KL's share included).
-            estimate, _ = estimate_run(base, cfg, examples, n_replay, len(batches), len(batches))
-            assumed = computed_tokens_per_pass(cfg, examples) / estimate
+            # The padded tokens a second the prior assumes (the replay KL's forward pass counted
+            # as a third more tokens); not a speed the first form's run has just recorded.
+            setup = current_setup(cfg, safetensors_parameters(base.folder))
+            assumed = prior_tokens_per_s(setup) / kl_factor(cfg, n_replay)
             seen: list[float] = []
             job.run(lambda p: p.loss is not None and seen.append(time.monotonic()))
             # The run's micro-batches are these, in this order (grad_accum 1: one a step).
@@ -137,7 +145,11 @@ def main() -> None:
     parser.add_argument("what", choices=["runs", "forms"])
     parser.add_argument("workspaces", nargs="+", type=Path)
     parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--measured", action="store_true",
+                        help="estimate at the speeds runs measured here (default: at the prior, as a first plan)")
     args = parser.parse_args()
+    if not args.measured:  # an empty state folder: the prior, and nothing recorded by `forms`
+        os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="kwdesk-time-state-")
     import_ml()
     print(f"machine: {platform.machine()}, {platform.system()}, python {platform.python_version()}")
     if args.what == "runs":

@@ -153,6 +153,10 @@ def test_evaluate_from_the_models_step_shows_and_exports_the_report(qtbot, facts
     assert "Held-out questions about your documents: base" in page.eval_summary.text()
     # What it knows, in the expert's words, on its row.
     assert "test questions alone" in page.table.item(0, 1).text() and "general knowledge" in page.table.item(0, 1).text()
+    # The step list and the Next line follow: the model is evaluated, so asking it comes next.
+    qtbot.waitUntil(lambda: window.steps.item(MODELS).text().endswith("evaluated")
+                    and "not evaluated" not in window.steps.item(MODELS).text(), timeout=10_000)
+    assert "or evaluate" not in window.next_label.text(), window.next_label.text()
     screenshot(window, "models-evaluated")
 
     html_file = page.export_report(tmp_path / "report.html")

@@ -97,6 +97,13 @@ def peft_run_files(db, run_id: int) -> PeftRunFiles:
     return PeftRunFiles(name, config["base_name"], Path(config["base_folder"]), folder / "adapter", collection_id, method)
 
 
+def answer_key(engine, question: str, with_sources: bool, system_prompt: str | None, full: bool = False) -> tuple:
+    """What an answer is cached under: the same model asked the same way answers the same
+    (greedy). One place for it, so that answers made together (`_answer_together`) are the
+    ones the loops then look up."""
+    return id(engine), question, with_sources, system_prompt, full
+
+
 class EvaluateJob(Job):
     """Evaluate MODEL (a library id or GGUF path; default: the newest verified export)."""
 
@@ -197,7 +204,7 @@ class EvaluateJob(Job):
 
             def ask(engine, question: str, rag: bool, system_prompt: str | None = EVAL_SYSTEM_PROMPT,
                     full: str | None = None, timed: str | None = None) -> str:
-                key = (id(engine), question, rag, system_prompt, full is not None)
+                key = answer_key(engine, question, rag, system_prompt, full is not None)
                 if key not in answers:
                     started = time.perf_counter()
                     answer = engine.complete(question, with_sources=rag, max_tokens=self.max_tokens,
@@ -282,7 +289,7 @@ class EvaluateJob(Job):
         together: the batch waits for its longest prompt and its longest answer."""
         todo: dict[tuple, tuple] = {}
         for engine, question, rag, system_prompt in wanted:
-            key = (id(engine), question, rag, system_prompt, False)
+            key = answer_key(engine, question, rag, system_prompt)
             if key not in answers:
                 todo.setdefault(key, (engine, question, rag, system_prompt))
         order = sorted(todo.values(), key=lambda w: (id(w[0]), w[2], str(w[3]), len(w[1])))
@@ -296,7 +303,7 @@ class EvaluateJob(Job):
                                              for _, q, rag, system_prompt in group], self.max_tokens)
                 seconds = (time.perf_counter() - started) / len(group)
                 for (_, question, rag, system_prompt), answer in zip(group, outs):
-                    remember(engine, (id(engine), question, rag, system_prompt, False), answer, seconds)
+                    remember(engine, answer_key(engine, question, rag, system_prompt), answer, seconds)
             self.report(min(start + ANSWER_BATCH, len(order)), len(order),
                         f"Answering under transformers, {ANSWER_BATCH} at a time")
 

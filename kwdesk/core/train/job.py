@@ -55,7 +55,6 @@ from kwdesk.core.train.recipe import adapt_recipe
 from kwdesk.core.train.recipe import apply as apply_recipe
 from kwdesk.core.train.speed import SpeedMeter, current_setup, record_speed, training_speed
 from kwdesk.core.train.train_data import (
-    IGNORE,
     Example,
     dataset_sha256,
     distill_targets,
@@ -322,9 +321,8 @@ class TrainJob(Job):
             record = records[example.source]
             teacher = distill_targets(model, tokenizer, example, record["question"] or None,
                                       passages[int(example.source.split(":")[1])], EVAL_SYSTEM_PROMPT, device)
-            learned = [t for t, label in zip(example.input_ids, example.labels) if label != IGNORE]
             for form in (example, *example.variants):  # the same answer tokens under every prompt
-                if [t for t, label in zip(form.input_ids, form.labels) if label != IGNORE] == learned:
+                if form.learned_tokens == example.learned_tokens:
                     form.teacher = teacher  # (not the with-sources form, whose answer cites a passage)
             if index % 10 == 0 or index == len(wanted):
                 self.report(0, None, f"Reading each answer with its passage (the teacher): {index}/{len(wanted)}")

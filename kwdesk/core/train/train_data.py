@@ -38,6 +38,11 @@ class Example:
     def __len__(self) -> int:
         return len(self.input_ids)
 
+    @property
+    def learned_tokens(self) -> list[int]:
+        """The tokens the loss is taken on (the answer and its end of turn), in order."""
+        return [token for token, label in zip(self.input_ids, self.labels) if label != IGNORE]
+
     def for_epoch(self, epoch: int, index: int, sources_every: int = 0) -> Example:
         """The encoding trained in EPOCH: the system prompts take turns, shifted by the
         example's INDEX so that every epoch sees each prompt about as often; the with-sources
@@ -234,7 +239,7 @@ def distill_targets(model, tokenizer, example: Example, question: str | None, pa
     MODEL must be the base without an adapter."""
     import torch
 
-    learned = [token for token, label in zip(example.input_ids, example.labels) if label != IGNORE]
+    learned = example.learned_tokens
     messages = [{"role": "system", "content": f"{system}\n\n{PASSAGE_INTRO}{passage}"},
                 {"role": "user", "content": question or TEXT_REQUEST}]
     prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
