@@ -74,7 +74,7 @@ from kwdesk.core.store.workspace import Workspace
 from kwdesk.core.text.words import content_words
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.pairs_model import PairsTableModel
-from kwdesk.ui.sizing import bounded_combo
+from kwdesk.ui.sizing import WrappedLabel, bounded_combo
 from kwdesk.ui.theme import error_color, marked_background
 
 STRATEGY_LABELS = {
@@ -307,8 +307,7 @@ class DataPage(QWidget):
         for combo in (self.document_filter, self.strategy_filter, self.status_filter):
             combo.currentIndexChanged.connect(self.apply_filters)
         self.search.textChanged.connect(self.apply_filters)
-        self.count_label = QLabel()
-        self.count_label.setWordWrap(True)
+        self.count_label = WrappedLabel()
 
         self.table = QTableView()
         self.table.setModel(self.model)
@@ -371,12 +370,17 @@ class DataPage(QWidget):
         self.coverage_button.clicked.connect(self.show_coverage)
         buttons.addWidget(self.undo_button)
         buttons.addStretch(1)
-        # A second row for making and moving data, so the passage beside the table keeps its room.
+        # A row for making data and one for checking and moving it, so the passage beside the
+        # table keeps its room.
         data_buttons = QHBoxLayout()
-        for button in (self.add_button, self.generate_button, self.more_button, self.conflicts_button,
-                       self.flagged_button, self.coverage_button, self.export_button, self.import_button):
+        for button in (self.add_button, self.generate_button, self.more_button):
             data_buttons.addWidget(button)
         data_buttons.addStretch(1)
+        check_buttons = QHBoxLayout()
+        for button in (self.conflicts_button, self.flagged_button, self.coverage_button, self.export_button,
+                       self.import_button):
+            check_buttons.addWidget(button)
+        check_buttons.addStretch(1)
 
         self.generate_panel = GeneratePanel()
         self.generate_panel.hide()
@@ -396,15 +400,13 @@ class DataPage(QWidget):
         # The whole pair (the table shows the start of each), its source passage and provenance
         self.pair_view = QTextBrowser()
         self.pair_view.setObjectName("pair_view")
-        self.source_title = QLabel()
+        self.source_title = WrappedLabel()
         self.source_title.setTextFormat(Qt.TextFormat.PlainText)
-        self.source_title.setWordWrap(True)
         self.source_view = QPlainTextEdit()
         self.source_view.setReadOnly(True)
         self.marker = PassageMarker(self.source_view.document())
-        self.provenance_label = QLabel()
+        self.provenance_label = WrappedLabel()
         self.provenance_label.setTextFormat(Qt.TextFormat.PlainText)
-        self.provenance_label.setWordWrap(True)
         source = QWidget()
         source_layout = QVBoxLayout(source)
         source_layout.setContentsMargins(0, 0, 0, 0)
@@ -414,20 +416,29 @@ class DataPage(QWidget):
         source_layout.addWidget(self.source_view, 2)
         source_layout.addWidget(self.provenance_label)
 
+        # Filters, buttons and the count in short rows: one long row of each set the table's
+        # least width at 860 px, which left the source passage 155 px at a 1280-pixel window.
         filters = QHBoxLayout()
-        for label, widget in (("Document", self.document_filter), ("Strategy", self.strategy_filter), ("Status", self.status_filter),
-                              ("Learned", self.learned_filter)):
+        for label, widget in (("Document", self.document_filter), ("Strategy", self.strategy_filter),
+                              ("Status", self.status_filter)):
             filters.addWidget(QLabel(label))
             filters.addWidget(widget)
-        filters.addWidget(self.search, 1)
-        filters.addWidget(self.count_label)
+        filters.addStretch(1)
+        search_row = QHBoxLayout()
+        search_row.addWidget(QLabel("Learned"))
+        search_row.addWidget(self.learned_filter)
+        self.search.setMinimumWidth(160)
+        search_row.addWidget(self.search, 1)
+        search_row.addWidget(self.count_label, 1)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addLayout(filters)
+        left_layout.addLayout(search_row)
         left_layout.addWidget(self.table, 1)
         left_layout.addLayout(buttons)
         left_layout.addLayout(data_buttons)
+        left_layout.addLayout(check_buttons)
         splitter = QSplitter()
         splitter.addWidget(left)
         splitter.addWidget(source)

@@ -9,9 +9,10 @@ and waits on shutdown.
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QProgressBar, QPushButton, QWidget
 
 from kwdesk.core.base.jobs import Job, Progress, format_duration
+from kwdesk.ui.sizing import WrappedLabel
 from kwdesk.ui.theme import error_color
 from kwdesk.ui.worker import JobRunner
 
@@ -35,9 +36,8 @@ class JobBar(QWidget):
         self.bar.setTextVisible(True)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.clicked.connect(self.cancel)
-        self.message = QLabel()
+        self.message = WrappedLabel()
         self.message.setTextFormat(Qt.TextFormat.PlainText)
-        self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setVisible(show_idle_message)
         layout = QHBoxLayout(self)

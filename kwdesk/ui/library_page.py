@@ -43,6 +43,7 @@ from kwdesk.core.store.workspace import Workspace
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.report_image import save_png, svg_to_image
 from kwdesk.ui.serve_bar import ServeBar
+from kwdesk.ui.sizing import WrappedLabel, scrolling
 
 
 def _size(size_bytes: int | None) -> str:
@@ -93,14 +94,11 @@ class LibraryPage(QWidget):
         files_header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         files_header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.files.setVisible(False)
-        self.empty = QLabel("No models yet. Train on your pairs (step 3) and your model appears here, "
+        self.empty = WrappedLabel("No models yet. Train on your pairs (step 3) and your model appears here, "
                             "ready to chat with.")
-        self.empty.setWordWrap(True)
-        self.savings = QLabel()  # what adapter files on one base save against merged files
-        self.savings.setWordWrap(True)
-        self.details = QLabel()
+        self.savings = WrappedLabel()  # what adapter files on one base save against merged files
+        self.details = WrappedLabel()
         self.details.setTextFormat(Qt.TextFormat.PlainText)
-        self.details.setWordWrap(True)
         self.details.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.chat_button = QPushButton("Chat with it")
         self.chat_button.clicked.connect(self._chat)
@@ -168,7 +166,8 @@ class LibraryPage(QWidget):
         self.serve_bar = ServeBar(workspace)
         top_layout.addWidget(self.serve_bar)
         splitter = QSplitter(Qt.Orientation.Vertical)
-        splitter.addWidget(top)
+        # Long details and messages scroll within the top part instead of growing the window.
+        splitter.addWidget(scrolling(top))
         splitter.addWidget(report)
         splitter.setSizes([420, 260])
         layout = QVBoxLayout(self)

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QPushButton, QWidget
 
 from kwdesk.core.serve import DEFAULT_PORT
 from kwdesk.core.serve.server import LocalServer, ServeError, ServeSettings
 from kwdesk.core.store.workspace import Workspace
+from kwdesk.ui.sizing import WrappedLabel
 
 
 class ServeBar(QWidget):
@@ -22,8 +23,7 @@ class ServeBar(QWidget):
         self.button.setToolTip("An OpenAI-compatible address on this computer for Open WebUI, editor plugins and "
                                "scripts: every personal model, adapters on one shared base (kwdesk serve)")
         self.button.clicked.connect(self.toggle)
-        self.label = QLabel("")
-        self.label.setWordWrap(True)
+        self.label = WrappedLabel()
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -7,7 +7,8 @@ label the height of its lines."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QLabel
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QFrame, QLabel, QScrollArea, QWidget
 
 
 def bounded_combo(chars: int = 28) -> QComboBox:
@@ -43,3 +44,15 @@ class WrappedLabel(QLabel):
     def _fit(self) -> None:
         if self.width() > 0:
             self.setMinimumHeight(self.heightForWidth(self.width()))
+
+
+def scrolling(content: QWidget) -> QScrollArea:
+    """CONTENT in a frameless area that scrolls down when it is taller than the room it has,
+    instead of growing the window past the screen or squeezing its lines; it never scrolls
+    sideways (its wrapped lines take the width)."""
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QFrame.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setWidget(content)
+    return scroll

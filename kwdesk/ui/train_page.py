@@ -10,13 +10,11 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFileDialog,
-    QFrame,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -57,7 +55,7 @@ from kwdesk.core.train.presets import (
 )
 from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.loss_curve import LossCurve
-from kwdesk.ui.sizing import WrappedLabel, bounded_combo
+from kwdesk.ui.sizing import WrappedLabel, bounded_combo, scrolling
 
 
 class TrainPage(QWidget):
@@ -89,8 +87,7 @@ class TrainPage(QWidget):
             self.preset_combo.setItemData(self.preset_combo.count() - 1, PRESET_DESCRIPTIONS[name],
                                           Qt.ItemDataRole.ToolTipRole)
         self.preset_combo.setCurrentIndex(max(0, self.preset_combo.findData(settings.preset)))
-        self.preset_help = QLabel()
-        self.preset_help.setWordWrap(True)
+        self.preset_help = WrappedLabel()
         # The knobs behind the preset, and the model file's strength, for who wants them:
         # plain words first, the machinery one click away.
         self.advanced_button = QToolButton()
@@ -277,14 +274,9 @@ class TrainPage(QWidget):
         layout.addWidget(self.runs_table)
         # With Advanced open the page is taller than a 1280x800 screen leaves it: it scrolls
         # instead of growing the window past the screen or squeezing the settings' lines.
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(content)
         page_layout = QVBoxLayout(self)
         page_layout.setContentsMargins(0, 0, 0, 0)
-        page_layout.addWidget(scroll)
+        page_layout.addWidget(scrolling(content))
 
         for bar in (self.plan_bar, self.train_bar, self.export_bar):
             bar.busy_changed.connect(self.busy_changed)
