@@ -165,6 +165,10 @@ def test_train_cancel_resume_export_and_chat_with_the_result(window, qtbot, db, 
     assert library.selected().chat_file.kind == "gguf-lora"
     assert chat.sources.isChecked() and "75% of held-out questions right with sources" in chat.sources.toolTip()
     assert "75% of held-out questions right with sources" in chat.message.text()
+    # The step column's "Next:" line (five lines here) shows whole: it lost its last line.
+    next_line = window.next_label
+    assert "training again makes a better version" in next_line.text()
+    assert next_line.height() >= next_line.heightForWidth(next_line.width()), next_line.text()
     screenshot(window, "chat-measured-mode")
     chat.sources.setChecked(False)  # the expert's to switch
     chat.input.setPlainText("How high is the Larkspur Dam?")

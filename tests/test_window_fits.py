@@ -2,6 +2,7 @@
 document and model names, a long generation summary, a long import or training message
 (issue 22's walk: the window grew to 2,700 px and pushed the source panel off-screen)."""
 
+import pytest
 from PySide6.QtWidgets import QLabel, QPlainTextEdit
 
 from kwdesk.core.store.collections import create_collection
@@ -72,14 +73,16 @@ def test_the_train_pages_advanced_settings_show_every_line_on_a_1280x800_screen(
         win.close()
 
 
-def test_every_wrapped_line_on_every_step_shows_whole_when_its_text_is_long(pairs_workspace, qtbot, screenshot):
+@pytest.mark.parametrize("height", [800, 720])
+def test_every_wrapped_line_on_every_step_shows_whole_when_its_text_is_long(pairs_workspace, qtbot, screenshot, height):
     """Each wrapped label of the Documents, Data, Train (Advanced open) and Models steps given
-    a four-line text keeps the height of its lines at a 1280x800 window, so no layout squeezes
-    one and cuts its lines in half as the Train page's settings were (the chat step loads a
-    model; the first test covers its width)."""
+    a six-line text keeps the height of its lines in a 1280-pixel-wide window on a 800- or
+    720-pixel screen, so no layout squeezes one and cuts its lines in half as the Train page's
+    settings and the step column's "Next:" line were (the chat step loads a model; the first
+    test covers its width)."""
     win = MainWindow(pairs_workspace, "test model")
     qtbot.addWidget(win)
-    win.resize(1280, 800)
+    win.resize(1280, height)
     win.show()
     try:
         # The Train step plans when first shown and relays out when the plan lands: let it.
@@ -98,8 +101,8 @@ def test_every_wrapped_line_on_every_step_shows_whole_when_its_text_is_long(pair
             cut += [f"step {row}: {_name_of(label)}, "
                     f"{label.height()} of {label.heightForWidth(label.width())} px"
                     for label in labels if label.height() < label.heightForWidth(label.width())]
-            assert win.height() <= 800, f"step {row}: the window grew to {win.height()} px"
-        screenshot(win, "models-long-lines")
+            assert win.height() <= height, f"step {row}: the window grew to {win.height()} px"
+        screenshot(win, f"models-long-lines-{height}")
         assert not cut, "\n".join(cut)
     finally:
         qtbot.waitUntil(lambda: not win.train.plan_bar.is_busy(), timeout=180_000)

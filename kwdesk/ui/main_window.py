@@ -38,6 +38,7 @@ from kwdesk.ui.job_bar import JobBar
 from kwdesk.ui.library_page import LibraryPage
 from kwdesk.ui.overview_watch import OverviewWatcher
 from kwdesk.ui.settings_dialog import SettingsDialog
+from kwdesk.ui.sizing import WrappedLabel
 from kwdesk.ui.teach_panel import TeachPanel
 from kwdesk.ui.theme import follow_palette_changes, themed
 from kwdesk.ui.train_page import TrainPage
@@ -77,9 +78,8 @@ class MainWindow(QMainWindow):
         # Read again whenever anything wrote to the workspace (ui/overview_watch.py).
         self.overview = OverviewWatcher(workspace, self)
         self.overview.changed.connect(self._show_overview)
-        self.next_label = QLabel()
+        self.next_label = WrappedLabel()  # whole on a short screen: the steps list gives way
         self.next_label.setObjectName("next_action")
-        self.next_label.setWordWrap(True)
         self.next_label.setFixedWidth(STEP_COLUMN_WIDTH)
         self.next_button = themed(QPushButton("Go there"), "next")
         self.next_button.clicked.connect(lambda: self.steps.setCurrentRow(STEPS.index(self._next_step)))
