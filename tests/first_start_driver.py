@@ -73,6 +73,7 @@ def main(workspace_dir: str, out_dir: str) -> int:
     QTest.mouseClick(win.documents.sample_button, Qt.MouseButton.LeftButton)
     result["teaching_started"] = wait(app, win.teach.is_busy, 120)
     win.grab().save(str(out / "first-start-teaching.png"))
+    result["teaching_next"] = win.next_label.text()
     result["taught"] = wait(app, lambda: not win.teach.is_busy(), 1800)
     result["teach_result"] = win.teach.result.text()
     result["stages_seen"] = sorted(set(messages), key=messages.index)

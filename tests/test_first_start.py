@@ -64,6 +64,9 @@ def test_a_new_user_tries_the_sample_and_gets_an_answer_in_chat(tmp_path, x_disp
     assert "drop PDF" in seen["first_next"]
     # One progress line through the four stages, then what the user got, in words.
     assert seen["teaching_started"] and seen["taught"], seen
+    # While it teaches, the step column says what comes after, not to write pairs by hand.
+    assert "Teaching" in seen["teaching_next"] and "Chat" in seen["teaching_next"], seen["teaching_next"]
+    assert "Generate" not in seen["teaching_next"], seen["teaching_next"]
     assert seen["stages_seen"][0].startswith("Step 1 of 4, writing questions and answers")
     assert any(stage.startswith("Step 4 of 4, testing what it learned") for stage in seen["stages_seen"]), seen
     assert seen["teach_result"].startswith("Kestrel point lighthouse, version 1 is ready: "), seen["teach_result"]

@@ -48,6 +48,7 @@ STEP_COLUMN_WIDTH = 190
 # Where each page's job runs, for the Next line while it runs (None: the Teach panel, above
 # every step: Go there keeps to the next action's step).
 JOB_STEPS = {"documents": "documents", "data": "data", "train": "train", "library": "models", "teach": None}
+TEACH_THEN = "Ask the model it makes about your documents (step 4, Chat)."
 STEP_TITLES = ("1  Documents", "2  Data (Q&A)", "3  Train", "4  Chat", "Models")
 
 
@@ -216,7 +217,10 @@ class MainWindow(QMainWindow):
         if running:  # what runs comes first; the next action waits for it
             source, what = running[0]
             self._next_step = JOB_STEPS[source] or action.step
-            words = f"<b>Now:</b> {what.rstrip('.…')}. <b>Then:</b> {action.words}"
+            # Teaching writes the pairs, trains and tests in one go: what the data says now
+            # ("Write questions and answers...") is what it does, not what comes after it.
+            then = TEACH_THEN if source == "teach" else action.words
+            words = f"<b>Now:</b> {what.rstrip('.…')}. <b>Then:</b> {then}"
         else:
             words = f"<b>Next:</b> {action.words}"
         self.next_label.setText(words)
