@@ -3,7 +3,7 @@ document and model names, a long generation summary, a long import or training m
 (issue 22's walk: the window grew to 2,700 px and pushed the source panel off-screen)."""
 
 import pytest
-from PySide6.QtWidgets import QLabel, QPlainTextEdit
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QScrollArea
 
 from kwdesk.core.store.collections import create_collection
 from kwdesk.core.store.workspace import write_transaction
@@ -73,16 +73,18 @@ def test_the_train_pages_advanced_settings_show_every_line_on_a_1280x800_screen(
         win.close()
 
 
-@pytest.mark.parametrize("height", [800, 720])
-def test_every_wrapped_line_on_every_step_shows_whole_when_its_text_is_long(pairs_workspace, qtbot, screenshot, height):
+@pytest.mark.parametrize("width, height", [(1280, 800), (1200, 720)])
+def test_every_wrapped_line_on_every_step_shows_whole_when_its_text_is_long(pairs_workspace, qtbot, screenshot,
+                                                                            width, height):
     """Each wrapped label of the Documents, Data, Train (Advanced open) and Models steps given
-    a six-line text keeps the height of its lines in a 1280-pixel-wide window on a 800- or
-    720-pixel screen, so no layout squeezes one and cuts its lines in half as the Train page's
-    settings and the step column's "Next:" line were (the chat step loads a model; the first
-    test covers its width)."""
+    a six-line text keeps the height of its lines in a 1280x800 or 1200x720 window, so no
+    layout squeezes one and cuts its lines in half as the Train page's settings and the step
+    column's "Next:" line were; and a page that scrolls down is never wider than its window
+    (the Train page's was 1,050 px at 1200 and lost its right edge). The chat step loads a
+    model; the first test covers its width."""
     win = MainWindow(pairs_workspace, "test model")
     qtbot.addWidget(win)
-    win.resize(1280, height)
+    win.resize(width, height)
     win.show()
     try:
         # The Train step plans when first shown and relays out when the plan lands: let it.
@@ -102,7 +104,12 @@ def test_every_wrapped_line_on_every_step_shows_whole_when_its_text_is_long(pair
                     f"{label.height()} of {label.heightForWidth(label.width())} px"
                     for label in labels if label.height() < label.heightForWidth(label.width())]
             assert win.height() <= height, f"step {row}: the window grew to {win.height()} px"
-        screenshot(win, f"models-long-lines-{height}")
+            assert win.width() <= width, f"step {row}: the window grew to {win.width()} px wide"
+            for scroll in win.findChildren(QScrollArea):
+                if scroll.isVisible() and not scroll.horizontalScrollBar().isVisible():
+                    needs, has = scroll.widget().minimumSizeHint().width(), scroll.viewport().width()
+                    assert needs <= has, f"step {row}: {type(scroll.parent()).__name__} needs {needs} px, shows {has}"
+        screenshot(win, f"models-long-lines-{width}")
         assert not cut, "\n".join(cut)
     finally:
         qtbot.waitUntil(lambda: not win.train.plan_bar.is_busy(), timeout=180_000)

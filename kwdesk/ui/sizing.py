@@ -43,7 +43,7 @@ class WrappedLabel(QLabel):
 
     def _fit(self) -> None:
         if self.width() > 0:
-            self.setMinimumHeight(self.heightForWidth(self.width()))
+            self.setMinimumHeight(max(0, self.heightForWidth(self.width())))  # -1: no text
 
 
 def scrolling(content: QWidget) -> QScrollArea:

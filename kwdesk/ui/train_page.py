@@ -73,7 +73,7 @@ class TrainPage(QWidget):
         self._trained_run: int | None = None
 
         # What to train
-        self.base_combo = bounded_combo()
+        self.base_combo = bounded_combo(22)
         self.base_combo.addItem(BUNDLED_NAME, None)
         if settings.base_model:
             self.base_combo.addItem(settings.base_model, settings.base_model)
@@ -108,12 +108,12 @@ class TrainPage(QWidget):
         self.resume_button = QPushButton("Resume")
         self.resume_button.clicked.connect(self.resume_training)
         # Which knowledge, and whether to go on from an earlier adapter (a document changed).
-        self.collection_combo = bounded_combo()
+        self.collection_combo = bounded_combo(22)
         self.collection_combo.setToolTip("Train one knowledge collection into its own adapter, or every pair into one")
         # Which pairs: the expert decides whether pairs they have not looked at yet are trained.
         self.pairs_combo = bounded_combo(24)
         self.pairs_combo.setToolTip("Pairs you rejected are never trained, nor those held out to test the model")
-        self.start_from_combo = bounded_combo()
+        self.start_from_combo = bounded_combo(22)
         self.start_from_combo.setToolTip(
             "From scratch: " + TRAINING_CHOICE["scratch"] + "\nGo on teaching an earlier model (its adapter): "
             + TRAINING_CHOICE["previous"])
@@ -174,6 +174,8 @@ class TrainPage(QWidget):
         row.addWidget(QLabel("Preset"))
         row.addWidget(self.preset_combo, 2)
         choose_layout.addLayout(row)
+        # Rows of about 880 px, so the page fits a 1200-pixel window (combos of 28 characters
+        # made the second 1,010 px and cut the page's right edge).
         knowledge = QHBoxLayout()
         knowledge.addWidget(QLabel("Knowledge"))
         knowledge.addWidget(self.collection_combo, 2)
