@@ -318,6 +318,11 @@ class DataPage(QWidget):
         for column, name in enumerate(TABLE_COLUMNS):
             mode = QHeaderView.ResizeMode.Stretch if name in ("question", "answer") else QHeaderView.ResizeMode.ResizeToContents
             header.setSectionResizeMode(column, mode)
+        # A long file name took the room of the question and the answer: the document column
+        # keeps a set width (its name whole in the tooltip and the source panel; the user can widen it).
+        document_column = TABLE_COLUMNS.index("document")
+        header.setSectionResizeMode(document_column, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(document_column, 120)
         self.table.selectionModel().currentRowChanged.connect(self._show_source)
 
         # Actions
