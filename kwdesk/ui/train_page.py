@@ -382,7 +382,8 @@ class TrainPage(QWidget):
         self.plan_label.setText("Working out what will be trained…")
         # Training, planning and export run in a child process (core.child_job: the window
         # never stalls on torch, and a training's memory goes back to the system after it).
-        self.plan_bar.start(ChildProcessJob(PlanJob, self.workspace, self.config(), self.base_spec()), "Working out the training plan")
+        self.plan_bar.start(ChildProcessJob(PlanJob, self.workspace, self.config(), self.base_spec()),
+                            "Working out the training plan")
 
     def _show_plan(self, plan: TrainPlan) -> None:
         self.plan_label.setText(plan.in_words())
