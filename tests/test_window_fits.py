@@ -3,7 +3,7 @@ document and model names, a long generation summary, a long import or training m
 (issue 22's walk: the window grew to 2,700 px and pushed the source panel off-screen)."""
 
 import pytest
-from PySide6.QtWidgets import QLabel, QPlainTextEdit, QScrollArea
+from PySide6.QtWidgets import QLabel, QPlainTextEdit, QScrollArea, QTextEdit
 
 from kwdesk.core.store.collections import create_collection
 from kwdesk.core.store.workspace import write_transaction
@@ -76,12 +76,12 @@ def test_the_train_pages_advanced_settings_show_every_line_on_a_1280x800_screen(
 @pytest.mark.parametrize("width, height", [(1280, 800), (1200, 720)])
 def test_every_wrapped_line_on_every_step_shows_whole_when_its_text_is_long(pairs_workspace, qtbot, screenshot,
                                                                             width, height):
-    """Each wrapped label of the Documents, Data, Train (Advanced open) and Models steps given
+    """Each wrapped label of the Documents, Data, Train (Advanced open), Models and Chat steps given
     a six-line text keeps the height of its lines in a 1280x800 or 1200x720 window, so no
     layout squeezes one and cuts its lines in half as the Train page's settings and the step
     column's "Next:" line were; and a page that scrolls down is never wider than its window
-    (the Train page's was 1,050 px at 1200 and lost its right edge). The chat step loads a
-    model; the first test covers its width."""
+    (the Train page's was 1,050 px at 1200 and lost its right edge). The Chat step too, once
+    its model has loaded."""
     win = MainWindow(pairs_workspace, "test model")
     qtbot.addWidget(win)
     win.resize(width, height)
@@ -92,9 +92,11 @@ def test_every_wrapped_line_on_every_step_shows_whole_when_its_text_is_long(pair
         qtbot.waitUntil(lambda: not win.train.plan_bar.is_busy(), timeout=180_000)
         win.train.advanced_button.click()
         cut = []
-        for row in (DOCUMENTS, DATA, TRAIN, MODELS):
+        for row in (DOCUMENTS, DATA, TRAIN, MODELS, CHAT):
             win.steps.setCurrentRow(row)
             qtbot.wait(100)
+            # The chat step loads the model and then says what it knows: let it.
+            qtbot.waitUntil(lambda: not win.chat.load_bar.is_busy(), timeout=180_000)
             labels = [label for label in win.findChildren(QLabel) if label.isVisible() and label.wordWrap()]
             assert labels, f"step {row} shows no wrapped label"
             for label in labels:
@@ -109,12 +111,18 @@ def test_every_wrapped_line_on_every_step_shows_whole_when_its_text_is_long(pair
                 if scroll.isVisible() and not scroll.horizontalScrollBar().isVisible():
                     needs, has = scroll.widget().minimumSizeHint().width(), scroll.viewport().width()
                     assert needs <= has, f"step {row}: {type(scroll.parent()).__name__} needs {needs} px, shows {has}"
+            # A text box draws its placeholder on one unwrapped line: it must fit the box.
+            for box in win.findChildren(QTextEdit) + win.findChildren(QPlainTextEdit):
+                hint = box.placeholderText()
+                if box.isVisible() and hint and not box.toPlainText():
+                    needs, has = box.fontMetrics().horizontalAdvance(hint), box.viewport().width()
+                    if needs > has:
+                        cut.append(f"step {row}: {_name_of(box)}'s placeholder, {needs} of {has} px")
         screenshot(win, f"models-long-lines-{width}")
         assert not cut, "\n".join(cut)
     finally:
-        qtbot.waitUntil(lambda: not win.train.plan_bar.is_busy(), timeout=180_000)
+        qtbot.waitUntil(lambda: not win.train.plan_bar.is_busy() and not win.chat.load_bar.is_busy(), timeout=180_000)
         win.close()
-
 
 
 def test_the_source_passage_beside_the_table_is_wide_enough_to_read_on_a_1280x800_screen(pairs_workspace, qtbot,

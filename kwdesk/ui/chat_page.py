@@ -297,8 +297,9 @@ class ChatPage(QWidget):
             self._loaded_spec = spec
             self.view.title.setText(self.model_combo.currentText())
             self.view.setPlaceholderText(
-                "You are talking to the base model: it has not learned your documents. Train on your pairs "
-                "(step 3) to make your own model; it is chosen here when it is ready."
+                # Short: a text edit draws its placeholder on one line, unwrapped (the longer one ran
+                # past a 1200-pixel window).
+                "This is the base model: it has not learned your documents. Train on your pairs (step 3)."
                 if spec == "bundled" else "Ask your model about your documents."
             )
             self.load_bar.start(LoadChatModelJob(self.workspace, spec), "Loading the model")
