@@ -95,7 +95,7 @@ class LibraryPage(QWidget):
         files_header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.files.setVisible(False)
         self.empty = WrappedLabel("No models yet. Train on your pairs (step 3) and your model appears here, "
-                            "ready to chat with.")
+                                  "ready to chat with.")
         self.savings = WrappedLabel()  # what adapter files on one base save against merged files
         self.details = WrappedLabel()
         self.details.setTextFormat(Qt.TextFormat.PlainText)
